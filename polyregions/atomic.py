@@ -1,0 +1,45 @@
+"""Atomic file output: write a temporary file beside the target, then rename."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Iterator
+
+from .errors import InputError
+
+__all__ = ["write_text_atomic", "open_atomic"]
+
+
+@contextmanager
+def open_atomic(path: str | Path, mode: str = "w") -> Iterator[IO]:
+    """Open a temporary file beside *path*; rename it onto *path* on success.
+
+    If the body raises (or the process dies), *path* is left untouched and the
+    temporary file is removed where possible.
+    """
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise InputError(f"{path}: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write *text* to *path* atomically."""
+    with open_atomic(path) as handle:
+        handle.write(text)

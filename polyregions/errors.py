@@ -1,0 +1,45 @@
+"""Exception types of polyregions.
+
+Every error the library raises on purpose derives from :class:`PolyregionsError`.
+Each subclass also inherits the builtin that fits, so callers may catch either.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PolyregionsError",
+    "InputError",
+    "NumberError",
+    "NetworkError",
+    "DomainError",
+    "UnsupportedError",
+    "SolverError",
+]
+
+
+class PolyregionsError(Exception):
+    """Base class of every error raised on purpose by polyregions."""
+
+
+class InputError(PolyregionsError, ValueError):
+    """Bad input from the user: a file, a shape, a number, an option."""
+
+
+class NumberError(InputError):
+    """A value that is not an exact finite rational number."""
+
+
+class NetworkError(InputError):
+    """A network description that is malformed or inconsistent."""
+
+
+class DomainError(InputError):
+    """A domain that is malformed, empty or not full-dimensional."""
+
+
+class UnsupportedError(PolyregionsError, NotImplementedError):
+    """A request that is valid but not supported yet."""
+
+
+class SolverError(PolyregionsError, RuntimeError):
+    """The exact LP solver returned something it should not have."""

@@ -1,0 +1,431 @@
+"""Exact piecewise-linear networks and the ``polyregions-network/1`` format.
+
+A :class:`Network` is an input dimension and a tuple of layers. Every number in it
+is a :class:`~fractions.Fraction`; the constructors validate shapes and types and
+raise :class:`~polyregions.errors.NetworkError` naming the layer at fault.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterable, Sequence, Union
+
+from .atomic import write_text_atomic
+from .errors import InputError, NetworkError, NumberError
+from .numbers import format_rational, to_rational
+
+__all__ = [
+    "FORMAT",
+    "Affine",
+    "ReLU",
+    "LeakyReLU",
+    "Abs",
+    "HardTanh",
+    "Maxout",
+    "Identity",
+    "Layer",
+    "Activation",
+    "Network",
+    "load_network",
+    "parse_json_exact",
+]
+
+FORMAT = "polyregions-network/1"
+
+#: Limits beyond which a network is taken to be a mistake rather than a request.
+MAX_INPUT_DIM = 1_000
+MAX_WIDTH = 100_000
+MAX_PARAMETERS = 10_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Affine:
+    """``y = weight @ x + bias``; weight is out x in, exact rationals."""
+
+    weight: tuple[tuple[Fraction, ...], ...]
+    bias: tuple[Fraction, ...]
+
+    @classmethod
+    def from_lists(cls, weight: Sequence[Sequence[Any]], bias: Sequence[Any] | None = None,
+                   place: str = "affine") -> "Affine":
+        """Build from nested lists of numbers (see :func:`~polyregions.numbers.to_rational`).
+
+        Examples
+        --------
+        >>> Affine.from_lists([[1, "1/2"]], [0]).weight
+        ((Fraction(1, 1), Fraction(1, 2)),)
+        """
+        if isinstance(weight, (str, bytes)) or not isinstance(weight, Sequence) or not weight:
+            raise NetworkError(f"{place}: weight must be a non-empty list of rows")
+        rows = []
+        for i, row in enumerate(weight):
+            if isinstance(row, (str, bytes)) or not isinstance(row, Sequence) or not row:
+                raise NetworkError(f"{place}: weight[{i}] must be a non-empty list of numbers")
+            rows.append(tuple(to_rational(v, f"{place}: weight[{i}][{j}]") for j, v in enumerate(row)))
+        width = len(rows[0])
+        for i, row in enumerate(rows):
+            if len(row) != width:
+                raise NetworkError(f"{place}: weight row {i} has {len(row)} entries, row 0 has {width}")
+        if bias is None:
+            b = tuple(Fraction(0) for _ in rows)
+        else:
+            if isinstance(bias, (str, bytes)) or not isinstance(bias, Sequence):
+                raise NetworkError(f"{place}: bias must be a list of numbers")
+            b = tuple(to_rational(v, f"{place}: bias[{i}]") for i, v in enumerate(bias))
+            if len(b) != len(rows):
+                raise NetworkError(f"{place}: bias has {len(b)} entries, weight has {len(rows)} rows")
+        return cls(tuple(rows), b)
+
+    @property
+    def in_dim(self) -> int:
+        return len(self.weight[0])
+
+    @property
+    def out_dim(self) -> int:
+        return len(self.weight)
+
+    def __repr__(self) -> str:
+        return f"Affine({self.in_dim}->{self.out_dim})"
+
+
+@dataclass(frozen=True, slots=True)
+class ReLU:
+    """``max(0, z)`` per unit; pattern states ``+``, ``-``, ``0``."""
+
+    def __repr__(self) -> str:
+        return "ReLU()"
+
+
+@dataclass(frozen=True, slots=True)
+class LeakyReLU:
+    """``z`` where ``z >= 0``, ``slope * z`` elsewhere; pattern states ``+``, ``-``, ``0``."""
+
+    slope: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Abs:
+    """``|z|`` per unit; pattern states ``+``, ``-``, ``0``."""
+
+    def __repr__(self) -> str:
+        return "Abs()"
+
+
+@dataclass(frozen=True, slots=True)
+class HardTanh:
+    """``min(max(z, low), high)`` per unit, ``low < high``.
+
+    Pattern states: ``L`` (z < low), ``l`` (z identically low), ``M`` (low < z < high),
+    ``h`` (z identically high), ``H`` (z > high).
+    """
+
+    low: Fraction
+    high: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Maxout:
+    """Maximum over groups of ``rank`` consecutive units; the state is the argmax index.
+
+    Where several candidates attain the maximum everywhere on a region (they are the
+    same affine function there), the state is the smallest such index.
+    """
+
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The identity; it splits nothing."""
+
+    def __repr__(self) -> str:
+        return "Identity()"
+
+
+Activation = Union[ReLU, LeakyReLU, Abs, HardTanh, Maxout, Identity]
+Layer = Union[Affine, Activation]
+
+_SIGN_STATES = "+-0"
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """A validated piecewise-linear network with exact rational parameters.
+
+    Build it with :meth:`from_layers`, :meth:`mlp`, :meth:`from_json` or
+    :func:`load_network`; ``__init__`` does not validate.
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1, 0], [0, 1]], [[1, 1]]], [[0, 0], [0]])
+    >>> net
+    Network(input_dim=2, layers=[Affine(2->2), ReLU(), Affine(2->1)])
+    >>> net.output_dim
+    1
+    """
+
+    input_dim: int
+    layers: tuple[Layer, ...]
+
+    @classmethod
+    def from_layers(cls, input_dim: int, layers: Iterable[Layer]) -> "Network":
+        """Validate layer shapes against *input_dim* and build the network."""
+        if isinstance(input_dim, bool) or not isinstance(input_dim, int):
+            raise NetworkError(f"input_dim must be an integer, got {input_dim!r}")
+        if not 1 <= input_dim <= MAX_INPUT_DIM:
+            raise NetworkError(f"input_dim must be between 1 and {MAX_INPUT_DIM}, got {input_dim}")
+        layers = tuple(layers)
+        width = input_dim
+        parameters = 0
+        for index, layer in enumerate(layers):
+            place = f"layer {index}"
+            if isinstance(layer, Affine):
+                if layer.in_dim != width:
+                    raise NetworkError(
+                        f"{place}: weight has {layer.in_dim} columns, expected {width}")
+                if len(layer.bias) != layer.out_dim:
+                    raise NetworkError(
+                        f"{place}: bias has {len(layer.bias)} entries, expected {layer.out_dim}")
+                width = layer.out_dim
+                parameters += layer.out_dim * (layer.in_dim + 1)
+            elif isinstance(layer, Maxout):
+                if isinstance(layer.rank, bool) or not isinstance(layer.rank, int) or layer.rank < 1:
+                    raise NetworkError(f"{place}: maxout rank must be a positive integer, got {layer.rank!r}")
+                if width % layer.rank:
+                    raise NetworkError(
+                        f"{place}: maxout rank {layer.rank} does not divide the width {width}")
+                width //= layer.rank
+            elif isinstance(layer, HardTanh):
+                if not layer.low < layer.high:
+                    raise NetworkError(
+                        f"{place}: hardtanh needs min < max, got min={layer.low} max={layer.high}")
+            elif not isinstance(layer, (ReLU, LeakyReLU, Abs, Identity)):
+                raise NetworkError(f"{place}: unknown layer {layer!r}")
+            if width > MAX_WIDTH:
+                raise NetworkError(f"{place}: width {width} exceeds the limit {MAX_WIDTH}")
+            if parameters > MAX_PARAMETERS:
+                raise NetworkError(f"{place}: more than {MAX_PARAMETERS} parameters")
+        return cls(input_dim, layers)
+
+    @classmethod
+    def mlp(cls, weights: Sequence[Sequence[Sequence[Any]]], biases: Sequence[Sequence[Any]],
+            activation: str = "relu", final_activation: str | None = None,
+            **options: Any) -> "Network":
+        """Affine layers with *activation* between them (and after the last if asked).
+
+        *weights* are out x in matrices; *activation* is a layer type name of the
+        file format (``"relu"``, ``"leaky_relu"``, ``"abs"``, ``"hardtanh"``,
+        ``"maxout"``) and *options* its fields (``slope=...``, ``rank=...``).
+        """
+        if len(weights) != len(biases):
+            raise NetworkError(f"mlp: {len(weights)} weight matrices but {len(biases)} bias vectors")
+        if not weights:
+            raise NetworkError("mlp: no layers")
+        layers: list[Layer] = []
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            layers.append(Affine.from_lists(w, b, place=f"layer {len(layers)}"))
+            if i < len(weights) - 1:
+                layers.append(_activation_from_json({"type": activation, **options}, len(layers)))
+        if final_activation is not None:
+            layers.append(_activation_from_json({"type": final_activation, **options}, len(layers)))
+        input_dim = layers[0].in_dim  # type: ignore[union-attr]
+        return cls.from_layers(input_dim, layers)
+
+    @classmethod
+    def from_json(cls, obj: Any) -> "Network":
+        """Build from a parsed ``polyregions-network/1`` object.
+
+        Parse files with :func:`parse_json_exact` so that decimals stay exact.
+        """
+        if not isinstance(obj, dict):
+            raise NetworkError(f"expected a JSON object, got {_json_type(obj)}")
+        fmt = obj.get("format")
+        if fmt != FORMAT:
+            raise NetworkError(f"format: expected {FORMAT!r}, got {fmt!r}")
+        unknown = set(obj) - {"format", "input_dim", "layers", "name", "description"}
+        if unknown:
+            raise NetworkError(f"unknown top-level key(s): {', '.join(sorted(unknown))}")
+        if "input_dim" not in obj:
+            raise NetworkError("missing 'input_dim'")
+        input_dim = obj["input_dim"]
+        if isinstance(input_dim, bool) or not isinstance(input_dim, int):
+            raise NetworkError(f"input_dim: expected an integer, got {_json_type(input_dim)} {input_dim!r}")
+        raw_layers = obj.get("layers")
+        if not isinstance(raw_layers, list):
+            raise NetworkError(f"layers: expected a list, got {_json_type(raw_layers)}")
+        layers = [_layer_from_json(raw, i) for i, raw in enumerate(raw_layers)]
+        return cls.from_layers(input_dim, layers)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``polyregions-network/1`` object; numbers as exact ``"p/q"`` strings or ints."""
+        return {"format": FORMAT, "input_dim": self.input_dim,
+                "layers": [_layer_to_json(layer) for layer in self.layers]}
+
+    def save(self, path: str | Path) -> None:
+        """Write the JSON file atomically (temporary file, then rename)."""
+        write_text_atomic(path, json.dumps(self.to_json()) + "\n")
+
+    @property
+    def output_dim(self) -> int:
+        width = self.input_dim
+        for layer in self.layers:
+            if isinstance(layer, Affine):
+                width = layer.out_dim
+            elif isinstance(layer, Maxout):
+                width //= layer.rank
+        return width
+
+    def widths(self) -> tuple[int, ...]:
+        """Input dimension followed by the width after every affine layer."""
+        out = [self.input_dim]
+        for layer in self.layers:
+            if isinstance(layer, Affine):
+                out.append(layer.out_dim)
+        return tuple(out)
+
+    def __repr__(self) -> str:
+        return f"Network(input_dim={self.input_dim}, layers=[{', '.join(map(repr, self.layers))}])"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, Decimal, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+_FIELDS = {
+    "affine": {"weight", "bias"},
+    "relu": set(),
+    "leaky_relu": {"slope"},
+    "abs": set(),
+    "hardtanh": {"min", "max"},
+    "maxout": {"rank"},
+    "identity": set(),
+}
+
+
+def _layer_from_json(raw: Any, index: int) -> Layer:
+    place = f"layer {index}"
+    if not isinstance(raw, dict):
+        raise NetworkError(f"{place}: expected an object, got {_json_type(raw)}")
+    kind = raw.get("type")
+    if kind == "affine":
+        extra = set(raw) - {"type"} - _FIELDS["affine"]
+        if extra:
+            raise NetworkError(f"{place} (affine): unknown field(s) {', '.join(sorted(extra))}")
+        if "weight" not in raw:
+            raise NetworkError(f"{place} (affine): missing 'weight'")
+        try:
+            return Affine.from_lists(raw["weight"], raw.get("bias"), place=f"{place} (affine)")
+        except NumberError as exc:
+            raise NetworkError(str(exc)) from None
+    return _activation_from_json(raw, index)
+
+
+def _activation_from_json(raw: dict[str, Any], index: int) -> Activation:
+    place = f"layer {index}"
+    kind = raw.get("type")
+    if not isinstance(kind, str) or kind not in _FIELDS or kind == "affine":
+        known = ", ".join(sorted(_FIELDS))
+        raise NetworkError(f"{place}: unknown layer type {kind!r} (known: {known})")
+    extra = set(raw) - {"type"} - _FIELDS[kind]
+    if extra:
+        raise NetworkError(f"{place} ({kind}): unknown field(s) {', '.join(sorted(extra))}")
+    missing = _FIELDS[kind] - set(raw) - ({"slope"} if kind == "leaky_relu" else set())
+    if missing:
+        raise NetworkError(f"{place} ({kind}): missing {', '.join(sorted(missing))}")
+    try:
+        if kind == "relu":
+            return ReLU()
+        if kind == "abs":
+            return Abs()
+        if kind == "identity":
+            return Identity()
+        if kind == "leaky_relu":
+            return LeakyReLU(to_rational(raw.get("slope", "1/100"), f"{place} (leaky_relu): slope"))
+        if kind == "hardtanh":
+            return HardTanh(to_rational(raw["min"], f"{place} (hardtanh): min"),
+                            to_rational(raw["max"], f"{place} (hardtanh): max"))
+        rank = raw["rank"]
+        if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+            raise NetworkError(f"{place} (maxout): rank must be a positive integer, got {rank!r}")
+        return Maxout(rank)
+    except NumberError as exc:
+        raise NetworkError(str(exc)) from None
+
+
+def _layer_to_json(layer: Layer) -> dict[str, Any]:
+    def num(v: Fraction) -> Any:
+        return v.numerator if v.denominator == 1 else format_rational(v)
+
+    if isinstance(layer, Affine):
+        return {"type": "affine", "weight": [[num(v) for v in row] for row in layer.weight],
+                "bias": [num(v) for v in layer.bias]}
+    if isinstance(layer, ReLU):
+        return {"type": "relu"}
+    if isinstance(layer, LeakyReLU):
+        return {"type": "leaky_relu", "slope": num(layer.slope)}
+    if isinstance(layer, Abs):
+        return {"type": "abs"}
+    if isinstance(layer, HardTanh):
+        return {"type": "hardtanh", "min": num(layer.low), "max": num(layer.high)}
+    if isinstance(layer, Maxout):
+        return {"type": "maxout", "rank": layer.rank}
+    return {"type": "identity"}
+
+
+def _reject_constant(name: str) -> Any:
+    raise NumberError(f"{name} is not a finite number")
+
+
+def parse_json_exact(text: str, source: str = "input") -> Any:
+    """Parse JSON text with decimals read as exact :class:`~decimal.Decimal`.
+
+    NaN and infinities are rejected; the message names *source* and, for syntax
+    errors, the line and column.
+    """
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except NumberError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(f"{source}: JSON nested too deeply") from None
+
+
+def read_text(path: str | Path, what: str = "file") -> str:
+    """Read a UTF-8 file, turning OS errors into :class:`InputError`."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a {what}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_network(path: str | Path) -> Network:
+    """Read a ``polyregions-network/1`` file; errors name the file and the place."""
+    obj = parse_json_exact(read_text(path, "model file"), str(path))
+    try:
+        return Network.from_json(obj)
+    except NetworkError as exc:
+        raise NetworkError(f"{path}: {exc}") from None

@@ -1,0 +1,154 @@
+"""The single coercion point from user values to exact rationals.
+
+Everything numeric that enters polyregions passes through :func:`to_rational`.
+It accepts ints, :class:`~fractions.Fraction`, sympy Rationals, ``"p/q"`` and
+decimal strings, :class:`~decimal.Decimal` (how JSON decimals are read) and Python
+floats, each converted to the exact rational it denotes. NaN, infinities, booleans
+and anything else are rejected with a message that names the value and its place.
+"""
+
+from __future__ import annotations
+
+import numbers
+from decimal import Decimal
+from fractions import Fraction
+from math import gcd, lcm
+from typing import Any, Iterable, Sequence
+
+from .errors import NumberError
+
+__all__ = ["to_rational", "to_rationals", "format_rational", "primitive_row", "MAX_EXPONENT"]
+
+#: Largest decimal exponent accepted in a number ("1e400" is fine, "1e100000" is absurd).
+MAX_EXPONENT = 4000
+
+
+def _where(place: str) -> str:
+    return f"{place}: " if place else ""
+
+
+def to_rational(value: Any, place: str = "") -> Fraction:
+    """Return the exact rational that *value* denotes.
+
+    Parameters
+    ----------
+    value
+        An int, Fraction, sympy Rational, ``"p/q"`` or decimal string, Decimal or
+        Python float (taken as the exact binary value it holds).
+    place
+        Where the value came from, for the error message (``"layer 2: weight[0][1]"``).
+
+    Raises
+    ------
+    NumberError
+        For NaN, infinities, booleans, non-numeric strings and other types.
+
+    Examples
+    --------
+    >>> to_rational("0.1")
+    Fraction(1, 10)
+    >>> to_rational("-3/6")
+    Fraction(-1, 2)
+    >>> to_rational(0.5)
+    Fraction(1, 2)
+    >>> to_rational(0.1) == Fraction(3602879701896397, 36028797018963968)
+    True
+    """
+    if isinstance(value, bool):
+        raise NumberError(f"{_where(place)}expected a number, got boolean {value!r}")
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise NumberError(f"{_where(place)}expected a finite number, got {value!r}")
+        return Fraction(value)
+    if isinstance(value, Decimal):
+        return _from_decimal(value, place)
+    if isinstance(value, str):
+        return _from_string(value, place)
+    if type(value).__module__.startswith("sympy"):
+        if getattr(value, "is_Rational", False):
+            return Fraction(int(value.p), int(value.q))
+        raise NumberError(
+            f"{_where(place)}expected an exact rational, got sympy {type(value).__name__} {value!r}"
+        )
+    if isinstance(value, numbers.Integral):
+        return Fraction(int(value))
+    if isinstance(value, numbers.Rational):
+        return Fraction(int(value.numerator), int(value.denominator))
+    if isinstance(value, numbers.Real):
+        return to_rational(float(value), place)
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    raise NumberError(f"{_where(place)}expected a number, got {type(value).__name__} {shown}")
+
+
+def _from_decimal(value: Decimal, place: str) -> Fraction:
+    if not value.is_finite():
+        raise NumberError(f"{_where(place)}expected a finite number, got {value}")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and abs(exponent) > MAX_EXPONENT:
+        raise NumberError(f"{_where(place)}number {value} has an absurd exponent")
+    return Fraction(value)
+
+
+def _from_string(text: str, place: str) -> Fraction:
+    stripped = text.strip()
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    if "/" in stripped:
+        num, _, den = stripped.partition("/")
+        try:
+            p, q = int(num), int(den)
+        except ValueError:
+            raise NumberError(f"{_where(place)}expected a rational 'p/q', got {shown!r}") from None
+        if q == 0:
+            raise NumberError(f"{_where(place)}zero denominator in {shown!r}")
+        return Fraction(p, q)
+    try:
+        dec = Decimal(stripped)
+    except ArithmeticError:
+        raise NumberError(f"{_where(place)}expected a number, got {shown!r}") from None
+    if not stripped or not dec.is_finite():
+        raise NumberError(f"{_where(place)}expected a finite number, got {shown!r}")
+    return _from_decimal(dec, place)
+
+
+def to_rationals(values: Any, place: str = "") -> tuple[Fraction, ...]:
+    """Coerce a list of numbers; the message names the index of a bad entry."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise NumberError(f"{_where(place)}expected a list of numbers, got {type(values).__name__}")
+    return tuple(to_rational(v, f"{place}[{i}]") for i, v in enumerate(values))
+
+
+def format_rational(value: Fraction) -> str:
+    """Exact text of a rational: ``"3"`` or ``"-1/2"``.
+
+    Examples
+    --------
+    >>> format_rational(Fraction(-1, 2)), format_rational(Fraction(4))
+    ('-1/2', '4')
+    """
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{value.numerator}/{value.denominator}"
+
+
+def primitive_row(row: Sequence[Fraction]) -> tuple[int, ...]:
+    """Scale a rational vector by a positive factor to a primitive integer vector.
+
+    The zero vector stays zero.
+
+    Examples
+    --------
+    >>> primitive_row([Fraction(1, 2), Fraction(-3, 4), Fraction(0)])
+    (2, -3, 0)
+    """
+    den = lcm(*(Fraction(v).denominator for v in row)) if row else 1
+    ints = [int(Fraction(v) * den) for v in row]
+    g = gcd(*ints) if ints else 0
+    if g > 1:
+        ints = [v // g for v in ints]
+    return tuple(ints)
