@@ -1,0 +1,323 @@
+"""Exact polyhedra in double description: both inequalities and generators.
+
+A :class:`Cell` is a full-dimensional polyhedron in R^n held in homogeneous integer
+coordinates. Its generators are vectors ``(x_1, ..., x_n, t)`` of the cone
+``{(x, t) : a.x <= b t, t >= 0}``: vertices have ``t > 0`` (the point ``x / t``), rays
+have ``t = 0``, and lines span the lineality space. Each vertex and ray carries the
+bitmask of the inequalities it satisfies with equality (bit 0 is the face at
+infinity ``t >= 0``, bit ``i + 1`` the ``i``-th row).
+
+Cutting a cell by a hyperplane is one step of the double description method
+(Motzkin et al. 1953; Fukuda and Prodon 1996): evaluate the hyperplane on the
+generators, keep those on each side, and make one new generator on the hyperplane
+from every adjacent pair on opposite sides. Adjacency is decided combinatorially
+from the incidence bitmasks. Every decision is an exact integer sign; no LP is
+solved. Whether a side is full-dimensional is read off the signs: a full-dimensional
+cell meets ``h > 0`` in an open set exactly when some generator has ``h > 0``.
+
+Rows are stored in *slack form*: a vector ``s`` such that ``s . (x, 1) >= 0`` on the
+cell, so the public row ``a . x <= b`` is ``s = (-a, b)``. The translation happens
+in :meth:`Cell.inequalities`; everything else in the package uses ``a . x <= b``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import gcd
+from operator import mul
+from typing import Any, Hashable, Sequence
+
+__all__ = ["Cell", "whole_space", "primitive", "oriented_key", "dot"]
+
+Vector = tuple[int, ...]
+
+
+def dot(u: Sequence[int], v: Sequence[int]) -> int:
+    """Integer dot product."""
+    return sum(map(mul, u, v))
+
+
+def primitive(vec: Sequence[int]) -> Vector:
+    """Divide an integer vector by the gcd of its entries (zero stays zero).
+
+    Examples
+    --------
+    >>> primitive([4, -6, 0])
+    (2, -3, 0)
+    """
+    g = gcd(*vec)
+    if g > 1:
+        return tuple(v // g for v in vec)
+    return tuple(vec)
+
+
+def oriented_key(vec: Sequence[int]) -> Vector:
+    """The primitive vector of the hyperplane ``vec . (x, 1) = 0``, first nonzero entry positive.
+
+    Two affine functions vanish on the same hyperplane exactly when their keys are equal.
+
+    Examples
+    --------
+    >>> oriented_key((0, -2, 4)) == oriented_key((0, 1, -2))
+    True
+    """
+    p = primitive(vec)
+    for v in p:
+        if v:
+            return p if v > 0 else tuple(-w for w in p)
+    return p
+
+
+@dataclass(slots=True)
+class Cell:
+    """A full-dimensional polyhedron with its double description.
+
+    Attributes
+    ----------
+    dim
+        The ambient dimension n.
+    rows
+        Inequalities in slack form (see the module docstring).
+    tags
+        One hashable source label per row (which unit or domain face made it).
+    vecs
+        Vertices and rays in homogeneous integer coordinates, each primitive.
+    tights
+        For each of ``vecs``, the bitmask of rows it lies on (bit 0: ``t = 0``).
+    lines
+        A basis of the lineality space (``t = 0``).
+    """
+
+    dim: int
+    rows: list[Vector]
+    tags: list[Hashable]
+    vecs: list[Vector]
+    tights: list[int]
+    lines: list[Vector]
+
+    def __repr__(self) -> str:
+        nv = sum(1 for v in self.vecs if v[-1])
+        return (f"Cell(dim={self.dim}, rows={len(self.rows)}, vertices={nv}, "
+                f"rays={len(self.vecs) - nv}, lines={len(self.lines)})")
+
+    # -- the splitting step -------------------------------------------------------------
+
+    def cut(self, h: Vector, tag: Hashable, want: int = 3) -> tuple["Cell | None", "Cell | None", bool]:
+        """Split by the hyperplane ``h . (x, 1) = 0``.
+
+        Parameters
+        ----------
+        h
+            Integer vector of length ``dim + 1`` (coefficients, then the constant).
+        tag
+            Source label of the new rows.
+        want
+            Bit 1: build the side ``h >= 0``; bit 2: build the side ``h <= 0``.
+
+        Returns
+        -------
+        (pos, neg, zero)
+            ``pos`` is the cell cut down to ``h >= 0`` when that side has interior
+            (the cell itself when it lies wholly there), else None; ``neg`` likewise
+            for ``h <= 0``; ``zero`` is True when ``h`` vanishes on the whole cell.
+            A side is None also when *want* does not ask for it but it has interior
+            only where it would have needed building; test with :meth:`side_signs`
+            when only the signs are needed.
+
+        Notes
+        -----
+        Cost: one dot product per generator, plus for a proper cut one bitmask test
+        per pair of generators on opposite sides.
+        """
+        for index, line in enumerate(self.lines):
+            hl = dot(h, line)
+            if hl:
+                return self._cut_through_line(h, tag, want, index, hl)
+        vals = [dot(h, v) for v in self.vecs]
+        has_pos = has_neg = False
+        for value in vals:
+            if value > 0:
+                has_pos = True
+            elif value < 0:
+                has_neg = True
+        if not has_neg:
+            if not has_pos:
+                return None, None, True
+            return self, None, False
+        if not has_pos:
+            return None, self, False
+        return self._cut_proper(h, tag, want, vals)
+
+    def _cut_through_line(self, h: Vector, tag: Hashable, want: int, index: int,
+                          hl: int) -> tuple["Cell | None", "Cell | None", bool]:
+        line = self.lines[index]
+        if hl < 0:
+            line = tuple(-v for v in line)
+            hl = -hl
+        new_lines = []
+        for j, other in enumerate(self.lines):
+            if j != index:
+                hm = dot(h, other)
+                new_lines.append(primitive([hl * a - hm * b for a, b in zip(other, line)]) if hm else other)
+        bit = 1 << (len(self.rows) + 1)
+        all_old = bit - 1
+        vecs = []
+        tights = []
+        for vec, tight in zip(self.vecs, self.tights):
+            hv = dot(h, vec)
+            vecs.append(primitive([hl * a - hv * b for a, b in zip(vec, line)]) if hv else vec)
+            tights.append(tight | bit)
+        pos = neg = None
+        if want & 1:
+            pos = Cell(self.dim, self.rows + [h], self.tags + [tag], vecs + [line],
+                       tights + [all_old], new_lines)
+        if want & 2:
+            neg_h = tuple(-v for v in h)
+            neg = Cell(self.dim, self.rows + [neg_h], self.tags + [tag],
+                       vecs + [tuple(-v for v in line)], tights + [all_old], list(new_lines))
+        return pos, neg, False
+
+    def _cut_proper(self, h: Vector, tag: Hashable, want: int,
+                    vals: list[int]) -> tuple["Cell | None", "Cell | None", bool]:
+        vecs, tights = self.vecs, self.tights
+        plus = [i for i, v in enumerate(vals) if v > 0]
+        minus = [i for i, v in enumerate(vals) if v < 0]
+        zero = [i for i, v in enumerate(vals) if v == 0]
+        bit = 1 << (len(self.rows) + 1)
+        need = self.dim - 1 - len(self.lines)  # tight rows an edge needs: d - 2, d = n + 1 - lines
+        new_vecs: list[Vector] = []
+        new_tights: list[int] = []
+        for i in plus:
+            ti = tights[i]
+            vi = vecs[i]
+            hi = vals[i]
+            for j in minus:
+                common = ti & tights[j]
+                if common.bit_count() < need:
+                    continue
+                hits = 0
+                for t in tights:
+                    if t & common == common:
+                        hits += 1
+                        if hits > 2:
+                            break
+                if hits > 2:
+                    continue
+                hj = vals[j]
+                vj = vecs[j]
+                new_vecs.append(primitive([hi * b - hj * a for a, b in zip(vi, vj)]))
+                new_tights.append(common | bit)
+        zero_vecs = [vecs[i] for i in zero]
+        zero_tights = [tights[i] | bit for i in zero]
+        pos = neg = None
+        if want & 1:
+            pos = Cell(self.dim, self.rows + [h], self.tags + [tag],
+                       [vecs[i] for i in plus] + zero_vecs + new_vecs,
+                       [tights[i] for i in plus] + zero_tights + new_tights, list(self.lines))
+        if want & 2:
+            neg = Cell(self.dim, self.rows + [tuple(-v for v in h)], self.tags + [tag],
+                       [vecs[i] for i in minus] + zero_vecs + new_vecs,
+                       [tights[i] for i in minus] + zero_tights + list(new_tights), list(self.lines))
+        return pos, neg, False
+
+    # -- reading the cell ---------------------------------------------------------------
+
+    def is_bounded(self) -> bool:
+        """True when the cell has no rays and no lines."""
+        return not self.lines and all(v[-1] for v in self.vecs)
+
+    def _incidence(self) -> list[int]:
+        """For row ``i``, the bitmask over ``vecs`` of the generators lying on it."""
+        count = len(self.rows) + 1
+        columns = [0] * count
+        for k, tight in enumerate(self.tights):
+            flag = 1 << k
+            while tight:
+                low = tight & -tight
+                columns[low.bit_length() - 1] |= flag
+                tight ^= low
+        return columns
+
+    def facet_indices(self) -> list[int]:
+        """Indices of the rows that are facets (irredundant), in row order.
+
+        A row is a facet exactly when the set of generators on it is maximal among
+        those of all rows and of the face at infinity: every proper face lies in a
+        facet and every facet is cut out by some row. Duplicate rows cannot occur,
+        since a row is only added when it cuts the cell properly.
+        """
+        columns = self._incidence()
+        result = []
+        for i in range(1, len(columns)):
+            mine = columns[i]
+            if not any(other != mine and other & mine == mine for other in columns):
+                result.append(i - 1)
+        return result
+
+    def pruned(self) -> "Cell":
+        """The same cell with redundant rows removed and bitmasks renumbered."""
+        keep = self.facet_indices()
+        if len(keep) == len(self.rows):
+            return self
+        mapping = [(i + 1, new + 1) for new, i in enumerate(keep)]
+        tights = []
+        for tight in self.tights:
+            new = tight & 1
+            for old_bit, new_bit in mapping:
+                if tight >> old_bit & 1:
+                    new |= 1 << new_bit
+            tights.append(new)
+        return Cell(self.dim, [self.rows[i] for i in keep], [self.tags[i] for i in keep],
+                    list(self.vecs), tights, list(self.lines))
+
+    def inequalities(self, indices: Sequence[int] | None = None) -> list[tuple[Vector, int]]:
+        """Rows as ``(a, b)`` meaning ``a . x <= b`` (all rows, or those at *indices*)."""
+        chosen = self.rows if indices is None else [self.rows[i] for i in indices]
+        return [(tuple(-v for v in s[:-1]), s[-1]) for s in chosen]
+
+    def _point_of(self, members: Sequence[int]) -> tuple[Fraction, ...]:
+        """Mean of the given vertices plus the sum of the given rays."""
+        n = self.dim
+        vertices = [self.vecs[k] for k in members if self.vecs[k][-1]]
+        total = [Fraction(0)] * n
+        for vec in vertices:
+            t = vec[-1]
+            for i in range(n):
+                total[i] += Fraction(vec[i], t)
+        count = len(vertices)
+        point = [c / count for c in total]
+        for k in members:
+            vec = self.vecs[k]
+            if not vec[-1]:
+                for i in range(n):
+                    point[i] += vec[i]
+        return tuple(point)
+
+    def interior_point(self) -> tuple[Fraction, ...]:
+        """An exact point of the interior: mean of the vertices plus the sum of the rays."""
+        return self._point_of(range(len(self.vecs)))
+
+    def face_point(self, row: int) -> tuple[Fraction, ...]:
+        """An exact point in the relative interior of the face cut out by row *row*."""
+        bit = 1 << (row + 1)
+        return self._point_of([k for k, t in enumerate(self.tights) if t & bit])
+
+    def contains(self, point: Sequence[Any]) -> bool:
+        """True when *point* satisfies every row (closed cell)."""
+        return all(sum(Fraction(c) * x for c, x in zip(s, point)) + s[-1] >= 0 for s in self.rows)
+
+
+def whole_space(n: int) -> Cell:
+    """All of R^n: one vertex at the origin and the n unit lines.
+
+    Examples
+    --------
+    >>> cell = whole_space(2)
+    >>> left, right, _ = cell.cut((1, 0, 0), "x")
+    >>> left.interior_point(), right.interior_point()
+    ((Fraction(1, 1), Fraction(0, 1)), (Fraction(-1, 1), Fraction(0, 1)))
+    """
+    origin = tuple([0] * n + [1])
+    lines = [tuple(1 if i == j else 0 for j in range(n + 1)) for i in range(n)]
+    return Cell(n, [], [], [origin], [0], lines)
