@@ -1,0 +1,152 @@
+"""Command line: ``polyregions count`` and ``polyregions regions``.
+
+Bad input of any kind prints one line ``polyregions: error: ...`` and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from typing import Any, Sequence
+
+from .counting import count_regions
+from .domain import Domain, load_domain
+from .errors import InputError, PolyregionsError
+from .export import write_regions_jsonl
+from .network import Affine, Network, load_network
+
+__all__ = ["main"]
+
+#: Values such as -1, -1/2, -0.25, -1e-3 and -1,0 are numbers, not options.
+_NEGATIVE = re.compile(r"^-[\d.]")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that reports errors on one line and exits 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(message)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="polyregions",
+                     description="Exact linear regions of piecewise-linear neural networks.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def domain_options(p: argparse.ArgumentParser) -> None:
+        group = p.add_mutually_exclusive_group()
+        group.add_argument("--box", nargs=2, metavar=("LO", "HI"),
+                           help="the box LO <= x_i <= HI; rationals such as -1/2, 0.25, 3, "
+                                "or comma-separated, one per coordinate")
+        group.add_argument("--domain", metavar="FILE",
+                           help='a JSON file {"A": [[...]], "b": [...]} for {x : A x <= b}')
+
+    count = sub.add_parser("count", help="count activation, linear and bounded regions")
+    count.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    domain_options(count)
+    count.add_argument("--no-linear", action="store_true", help="skip the linear-region count")
+    count.add_argument("--json", action="store_true", help="print one JSON object")
+
+    regions = sub.add_parser("regions", help="write every activation region to a JSON-lines file")
+    regions.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    domain_options(regions)
+    regions.add_argument("-o", "--output", required=True, metavar="FILE.jsonl",
+                         help="output file, one region per line (written atomically)")
+    return parser
+
+
+def _domain(args: argparse.Namespace, network: Network) -> Domain:
+    n = network.input_dim
+    if args.box is not None:
+        low, high = (_box_value(v, n) for v in args.box)
+        return Domain.box(n, low, high)
+    if args.domain is not None:
+        return load_domain(args.domain, dim=n)
+    return Domain.whole(n)
+
+
+def _box_value(text: str, n: int) -> Any:
+    if "," in text:
+        parts = [p.strip() for p in text.split(",")]
+        if len(parts) != n:
+            raise InputError(f"--box: {len(parts)} values in {text!r}, the network has {n} inputs")
+        return parts
+    return text
+
+
+def _architecture(network: Network) -> str:
+    names = []
+    for layer in network.layers:
+        if not isinstance(layer, Affine):
+            kind = type(layer).__name__.lower()
+            if kind not in names:
+                names.append(kind)
+    widths = " -> ".join(map(str, network.widths()))
+    return f"{widths}, {', '.join(names) or 'affine'}"
+
+
+def _cmd_count(args: argparse.Namespace) -> int:
+    network = load_network(args.model)
+    domain = _domain(args, network)
+    start = time.perf_counter()
+    counts = count_regions(network, domain, linear=not args.no_linear)
+    seconds = time.perf_counter() - start
+    if args.json:
+        out = counts.to_json()
+        out["model"] = args.model
+        out["seconds"] = round(seconds, 6)
+        print(json.dumps(out))
+        return 0
+    print(f"network:            {args.model} ({_architecture(network)})")
+    print(f"domain:             {domain.describe()}")
+    print(f"activation regions: {counts.activation_regions}  (full-dimensional sets with one activation pattern)")
+    if counts.linear_regions is not None:
+        print(f"linear regions:     {counts.linear_regions}  (maximal connected pieces with one affine output map)")
+    print(f"bounded regions:    {counts.bounded_regions}  (activation regions that are bounded)")
+    print(f"time:               {seconds:.3f} s")
+    return 0
+
+
+def _cmd_regions(args: argparse.Namespace) -> int:
+    network = load_network(args.model)
+    domain = _domain(args, network)
+    start = time.perf_counter()
+    count = write_regions_jsonl(network, domain, args.output)
+    seconds = time.perf_counter() - start
+    print(f"wrote {count} activation regions to {args.output} in {seconds:.3f} s")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 2 bad input, 1 internal error)."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        if args.command == "count":
+            return _cmd_count(args)
+        return _cmd_regions(args)
+    except PolyregionsError as exc:
+        print(f"polyregions: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, InputError) else 1
+    except KeyboardInterrupt:
+        print("polyregions: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("polyregions: error: out of memory", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
