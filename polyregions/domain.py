@@ -135,8 +135,8 @@ class Domain:
                     "low": [format_rational(lo) for lo, _ in self.bounds],
                     "high": [format_rational(hi) for _, hi in self.bounds]}
         return {"kind": "polyhedron", "dim": self.dim,
-                "A": [[str(v) for v in a] for a, _ in self.rows],
-                "b": [str(rhs) for _, rhs in self.rows]}
+                "A": [[format_rational(Fraction(v)) for v in a] for a, _ in self.rows],
+                "b": [format_rational(Fraction(rhs)) for _, rhs in self.rows]}
 
     def describe(self) -> str:
         """One line for humans."""

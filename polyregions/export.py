@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ def region_to_json(region: Region) -> dict[str, Any]:
     return {
         "key": region.key,
         "pattern": list(region.pattern),
-        "inequalities": {"A": [[str(v) for v in a] for a, _ in rows], "b": [str(b) for _, b in rows]},
+        "inequalities": {"A": [[format_rational(Fraction(v)) for v in a] for a, _ in rows],
+                         "b": [format_rational(Fraction(b)) for _, b in rows]},
         "interior_point": [format_rational(v) for v in region.interior_point],
         "output_map": region.output_map.to_json(),
         "bounded": region.bounded,

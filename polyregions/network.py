@@ -202,7 +202,8 @@ class Network:
             elif isinstance(layer, HardTanh):
                 if not layer.low < layer.high:
                     raise NetworkError(
-                        f"{place}: hardtanh needs min < max, got min={layer.low} max={layer.high}")
+                        f"{place}: hardtanh needs min < max, got min={format_rational(layer.low)} "
+                        f"max={format_rational(layer.high)}")
             elif not isinstance(layer, (ReLU, LeakyReLU, Abs, Identity)):
                 raise NetworkError(f"{place}: unknown layer {layer!r}")
             if width > MAX_WIDTH:
@@ -370,7 +371,9 @@ def _activation_from_json(raw: dict[str, Any], index: int) -> Activation:
 
 def _layer_to_json(layer: Layer) -> dict[str, Any]:
     def num(v: Fraction) -> Any:
-        return v.numerator if v.denominator == 1 else format_rational(v)
+        text = format_rational(v)
+        # json.dumps cannot print ints longer than sys.get_int_max_str_digits(); a string is exact too.
+        return v.numerator if v.denominator == 1 and len(text) <= 4000 else text
 
     if isinstance(layer, Affine):
         return {"type": "affine", "weight": [[num(v) for v in row] for row in layer.weight],
@@ -388,6 +391,13 @@ def _layer_to_json(layer: Layer) -> dict[str, Any]:
     return {"type": "identity"}
 
 
+def _parse_int(text: str) -> int | Decimal:
+    try:
+        return int(text)
+    except ValueError:  # more digits than sys.get_int_max_str_digits(); still exact
+        return Decimal(text)
+
+
 def parse_json_exact(text: str, source: str = "input") -> Any:
     """Parse JSON text with decimals read as exact :class:`~decimal.Decimal`.
 
@@ -397,7 +407,7 @@ def parse_json_exact(text: str, source: str = "input") -> Any:
     name *source*, the line and the column.
     """
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+        return json.loads(text, parse_float=Decimal, parse_int=_parse_int, parse_constant=Decimal)
     except json.JSONDecodeError as exc:
         raise InputError(f"{source}: malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:

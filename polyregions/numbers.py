@@ -10,6 +10,7 @@ and anything else are rejected with a message that names the value and its place
 from __future__ import annotations
 
 import numbers
+import re
 from decimal import Decimal
 from fractions import Fraction
 from math import gcd, lcm
@@ -21,6 +22,8 @@ __all__ = ["to_rational", "to_rationals", "format_rational", "primitive_row", "M
 
 #: Largest decimal exponent accepted in a number ("1e400" is fine, "1e100000" is absurd).
 MAX_EXPONENT = 4000
+
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 
 
 def _where(place: str) -> str:
@@ -101,7 +104,7 @@ def _from_string(text: str, place: str) -> Fraction:
     if "/" in stripped:
         num, _, den = stripped.partition("/")
         try:
-            p, q = int(num), int(den)
+            p, q = _int_from_text(num), _int_from_text(den)
         except ValueError:
             raise NumberError(f"{_where(place)}expected a rational 'p/q', got {shown!r}") from None
         if q == 0:
@@ -114,6 +117,28 @@ def _from_string(text: str, place: str) -> Fraction:
     if not stripped or not dec.is_finite():
         raise NumberError(f"{_where(place)}expected a finite number, got {shown!r}")
     return _from_decimal(dec, place)
+
+
+def _int_from_text(text: str) -> int:
+    """``int(text)``, also beyond Python's limit on the digits of int/str conversion."""
+    try:
+        return int(text)
+    except ValueError:
+        if not _INTEGER.fullmatch(text):
+            raise
+        return int(Decimal(text))
+
+
+def _int_text(value: int) -> str:
+    """``str(value)``, also beyond Python's limit on the digits of int/str conversion.
+
+    Exact arithmetic makes long numbers (weights multiply through the layers), and
+    ``str`` refuses ints of more than ``sys.get_int_max_str_digits()`` digits.
+    """
+    try:
+        return str(value)
+    except ValueError:
+        return str(Decimal(value))
 
 
 def to_rationals(values: Any, place: str = "") -> tuple[Fraction, ...]:
@@ -132,8 +157,8 @@ def format_rational(value: Fraction) -> str:
     ('-1/2', '4')
     """
     if value.denominator == 1:
-        return str(value.numerator)
-    return f"{value.numerator}/{value.denominator}"
+        return _int_text(value.numerator)
+    return f"{_int_text(value.numerator)}/{_int_text(value.denominator)}"
 
 
 def primitive_row(row: Sequence[Fraction]) -> tuple[int, ...]:
