@@ -78,8 +78,10 @@ class Domain:
         if dim is None:
             if not A:
                 raise DomainError(f"{source}: no rows, so the dimension is unknown")
-            dim = len(A[0]) if isinstance(A[0], Sequence) else -1
-        _check_dim(dim)
+            if isinstance(A[0], (str, bytes)) or not isinstance(A[0], Sequence):
+                raise DomainError(f"{source}: A[0] must be a list of numbers")
+            dim = len(A[0])
+        _check_dim(dim, source)
         rows: list[Row] = []
         seen = set()
         for i, (a_row, b_val) in enumerate(zip(A, b)):
@@ -160,9 +162,9 @@ class Domain:
         return f"Domain({self.describe()})"
 
 
-def _check_dim(dim: Any) -> None:
+def _check_dim(dim: Any, place: str = "domain") -> None:
     if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-        raise DomainError(f"domain dimension must be a positive integer, got {dim!r}")
+        raise DomainError(f"{place}: dimension must be a positive integer, got {dim!r}")
 
 
 def _per_coordinate(value: Any, dim: int, place: str) -> tuple[Fraction, ...]:
