@@ -123,7 +123,7 @@ def enumerate_regions(network: Network, domain: Domain | None = None) -> Iterato
     --------
     >>> net = Network.mlp([[[1, 0], [0, 1], [1, 1]], [[1, 1, 1]]], [[0, 0, 0], [0]])
     >>> sorted(r.key for r in enumerate_regions(net))
-    ['++++', '+--+', '+-++', '-+-+', '-+++', '---+']
+    ['+++', '+-+', '+--', '-++', '-+-', '---']
     """
     if domain is None:
         domain = Domain.whole(network.input_dim)

@@ -295,8 +295,37 @@ class Cell:
         return tuple(point)
 
     def interior_point(self) -> tuple[Fraction, ...]:
-        """An exact point of the interior: mean of the vertices plus the sum of the rays."""
-        return self._point_of(range(len(self.vecs)))
+        """An exact point of the interior.
+
+        Vertices and rays are picked greedily (vertices first) until, with the
+        lines, they span R^(n+1) in homogeneous coordinates; the mean of the picked
+        vertices plus the sum of the picked rays is then a strictly positive
+        combination of a spanning simplicial cone inside the cell, so it is interior.
+        Few generators keep the denominators small.
+        """
+        order = sorted(range(len(self.vecs)), key=lambda k: self.vecs[k][-1] == 0)
+        point = self._point_of(_spanning_subset([self.vecs[k] for k in order], self.lines,
+                                                self.dim + 1, order))
+        return self._simplified(point)
+
+    def _simplified(self, point: tuple[Fraction, ...]) -> tuple[Fraction, ...]:
+        """A point with small denominators near an interior *point*, still interior.
+
+        With slack ``s_i > 0`` of row ``i`` at *point*, moving every coordinate by
+        less than ``eps = min_i s_i / sum_j |a_ij|`` keeps every row strict; each
+        coordinate becomes the simplest rational within ``eps`` of it.
+        """
+        eps = None
+        for row in self.rows:
+            weight = sum(abs(c) for c in row[:-1])
+            if weight:
+                slack = sum((c * x for c, x in zip(row, point)), Fraction(0)) + row[-1]
+                bound = slack / weight
+                if eps is None or bound < eps:
+                    eps = bound
+        if eps is None:
+            return tuple(Fraction(0) for _ in point)
+        return tuple(simplest_between(x - eps, x + eps) for x in point)
 
     def face_point(self, row: int) -> tuple[Fraction, ...]:
         """An exact point in the relative interior of the face cut out by row *row*."""
@@ -306,6 +335,67 @@ class Cell:
     def contains(self, point: Sequence[Any]) -> bool:
         """True when *point* satisfies every row (closed cell)."""
         return all(sum(Fraction(c) * x for c, x in zip(s, point)) + s[-1] >= 0 for s in self.rows)
+
+
+def simplest_between(low: Fraction, high: Fraction) -> Fraction:
+    """The rational with the smallest denominator (then numerator) in the open interval.
+
+    Examples
+    --------
+    >>> simplest_between(Fraction(1, 3), Fraction(1, 2))
+    Fraction(2, 5)
+    >>> simplest_between(Fraction(-7, 2), Fraction(1, 9))
+    Fraction(0, 1)
+    """
+    if not low < high:
+        raise ValueError("empty interval")
+    if low < 0 < high:
+        return Fraction(0)
+    if high <= 0:
+        return -simplest_between(-high, -low)
+    whole = low.numerator // low.denominator
+    if whole + 1 < high:
+        return Fraction(whole + 1)
+    if low == whole:
+        # (whole, high) with high <= whole + 1: whole + 1/m for the least m > 1/(high - whole)
+        m = int(1 / (high - whole)) + 1
+        return whole + Fraction(1, m)
+    return whole + 1 / simplest_between(1 / (high - whole), 1 / (low - whole))
+
+
+def _spanning_subset(vecs: Sequence[Vector], lines: Sequence[Vector], size: int,
+                     labels: Sequence[int]) -> list[int]:
+    """Labels of a greedy choice of *vecs* that, with *lines*, spans a space of dimension *size*.
+
+    Fraction-free Gaussian elimination on integer vectors.
+    """
+    basis: list[tuple[int, list[int]]] = []  # (pivot column, reduced row)
+
+    def reduce(vec: Sequence[int]) -> list[int]:
+        row = list(vec)
+        for col, b in basis:
+            if row[col]:
+                f, g = b[col], row[col]
+                row = [f * x - g * y for x, y in zip(row, b)]
+        return row
+
+    def add(vec: Sequence[int]) -> bool:
+        row = reduce(vec)
+        for col, value in enumerate(row):
+            if value:
+                basis.append((col, list(primitive(row))))
+                return True
+        return False
+
+    for line in lines:
+        add(line)
+    chosen = []
+    for vec, label in zip(vecs, labels):
+        if len(basis) == size:
+            break
+        if add(vec):
+            chosen.append(label)
+    return chosen
 
 
 def whole_space(n: int) -> Cell:
