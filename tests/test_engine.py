@@ -161,3 +161,28 @@ def test_domain_dimension_mismatch():
     net = _one_layer([[1, 0]], [0])
     with pytest.raises(ValueError, match="dimension 3"):
         list(enumerate_regions(net, Domain.whole(3)))
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, len(CASES) - 1), st.lists(st.fractions(-3, 3, max_denominator=7), min_size=3, max_size=3))
+def test_a_rational_point_lies_in_exactly_one_region(index, coords):
+    """A point on no breakpoint is strictly inside exactly one region, the one with its pattern;
+    any point lies in the closure of at least one region."""
+    name, net, A, b = CASES[index]
+    point = tuple(coords[:net.input_dim]) + tuple(Fraction(0) for _ in range(net.input_dim - len(coords)))
+    domain = _domain(net, A, b)
+    if not domain.contains(point):
+        return
+    regions = list(enumerate_regions(net, domain))
+    inside = [r for r in regions if _strictly_inside(point, r.inequalities)]
+    closed = [r for r in regions if all(sum(Fraction(c) * x for c, x in zip(a, point)) <= rhs
+                                        for a, rhs in r.inequalities)]
+    assert len(inside) <= 1 and closed
+    from pointwise import is_generic
+    pattern, _ = evaluate(net, point)
+    if is_generic(pattern, net, point) and all(
+            sum(Fraction(c) * x for c, x in zip(a, point)) < rhs for a, rhs in domain.rows):
+        assert [r.pattern for r in inside] == [pattern]
