@@ -55,3 +55,38 @@ def test_counting_without_linear():
     assert counts.linear_regions is None
     assert "linear_regions" not in counts.to_json()
     assert counts.to_json()["activation_regions"] == 2
+
+
+def _medium_cases():
+    import random
+
+    from netgen import random_box, random_network
+
+    shapes = [(2, [6, 6]), (3, [5, 5]), (2, [6, 5]), (3, [4, 4]), (2, [5, 5, 4]), (4, [5, 4]),
+              (2, [4, 4, 4]), (3, [6, 3])]
+    kinds = ["relu", "abs", "leaky_relu", "maxout", "hardtanh", "relu", "mixed", "abs"]
+    for i in range(24):
+        rng = random.Random(9000 + i)
+        n0, widths = shapes[i % len(shapes)]
+        kind = kinds[i % len(kinds)]
+        if kind == "maxout":
+            widths = [min(w, 3) for w in widths]
+        activation = ([rng.choice(["relu", "leaky_relu", "abs", "hardtanh"]) for _ in widths]
+                      if kind == "mixed" else kind)
+        net = random_network(rng, n0, widths, activation, i % 2 == 1, (1, 2, 3), 1 if i % 3 else None)
+        A, b = random_box(rng, n0) if i % 4 == 3 else ([], [])
+        yield f"medium{i}:{kind}:n0={n0}:w={widths}", net, A, b
+
+
+MEDIUM = list(_medium_cases())
+
+
+@pytest.mark.parametrize("case", MEDIUM, ids=[c[0] for c in MEDIUM])
+def test_medium_networks_match_reference(case):
+    name, net, A, b = case
+    counts = count_regions(net, _domain(net, A, b))
+    expected = reference_regions(net, A, b)
+    assert sorted(r.key for r in enumerate_regions(net, _domain(net, A, b))) == sorted(r.key for r in expected)
+    assert counts.activation_regions == len(expected)
+    if len(expected) <= 70:
+        assert counts.linear_regions == reference_linear_region_count(net, A, b)
