@@ -130,8 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            parser.print_help()
-            return 2
+            raise InputError("missing command: count or regions (see polyregions --help)")
         if args.command == "count":
             return _cmd_count(args)
         return _cmd_regions(args)
@@ -141,11 +140,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("polyregions: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"polyregions: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except MemoryError:
         print("polyregions: error: out of memory", file=sys.stderr)
         return 1
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,9 +21,11 @@ primal and dual solutions are then verified.
 from __future__ import annotations
 
 import numbers
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal, Sequence
+from typing import Any, Iterator, Literal, Sequence
 
 import cdd.gmp as _cdd
 
@@ -153,6 +155,22 @@ def _equality_conflict(E: Matrix, f: Vector, n: int) -> Vector | None:
 # --------------------------------------------------------------------------- cdd
 
 
+@contextmanager
+def _long_numbers() -> Iterator[None]:
+    """Let cdd's text conversion of big rationals pass Python's int/str digit limit."""
+    get = getattr(sys, "get_int_max_str_digits", None)
+    if get is None:
+        yield
+        return
+    old = get()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(old)
+
+
+
 def _solve_max(g: Sequence[Fraction], G: Sequence[Sequence[Fraction]], h: Sequence[Fraction],
                E: Sequence[Sequence[Fraction]], f: Sequence[Fraction],
                ) -> tuple[Any, Fraction, Vector, Vector, Vector]:
@@ -168,18 +186,21 @@ def _solve_max(g: Sequence[Fraction], G: Sequence[Sequence[Fraction]], h: Sequen
         array.append([fi, *(-v for v in row)])
         array.append([-fi, *row])
     array.append([_ZERO, *g])
-    lp = _cdd.linprog_from_array(array, _cdd.LPObjType.MAX)
-    _cdd.linprog_solve(lp)
-    status = lp.status
-    if status != _cdd.LPStatusType.OPTIMAL:
-        return status, _ZERO, (), (), ()
-    dual = [_ZERO] * (len(array) - 1)
-    for index, value in lp.dual_solution:
-        dual[index] = Fraction(value)
+    with _long_numbers():
+        lp = _cdd.linprog_from_array(array, _cdd.LPObjType.MAX)
+        _cdd.linprog_solve(lp)
+        status = lp.status
+        if status != _cdd.LPStatusType.OPTIMAL:
+            return status, _ZERO, (), (), ()
+        dual = [_ZERO] * (len(array) - 1)
+        for index, value in lp.dual_solution:
+            dual[index] = Fraction(value)
+        primal = tuple(Fraction(v) for v in lp.primal_solution)
+        value = Fraction(lp.obj_value)
     m = len(G)
     y = tuple(dual[:m])
     z = tuple(dual[m + 2 * k] - dual[m + 2 * k + 1] for k in range(len(E)))
-    return status, Fraction(lp.obj_value), tuple(Fraction(v) for v in lp.primal_solution), y, z
+    return status, value, primal, y, z
 
 
 def _check_dual(g: Sequence[Fraction], G: Sequence[Sequence[Fraction]], h: Sequence[Fraction],
@@ -647,7 +668,8 @@ def irredundant_rows(A: Any, b: Any, dim: int | None = None) -> tuple[int, ...]:
             candidates.append(i)
     if not candidates:
         return ()
-    mat = _cdd.matrix_from_array([[b_[i], *(-v for v in A_[i])] for i in candidates],
-                                 rep_type=_cdd.RepType.INEQUALITY)
-    redundant = _cdd.redundant_rows(mat)
+    with _long_numbers():
+        mat = _cdd.matrix_from_array([[b_[i], *(-v for v in A_[i])] for i in candidates],
+                                     rep_type=_cdd.RepType.INEQUALITY)
+        redundant = _cdd.redundant_rows(mat)
     return tuple(i for k, i in enumerate(candidates) if k not in redundant)

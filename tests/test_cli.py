@@ -445,11 +445,21 @@ def test_bad_command_lines(capsys, files, argv, pattern):
     assert_one_error_line(code, out, err, rf"^polyregions: error: {pattern}")
 
 
-def test_no_command_prints_help(capsys):
+def test_no_command_is_one_error_line(capsys):
     code, out, err = run(capsys)
-    assert code == 2
-    assert out.startswith("usage: polyregions")
-    assert err == ""
+    assert_one_error_line(code, out, err, r"^polyregions: error: missing command: count or regions")
+
+
+def test_write_failure_is_one_line(capsys, files, monkeypatch):
+    model = files("sum.json", SUM_RELU)
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device", "out.jsonl")
+
+    monkeypatch.setattr(cli, "write_regions_jsonl", fail)
+    code, out, err = run(capsys, "regions", model, "-o", "out.jsonl")
+    assert code == 1
+    assert err == "polyregions: error: out.jsonl: No space left on device\n"
 
 
 def test_help_exits_zero(capsys):
