@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Iterator, Sequence
 
-from .engine import StageTrace, maxout_states
+from .engine import StageTrace, maxout_states, threshold_row
 from .errors import PolyregionsError
 from .network import Abs, HardTanh, Identity, LeakyReLU, Maxout, ReLU
 from .polyhedron import dot, oriented_key
@@ -35,10 +35,7 @@ def _keys(trace: StageTrace) -> list:
     rows, den = trace.rows, trace.den
     if isinstance(activation, HardTanh):
         lo, hi = activation.low, activation.high
-        keys = [(oriented_key([v * lo.denominator for v in row[:-1]]
-                              + [row[-1] * lo.denominator - lo.numerator * den]),
-                 oriented_key([v * hi.denominator for v in row[:-1]]
-                              + [row[-1] * hi.denominator - hi.numerator * den]))
+        keys = [(oriented_key(threshold_row(row, den, lo)), oriented_key(threshold_row(row, den, hi)))
                 for row in rows]
     elif isinstance(activation, Maxout):
         keys = {}

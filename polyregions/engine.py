@@ -182,6 +182,12 @@ def _reduce(rows: IntRows, den: int) -> tuple[IntRows, int]:
     return rows, den
 
 
+def threshold_row(row: Sequence[int], den: int, value: Fraction) -> list[int]:
+    """Integer row of ``z - value`` (up to a positive factor) where ``z = row . (x, 1) / den``."""
+    return ([v * value.denominator for v in row[:-1]]
+            + [row[-1] * value.denominator - value.numerator * den])
+
+
 def _sign_char(value: int) -> str:
     return "+" if value > 0 else "-" if value < 0 else "0"
 
@@ -219,10 +225,8 @@ def _split(stage: Stage, cell: Cell, rows: IntRows, den: int) -> list[tuple[Cell
                         else "h" if z == high else "H")
                 pieces = [(c, s + char) for c, s in pieces]
                 continue
-            h_low = primitive([v * low.denominator for v in row[:-1]]
-                              + [row[-1] * low.denominator - low.numerator * den])
-            h_high = primitive([v * high.denominator for v in row[:-1]]
-                               + [row[-1] * high.denominator - high.numerator * den])
+            h_low = primitive(threshold_row(row, den, low))
+            h_high = primitive(threshold_row(row, den, high))
             refined = []
             for c, s in pieces:
                 above, below, _ = c.cut(h_low, (layer, unit, "min"))
