@@ -121,9 +121,8 @@ class Cell:
             ``pos`` is the cell cut down to ``h >= 0`` when that side has interior
             (the cell itself when it lies wholly there), else None; ``neg`` likewise
             for ``h <= 0``; ``zero`` is True when ``h`` vanishes on the whole cell.
-            A side is None also when *want* does not ask for it but it has interior
-            only where it would have needed building; test with :meth:`side_signs`
-            when only the signs are needed.
+            When the hyperplane cuts the cell properly, a side that *want* does not
+            ask for is not built and comes back as None.
 
         Notes
         -----
