@@ -1,4 +1,4 @@
-"""Command line: ``polyregions count`` and ``polyregions regions``.
+"""Command line: ``polyregions count``, ``regions`` and ``graph``.
 
 Bad input of any kind prints one line ``polyregions: error: ...`` and exits 2.
 """
@@ -16,7 +16,10 @@ from .counting import count_regions
 from .domain import Domain, load_domain
 from .errors import InputError, PolyregionsError
 from .export import write_regions_jsonl
+from .graph import linear_region_graph, region_graph
+from .graph_io import FORMATS, write_graph
 from .network import Affine, Network, load_network
+from .slicing import parse_point, slice_network
 
 __all__ = ["main"]
 
@@ -42,11 +45,15 @@ def _build_parser() -> argparse.ArgumentParser:
 
     def domain_options(p: argparse.ArgumentParser) -> None:
         group = p.add_mutually_exclusive_group()
-        group.add_argument("--box", nargs=2, metavar=("LO", "HI"),
-                           help="the box LO <= x_i <= HI; rationals such as -1/2, 0.25, 3, "
-                                "or comma-separated, one per coordinate")
         group.add_argument("--domain", metavar="FILE",
                            help='a JSON file {"A": [[...]], "b": [...]} for {x : A x <= b}')
+        group.add_argument("--slice", nargs=3, metavar=("P0", "P1", "P2"),
+                           help="the plane x = P0 + s (P1 - P0) + t (P2 - P0) through three "
+                                "comma-separated input points; (s, t) ranges over --box "
+                                "(default [0, 1]^2)")
+        p.add_argument("--box", nargs=2, metavar=("LO", "HI"),
+                       help="the box LO <= x_i <= HI; rationals such as -1/2, 0.25, 3, "
+                            "or comma-separated, one per coordinate")
 
     count = sub.add_parser("count", help="count activation, linear and bounded regions")
     count.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
@@ -59,17 +66,36 @@ def _build_parser() -> argparse.ArgumentParser:
     domain_options(regions)
     regions.add_argument("-o", "--output", required=True, metavar="FILE.jsonl",
                          help="output file, one region per line (written atomically)")
+    graph = sub.add_parser("graph", help="write the region adjacency graph (GraphML, GEXF or JSON)")
+    graph.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    domain_options(graph)
+    graph.add_argument("--merge", action="store_true",
+                       help="write the quotient graph of linear regions instead")
+    graph.add_argument("--maps", action="store_true", help="add each region's output map")
+    graph.add_argument("--inequalities", action="store_true", help="add each region's inequalities")
+    graph.add_argument("-o", "--output", required=True, metavar="OUT",
+                       help=f"output file; the extension picks the format ({', '.join(FORMATS)})")
     return parser
 
 
-def _domain(args: argparse.Namespace, network: Network) -> Domain:
+def _problem(args: argparse.Namespace) -> tuple[Network, Domain]:
+    """The network and domain a command line asks for (a slice restricts the network)."""
+    network = load_network(args.model)
+    if args.domain is not None and args.box is not None:
+        raise InputError("argument --box: not allowed with argument --domain")
+    if args.slice is not None:
+        n = network.input_dim
+        points = [parse_point(text, n, f"--slice P{i}") for i, text in enumerate(args.slice)]
+        network = slice_network(network, *points)
+        if args.box is None:
+            return network, Domain.box(2, 0, 1)
     n = network.input_dim
     if args.box is not None:
         low, high = (_box_value(v, n) for v in args.box)
-        return Domain.box(n, low, high)
+        return network, Domain.box(n, low, high)
     if args.domain is not None:
-        return load_domain(args.domain, dim=n)
-    return Domain.whole(n)
+        return network, load_domain(args.domain, dim=n)
+    return network, Domain.whole(n)
 
 
 def _box_value(text: str, n: int) -> Any:
@@ -93,8 +119,7 @@ def _architecture(network: Network) -> str:
 
 
 def _cmd_count(args: argparse.Namespace) -> int:
-    network = load_network(args.model)
-    domain = _domain(args, network)
+    network, domain = _problem(args)
     start = time.perf_counter()
     counts = count_regions(network, domain, linear=not args.no_linear)
     seconds = time.perf_counter() - start
@@ -115,12 +140,29 @@ def _cmd_count(args: argparse.Namespace) -> int:
 
 
 def _cmd_regions(args: argparse.Namespace) -> int:
-    network = load_network(args.model)
-    domain = _domain(args, network)
+    network, domain = _problem(args)
     start = time.perf_counter()
     count = write_regions_jsonl(network, domain, args.output)
     seconds = time.perf_counter() - start
     print(f"wrote {count} activation regions to {args.output} in {seconds:.3f} s")
+    return 0
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    suffix = args.output[args.output.rfind("."):].lower() if "." in args.output else ""
+    if suffix not in FORMATS:
+        raise InputError(f"{args.output}: unknown graph format {suffix or '(none)'!r}; "
+                         f"use one of {', '.join(FORMATS)}")
+    network, domain = _problem(args)
+    start = time.perf_counter()
+    graph = region_graph(network, domain, maps=args.maps or args.merge, inequalities=args.inequalities)
+    if args.merge:
+        graph = linear_region_graph(graph)
+    write_graph(graph, args.output)
+    seconds = time.perf_counter() - start
+    what = "linear regions" if args.merge else "activation regions"
+    print(f"wrote {graph.number_of_nodes()} {what} and {graph.number_of_edges()} adjacencies "
+          f"to {args.output} in {seconds:.3f} s")
     return 0
 
 
@@ -130,9 +172,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise InputError("missing command: count or regions (see polyregions --help)")
+            raise InputError("missing command: count, regions or graph (see polyregions --help)")
         if args.command == "count":
             return _cmd_count(args)
+        if args.command == "graph":
+            return _cmd_graph(args)
         return _cmd_regions(args)
     except PolyregionsError as exc:
         print(f"polyregions: error: {exc}", file=sys.stderr)

@@ -329,7 +329,10 @@ class Cell:
     def face_point(self, row: int) -> tuple[Fraction, ...]:
         """An exact point in the relative interior of the face cut out by row *row*."""
         bit = 1 << (row + 1)
-        return self._point_of([k for k, t in enumerate(self.tights) if t & bit])
+        members = sorted((k for k, t in enumerate(self.tights) if t & bit),
+                         key=lambda k: self.vecs[k][-1] == 0)
+        return self._point_of(_spanning_subset([self.vecs[k] for k in members], self.lines,
+                                               self.dim, members))
 
     def contains(self, point: Sequence[Any]) -> bool:
         """True when *point* satisfies every row (closed cell)."""

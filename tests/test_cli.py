@@ -429,14 +429,14 @@ def test_missing_domain_file(capsys, files, tmp_path):
 
 
 @pytest.mark.parametrize("argv, pattern", [
-    (["bogus"], r"argument COMMAND: invalid choice: 'bogus' \(choose from 'count', 'regions'\)$"),
+    (["bogus"], r"argument COMMAND: invalid choice: 'bogus' \(choose from 'count', 'regions', 'graph'\)$"),
     (["regions", "{model}"], r"the following arguments are required: -o/--output$"),
     (["count"], r"the following arguments are required: MODEL$"),
     (["count", "{model}", "--frob"], r"unrecognized arguments: --frob$"),
     (["--frob"], r"unrecognized arguments: --frob$"),
     (["count", "{model}", "--box", "1"], r"argument --box: expected 2 arguments$"),
     (["count", "{model}", "--box", "-1", "1", "--domain", "{model}"],
-     r"argument --domain: not allowed with argument --box$"),
+     r"argument --box: not allowed with argument --domain$"),
     (["regions", "{model}", "-o"], r"argument -o/--output: expected one argument$"),
 ])
 def test_bad_command_lines(capsys, files, argv, pattern):
@@ -447,7 +447,7 @@ def test_bad_command_lines(capsys, files, argv, pattern):
 
 def test_no_command_is_one_error_line(capsys):
     code, out, err = run(capsys)
-    assert_one_error_line(code, out, err, r"^polyregions: error: missing command: count or regions")
+    assert_one_error_line(code, out, err, r"^polyregions: error: missing command: count, regions or graph")
 
 
 def test_write_failure_is_one_line(capsys, files, monkeypatch):
