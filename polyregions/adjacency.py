@@ -64,10 +64,14 @@ def _ambiguous(trace: StageTrace, key: tuple) -> bool:
         return False
     if isinstance(activation, Maxout):
         return any(_maxout_ties(trace, u, j, key) for u, j in enumerate(maxout_states(trace.states)))
-    keys = _keys(trace)
+    keyset = trace.cache.get("keyset")
+    if keyset is None:
+        keys = _keys(trace)
+        keyset = {k for pair in keys for k in pair} if isinstance(activation, HardTanh) else set(keys)
+        trace.cache["keyset"] = keyset
     if isinstance(activation, HardTanh):
-        return any(s in "lh" or key in pair for s, pair in zip(trace.states, keys))
-    return any(s == "0" or k == key for s, k in zip(trace.states, keys))
+        return key in keyset or "l" in trace.states or "h" in trace.states
+    return key in keyset or "0" in trace.states
 
 
 def _sign(value: int) -> int:

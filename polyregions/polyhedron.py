@@ -275,64 +275,66 @@ class Cell:
         chosen = self.rows if indices is None else [self.rows[i] for i in indices]
         return [(tuple(-v for v in s[:-1]), s[-1]) for s in chosen]
 
-    def _point_of(self, members: Sequence[int]) -> tuple[Fraction, ...]:
-        """Mean of the given vertices plus the sum of the given rays."""
-        n = self.dim
-        vertices = [self.vecs[k] for k in members if self.vecs[k][-1]]
-        total = [Fraction(0)] * n
-        for vec in vertices:
-            t = vec[-1]
-            for i in range(n):
-                total[i] += Fraction(vec[i], t)
-        count = len(vertices)
-        point = [c / count for c in total]
+    def _homogeneous_sum(self, members: Sequence[int]) -> list[int]:
+        """The sum of the given generators in homogeneous coordinates.
+
+        It is a strictly positive combination of them (the vertex ``x / t`` with
+        weight ``t``, each ray with weight 1), so the sum of all the generators of a
+        face lies in the relative interior of that face.
+        """
+        total = [0] * (self.dim + 1)
         for k in members:
-            vec = self.vecs[k]
-            if not vec[-1]:
-                for i in range(n):
-                    point[i] += vec[i]
-        return tuple(point)
+            for i, v in enumerate(self.vecs[k]):
+                total[i] += v
+        return total
 
     def interior_point(self) -> tuple[Fraction, ...]:
         """An exact point of the interior.
 
-        Vertices and rays are picked greedily (vertices first) until, with the
-        lines, they span R^(n+1) in homogeneous coordinates; the mean of the picked
-        vertices plus the sum of the picked rays is then a strictly positive
-        combination of a spanning simplicial cone inside the cell, so it is interior.
-        Few generators keep the denominators small.
+        The sum of all generators in homogeneous coordinates is a strictly positive
+        combination of them, hence interior; it is then moved to nearby simplest
+        rationals within a proven safe radius (see :meth:`_simplified`).
         """
-        order = sorted(range(len(self.vecs)), key=lambda k: self.vecs[k][-1] == 0)
-        point = self._point_of(_spanning_subset([self.vecs[k] for k in order], self.lines,
-                                                self.dim + 1, order))
-        return self._simplified(point)
+        return self._simplified(self._homogeneous_sum(range(len(self.vecs))))
 
-    def _simplified(self, point: tuple[Fraction, ...]) -> tuple[Fraction, ...]:
-        """A point with small denominators near an interior *point*, still interior.
+    def _simplified(self, total: Sequence[int]) -> tuple[Fraction, ...]:
+        """Simple rationals near the interior point ``total[:-1] / total[-1]``, still interior.
 
-        With slack ``s_i > 0`` of row ``i`` at *point*, moving every coordinate by
+        With slack ``s_i > 0`` of row ``i`` at the point, moving every coordinate by
         less than ``eps = min_i s_i / sum_j |a_ij|`` keeps every row strict; each
         coordinate becomes the simplest rational within ``eps`` of it.
         """
-        eps = None
+        q = total[-1]
+        coords = total[:-1]
+        best: tuple[int, int] | None = None  # eps = num / den
         for row in self.rows:
             weight = sum(abs(c) for c in row[:-1])
             if weight:
-                slack = sum((c * x for c, x in zip(row, point)), Fraction(0)) + row[-1]
-                bound = slack / weight
-                if eps is None or bound < eps:
-                    eps = bound
-        if eps is None:
-            return tuple(Fraction(0) for _ in point)
-        return tuple(simplest_between(x - eps, x + eps) for x in point)
+                slack = dot(row[:-1], coords) + row[-1] * q
+                if best is None or slack * best[1] < best[0] * weight * q:
+                    best = (slack, weight * q)
+        if best is None:
+            return tuple(Fraction(0) for _ in coords)
+        num, den = best
+        den *= q  # the interval around x / q is ((x den' - num q) / (q den'), (x den' + num q) / (q den'))
+        out = []
+        for x in coords:
+            centre = x * best[1]
+            low, high = centre - num * q, centre + num * q
+            if low < 0 < high:
+                out.append(Fraction(0))
+            elif low >= 0:
+                out.append(Fraction(*_simplest(low, den, high, den)))
+            else:
+                p, r = _simplest(-high, den, -low, den)
+                out.append(Fraction(-p, r))
+        return tuple(out)
 
     def face_point(self, row: int) -> tuple[Fraction, ...]:
         """An exact point in the relative interior of the face cut out by row *row*."""
         bit = 1 << (row + 1)
-        members = sorted((k for k, t in enumerate(self.tights) if t & bit),
-                         key=lambda k: self.vecs[k][-1] == 0)
-        return self._point_of(_spanning_subset([self.vecs[k] for k in members], self.lines,
-                                               self.dim, members))
+        total = self._homogeneous_sum([k for k, t in enumerate(self.tights) if t & bit])
+        return tuple(Fraction(v, total[-1]) for v in total[:-1])
 
     def contains(self, point: Sequence[Any]) -> bool:
         """True when *point* satisfies every row (closed cell)."""
@@ -341,6 +343,8 @@ class Cell:
 
 def simplest_between(low: Fraction, high: Fraction) -> Fraction:
     """The rational with the smallest denominator (then numerator) in the open interval.
+
+    Continued fractions in integer arithmetic (the Stern-Brocot descent).
 
     Examples
     --------
@@ -355,49 +359,21 @@ def simplest_between(low: Fraction, high: Fraction) -> Fraction:
         return Fraction(0)
     if high <= 0:
         return -simplest_between(-high, -low)
-    whole = low.numerator // low.denominator
-    if whole + 1 < high:
-        return Fraction(whole + 1)
-    if low == whole:
-        # (whole, high) with high <= whole + 1: whole + 1/m for the least m > 1/(high - whole)
-        m = int(1 / (high - whole)) + 1
-        return whole + Fraction(1, m)
-    return whole + 1 / simplest_between(1 / (high - whole), 1 / (low - whole))
+    return Fraction(*_simplest(low.numerator, low.denominator, high.numerator, high.denominator))
 
 
-def _spanning_subset(vecs: Sequence[Vector], lines: Sequence[Vector], size: int,
-                     labels: Sequence[int]) -> list[int]:
-    """Labels of a greedy choice of *vecs* that, with *lines*, spans a space of dimension *size*.
-
-    Fraction-free Gaussian elimination on integer vectors.
-    """
-    basis: list[tuple[int, list[int]]] = []  # (pivot column, reduced row)
-
-    def reduce(vec: Sequence[int]) -> list[int]:
-        row = list(vec)
-        for col, b in basis:
-            if row[col]:
-                f, g = b[col], row[col]
-                row = [f * x - g * y for x, y in zip(row, b)]
-        return row
-
-    def add(vec: Sequence[int]) -> bool:
-        row = reduce(vec)
-        for col, value in enumerate(row):
-            if value:
-                basis.append((col, list(primitive(row))))
-                return True
-        return False
-
-    for line in lines:
-        add(line)
-    chosen = []
-    for vec, label in zip(vecs, labels):
-        if len(basis) == size:
-            break
-        if add(vec):
-            chosen.append(label)
-    return chosen
+def _simplest(a: int, b: int, c: int, d: int) -> tuple[int, int]:
+    """Simplest p/q with a/b < p/q < c/d, for 0 <= a/b < c/d (b, d > 0)."""
+    whole = a // b
+    if (whole + 1) * d < c:
+        return whole + 1, 1
+    if a == whole * b:
+        # (whole, c/d) with c/d <= whole + 1: whole + 1/m with the least m > d / (c - whole d)
+        m = d // (c - whole * d) + 1
+        return whole * m + 1, m
+    # a/b = whole + r with 0 < r < 1: recurse on (1 / (c/d - whole), 1 / r)
+    p, q = _simplest(d, c - whole * d, b, a - whole * b)
+    return whole * p + q, p
 
 
 def whole_space(n: int) -> Cell:
