@@ -1,4 +1,4 @@
-"""Command line: ``polyregions count``, ``regions`` and ``graph``.
+"""Command line: ``polyregions count``, ``regions``, ``graph`` and ``plot``.
 
 Bad input of any kind prints one line ``polyregions: error: ...`` and exits 2.
 """
@@ -19,6 +19,7 @@ from .export import write_regions_jsonl
 from .graph import linear_region_graph, region_graph
 from .graph_io import FORMATS, write_graph
 from .network import Affine, Network, load_network
+from .plot import image_format, plot_network, require_matplotlib
 from .slicing import parse_point, slice_network
 
 __all__ = ["main"]
@@ -75,6 +76,23 @@ def _build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--inequalities", action="store_true", help="add each region's inequalities")
     graph.add_argument("-o", "--output", required=True, metavar="OUT",
                        help=f"output file; the extension picks the format ({', '.join(FORMATS)})")
+    plot = sub.add_parser("plot", help="draw the regions of a 2-input view (or a 1-input function)",
+                          description="Draw the exact activation regions of a 2-input network, "
+                                      "or of a 2-D --slice of a bigger one, filled by linear region "
+                                      "with boundaries styled per layer; a 1-input network is drawn "
+                                      "as the graph of its function with every breakpoint marked. "
+                                      "Without --box, --domain or --slice the domain is [-1, 1]^n.")
+    plot.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    domain_options(plot)
+    plot.add_argument("-o", "--output", required=True, metavar="FILE.png|FILE.svg",
+                      help="output image; the extension picks the format (written atomically)")
+    plot.add_argument("--graph", action="store_true",
+                      help="overlay the region adjacency graph (nodes at interior points)")
+    plot.add_argument("--heatmap", action="store_true",
+                      help="colour by the network's first output instead of by linear region")
+    plot.add_argument("--level-set", action="store_true",
+                      help="draw the decision boundary output_1 = 0")
+    plot.add_argument("--title", metavar="TEXT", help="title of the picture")
     return parser
 
 
@@ -166,6 +184,30 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plot(args: argparse.Namespace) -> int:
+    image_format(args.output)
+    require_matplotlib()
+    network, domain = _problem(args)
+    n = network.input_dim
+    if n > 2 and args.slice is None:
+        raise InputError(f"plot: the network has {n} inputs; plot a 2-D slice with "
+                         "--slice P0 P1 P2 (the plane through three input points)")
+    label = None
+    if domain.kind == "all":
+        domain = Domain.box(n, -1, 1)
+        label = f"{domain.describe()} (default domain)"
+    start = time.perf_counter()
+    summary = plot_network(network, domain, args.output, graph=args.graph, heatmap=args.heatmap,
+                           level_set=args.level_set, title=args.title or args.model,
+                           domain_label=label,
+                           axis_labels=("s", "t") if args.slice is not None else ("x1", "x2"))
+    seconds = time.perf_counter() - start
+    print(f"wrote {args.output}: {summary.activation_regions} activation regions, "
+          f"{summary.linear_regions} linear regions on {label or domain.describe()} "
+          f"in {seconds:.3f} s")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 bad input, 1 internal error)."""
     parser = _build_parser()
@@ -177,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_count(args)
         if args.command == "graph":
             return _cmd_graph(args)
+        if args.command == "plot":
+            return _cmd_plot(args)
         return _cmd_regions(args)
     except PolyregionsError as exc:
         print(f"polyregions: error: {exc}", file=sys.stderr)

@@ -1,0 +1,673 @@
+"""Pictures of the regions of a 2-input view, and the graph of a 1-input network.
+
+The geometry is exact and free of matplotlib: :func:`region_polygons` gives every
+activation region of a 2-input network on a bounded domain as a convex polygon
+whose vertices are Fractions in counter-clockwise order, each side labelled with
+the layer whose hyperplane it lies on; :func:`level_segment` gives the exact piece
+of the decision boundary ``output_1 = 0`` inside one polygon; :func:`region_intervals`
+gives the pieces of a 1-input network. Coordinates become floats only when they are
+handed to matplotlib for drawing.
+
+matplotlib is an optional dependency (``pip install 'polyregions[plot]'``); it is
+imported inside the drawing functions only, and they draw on the Agg canvas, never
+through pyplot's global state.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence, Union
+
+import networkx as nx
+
+from .atomic import open_atomic
+from .domain import Domain
+from .engine import enumerate_regions, initial_cell
+from .errors import DomainError, InputError, PolyregionsError
+from .graph import linear_region_graph, region_graph
+from .network import Affine, Network
+from .polyhedron import oriented_key
+from .regions import AffineMap, Region
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["Polygon", "Interval", "PlotSummary", "region_polygons", "region_intervals",
+           "polygon_area", "ccw_order", "level_segment", "breakpoints", "linear_region_colors",
+           "require_matplotlib", "image_format", "figure_regions", "figure_function",
+           "save_figure", "plot_network", "PALETTE", "FORMATS"]
+
+Point = tuple[Fraction, Fraction]
+Source = Union[int, str]  # the index of an activation layer in network.layers, or "domain"
+Edge = tuple[Point, Point, Source]
+
+#: Output formats by file extension.
+FORMATS = {".png": "png", ".svg": "svg"}
+
+#: Light qualitative colours (ColorBrewer Set3) for the linear regions.
+PALETTE = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
+           "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f")
+
+#: Line colour and style of the boundaries of the 1st, 2nd, ... activation layer.
+_LAYER_STYLES = (("#08306b", "solid"), ("#a50f15", "dashed"), ("#00441b", "dashdot"),
+                 ("#54278f", "dotted"), ("#7f2704", (0, (6, 2, 1, 2, 1, 2))))
+
+_MISSING = "plotting needs matplotlib: pip install 'polyregions[plot]'"
+
+
+# -- exact geometry (no matplotlib) ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Polygon:
+    """One activation region of a 2-input view as an exact convex polygon.
+
+    Attributes
+    ----------
+    key
+        The region's pattern key.
+    linear_region
+        The id of its linear region (as in :func:`~polyregions.graph.region_graph`).
+    vertices
+        Exact vertices in counter-clockwise order, no three consecutive ones collinear.
+    edges
+        ``(start, end, source)`` for each side ``vertices[i] -> vertices[i + 1]``; the
+        source is the index in ``network.layers`` of the activation layer whose
+        hyperplane the side lies on, or ``"domain"`` for the domain boundary.
+    output_map
+        The exact affine map of the network output on the region.
+    interior_point
+        The region's exact interior point.
+    """
+
+    key: str
+    linear_region: int
+    vertices: tuple[Point, ...]
+    edges: tuple[Edge, ...]
+    output_map: AffineMap
+    interior_point: Point
+
+    def __repr__(self) -> str:
+        return f"Polygon(key={self.key}, linear_region={self.linear_region}, vertices={len(self.vertices)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """One activation region of a 1-input network: the interval ``[low, high]``."""
+
+    key: str
+    linear_region: int
+    low: Fraction
+    high: Fraction
+    output_map: AffineMap
+
+
+@dataclass(frozen=True, slots=True)
+class PlotSummary:
+    """What a plot shows: the region counts and the domain."""
+
+    activation_regions: int
+    linear_regions: int
+    domain: Domain
+
+
+def _cross(o: Sequence[Fraction], a: Sequence[Fraction], b: Sequence[Fraction]) -> Fraction:
+    """``(a - o) x (b - o)``: positive when ``o, a, b`` turn counter-clockwise."""
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+def ccw_order(points: Sequence[Point], center: Point) -> list[Point]:
+    """The vertices of a convex polygon in counter-clockwise order around an interior *center*.
+
+    Exact: each direction ``p - center`` is sorted by its half-plane (angle in
+    ``[0, pi)`` first) and, within a half-plane, by the sign of a cross product.
+    Duplicates are dropped, then every vertex collinear with its two neighbours.
+
+    Examples
+    --------
+    >>> F = Fraction
+    >>> square = [(F(1), F(1)), (F(-1), F(-1)), (F(1), F(-1)), (F(-1), F(1)), (F(0), F(-1))]
+    >>> [(int(x), int(y)) for x, y in ccw_order(square, (F(0), F(0)))]
+    [(1, 1), (-1, 1), (-1, -1), (1, -1)]
+    """
+    cx, cy = center
+
+    def half(p: Point) -> int:
+        dx, dy = p[0] - cx, p[1] - cy
+        return 0 if dy > 0 or (dy == 0 and dx > 0) else 1
+
+    def compare(p: Point, q: Point) -> int:
+        hp, hq = half(p), half(q)
+        if hp != hq:
+            return hp - hq
+        turn = _cross(center, p, q)
+        return -1 if turn > 0 else 1 if turn < 0 else 0
+
+    ordered = sorted(set(points), key=functools.cmp_to_key(compare))
+    changed = True
+    while changed and len(ordered) > 3:
+        changed = False
+        for i in range(len(ordered)):
+            if _cross(ordered[i - 1], ordered[i], ordered[(i + 1) % len(ordered)]) == 0:
+                del ordered[i]
+                changed = True
+                break
+    return ordered
+
+
+def polygon_area(vertices: Sequence[Sequence[Fraction]]) -> Fraction:
+    """The exact signed area (shoelace formula): positive for counter-clockwise vertices.
+
+    Examples
+    --------
+    >>> polygon_area([(0, 0), (1, 0), (Fraction(1, 2), Fraction(1, 3))])
+    Fraction(1, 6)
+    """
+    total = Fraction(0)
+    count = len(vertices)
+    for i in range(count):
+        x0, y0 = vertices[i]
+        x1, y1 = vertices[(i + 1) % count]
+        total += Fraction(x0) * Fraction(y1) - Fraction(x1) * Fraction(y0)
+    return total / 2
+
+
+def _check_bounded(domain: Domain) -> None:
+    if not initial_cell(domain).is_bounded():
+        raise DomainError(f"a plot needs a bounded domain (a box or a bounded polyhedron), "
+                          f"got {domain.describe()}")
+
+
+def _source(tag: Any) -> Source:
+    return "domain" if tag[0] == "domain" else int(tag[0])
+
+
+def _polygon(region: Region, linear_region: int) -> Polygon:
+    cell = region.cell
+    vertices = [(Fraction(v[0], v[2]), Fraction(v[1], v[2])) for v in cell.vecs if v[2]]
+    center = region.interior_point
+    center = (center[0], center[1])
+    ordered = tuple(ccw_order(vertices, center))
+    facets = region.facet_rows()
+    edges = []
+    for i, start in enumerate(ordered):
+        end = ordered[(i + 1) % len(ordered)]
+        for row in facets:
+            s = cell.rows[row]
+            if (s[0] * start[0] + s[1] * start[1] + s[2] == 0
+                    and s[0] * end[0] + s[1] * end[1] + s[2] == 0):
+                edges.append((start, end, _source(cell.tags[row])))
+                break
+        else:  # pragma: no cover - the double description guarantees a facet
+            raise PolyregionsError(f"region {region.key}: no facet through the side "
+                                   f"{start} -> {end}")
+    return Polygon(region.key, linear_region, ordered, tuple(edges), region.output_map, center)
+
+
+def _regions_and_graph(network: Network, domain: Domain | None, dim: int
+                       ) -> tuple[list[Region], nx.Graph, Domain]:
+    if network.input_dim != dim:
+        raise InputError(f"expected a network with {dim} input{'s' if dim > 1 else ''}, "
+                         f"got {network.input_dim}"
+                         + (" (slice it with polyregions.slicing.slice_network)" if dim == 2 else ""))
+    if domain is None:
+        domain = Domain.box(dim, -1, 1)
+    _check_bounded(domain)
+    graph = region_graph(network, domain)
+    return list(enumerate_regions(network, domain)), graph, domain
+
+
+def _polygons_and_graph(network: Network, domain: Domain | None) -> tuple[list[Polygon], nx.Graph]:
+    regions, graph, _ = _regions_and_graph(network, domain, 2)
+    ids = graph.nodes(data="linear_region")
+    return [_polygon(region, ids[region.key]) for region in regions], graph
+
+
+def region_polygons(network: Network, domain: Domain | None = None) -> list[Polygon]:
+    """Every activation region of a 2-input *network* on a bounded *domain* as a polygon.
+
+    Parameters
+    ----------
+    network
+        A network with two inputs (a 2-D slice of a bigger one, see
+        :func:`~polyregions.slicing.slice_network`).
+    domain
+        A bounded domain; default the box ``[-1, 1]^2``.
+
+    Returns
+    -------
+    list of Polygon
+        In the engine's enumeration order; the polygons tile the domain.
+
+    Notes
+    -----
+    One enumeration for the geometry and one for the region graph (the linear
+    region ids). Vertices are read off each region's double description; sorting
+    them costs O(k log k) exact cross products for a k-gon.
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1, 0], [0, 1]], [[1, 1]]], [[0, 0], [0]])
+    >>> polygons = region_polygons(net)
+    >>> len(polygons), sum(polygon_area(p.vertices) for p in polygons)
+    (4, Fraction(4, 1))
+    >>> sorted({source for p in polygons for _, _, source in p.edges}, key=str)
+    [1, 'domain']
+    """
+    return _polygons_and_graph(network, domain)[0]
+
+
+def region_intervals(network: Network, domain: Domain | None = None) -> list[Interval]:
+    """Every activation region of a 1-input *network* on a bounded *domain*, left to right.
+
+    The default domain is ``[-1, 1]``.
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1], [-1]], [[1, 1]]], [[0, 0], [0]])   # |x|
+    >>> [(str(i.low), str(i.high), i.key) for i in region_intervals(net)]
+    [('-1', '0', '-+'), ('0', '1', '+-')]
+    """
+    regions, graph, _ = _regions_and_graph(network, domain, 1)
+    ids = graph.nodes(data="linear_region")
+    out = []
+    for region in regions:
+        ends = sorted(Fraction(v[0], v[1]) for v in region.cell.vecs if v[1])
+        out.append(Interval(region.key, ids[region.key], ends[0], ends[-1], region.output_map))
+    out.sort(key=lambda interval: interval.low)
+    return out
+
+
+def breakpoints(intervals: Sequence[Interval]) -> list[Fraction]:
+    """The endpoints of the intervals that lie inside the domain, in increasing order.
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1], [-1]], [[1, 1]]], [[0, 0], [0]])
+    >>> breakpoints(region_intervals(net))
+    [Fraction(0, 1)]
+    """
+    if not intervals:
+        return []
+    low = min(i.low for i in intervals)
+    high = max(i.high for i in intervals)
+    return sorted({e for i in intervals for e in (i.low, i.high)} - {low, high})
+
+
+def _value(output_map: AffineMap, point: Sequence[Fraction], output: int) -> Fraction:
+    row = output_map.weight[output]
+    return sum((w * x for w, x in zip(row, point)), Fraction(0)) + output_map.bias[output]
+
+
+def level_segment(polygon: Polygon, output: int = 0) -> tuple[Point, Point] | None:
+    """The exact segment of ``{x : output_map(x)[output] = 0}`` inside *polygon*.
+
+    Returns None when the level set misses the polygon, touches it in one vertex,
+    or covers all of it (the output is identically zero there).
+
+    Examples
+    --------
+    >>> F = Fraction
+    >>> square = [(F(-1), F(-1)), (F(1), F(-1)), (F(1), F(1)), (F(-1), F(1))]
+    >>> m = AffineMap(((F(1), F(2)),), (F(-1, 2),))   # x + 2 y = 1/2
+    >>> p = Polygon("", 0, tuple(square), (), m, (F(0), F(0)))
+    >>> [tuple(map(str, q)) for q in level_segment(p)]
+    [('1', '-1/4'), ('-1', '3/4')]
+    """
+    vertices = polygon.vertices
+    values = [_value(polygon.output_map, v, output) for v in vertices]
+    if not any(values):
+        return None
+    points: list[Point] = []
+    count = len(vertices)
+    for i in range(count):
+        p, fp = vertices[i], values[i]
+        q, fq = vertices[(i + 1) % count], values[(i + 1) % count]
+        if fp == 0:
+            candidate = p
+        elif fp * fq < 0:
+            t = fp / (fp - fq)
+            candidate = (p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1]))
+        else:
+            continue
+        if candidate not in points:
+            points.append(candidate)
+    if len(points) != 2:
+        return None
+    return points[0], points[1]
+
+
+def linear_region_colors(graph: nx.Graph) -> dict[int, int]:
+    """A colour index per linear region id such that adjacent linear regions differ.
+
+    Greedy colouring (:func:`networkx.greedy_color`, largest degree first) of the
+    quotient graph :func:`~polyregions.graph.linear_region_graph` of a region graph.
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1, 0], [0, 1]], [[1, 2]]], [[0, 0], [0]])
+    >>> linear_region_colors(region_graph(net))
+    {0: 0, 1: 1, 2: 1, 3: 0}
+    """
+    colors = nx.greedy_color(linear_region_graph(graph), strategy="largest_first")
+    return {int(name[1:]): color for name, color in sorted(colors.items(), key=lambda kv: int(kv[0][1:]))}
+
+
+def _merged_boundaries(polygons: Sequence[Polygon]) -> dict[Source, list[tuple[Point, Point]]]:
+    """The sides of all polygons per source, overlapping pieces of one line merged.
+
+    Neighbours share sides, often split differently on the two sides; merging
+    them exactly draws each boundary once, so dash patterns stay in phase.
+    """
+    lines: dict[tuple[Source, tuple[int, ...]], list[tuple[Point, Point]]] = {}
+    for polygon in polygons:
+        for start, end, source in polygon.edges:
+            a = end[1] - start[1]
+            b = start[0] - end[0]
+            c = -(a * start[0] + b * start[1])
+            den = a.denominator * b.denominator * c.denominator
+            key = oriented_key([int(a * den), int(b * den), int(c * den)])
+            lines.setdefault((source, key), []).append((start, end))
+    out: dict[Source, list[tuple[Point, Point]]] = {}
+    for (source, key), segments in lines.items():
+        axis = 0 if key[1] else 1  # parametrise by x unless the line is vertical
+        spans = sorted(tuple(sorted(seg, key=lambda p: p[axis])) for seg in segments)
+        merged = [list(spans[0])]
+        for lo, hi in spans[1:]:
+            if lo[axis] <= merged[-1][1][axis]:
+                if hi[axis] > merged[-1][1][axis]:
+                    merged[-1][1] = hi
+            else:
+                merged.append([lo, hi])
+        out.setdefault(source, []).extend((lo, hi) for lo, hi in merged)
+    return out
+
+
+# -- drawing (matplotlib, imported here only) --------------------------------------------
+
+
+def require_matplotlib() -> None:
+    """Raise :class:`~polyregions.errors.InputError` with the install hint when matplotlib is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise InputError(_MISSING) from None
+
+
+def _new_figure(width: float, height: float) -> "Figure":
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _layer_names(network: Network) -> dict[int, int]:
+    """Index in ``network.layers`` of each activation layer -> its ordinal 1, 2, ..."""
+    activations = [i for i, layer in enumerate(network.layers) if not isinstance(layer, Affine)]
+    return {index: ordinal for ordinal, index in enumerate(activations, 1)}
+
+
+def _floats(point: Sequence[Fraction]) -> tuple[float, float]:
+    return float(point[0]), float(point[1])
+
+
+def _draw_boundaries(ax: "Axes", network: Network, polygons: Sequence[Polygon]) -> None:
+    from matplotlib.collections import LineCollection
+
+    ordinals = _layer_names(network)
+    boundaries = _merged_boundaries(polygons)
+    for source in sorted(boundaries, key=lambda s: (s != "domain", -1 if s == "domain" else s)):
+        segments = [[_floats(p), _floats(q)] for p, q in boundaries[source]]
+        if source == "domain":
+            ax.add_collection(LineCollection(segments, colors="black", linewidths=0.8,
+                                             label="domain boundary", zorder=3))
+            continue
+        ordinal = ordinals.get(source, 0)
+        color, style = _LAYER_STYLES[(ordinal - 1) % len(_LAYER_STYLES)]
+        ax.add_collection(LineCollection(segments, colors=color, linestyles=style, linewidths=1.1,
+                                         label=f"layer {ordinal} boundary", zorder=3))
+
+
+def _draw_graph(ax: "Axes", graph: nx.Graph, polygons: Sequence[Polygon]) -> None:
+    from matplotlib.collections import LineCollection
+
+    where = {p.key: _floats(p.interior_point) for p in polygons}
+    segments = [[where[a], where[b]] for a, b in graph.edges]
+    ax.add_collection(LineCollection(segments, colors="#404040", linewidths=0.6, alpha=0.8,
+                                     label="adjacency graph", zorder=4))
+    xs, ys = zip(*where.values()) if where else ((), ())
+    size = 14 if len(where) <= 200 else 5
+    ax.scatter(xs, ys, s=size, c="white", edgecolors="black", linewidths=0.6, zorder=5)
+
+
+def _draw_heatmap(ax: "Axes", figure: "Figure", polygons: Sequence[Polygon], outputs: int) -> None:
+    from matplotlib.tri import Triangulation
+
+    xs: list[float] = []
+    ys: list[float] = []
+    zs: list[float] = []
+    triangles = []
+    for polygon in polygons:
+        base = len(xs)
+        for v in polygon.vertices:
+            xs.append(float(v[0]))
+            ys.append(float(v[1]))
+            zs.append(float(_value(polygon.output_map, v, 0)))
+        triangles += [(base, base + i, base + i + 1) for i in range(1, len(polygon.vertices) - 1)]
+    # an affine function interpolated linearly on a triangle is itself: Gouraud shading is exact
+    mesh = ax.tripcolor(Triangulation(xs, ys, triangles), zs, shading="gouraud", cmap="viridis",
+                        zorder=1)
+    label = "output 1" if outputs == 1 else f"output 1 of {outputs}"
+    figure.colorbar(mesh, ax=ax, label=label, shrink=0.8)
+
+
+def _draw_level_set(ax: "Axes", polygons: Sequence[Polygon]) -> None:
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    segments = []
+    zero = []
+    for polygon in polygons:
+        segment = level_segment(polygon)
+        if segment is not None:
+            segments.append([_floats(segment[0]), _floats(segment[1])])
+        elif not any(polygon.output_map.weight[0]) and polygon.output_map.bias[0] == 0:
+            zero.append([_floats(v) for v in polygon.vertices])
+    ax.add_collection(LineCollection(segments, colors="#e7298a", linewidths=2.2,
+                                     label="output 1 = 0", zorder=6))
+    if zero:
+        ax.add_collection(PolyCollection(zero, facecolors="none", edgecolors="#e7298a",
+                                         hatch="///", linewidths=0, label="output 1 = 0 (whole region)",
+                                         zorder=2))
+
+
+def figure_regions(network: Network, domain: Domain | None = None, *, graph: bool = False,
+                   heatmap: bool = False, level_set: bool = False, title: str | None = None,
+                   domain_label: str | None = None, axis_labels: tuple[str, str] = ("x1", "x2")
+                   ) -> tuple["Figure", "PlotSummary"]:
+    """Draw the activation regions of a 2-input network on a bounded domain.
+
+    Regions are filled by linear region (adjacent linear regions in different
+    colours) or, with *heatmap*, by the network's first output; boundaries are
+    drawn per activation layer in distinct styles; *graph* overlays the region
+    adjacency graph (nodes at interior points); *level_set* draws ``output_1 = 0``.
+
+    *domain_label* replaces the domain's description in the subtitle and
+    *axis_labels* name the two inputs (``("s", "t")`` for a slice). Returns the
+    figure (on the Agg canvas) and a :class:`PlotSummary`.
+    """
+    from matplotlib.collections import PolyCollection
+
+    if domain is None:
+        domain = Domain.box(2, -1, 1)
+    polygons, region_graph_ = _polygons_and_graph(network, domain)
+    figure = _new_figure(8.2 if heatmap else 7.0, 7.4)
+    ax = figure.add_subplot()
+    if heatmap:
+        _draw_heatmap(ax, figure, polygons, network.output_dim)
+    else:
+        colors = linear_region_colors(region_graph_)
+        faces = [PALETTE[colors[p.linear_region] % len(PALETTE)] for p in polygons]
+        ax.add_collection(PolyCollection([[_floats(v) for v in p.vertices] for p in polygons],
+                                         facecolors=faces, edgecolors="none", zorder=1))
+    _draw_boundaries(ax, network, polygons)
+    if level_set:
+        _draw_level_set(ax, polygons)
+    if graph:
+        _draw_graph(ax, region_graph_, polygons)
+    xs = [float(v[0]) for p in polygons for v in p.vertices]
+    ys = [float(v[1]) for p in polygons for v in p.vertices]
+    pad_x = (max(xs) - min(xs)) * 0.02
+    pad_y = (max(ys) - min(ys)) * 0.02
+    ax.set_xlim(min(xs) - pad_x, max(xs) + pad_x)
+    ax.set_ylim(min(ys) - pad_y, max(ys) + pad_y)
+    ax.set_aspect("equal")
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
+    summary = PlotSummary(len(polygons), region_graph_.graph["linear_regions"], domain)
+    info = (f"{summary.activation_regions} activation regions, {summary.linear_regions} linear "
+            f"regions on {domain_label or domain.describe()}")
+    if title:
+        figure.suptitle(title)
+    ax.set_title(info, fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3, fontsize=8, frameon=False)
+    return figure, summary
+
+
+def figure_function(network: Network, domain: Domain | None = None, *, level_set: bool = False,
+                    title: str | None = None, domain_label: str | None = None
+                    ) -> tuple["Figure", "PlotSummary"]:
+    """Draw the graph of the first output of a 1-input network with every breakpoint marked.
+
+    Filled markers are breakpoints where the slope of output 1 changes, hollow ones
+    those where only the activation pattern changes; *level_set* marks the zeros.
+    """
+    if domain is None:
+        domain = Domain.box(1, -1, 1)
+    intervals = region_intervals(network, domain)
+    figure = _new_figure(7.0, 4.8)
+    ax = figure.add_subplot()
+
+    def at(x: Fraction, interval: Interval) -> Fraction:
+        return _value(interval.output_map, (x,), 0)
+
+    for interval in intervals:
+        ax.plot([float(interval.low), float(interval.high)],
+                [float(at(interval.low, interval)), float(at(interval.high, interval))],
+                color="#08306b", linewidth=1.8, zorder=2)
+    kinks: list[tuple[float, float]] = []
+    plain: list[tuple[float, float]] = []
+    for left, right in zip(intervals, intervals[1:]):
+        x = left.high
+        point = (float(x), float(at(x, left)))
+        same = left.output_map.weight[0] == right.output_map.weight[0]
+        (plain if same else kinks).append(point)
+        ax.axvline(float(x), color="#bdbdbd", linewidth=0.6, linestyle=":", zorder=1)
+    if kinks:
+        ax.scatter(*zip(*kinks), s=28, c="#a50f15", zorder=3, label="breakpoint (slope changes)")
+    if plain:
+        ax.scatter(*zip(*plain), s=28, facecolors="white", edgecolors="#a50f15", zorder=3,
+                   label="breakpoint (pattern changes only)")
+    if level_set:
+        ax.axhline(0, color="#e7298a", linewidth=0.8, zorder=1)
+        zeros = _zeros(intervals)
+        if zeros:
+            ax.scatter([float(z) for z in zeros], [0.0] * len(zeros), marker="x", s=36,
+                       c="#e7298a", zorder=4, label="output 1 = 0")
+    ax.set_xlabel("x")
+    ax.set_ylabel("output 1" if network.output_dim == 1 else f"output 1 of {network.output_dim}")
+    summary = PlotSummary(len(intervals), len({i.linear_region for i in intervals}), domain)
+    info = (f"{summary.activation_regions} activation regions, {summary.linear_regions} linear "
+            f"regions, {len(intervals) - 1} breakpoints on {domain_label or domain.describe()}")
+    if title:
+        figure.suptitle(title)
+    ax.set_title(info, fontsize=9)
+    if kinks or plain or level_set:
+        ax.legend(fontsize=8, frameon=False)
+    return figure, summary
+
+
+def _zeros(intervals: Sequence[Interval]) -> list[Fraction]:
+    """Exact zeros of output 1 at the ends and inside the intervals (isolated ones only)."""
+    zeros: list[Fraction] = []
+    for interval in intervals:
+        f_low = _value(interval.output_map, (interval.low,), 0)
+        f_high = _value(interval.output_map, (interval.high,), 0)
+        if f_low == 0 and f_high == 0:
+            continue
+        if f_low == 0:
+            candidate = interval.low
+        elif f_high == 0:
+            candidate = interval.high
+        elif (f_low < 0) != (f_high < 0):
+            candidate = interval.low + f_low / (f_low - f_high) * (interval.high - interval.low)
+        else:
+            continue
+        if candidate not in zeros:
+            zeros.append(candidate)
+    return sorted(zeros)
+
+
+def image_format(path: str | Path) -> str:
+    """The image format that the extension of *path* asks for (``"png"`` or ``"svg"``).
+
+    Examples
+    --------
+    >>> image_format("docs/regions.SVG")
+    'svg'
+    >>> image_format("regions.jpg")
+    Traceback (most recent call last):
+    ...
+    polyregions.errors.InputError: regions.jpg: unknown image format '.jpg'; use one of .png, .svg
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(f"{path}: unknown image format {suffix or '(none)'!r}; "
+                         f"use one of {', '.join(FORMATS)}")
+    return FORMATS[suffix]
+
+
+def save_figure(figure: "Figure", path: str | Path) -> None:
+    """Write *figure* to *path* atomically; the extension (.png or .svg) picks the format."""
+    fmt = image_format(path)
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    with open_atomic(path, "wb") as handle:
+        figure.savefig(handle, format=fmt, dpi=110, metadata=metadata)
+
+
+def plot_network(network: Network, domain: Domain | None, path: str | Path, *,
+                 graph: bool = False, heatmap: bool = False, level_set: bool = False,
+                 title: str | None = None, domain_label: str | None = None,
+                 axis_labels: tuple[str, str] = ("x1", "x2")) -> PlotSummary:
+    """Draw a 2-input network's regions or a 1-input network's function and save it to *path*.
+
+    Examples
+    --------
+    >>> plot_network(Network.mlp([[[1, 0, 0]]], [[0]]), None, "out.png")
+    Traceback (most recent call last):
+    ...
+    polyregions.errors.InputError: a plot needs a network with 1 or 2 inputs, got 3: plot a 2-D slice
+    """
+    if network.input_dim not in (1, 2):
+        raise InputError(f"a plot needs a network with 1 or 2 inputs, got {network.input_dim}: "
+                         "plot a 2-D slice")  # polyregions.slicing.slice_network
+    image_format(path)
+    require_matplotlib()
+    if network.input_dim == 1:
+        if graph or heatmap:
+            raise InputError("the graph overlay and the heat map need a 2-input view; a one-input "
+                             "network is drawn as the graph of its function")
+        figure, summary = figure_function(network, domain, level_set=level_set, title=title,
+                                          domain_label=domain_label)
+    else:
+        figure, summary = figure_regions(network, domain, graph=graph, heatmap=heatmap,
+                                         level_set=level_set, title=title, domain_label=domain_label,
+                                         axis_labels=axis_labels)
+    save_figure(figure, path)
+    return summary
