@@ -2,7 +2,9 @@
 
 For each relucent fixture (read from ../shared/external/relucent when present) and a
 few seeded random networks, prints the activation regions, the engine's seconds and
-regions per second, the seconds of a full count (linear regions too), and the slow
+regions per second, the seconds of a full count (linear regions too), the seconds
+of building the region adjacency graph with its ratio to the full count and to the
+activation-only count ("graph/count": full/activation-only), and the slow
 reference's seconds on the same network in the same run, with the ratio. The
 reference is skipped above --reference-max regions (it needs many minutes there).
 
@@ -25,6 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from polyregions.counting import count_regions  # noqa: E402
 from polyregions.engine import enumerate_regions  # noqa: E402
+from polyregions.graph import region_graph  # noqa: E402
 from polyregions.network import Network, load_network  # noqa: E402
 from reference import reference_count  # noqa: E402
 
@@ -71,9 +74,10 @@ def main() -> int:
     parser.add_argument("--reference-max", type=int, default=7000,
                         help="run the slow reference only up to this many regions (default 7000)")
     parser.add_argument("--only", nargs="*", help="run only the named networks")
+    parser.add_argument("--no-graph", action="store_true", help="skip the region graph timing")
     args = parser.parse_args()
     header = (f"{'network':28} {'regions':>8} {'engine s':>9} {'regions/s':>10} {'+linear s':>10} "
-              f"{'linear':>7} {'reference s':>12} {'speed-up':>9}")
+              f"{'linear':>7} {'graph s':>8} {'graph/count':>12} {'reference s':>12} {'speed-up':>9}")
     print(header)
     print("-" * len(header))
     for name, net in _networks():
@@ -82,6 +86,12 @@ def main() -> int:
         count, seconds = _timed(lambda: sum(1 for _ in enumerate_regions(net)))
         counts, full_seconds = _timed(lambda: count_regions(net))
         assert counts.activation_regions == count
+        graph_text = ratio_graph = "-"
+        if not args.no_graph:
+            graph, graph_seconds = _timed(lambda: region_graph(net))
+            assert graph.number_of_nodes() == count and graph.graph["linear_regions"] == counts.linear_regions
+            graph_text = f"{graph_seconds:.2f}"
+            ratio_graph = f"{graph_seconds / full_seconds:.1f}/{graph_seconds / seconds:.1f}"
         ref_text = ratio_text = "-"
         if count <= args.reference_max:
             ref, ref_seconds = _timed(lambda: reference_count(net))
@@ -91,7 +101,8 @@ def main() -> int:
             ref_text = f"{ref_seconds:.2f}"
             ratio_text = f"{ref_seconds / seconds:.1f}x"
         print(f"{name:28} {count:>8} {seconds:>9.2f} {count / seconds:>10.0f} {full_seconds:>10.2f} "
-              f"{counts.linear_regions:>7} {ref_text:>12} {ratio_text:>9}", flush=True)
+              f"{counts.linear_regions:>7} {graph_text:>8} {ratio_graph:>12} {ref_text:>12} {ratio_text:>9}",
+              flush=True)
     return 0
 
 

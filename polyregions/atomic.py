@@ -31,6 +31,9 @@ def open_atomic(path: str | Path, mode: str = "w") -> Iterator[IO]:
     except OSError as exc:
         raise InputError(f"{path}: cannot write: {exc.strerror}") from None
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # what a plain open() would give, not mkstemp's 0600
         with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as handle:
             yield handle
             handle.flush()

@@ -214,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise InputError("missing command: count, regions or graph (see polyregions --help)")
+            raise InputError("missing command: count, regions, graph or plot (see polyregions --help)")
         if args.command == "count":
             return _cmd_count(args)
         if args.command == "graph":

@@ -438,7 +438,9 @@ def _draw_boundaries(ax: "Axes", network: Network, polygons: Sequence[Polygon]) 
 def _draw_graph(ax: "Axes", graph: nx.Graph, polygons: Sequence[Polygon]) -> None:
     from matplotlib.collections import LineCollection
 
-    where = {p.key: _floats(p.interior_point) for p in polygons}
+    # nodes at the vertex mean of each polygon: interior too, and central, which reads better
+    where = {p.key: _floats((sum(v[0] for v in p.vertices) / len(p.vertices),
+                             sum(v[1] for v in p.vertices) / len(p.vertices))) for p in polygons}
     segments = [[where[a], where[b]] for a, b in graph.edges]
     ax.add_collection(LineCollection(segments, colors="#404040", linewidths=0.6, alpha=0.8,
                                      label="adjacency graph", zorder=4))

@@ -119,3 +119,17 @@ def test_rename_fails(tmp_path):
             os.mkdir(path)  # something else takes the name meanwhile
     assert names(tmp_path) == ["out.txt"]
     assert path.is_dir()
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    from polyregions.atomic import write_text_atomic
+
+    umask = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "out.txt", "x")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o644
