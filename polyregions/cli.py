@@ -93,6 +93,20 @@ def _build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--level-set", action="store_true",
                       help="draw the decision boundary output_1 = 0")
     plot.add_argument("--title", metavar="TEXT", help="title of the picture")
+
+    certify = sub.add_parser("certify", help="write a certificate of the count that "
+                                             "'polyregions check' verifies independently")
+    certify.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    domain_options(certify)
+    certify.add_argument("--linear", action="store_true",
+                         help="also certify the merges of activation regions into linear regions")
+    certify.add_argument("-o", "--output", required=True, metavar="CERT.json",
+                         help="certificate file (written atomically)")
+
+    check = sub.add_parser("check", help="verify a certificate against a model with the "
+                                         "standalone checker (fractions only)")
+    check.add_argument("certificate", metavar="CERT.json")
+    check.add_argument("model", metavar="MODEL")
     return parser
 
 
@@ -208,19 +222,64 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_certify(args: argparse.Namespace) -> int:
+    from .certify import certify, write_certificate
+
+    network, domain = _problem(args)
+    if args.slice is not None:
+        raise InputError("certify: --slice is not supported; certify the model on its own inputs")
+    start = time.perf_counter()
+    cert = certify(network, domain, linear=args.linear)
+    write_certificate(cert, args.output)
+    seconds = time.perf_counter() - start
+    counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in cert["counts"].items())
+    print(f"wrote a certificate of {counts} ({len(cert['pruned'])} pruned branches) "
+          f"to {args.output} in {seconds:.3f} s")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from fractions import Fraction
+
+    from .checker import CheckFailure, check_certificate
+    from .network import read_text
+
+    load_network(args.model)  # bad model files are bad input (exit 2), not an invalid certificate
+    model = json.loads(read_text(args.model, "model file"), parse_float=Fraction)
+    text = read_text(args.certificate, "certificate file")
+    try:
+        cert = json.loads(text)
+    except ValueError as exc:
+        print(f"INVALID: {args.certificate} is not JSON: {exc}")
+        return 1
+    start = time.perf_counter()
+    try:
+        counts = check_certificate(cert, model)
+    except CheckFailure as exc:
+        print(f"INVALID: {exc}")
+        return 1
+    seconds = time.perf_counter() - start
+    print("VALID " + " ".join(f"{k}={v}" for k, v in counts.items()) + f" ({seconds:.3f} s)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 bad input, 1 internal error)."""
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise InputError("missing command: count, regions, graph or plot (see polyregions --help)")
+            raise InputError("missing command: count, regions, graph, plot, certify or check (see polyregions --help)")
         if args.command == "count":
             return _cmd_count(args)
         if args.command == "graph":
             return _cmd_graph(args)
         if args.command == "plot":
             return _cmd_plot(args)
+        if args.command == "certify":
+            return _cmd_certify(args)
+        if args.command == "check":
+            return _cmd_check(args)
         return _cmd_regions(args)
     except PolyregionsError as exc:
         print(f"polyregions: error: {exc}", file=sys.stderr)

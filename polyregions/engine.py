@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd, lcm
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from .domain import Domain
 from .errors import DomainError, InputError
@@ -57,6 +57,14 @@ class StageTrace:
     den: int
     states: str
     cache: dict = field(default_factory=dict)
+
+
+#: ``on_drop(trace, stage, unit, state, piece, g)``: the branch giving *unit* of the
+#: stage the *state* has no interior. ``trace`` holds the completed stages of the
+#: path, ``stage`` the current one (its ``states`` are those of the earlier units),
+#: and no generator of the cell ``piece`` has ``g . (x, 1) > 0`` while the branch
+#: lies in ``{g > 0}``.
+DropObserver = Callable[[tuple[StageTrace, ...], StageTrace, int, str, Cell, Sequence[int]], None]
 
 
 def compile_stages(network: Network) -> tuple[Stage, ...]:
@@ -106,11 +114,16 @@ def initial_cell(domain: Domain) -> Cell:
     return cell.pruned()
 
 
-def enumerate_regions(network: Network, domain: Domain | None = None) -> Iterator[Region]:
+def enumerate_regions(network: Network, domain: Domain | None = None,
+                      on_drop: "DropObserver | None" = None) -> Iterator[Region]:
     """Yield every activation region of *network* on *domain* (default: all of R^n0).
 
     Each :class:`~polyregions.regions.Region` carries its pattern, an exact interior
     point, its irredundant inequalities, the exact output map and boundedness.
+
+    on_drop
+        Called for every branch of the decision tree found to have no interior (see
+        :data:`DropObserver`); :mod:`polyregions.certify` uses it.
 
     Notes
     -----
@@ -132,11 +145,11 @@ def enumerate_regions(network: Network, domain: Domain | None = None) -> Iterato
     stages = compile_stages(network)
     n = network.input_dim
     rows = [[1 if i == j else 0 for j in range(n)] + [0] for i in range(n)]
-    yield from _descend(stages, 0, initial_cell(domain), rows, 1, ())
+    yield from _descend(stages, 0, initial_cell(domain), rows, 1, (), on_drop)
 
 
 def _descend(stages: Sequence[Stage], index: int, cell: Cell, rows: IntRows, den: int,
-             trace: tuple[StageTrace, ...]) -> Iterator[Region]:
+             trace: tuple[StageTrace, ...], on_drop: "DropObserver | None") -> Iterator[Region]:
     if index == len(stages):
         yield Region(tuple(t.states for t in trace if t.stage.activation is not None),
                      cell, rows, den, trace)
@@ -146,15 +159,19 @@ def _descend(stages: Sequence[Stage], index: int, cell: Cell, rows: IntRows, den
         rows, den = _apply_affine(stage, rows, den)
     activation = stage.activation
     if activation is None:
-        yield from _descend(stages, index + 1, cell, rows, den, trace)
+        yield from _descend(stages, index + 1, cell, rows, den, trace, on_drop)
         return
     shared: dict = {}
-    for piece, states in _split(stage, cell, rows, den):
+    drop = None
+    if on_drop is not None:
+        def drop(unit: int, state: str, partial: str, piece: Cell, g: Sequence[int]) -> None:
+            on_drop(trace, StageTrace(stage, rows, den, partial, shared), unit, state, piece, g)
+    for piece, states in _split(stage, cell, rows, den, drop):
         out_rows, out_den = _activate(activation, rows, den, states)
         step = StageTrace(stage, rows, den, states, shared)
         if index + 1 < len(stages):
             piece = piece.pruned()
-        yield from _descend(stages, index + 1, piece, out_rows, out_den, trace + (step,))
+        yield from _descend(stages, index + 1, piece, out_rows, out_den, trace + (step,), on_drop)
 
 
 def _apply_affine(stage: Stage, rows: IntRows, den: int) -> tuple[IntRows, int]:
@@ -192,8 +209,19 @@ def _sign_char(value: int) -> str:
     return "+" if value > 0 else "-" if value < 0 else "0"
 
 
-def _split(stage: Stage, cell: Cell, rows: IntRows, den: int) -> list[tuple[Cell, str]]:
-    """All full-dimensional pieces of *cell* with their state strings for this stage."""
+def _negated(h: Sequence[int]) -> tuple[int, ...]:
+    return tuple(-v for v in h)
+
+
+def _split(stage: Stage, cell: Cell, rows: IntRows, den: int,
+           drop: "Callable[[int, str, str, Cell, Sequence[int]], None] | None" = None
+           ) -> list[tuple[Cell, str]]:
+    """All full-dimensional pieces of *cell* with their state strings for this stage.
+
+    *drop* is told of every branch without interior: ``drop(unit, state, partial,
+    piece, g)`` where ``partial`` are the states of the stage's earlier units and no
+    generator of ``piece`` has ``g > 0`` while the branch lies in ``{g > 0}``.
+    """
     activation = stage.activation
     layer = stage.layer
     pieces: list[tuple[Cell, str]] = [(cell, "")]
@@ -212,8 +240,12 @@ def _split(stage: Stage, cell: Cell, rows: IntRows, den: int) -> list[tuple[Cell
                 pos, neg, _ = c.cut(h, tag)
                 if pos is not None:
                     refined.append((pos, s + "+"))
+                elif drop is not None:
+                    drop(unit, "+", s, c, h)
                 if neg is not None:
                     refined.append((neg, s + "-"))
+                elif drop is not None:
+                    drop(unit, "-", s, c, _negated(h))
             pieces = refined
         return pieces
     if isinstance(activation, HardTanh):
@@ -232,12 +264,21 @@ def _split(stage: Stage, cell: Cell, rows: IntRows, den: int) -> list[tuple[Cell
                 above, below, _ = c.cut(h_low, (layer, unit, "min"))
                 if below is not None:
                     refined.append((below, s + "L"))
+                elif drop is not None:
+                    drop(unit, "L", s, c, _negated(h_low))
                 if above is not None:
                     top, middle, _ = above.cut(h_high, (layer, unit, "max"))
                     if middle is not None:
                         refined.append((middle, s + "M"))
+                    elif drop is not None:
+                        drop(unit, "M", s, above, _negated(h_high))
                     if top is not None:
                         refined.append((top, s + "H"))
+                    elif drop is not None:
+                        drop(unit, "H", s, c, h_high)  # nothing of c is above max: see above
+                elif drop is not None:
+                    drop(unit, "M", s, c, h_low)
+                    drop(unit, "H", s, c, h_high)
             pieces = refined
         return pieces
     if isinstance(activation, Maxout):
@@ -255,8 +296,11 @@ def _split(stage: Stage, cell: Cell, rows: IntRows, den: int) -> list[tuple[Cell
                         if group[i] == group[j]:
                             continue
                         h = primitive([a - b for a, b in zip(group[j], group[i])])
+                        before = piece
                         piece = piece.cut(h, (layer, unit, j, i), want=1)[0]
                         if piece is None:
+                            if drop is not None:
+                                drop(unit, str(j), ",".join(map(str, s)), before, h)
                             break
                     if piece is not None:
                         refined_t.append((piece, s + (j,)))

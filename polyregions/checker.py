@@ -1,0 +1,394 @@
+"""Standalone checker of region-count certificates (``polyregions-certificate/1``).
+
+Uses only Python's json, hashlib and fractions, and the model file: no cdd, no
+sympy, no floats and no engine code. Every pre-activation is recomputed here from
+the weights along the decision tree.
+
+What is proved. The units are decided one after another (layers in order, units in
+order). At a node of the tree the states of the earlier units are fixed, so the
+current unit's pre-activation is an affine function of the input, computed here. Its
+branches are the open sets ``z > 0`` and ``z < 0`` (relu, leaky relu, abs),
+``z < min``, ``min < z < max``, ``z > max`` (hardtanh), or ``f_j > f_i`` for all
+``i`` that differ from ``f_j`` (maxout candidate ``j``, skipping a candidate identical
+to an earlier one); a constant pre-activation has one forced state. The branches
+cover the node up to finitely many hyperplanes, so every full-dimensional activation
+region lies in exactly one leaf. Each branch is either kept (a subtree) or dropped
+with multipliers ``y >= 0``, not all zero, on its strict inequalities ``a . x < b``
+with ``sum y a = 0`` and ``sum y b <= 0``: then no point satisfies them all (it would
+give ``0 < 0``), so the branch holds no region. Each leaf has a point satisfying all
+its strict inequalities and the domain's strictly, so it is a full-dimensional
+region. Hence the leaves are exactly the activation regions.
+
+A merge (``--linear``) names two regions and a point ``p``: both regions' closures
+contain ``p``, every inequality tight at ``p`` lies on one hyperplane and each region
+has one, so near ``p`` the regions are the two sides of that hyperplane and share an
+(n0-1)-dimensional face; their output maps are recomputed and must be identical.
+Merges prove that regions belong to one linear region, so the certified number of
+linear regions is an upper bound: regions not joined by a listed merge are counted
+apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from fractions import Fraction
+from math import gcd as _gcd
+
+__all__ = ["check_certificate", "model_digest", "CheckFailure"]
+
+FORMAT = "polyregions-certificate/1"
+
+
+class CheckFailure(Exception):
+    """The certificate does not prove what it claims; the message says where."""
+
+
+def _num(value, place):
+    if isinstance(value, bool) or not isinstance(value, (int, str, Fraction)):
+        raise CheckFailure(f"{place}: not an exact number: {value!r}")
+    try:
+        return Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        raise CheckFailure(f"{place}: not an exact number: {value!r}") from None
+
+
+def _text(q):
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def _read_model(model):
+    """Layers as tuples: ('affine', W, b), ('relu',), ('leaky_relu', s), ('abs',),
+    ('hardtanh', lo, hi), ('maxout', k), ('identity',)."""
+    layers = []
+    for i, layer in enumerate(model["layers"]):
+        kind = layer["type"]
+        if kind == "affine":
+            w = [[_num(v, f"layer {i}") for v in row] for row in layer["weight"]]
+            b = [_num(v, f"layer {i}") for v in layer.get("bias", [0] * len(w))]
+            layers.append(("affine", w, b))
+        elif kind == "leaky_relu":
+            layers.append(("leaky_relu", _num(layer.get("slope", "1/100"), f"layer {i}")))
+        elif kind == "hardtanh":
+            layers.append(("hardtanh", _num(layer["min"], f"layer {i}"), _num(layer["max"], f"layer {i}")))
+        elif kind == "maxout":
+            layers.append(("maxout", int(layer["rank"])))
+        elif kind in ("relu", "abs", "identity"):
+            layers.append((kind,))
+        else:
+            raise CheckFailure(f"layer {i}: unknown type {kind!r}")
+    return int(model["input_dim"]), layers
+
+
+def model_digest(model) -> str:
+    """sha256 of the model's canonical text: exact numbers as "p/q" strings, sorted keys."""
+    dim, layers = _read_model(model)
+    fields = {"affine": ("weight", "bias"), "leaky_relu": ("slope",), "hardtanh": ("min", "max"),
+              "maxout": ("rank",)}
+    canon = []
+    for layer in layers:
+        entry = {"type": layer[0]}
+        for name, value in zip(fields.get(layer[0], ()), layer[1:]):
+            if name == "weight":
+                entry[name] = [[_text(v) for v in row] for row in value]
+            elif name == "bias":
+                entry[name] = [_text(v) for v in value]
+            else:
+                entry[name] = _text(Fraction(value))
+        canon.append(entry)
+    text = json.dumps({"input_dim": dim, "layers": canon}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _lcm(values):
+    out = 1
+    for v in values:
+        out = out * v // _gcd(out, v)
+    return out
+
+
+def _primitive(values):
+    g = 0
+    for v in values:
+        g = _gcd(g, v)
+    return [v // g for v in values] if g > 1 else list(values)
+
+
+# The current vector is (rows, den): row i is the affine function (c . x + c0) / den
+# of the input, stored as the integers [c_1, ..., c_n, c0], with den > 0.
+
+def _affine(layer, vec):
+    """Compose y = W v + b (W, b exact) with the current vector."""
+    _, w, b = layer
+    rows, den = vec
+    scale = _lcm(v.denominator for v in [*b, *(x for r in w for x in r)])
+    width = len(rows[0])
+    out = []
+    for wrow, bias in zip(w, b):
+        acc = [0] * width
+        for wj, row in zip(wrow, rows):
+            if wj and any(row):
+                f = int(wj * scale)
+                acc = [a + f * r for a, r in zip(acc, row)]
+        acc[-1] += int(bias * scale) * den
+        out.append(acc)
+    return _reduce(out, den * scale)
+
+
+def _reduce(rows, den):
+    g = den
+    for row in rows:
+        for v in row:
+            g = _gcd(g, v)
+    return ([[v // g for v in row] for row in rows], den // g) if g > 1 else (rows, den)
+
+
+def _strict(coeffs, const):
+    """The canonical strict row a . x < b for  coeffs . x + const < 0: primitive integers."""
+    return tuple(_primitive([*coeffs, -const]))
+
+
+def _threshold(row, den, value):
+    """Integer row of (z - value) times a positive integer, z = row / den."""
+    return [c * value.denominator for c in row[:-1]] + [row[-1] * value.denominator - value.numerator * den]
+
+
+def _branches(kind, layer, funcs, den):
+    """{state: canonical strict rows} for one unit; funcs are integer rows over den."""
+    if kind == "maxout":
+        out = {}
+        for j, fj in enumerate(funcs):
+            if fj not in funcs[:j]:
+                diffs = ([a - b for a, b in zip(fi, fj)] for fi in funcs if fi != fj)
+                out[str(j)] = [_strict(d[:-1], d[-1]) for d in diffs]
+        return out
+    z = funcs[0]
+    if kind == "hardtanh":
+        lo, hi = _threshold(z, den, layer[1]), _threshold(z, den, layer[2])
+        if not any(z[:-1]):
+            c = Fraction(z[-1], den)
+            return {"L" if c < layer[1] else "l" if c == layer[1] else "M" if c < layer[2]
+                    else "h" if c == layer[2] else "H": []}
+        above_lo = _strict([-v for v in lo[:-1]], -lo[-1])
+        return {"L": [_strict(lo[:-1], lo[-1])], "M": [above_lo, _strict(hi[:-1], hi[-1])],
+                "H": [_strict([-v for v in hi[:-1]], -hi[-1])]}
+    if not any(z[:-1]):
+        return {"+" if z[-1] > 0 else "-" if z[-1] < 0 else "0": []}
+    return {"+": [_strict([-v for v in z[:-1]], -z[-1])], "-": [_strict(z[:-1], z[-1])]}
+
+
+def _activate(kind, layer, funcs_per_unit, states, den):
+    width = len(funcs_per_unit[0][0]) if funcs_per_unit else 1
+    zero = [0] * width
+    if kind == "maxout":
+        return [funcs[int(s)] for funcs, s in zip(funcs_per_unit, states)], den
+    zs = [funcs[0] for funcs in funcs_per_unit]
+    if kind == "hardtanh":
+        lo, hi = layer[1], layer[2]
+        q = _lcm([lo.denominator, hi.denominator])
+        return [[q * v for v in z] if s == "M" else
+                zero[:-1] + [int((lo if s in "Ll" else hi) * q) * den]
+                for z, s in zip(zs, states)], den * q
+    if kind == "leaky_relu":
+        p, q = layer[1].numerator, layer[1].denominator
+        return [[q * v for v in z] if s == "+" else [p * v for v in z] if s == "-" else zero
+                for z, s in zip(zs, states)], den * q
+    if kind == "abs":
+        return [z if s == "+" else [-v for v in z] if s == "-" else zero for z, s in zip(zs, states)], den
+    return [z if s == "+" else zero for z, s in zip(zs, states)], den
+
+
+class _Checker:
+    def __init__(self, cert, model):
+        self.n, self.layers = _read_model(model)
+        if cert.get("format") != FORMAT:
+            raise CheckFailure(f"format: expected {FORMAT!r}, got {cert.get('format')!r}")
+        if cert.get("model_sha256") != model_digest(model):
+            raise CheckFailure("model_sha256: the certificate is for another model")
+        dom = cert["domain"]
+        self.domain = []
+        for i, (a, b) in enumerate(zip(dom["A"], dom["b"])):
+            row = [_num(v, f"domain A[{i}]") for v in a] + [_num(b, f"domain b[{i}]")]
+            scale = _lcm(v.denominator for v in row)
+            self.domain.append(tuple(_primitive([int(v * scale) for v in row])))
+        self.regions = {}
+        for i, region in enumerate(cert["regions"]):
+            key = tuple(region["states"])
+            if key in self.regions:
+                raise CheckFailure(f"regions[{i}]: pattern {' '.join(key)} listed twice")
+            self.regions[key] = ([_num(v, f"regions[{i}].point") for v in region["point"]], i)
+        self.pruned = {}
+        for i, item in enumerate(cert["pruned"]):
+            key = tuple(item["prefix"]) + (item["state"],)
+            if key in self.pruned:
+                raise CheckFailure(f"pruned[{i}]: branch {' '.join(key)} listed twice")
+            self.pruned[key] = (item["multipliers"], i)
+        self.children = {}
+        for key in self.regions:
+            for d in range(len(key)):
+                self.children.setdefault(key[:d], set()).add(key[d])
+        self.used_regions, self.used_pruned, self.maps = set(), set(), {}
+
+    def run(self):
+        vec = ([[int(i == j) for j in range(self.n)] + [0] for i in range(self.n)], 1)
+        self._layer(0, vec, (), {})
+        for key, (_, i) in self.regions.items():
+            if key not in self.used_regions:
+                raise CheckFailure(f"regions[{i}]: pattern {' '.join(key)} is not a leaf of the tree")
+        for key, (_, i) in self.pruned.items():
+            if key not in self.used_pruned:
+                raise CheckFailure(f"pruned[{i}]: branch {' '.join(key)} is not in the tree")
+
+    def _layer(self, index, vec, path, rows):
+        while index < len(self.layers) and self.layers[index][0] in ("affine", "identity"):
+            if self.layers[index][0] == "affine":
+                vec = _affine(self.layers[index], vec)
+            index += 1
+        if index == len(self.layers):
+            return self._leaf(path, rows, vec)
+        layer = self.layers[index]
+        k = layer[1] if layer[0] == "maxout" else 1
+        units = [vec[0][u * k:(u + 1) * k] for u in range(len(vec[0]) // k)]
+        self._unit(index, layer, (units, vec[1]), 0, path, rows, [])
+
+    def _unit(self, index, layer, units, u, path, rows, states):
+        funcs, den = units
+        if u == len(funcs):
+            vec = _reduce(*_activate(layer[0], layer, funcs, states, den))
+            return self._layer(index + 1, vec, path, rows)
+        branches = _branches(layer[0], layer, funcs[u], den)
+        below = self.children.get(path, set())
+        if below - set(branches):
+            raise CheckFailure(f"branch {' '.join(path + (sorted(below - set(branches))[0],))} "
+                               "is not a branch of the tree")
+        for state, new_rows in branches.items():
+            key = path + (state,)
+            depth = len(path)
+            branch = {**rows, **{(depth, m): r for m, r in enumerate(new_rows)}}
+            kept, dropped = state in below, key in self.pruned
+            if kept and dropped:
+                raise CheckFailure(f"branch {' '.join(key)} is both kept and pruned")
+            if dropped:
+                self.used_pruned.add(key)
+                self._farkas(key, branch)
+            elif kept:
+                self._unit(index, layer, units, u + 1, key, branch, states + [state])
+            else:
+                raise CheckFailure(f"branch {' '.join(key) or '(root)'} is neither kept nor pruned")
+
+    def _row(self, ref, rows, where):
+        if isinstance(ref, list) and len(ref) == 2 and ref[0] == "domain":
+            if not isinstance(ref[1], int) or not 0 <= ref[1] < len(self.domain):
+                raise CheckFailure(f"{where}: no domain row {ref[1]!r}")
+            return self.domain[ref[1]]
+        if not (isinstance(ref, list) and len(ref) == 2 and tuple(ref) in rows):
+            raise CheckFailure(f"{where}: no inequality {ref!r} on this branch")
+        return rows[tuple(ref)]
+
+    def _farkas(self, key, rows):
+        multipliers, i = self.pruned[key]
+        where = f"pruned[{i}] (branch {' '.join(key)})"
+        total = [0] * (self.n + 1)
+        for j, (ref, y) in enumerate(multipliers):
+            if isinstance(y, bool) or not isinstance(y, int) or y < 0:
+                raise CheckFailure(f"{where}: multiplier {j} is not a nonnegative integer ({y!r})")
+            row = self._row(ref, rows, where)
+            total = [t + y * c for t, c in zip(total, row)]
+        if not any(y for _, y in multipliers):
+            raise CheckFailure(f"{where}: all multipliers are zero")
+        if any(total[:-1]):
+            raise CheckFailure(f"{where}: the combination has nonzero linear part {total[:-1]}")
+        if total[-1] > 0:
+            raise CheckFailure(f"{where}: the combination has positive constant {total[-1]}")
+
+    def _leaf(self, path, rows, vec):
+        if path not in self.regions:
+            raise CheckFailure(f"leaf {' '.join(path)} is kept but no region lists it")
+        point, i = self.regions[path]
+        if len(point) != self.n:
+            raise CheckFailure(f"regions[{i}]: point has {len(point)} coordinates, expected {self.n}")
+        den = _lcm(v.denominator for v in point)
+        numerators = [int(v * den) for v in point]  # the point is numerators / den, den > 0
+        for ref, row in list(rows.items()) + [(("domain", d), r) for d, r in enumerate(self.domain)]:
+            value = sum(c * x for c, x in zip(row, numerators))
+            if not value < row[-1] * den:
+                raise CheckFailure(f"regions[{i}]: point violates inequality {list(ref)}: "
+                                   f"{_text(Fraction(value, den))} is not < {row[-1]}")
+        self.used_regions.add(path)
+        self.maps[path] = (vec, rows)
+
+    def linear(self, merges):
+        parent = {key: key for key in self.regions}
+
+        def find(k):
+            while parent[k] != k:
+                k = parent[k]
+            return k
+
+        for i, merge in enumerate(merges):
+            where = f"merges[{i}]"
+            first, second = tuple(merge["first"]), tuple(merge["second"])
+            if first not in self.maps or second not in self.maps:
+                raise CheckFailure(f"{where}: unknown region")
+            if self.maps[first][0] != self.maps[second][0]:
+                raise CheckFailure(f"{where}: the two output maps differ")
+            p = [_num(v, f"{where}.point") for v in merge["point"]]
+            planes = []
+            for key in (first, second):
+                tight = []
+                for row in list(self.maps[key][1].values()) + self.domain:
+                    value = sum((c * x for c, x in zip(row, p)), Fraction(0))
+                    if value > row[-1]:
+                        raise CheckFailure(f"{where}: point outside the closure of {' '.join(key)}")
+                    if value == row[-1]:
+                        tight.append(row)
+                if not tight:
+                    raise CheckFailure(f"{where}: point is interior to {' '.join(key)}")
+                planes += tight
+            base = planes[0]
+            pivot = next(j for j, v in enumerate(base) if v)
+            if any(any(q[pivot] * v != base[pivot] * w for v, w in zip(base, q)) for q in planes):
+                raise CheckFailure(f"{where}: the point lies on more than one hyperplane")
+            parent[find(first)] = find(second)
+        return sum(1 for key in self.regions if find(key) == key)
+
+
+def check_certificate(cert, model):
+    """Return the certified counts, or raise :class:`CheckFailure` at the first failing item."""
+    try:
+        checker = _Checker(cert, model)
+        checker.run()
+        counts = {"activation_regions": len(checker.regions)}
+        if "merges" in cert:
+            counts["linear_regions_at_most"] = checker.linear(cert["merges"])
+        return counts
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise CheckFailure(f"malformed certificate or model: {type(exc).__name__}: {exc}") from None
+
+
+def main(argv=None):
+    """``python -m polyregions.checker CERT.json MODEL.json``: VALID (exit 0) or INVALID (exit 1)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m polyregions.checker CERT.json MODEL.json", file=sys.stderr)
+        return 2
+    try:
+        with open(args[0], encoding="utf-8") as f:
+            cert = json.load(f)
+        with open(args[1], encoding="utf-8") as f:
+            model = json.load(f, parse_float=Fraction)
+    except (OSError, ValueError) as exc:
+        print(f"INVALID: cannot read input: {exc}")
+        return 1
+    try:
+        counts = check_certificate(cert, model)
+    except CheckFailure as exc:
+        print(f"INVALID: {exc}")
+        return 1
+    print("VALID " + " ".join(f"{k}={v}" for k, v in counts.items()))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
