@@ -61,6 +61,8 @@ def _build_parser() -> argparse.ArgumentParser:
     domain_options(count)
     count.add_argument("--no-linear", action="store_true", help="skip the linear-region count")
     count.add_argument("--json", action="store_true", help="print one JSON object")
+    count.add_argument("--bounds", action="store_true",
+                       help="print the counting-theory bounds for the network's architecture beside the count")
 
     regions = sub.add_parser("regions", help="write every activation region to a JSON-lines file")
     regions.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
@@ -107,7 +109,79 @@ def _build_parser() -> argparse.ArgumentParser:
                                          "standalone checker (fractions only)")
     check.add_argument("certificate", metavar="CERT.json")
     check.add_argument("model", metavar="MODEL")
+
+    bounds = sub.add_parser("bounds", help="the counting-theory bounds for an architecture")
+    bounds.add_argument("--n0", required=True, type=_int_arg("--n0"), help="input dimension")
+    bounds.add_argument("--widths", required=True, metavar="N1,N2,...",
+                        help="units per hidden layer (maxout: units after taking the maximum)")
+    bounds.add_argument("--rank", type=_int_arg("--rank"), help="maxout rank k")
+    bounds.add_argument("--json", action="store_true", help="print one JSON object")
+
+    construct = sub.add_parser("construct", help="write one of the paper's constructions or a "
+                                                 "classical arrangement as a model file")
+    kinds = construct.add_subparsers(dest="construction", metavar="KIND", parser_class=_Parser)
+    rect = kinds.add_parser("rectifier", help="Montufar et al. 2014 zig-zag rectifier network")
+    rect.add_argument("--n0", required=True, type=_int_arg("--n0"))
+    rect.add_argument("--widths", required=True, metavar="N1,...,NL")
+    maxout = kinds.add_parser("maxout", help="maxout network attaining k^(L-1) k^n0 on the unit cube")
+    maxout.add_argument("--n0", required=True, type=_int_arg("--n0"))
+    maxout.add_argument("--rank", required=True, type=_int_arg("--rank"))
+    maxout.add_argument("--depth", required=True, type=_int_arg("--depth"))
+    arrangement = kinds.add_parser("arrangement", help="one ReLU layer realising an arrangement")
+    arrangement.add_argument("name", choices=["braid", "shi", "catalan", "generic"])
+    arrangement.add_argument("--dim", required=True, type=_int_arg("--dim"))
+    arrangement.add_argument("--count", type=_int_arg("--count"), help="hyperplanes (generic only)")
+    for p in (rect, maxout, arrangement):
+        p.add_argument("-o", "--output", required=True, metavar="FILE.json",
+                       help="model file to write (atomically)")
     return parser
+
+
+def _int_arg(name: str):
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name}: expected an integer, got {text!r}") from None
+    return parse
+
+
+def _widths(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise InputError(f"--widths: expected comma-separated integers, got {text!r}") from None
+
+
+def _print_bounds(table: dict, counts: Any = None) -> None:
+    if counts is not None:
+        print(f"exact activation regions: {counts.activation_regions}")
+        if counts.linear_regions is not None:
+            print(f"exact linear regions:     {counts.linear_regions}")
+    for key, entry in table.items():
+        value = entry["value"] if entry.get("applies", True) else "does not apply"
+        print(f"{key:34} {entry['kind']:26} {value}")
+        print(f"{'':34} {entry['formula']}")
+        print(f"{'':34} {entry['source']}")
+        if entry.get("note"):
+            print(f"{'':34} note: {entry['note']}")
+
+
+def _architecture_of(network: Network) -> tuple[list[int], int | None]:
+    """Units per activation layer and the maxout rank (None without maxout layers)."""
+    from .network import Identity, Maxout
+
+    widths, rank, width = [], None, network.input_dim
+    for layer in network.layers:
+        if isinstance(layer, Affine):
+            width = layer.out_dim
+        elif isinstance(layer, Maxout):
+            width //= layer.rank
+            rank = layer.rank
+            widths.append(width)
+        elif not isinstance(layer, Identity):
+            widths.append(width)
+    return widths, rank
 
 
 def _problem(args: argparse.Namespace) -> tuple[Network, Domain]:
@@ -155,10 +229,20 @@ def _cmd_count(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     counts = count_regions(network, domain, linear=not args.no_linear)
     seconds = time.perf_counter() - start
+    table = None
+    if args.bounds:
+        from .bounds import bounds_table
+
+        widths, rank = _architecture_of(network)
+        if not widths:
+            raise InputError("--bounds: the network has no activation layer")
+        table = bounds_table(network.input_dim, widths, rank)
     if args.json:
         out = counts.to_json()
         out["model"] = args.model
         out["seconds"] = round(seconds, 6)
+        if table is not None:
+            out["bounds"] = table
         print(json.dumps(out))
         return 0
     print(f"network:            {args.model} ({_architecture(network)})")
@@ -168,6 +252,9 @@ def _cmd_count(args: argparse.Namespace) -> int:
         print(f"linear regions:     {counts.linear_regions}  (maximal connected pieces with one affine output map)")
     print(f"bounded regions:    {counts.bounded_regions}  (activation regions that are bounded)")
     print(f"time:               {seconds:.3f} s")
+    if table is not None:
+        print()
+        _print_bounds(table)
     return 0
 
 
@@ -263,13 +350,40 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bounds(args: argparse.Namespace) -> int:
+    from .bounds import bounds_table
+
+    table = bounds_table(args.n0, _widths(args.widths), args.rank)
+    if args.json:
+        print(json.dumps(table))
+    else:
+        _print_bounds(table)
+    return 0
+
+
+def _cmd_construct(args: argparse.Namespace) -> int:
+    from . import constructions
+
+    if args.construction is None:
+        raise InputError("construct: missing kind: rectifier, maxout or arrangement")
+    if args.construction == "rectifier":
+        network = constructions.rectifier_zigzag(args.n0, _widths(args.widths))
+    elif args.construction == "maxout":
+        network = constructions.maxout_construction(args.n0, args.rank, args.depth)
+    else:
+        network = constructions.arrangement_network(args.name, args.dim, args.count)
+    network.save(args.output)
+    print(f"wrote {args.construction} network ({_architecture(network)}) to {args.output}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 bad input, 1 internal error)."""
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise InputError("missing command: count, regions, graph, plot, certify or check (see polyregions --help)")
+            raise InputError("missing command: count, regions, graph, plot, certify, check, bounds or construct (see polyregions --help)")
         if args.command == "count":
             return _cmd_count(args)
         if args.command == "graph":
@@ -280,6 +394,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_certify(args)
         if args.command == "check":
             return _cmd_check(args)
+        if args.command == "bounds":
+            return _cmd_bounds(args)
+        if args.command == "construct":
+            return _cmd_construct(args)
         return _cmd_regions(args)
     except PolyregionsError as exc:
         print(f"polyregions: error: {exc}", file=sys.stderr)

@@ -1,0 +1,77 @@
+"""The bounds and construct commands, and count --bounds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from polyregions import cli
+from polyregions.bounds import bounds_table, montufar2014_lower
+from polyregions.constructions import arrangement_counts, maxout_construction_counts
+
+
+def run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_bounds_json_keys(capsys):
+    code, out, _ = run(capsys, "bounds", "--n0", "2", "--widths", "4,4", "--json")
+    table = json.loads(out)
+    assert code == 0
+    assert {"zaslavsky_shallow", "montufar2014_lower", "serra2018_upper", "serra2018_lower"} <= set(table)
+    assert table == json.loads(json.dumps(bounds_table(2, [4, 4])))
+    code, out, _ = run(capsys, "bounds", "--n0", "2", "--widths", "2,2", "--rank", "3", "--json")
+    assert "montufar2014_maxout_lower" in json.loads(out)
+
+
+def test_bounds_text(capsys):
+    code, out, _ = run(capsys, "bounds", "--n0", "2", "--widths", "4,4")
+    assert code == 0
+    line = next(l for l in out.splitlines() if l.startswith("montufar2014_lower"))
+    assert line.split()[-1] == str(montufar2014_lower(2, [4, 4]))
+
+
+@pytest.mark.parametrize("widths", ["4,4,3", "2,3", "6,4"])
+def test_construct_rectifier_attains_the_lower_bound(tmp_path, capsys, widths):
+    path = tmp_path / "z.json"
+    assert run(capsys, "construct", "rectifier", "--n0", "2", "--widths", widths, "-o", path)[0] == 0
+    code, out, _ = run(capsys, "count", path, "--box", "0", "1", "--json", "--bounds")
+    data = json.loads(out)
+    assert data["activation_regions"] == montufar2014_lower(2, [int(w) for w in widths.split(",")])
+    assert data["bounds"]["montufar2014_lower"]["value"] == data["activation_regions"]
+    assert data["activation_regions"] <= data["bounds"]["serra2018_upper"]["value"]
+
+
+def test_construct_maxout_and_arrangements(tmp_path, capsys):
+    path = tmp_path / "m.json"
+    assert run(capsys, "construct", "maxout", "--n0", "2", "--rank", "3", "--depth", "2", "-o", path)[0] == 0
+    code, out, _ = run(capsys, "count", path, "--box", "0", "1", "--json")
+    assert json.loads(out)["activation_regions"] == maxout_construction_counts(2, 3, 2)["activation_regions"] == 27
+    for name in ("braid", "shi", "catalan"):
+        assert run(capsys, "construct", "arrangement", name, "--dim", "3", "-o", path)[0] == 0
+        code, out, _ = run(capsys, "count", path, "--json", "--no-linear")
+        assert json.loads(out)["activation_regions"] == arrangement_counts(name, 3)["regions"]
+
+
+def test_count_bounds_text(tmp_path, capsys):
+    path = tmp_path / "z.json"
+    run(capsys, "construct", "rectifier", "--n0", "1", "--widths", "3,2", "-o", path)
+    code, out, _ = run(capsys, "count", path, "--box", "0", "1", "--bounds")
+    assert code == 0 and "serra2018_upper" in out and "activation regions:" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["bounds", "--n0", "0", "--widths", "2"], "n0"),
+    (["bounds", "--n0", "2", "--widths", "a,b"], "--widths: expected comma-separated integers"),
+    (["bounds", "--n0", "x", "--widths", "2"], "--n0: expected an integer"),
+    (["construct", "arrangement", "bogus", "--dim", "2", "-o", "x.json"], "invalid choice: 'bogus'"),
+    (["construct"], "construct: missing kind"),
+])
+def test_bad_theory_commands(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("polyregions: error:") and message in err and len(err.splitlines()) == 1
