@@ -673,3 +673,27 @@ def irredundant_rows(A: Any, b: Any, dim: int | None = None) -> tuple[int, ...]:
                                      rep_type=_cdd.RepType.INEQUALITY)
         redundant = _cdd.redundant_rows(mat)
     return tuple(i for k, i in enumerate(candidates) if k not in redundant)
+
+
+def extreme_points(points: Any) -> tuple[int, ...]:
+    """Indices of the vertices of the convex hull of *points*, one per distinct point.
+
+    Examples
+    --------
+    >>> extreme_points([[0, 0], [1, 0], [0, 1], [1, 1], ["1/2", "1/2"], [1, 0]])
+    (0, 1, 2, 3)
+    """
+    rows = [_vector(p, f"points[{i}]") for i, p in enumerate(_as_list(points, "points"))]
+    seen: set[Vector] = set()
+    candidates: list[int] = []
+    for i, row in enumerate(rows):
+        if row not in seen:
+            seen.add(row)
+            candidates.append(i)
+    if len(candidates) <= 1:
+        return tuple(candidates)
+    with _long_numbers():
+        mat = _cdd.matrix_from_array([[_ONE, *rows[i]] for i in candidates],
+                                     rep_type=_cdd.RepType.GENERATOR)
+        redundant = _cdd.redundant_rows(mat)
+    return tuple(i for k, i in enumerate(candidates) if k not in redundant)
