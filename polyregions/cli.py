@@ -110,6 +110,12 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("certificate", metavar="CERT.json")
     check.add_argument("model", metavar="MODEL")
 
+    folding = sub.add_parser("folding", help="space folding per layer and the N_R recursion "
+                                             "(bounded domains)")
+    folding.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    domain_options(folding)
+    folding.add_argument("--json", action="store_true", help="print one JSON object")
+
     bounds = sub.add_parser("bounds", help="the counting-theory bounds for an architecture")
     bounds.add_argument("--n0", required=True, type=_int_arg("--n0"), help="input dimension")
     bounds.add_argument("--widths", required=True, metavar="N1,N2,...",
@@ -350,6 +356,31 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_folding(args: argparse.Namespace) -> int:
+    from .folding import folding_analysis
+
+    network, domain = _problem(args)
+    start = time.perf_counter()
+    report = folding_analysis(network, domain)
+    seconds = time.perf_counter() - start
+    if args.json:
+        out = report.to_json()
+        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
+        print(json.dumps(out))
+        return 0
+    print(f"network: {args.model} ({_architecture(network)})")
+    print(f"domain:  {domain.describe()}")
+    for depth, layer in enumerate(report.layers, 1):
+        shown = ", ".join(map(str, layer.multiplicities[:12])) + (", ..." if len(layer.multiplicities) > 12 else "")
+        print(f"layer {depth} (index {layer.layer}): {layer.cells} cells onto {layer.distinct_images} "
+              f"distinct images; multiplicities {shown}")
+    print(f"N_R recursion total: {report.recursion_total}")
+    print(f"activation regions:  {report.activation_regions}")
+    print(f"recursion matches:   {'yes' if report.recursion_matches else 'NO'}")
+    print(f"time:                {seconds:.3f} s")
+    return 0
+
+
 def _cmd_bounds(args: argparse.Namespace) -> int:
     from .bounds import bounds_table
 
@@ -383,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise InputError("missing command: count, regions, graph, plot, certify, check, bounds or construct (see polyregions --help)")
+            raise InputError("missing command: count, regions, graph, plot, certify, check, folding, bounds or construct (see polyregions --help)")
         if args.command == "count":
             return _cmd_count(args)
         if args.command == "graph":
@@ -396,6 +427,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_check(args)
         if args.command == "bounds":
             return _cmd_bounds(args)
+        if args.command == "folding":
+            return _cmd_folding(args)
         if args.command == "construct":
             return _cmd_construct(args)
         return _cmd_regions(args)

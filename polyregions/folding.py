@@ -31,7 +31,7 @@ from .engine import enumerate_regions, initial_cell
 from .errors import DomainError, InputError
 from .network import Affine, Network
 
-__all__ = ["FoldingLayer", "FoldingReport", "folding_analysis"]
+__all__ = ["FoldingLayer", "FoldingReport", "folding_analysis", "folding_product"]
 
 Image = frozenset
 
@@ -52,6 +52,10 @@ class FoldingLayer:
         For each distinct image, in order of first appearance, how many cells map onto it.
     recursion
         N^l for each distinct image, in the same order, computed by the recursion.
+    children
+        For each distinct image of the previous layer (in its order), the number of
+        cells of this depth inside one representative cell of that image: how many
+        pieces this layer makes of it.
     """
 
     layer: int
@@ -59,11 +63,12 @@ class FoldingLayer:
     distinct_images: int
     multiplicities: tuple[int, ...]
     recursion: tuple[int, ...]
+    children: tuple[int, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {"layer": self.layer, "cells": self.cells, "distinct_images": self.distinct_images,
                 "multiplicities": list(self.multiplicities), "recursion": list(self.recursion),
-                "max_multiplicity": max(self.multiplicities, default=0)}
+                "children": list(self.children), "max_multiplicity": max(self.multiplicities, default=0)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +157,41 @@ def folding_analysis(network: Network, domain: Domain) -> FoldingReport:
         for pattern, image in images.items():
             children.setdefault(pattern[:-1], Counter())[image] += 1
         recursion: Counter = Counter()
+        pieces = []
         for image, prefix in representative.items():
-            for child, count in children.get(prefix, Counter()).items():
+            below = children.get(prefix, Counter())
+            pieces.append(sum(below.values()))
+            for child, count in below.items():
                 recursion[child] += values[image] * count
         layers.append(FoldingLayer(index, len(images), len(order),
                                    tuple(multiplicity[i] for i in order),
-                                   tuple(recursion[i] for i in order)))
+                                   tuple(recursion[i] for i in order), tuple(pieces)))
         previous = images
         values = dict(recursion)
         regions = len(images)
     return FoldingReport(tuple(layers), regions, sum(values.values()))
+
+
+def folding_product(report: FoldingReport) -> "sympy.Expr":
+    """The count as a product over layers when every layer before the last folds onto one image.
+
+    Then each layer multiplies the count by the number of pieces it makes of the one
+    image before it (the paper's argument for the zig-zag construction); the result is
+    an unevaluated sympy product of those factors.
+
+    Examples
+    --------
+    >>> from polyregions.constructions import rectifier_zigzag
+    >>> product = folding_product(folding_analysis(rectifier_zigzag(1, [3, 2]), Domain.box(1, 0, 1)))
+    >>> product, product.doit()
+    (3*3, 9)
+    """
+    import sympy
+
+    factors = []
+    for depth, layer in enumerate(report.layers):
+        if depth < len(report.layers) - 1 and layer.distinct_images != 1:
+            raise InputError(f"layer {depth + 1} maps its cells onto {layer.distinct_images} images; "
+                             "the product form needs one image per layer before the last")
+        factors.append(sympy.Integer(layer.children[0]))
+    return sympy.Mul(*factors, evaluate=False)
