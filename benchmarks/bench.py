@@ -14,6 +14,7 @@ reference is skipped above --reference-max regions (it needs many minutes there)
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sys
@@ -28,6 +29,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from polyregions.counting import count_regions  # noqa: E402
 from polyregions.engine import enumerate_regions  # noqa: E402
 from polyregions.graph import region_graph  # noqa: E402
+from polyregions.certify import certify  # noqa: E402
+from polyregions.checker import check_certificate  # noqa: E402
 from polyregions.network import Network, load_network  # noqa: E402
 from reference import reference_count  # noqa: E402
 
@@ -75,7 +78,9 @@ def main() -> int:
                         help="run the slow reference only up to this many regions (default 7000)")
     parser.add_argument("--only", nargs="*", help="run only the named networks")
     parser.add_argument("--no-graph", action="store_true", help="skip the region graph timing")
+    parser.add_argument("--no-certify", action="store_true", help="skip the certificate timing")
     args = parser.parse_args()
+    rows = []
     header = (f"{'network':28} {'regions':>8} {'engine s':>9} {'regions/s':>10} {'+linear s':>10} "
               f"{'linear':>7} {'graph s':>8} {'graph/count':>12} {'reference s':>12} {'speed-up':>9}")
     print(header)
@@ -103,6 +108,23 @@ def main() -> int:
         print(f"{name:28} {count:>8} {seconds:>9.2f} {count / seconds:>10.0f} {full_seconds:>10.2f} "
               f"{counts.linear_regions:>7} {graph_text:>8} {ratio_graph:>12} {ref_text:>12} {ratio_text:>9}",
               flush=True)
+        if not args.no_certify:
+            cert, certify_seconds = _timed(lambda: certify(net))
+            model = json.loads(json.dumps(net.to_json()))
+            checked, check_seconds = _timed(lambda: check_certificate(cert, model))
+            assert checked["activation_regions"] == count
+            rows.append((name, count, seconds, full_seconds, certify_seconds, check_seconds))
+    if rows:
+        print()
+        header = (f"{'certificates':28} {'regions':>8} {'count s':>8} {'+linear s':>10} {'certify s':>10} "
+                  f"{'certify/count':>14} {'check s':>8} {'check/count':>12}")
+        print(header)
+        print("-" * len(header))
+        for name, count, seconds, full_seconds, certify_seconds, check_seconds in rows:
+            print(f"{name:28} {count:>8} {seconds:>8.2f} {full_seconds:>10.2f} {certify_seconds:>10.2f} "
+                  f"{certify_seconds / full_seconds:>6.1f}/{certify_seconds / seconds:<7.1f} "
+                  f"{check_seconds:>8.2f} {check_seconds / seconds:>12.2f}")
+        print("certify/count: against the full count (activation and linear) / against the activation-only count")
     return 0
 
 

@@ -118,20 +118,27 @@ def _primitive(values):
 # The current vector is (rows, den): row i is the affine function (c . x + c0) / den
 # of the input, stored as the integers [c_1, ..., c_n, c0], with den > 0.
 
-def _affine(layer, vec):
-    """Compose y = W v + b (W, b exact) with the current vector."""
+def _integer_affine(layer):
+    """('affine', W, b) as integers over one positive denominator: (W', b', scale)."""
     _, w, b = layer
-    rows, den = vec
     scale = _lcm(v.denominator for v in [*b, *(x for r in w for x in r)])
+    return [[int(v * scale) for v in row] for row in w], [int(v * scale) for v in b], scale
+
+
+def _affine(layer, vec):
+    """Compose y = W v + b with the current vector; layer is (W', b', scale) from _integer_affine."""
+    w, b, scale = layer
+    rows, den = vec
     width = len(rows[0])
+    live = [(j, row) for j, row in enumerate(rows) if any(row)]
     out = []
     for wrow, bias in zip(w, b):
         acc = [0] * width
-        for wj, row in zip(wrow, rows):
-            if wj and any(row):
-                f = int(wj * scale)
+        for j, row in live:
+            f = wrow[j]
+            if f:
                 acc = [a + f * r for a, r in zip(acc, row)]
-        acc[-1] += int(bias * scale) * den
+        acc[-1] += bias * den
         out.append(acc)
     return _reduce(out, den * scale)
 
@@ -202,6 +209,7 @@ def _activate(kind, layer, funcs_per_unit, states, den):
 class _Checker:
     def __init__(self, cert, model):
         self.n, self.layers = _read_model(model)
+        self.affine = {i: _integer_affine(layer) for i, layer in enumerate(self.layers) if layer[0] == "affine"}
         if cert.get("format") != FORMAT:
             raise CheckFailure(f"format: expected {FORMAT!r}, got {cert.get('format')!r}")
         if cert.get("model_sha256") != model_digest(model):
@@ -243,7 +251,7 @@ class _Checker:
     def _layer(self, index, vec, path, rows):
         while index < len(self.layers) and self.layers[index][0] in ("affine", "identity"):
             if self.layers[index][0] == "affine":
-                vec = _affine(self.layers[index], vec)
+                vec = _affine(self.affine[index], vec)
             index += 1
         if index == len(self.layers):
             return self._leaf(path, rows, vec)
