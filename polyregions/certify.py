@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 from math import lcm
+from operator import mul
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -159,34 +160,62 @@ def _verify(pairs: Sequence[tuple[tuple[int, ...], int]], n: int) -> bool:
     return any(y > 0 for _, y in pairs) and not any(total[:-1]) and total[-1] <= 0
 
 
+class _Solver:
+    """Solves sum_i y_i columns[i] = target for many targets and one set of columns.
+
+    Integer Gauss-Jordan elimination of ``[columns | identity]`` done once (rows scaled
+    by cross multiplication, then by their gcd); each target then costs one integer
+    dot product per unknown. Free variables are 0.
+    """
+
+    __slots__ = ("pivots", "checks")
+
+    def __init__(self, columns: Sequence[Sequence[int]], n: int) -> None:
+        m = len(columns)
+        matrix = [[columns[i][r] for i in range(m)] + [int(r == c) for c in range(n)] for r in range(n)]
+        pivots = []
+        row = 0
+        for col in range(m):
+            pivot = next((r for r in range(row, n) if matrix[r][col]), None)
+            if pivot is None:
+                continue
+            matrix[row], matrix[pivot] = matrix[pivot], matrix[row]
+            lead = matrix[row]
+            for r in range(n):
+                if r != row and matrix[r][col]:
+                    f, p = matrix[r][col], lead[col]
+                    matrix[r] = list(primitive([p * v - f * w for v, w in zip(matrix[r], lead)]))
+            pivots.append((row, col))
+            row += 1
+        # y[col] = (transform_row . target) / pivot value; rows past the rank must give 0
+        self.pivots = [(col, matrix[r][col], matrix[r][m:]) for r, col in pivots]
+        self.checks = [matrix[r][m:] for r in range(row, n)]
+
+    def solve(self, target: Sequence[int], m: int) -> list[Fraction] | None:
+        if any(sum(map(mul, check, target)) for check in self.checks):
+            return None
+        y = [Fraction(0)] * m
+        for col, lead, transform in self.pivots:
+            y[col] = Fraction(sum(map(mul, transform, target)), lead)
+        return y
+
+
+_SOLVERS: dict[tuple, _Solver] = {}
+
+
 def _solve(columns: list[Sequence[int]], target: Sequence[int]) -> list[Fraction] | None:
     """One solution y of sum_i y_i columns[i] = target over the rationals (free variables 0).
 
-    Integer Gauss-Jordan elimination (rows scaled by cross multiplication, then by
-    their gcd), so no Fraction is formed until the end.
+    The elimination is cached per set of columns: the same vertex (the same tight rows)
+    serves many dropped branches.
     """
-    n, m = len(target), len(columns)
-    matrix = [[columns[i][r] for i in range(m)] + [target[r]] for r in range(n)]
-    pivots = []
-    row = 0
-    for col in range(m):
-        pivot = next((r for r in range(row, n) if matrix[r][col]), None)
-        if pivot is None:
-            continue
-        matrix[row], matrix[pivot] = matrix[pivot], matrix[row]
-        lead = matrix[row]
-        for r in range(n):
-            if r != row and matrix[r][col]:
-                f, p = matrix[r][col], lead[col]
-                matrix[r] = list(primitive([p * v - f * w for v, w in zip(matrix[r], lead)]))
-        pivots.append((row, col))
-        row += 1
-    if any(matrix[r][m] for r in range(row, n)):
-        return None
-    y = [Fraction(0)] * m
-    for r, col in pivots:
-        y[col] = Fraction(matrix[r][m], matrix[r][col])
-    return y
+    key = tuple(tuple(c) for c in columns)
+    solver = _SOLVERS.get(key)
+    if solver is None:
+        if len(_SOLVERS) > 4096:
+            _SOLVERS.clear()
+        solver = _SOLVERS[key] = _Solver(columns, len(target))
+    return solver.solve(target, len(columns))
 
 
 def _from_vertex(piece: Any, g: Sequence[int], table: dict, own: list) -> list[tuple[list, int]] | None:
