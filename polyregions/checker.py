@@ -215,8 +215,12 @@ class _Checker:
         if cert.get("model_sha256") != model_digest(model):
             raise CheckFailure("model_sha256: the certificate is for another model")
         dom = cert["domain"]
+        if len(dom["A"]) != len(dom["b"]):
+            raise CheckFailure(f"domain: A has {len(dom['A'])} rows but b has {len(dom['b'])} entries")
         self.domain = []
         for i, (a, b) in enumerate(zip(dom["A"], dom["b"])):
+            if len(a) != self.n:
+                raise CheckFailure(f"domain A[{i}]: {len(a)} coefficients, expected {self.n}")
             row = [_num(v, f"domain A[{i}]") for v in a] + [_num(b, f"domain b[{i}]")]
             scale = _lcm(v.denominator for v in row)
             self.domain.append(tuple(_primitive([int(v * scale) for v in row])))
@@ -342,6 +346,8 @@ class _Checker:
             if self.maps[first][0] != self.maps[second][0]:
                 raise CheckFailure(f"{where}: the two output maps differ")
             p = [_num(v, f"{where}.point") for v in merge["point"]]
+            if len(p) != self.n:
+                raise CheckFailure(f"{where}: point has {len(p)} coordinates, expected {self.n}")
             planes = []
             for key in (first, second):
                 tight = []
