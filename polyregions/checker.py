@@ -30,9 +30,22 @@ apart.
 
 from __future__ import annotations
 
+import os
+import sys
+
+if not __package__:
+    # Run as ``python polyregions/checker.py`` or imported from its own folder: the
+    # package's numbers.py would shadow the standard library's (fractions imports it),
+    # so the standard modules are imported with this folder off the path.
+    _here, _path = os.path.dirname(os.path.abspath(__file__)), sys.path[:]
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+    try:
+        import numbers  # noqa: F401
+    finally:
+        sys.path[:] = _path
+
 import hashlib
 import json
-import sys
 from fractions import Fraction
 from math import gcd as _gcd
 
