@@ -389,6 +389,13 @@ def check_certificate(cert, model):
         counts = {"activation_regions": len(checker.regions)}
         if "merges" in cert:
             counts["linear_regions_at_most"] = checker.linear(cert["merges"])
+        claimed = cert.get("counts", {})
+        if "activation_regions" in claimed and claimed["activation_regions"] != counts["activation_regions"]:
+            raise CheckFailure(f"counts: the certificate claims {claimed['activation_regions']} activation "
+                               f"regions, the tree proves {counts['activation_regions']}")
+        if "linear_regions" in claimed and claimed["linear_regions"] != counts.get("linear_regions_at_most"):
+            raise CheckFailure(f"counts: the certificate claims {claimed['linear_regions']} linear regions, "
+                               f"the merges prove at most {counts.get('linear_regions_at_most')}")
         return counts
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise CheckFailure(f"malformed certificate or model: {type(exc).__name__}: {exc}") from None

@@ -162,20 +162,32 @@ def test_certificate_format_fields():
     assert check_certificate(cert, QUADRANTS) == {"activation_regions": 4, "linear_regions_at_most": 2}
 
 
-def test_tampered_counts_field_is_not_believed():
-    """The checker reports what it proves; the certificate's own counts are not trusted."""
+def test_tampered_counts_field_is_caught():
+    """The certificate's own counts must be what the tree and the merges prove."""
     net = Network.from_json(QUADRANTS)
     cert = certify(net, linear=True)
-    cert["counts"] = {"activation_regions": 3, "linear_regions": 1}
-    assert check_certificate(cert, QUADRANTS) == {"activation_regions": 4, "linear_regions_at_most": 2}
+    lying = copy.deepcopy(cert)
+    lying["counts"]["activation_regions"] = 3
+    with pytest.raises(CheckFailure, match="claims 3 activation regions, the tree proves 4"):
+        check_certificate(lying, QUADRANTS)
+    lying = copy.deepcopy(cert)
+    lying["counts"]["linear_regions"] = 1
+    with pytest.raises(CheckFailure, match="claims 1 linear regions, the merges prove at most 2"):
+        check_certificate(lying, QUADRANTS)
+    without = copy.deepcopy(cert)
+    del without["counts"]
+    assert check_certificate(without, QUADRANTS) == {"activation_regions": 4, "linear_regions_at_most": 2}
 
 
-def test_dropping_a_merge_only_weakens_the_bound():
-    """Merges prove an upper bound: without one, the certificate is still valid, with a larger bound."""
+def test_dropping_a_merge_is_caught():
+    """Without one merge the merges prove only a larger bound than the certificate claims."""
     net = Network.from_json(QUADRANTS)
     cert = certify(net, linear=True)
     weaker = copy.deepcopy(cert)
     del weaker["merges"][0]
+    with pytest.raises(CheckFailure, match="claims 2 linear regions, the merges prove at most 3"):
+        check_certificate(weaker, QUADRANTS)
+    del weaker["counts"]["linear_regions"]
     assert check_certificate(weaker, QUADRANTS) == {"activation_regions": 4, "linear_regions_at_most": 3}
 
 
