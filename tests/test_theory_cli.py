@@ -75,3 +75,19 @@ def test_bad_theory_commands(capsys, tmp_path, monkeypatch, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert err.startswith("polyregions: error:") and message in err and len(err.splitlines()) == 1
+
+
+def test_count_bounds_needs_an_activation_layer(tmp_path, capsys):
+    path = tmp_path / "affine.json"
+    path.write_text(json.dumps({"format": "polyregions-network/1", "input_dim": 2,
+                                "layers": [{"type": "affine", "weight": [[1, 2]], "bias": [0]}]}))
+    code, out, err = run(capsys, "count", path, "--bounds")
+    assert code == 2 and err == "polyregions: error: --bounds: the network has no activation layer\n"
+
+
+def test_certify_refuses_slices(tmp_path, capsys):
+    path = tmp_path / "z.json"
+    run(capsys, "construct", "rectifier", "--n0", "3", "--widths", "3", "-o", path)
+    code, out, err = run(capsys, "certify", path, "--slice", "0,0,0", "1,0,0", "0,1,0", "-o", tmp_path / "c.json")
+    assert code == 2 and "certify: --slice is not supported" in err
+    assert not (tmp_path / "c.json").exists()
