@@ -228,7 +228,7 @@ def _from_vertex(piece: Any, g: Sequence[int], table: dict, own: list) -> list[t
     best = None
     for vec, tight in zip(piece.vecs, piece.tights):
         if vec[-1]:
-            value = sum(a * b for a, b in zip(g, vec))
+            value = sum(map(mul, g, vec))
             if best is None or value * best[1] > best[0] * vec[-1]:
                 best = (value, vec[-1], tight)
     if best is None:
