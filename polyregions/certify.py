@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from math import lcm
+from math import gcd, lcm
 from operator import mul
 from pathlib import Path
 from typing import Any, Sequence
@@ -191,20 +191,25 @@ class _Solver:
         self.pivots = [(col, matrix[r][col], matrix[r][m:]) for r, col in pivots]
         self.checks = [matrix[r][m:] for r in range(row, n)]
 
-    def solve(self, target: Sequence[int], m: int) -> list[Fraction] | None:
+    def solve(self, target: Sequence[int], m: int) -> tuple[list[int], int] | None:
+        """Integers (y, d) with d > 0 and y / d a solution, or None when there is none."""
         if any(sum(map(mul, check, target)) for check in self.checks):
             return None
-        y = [Fraction(0)] * m
+        den = 1
+        for _, lead, _ in self.pivots:
+            den = lcm(den, lead)
+        den = abs(den)
+        y = [0] * m
         for col, lead, transform in self.pivots:
-            y[col] = Fraction(sum(map(mul, transform, target)), lead)
-        return y
+            y[col] = sum(map(mul, transform, target)) * (den // lead)
+        return y, den
 
 
 _SOLVERS: dict[tuple, _Solver] = {}
 
 
-def _solve(columns: list[Sequence[int]], target: Sequence[int]) -> list[Fraction] | None:
-    """One solution y of sum_i y_i columns[i] = target over the rationals (free variables 0).
+def _solve(columns: list[Sequence[int]], target: Sequence[int]) -> tuple[list[int], int] | None:
+    """One solution y / d of sum_i y_i columns[i] = target over the rationals (free variables 0).
 
     The elimination is cached per set of columns: the same vertex (the same tight rows)
     serves many dropped branches.
@@ -238,10 +243,12 @@ def _from_vertex(piece: Any, g: Sequence[int], table: dict, own: list) -> list[t
     if any(r is None for r in refs):
         return None
     slacks = [piece.rows[i] for i in indices]
-    lam = _solve([s[:-1] for s in slacks], [-v for v in g[:-1]])
-    if lam is None or any(v < 0 for v in lam):
+    solved = _solve([s[:-1] for s in slacks], [-v for v in g[:-1]])
+    if solved is None or any(v < 0 for v in solved[0]):
         return None
-    ys = _integers([Fraction(1)] + lam)
+    ys = [solved[1]] + solved[0]
+    common = gcd(*ys)
+    ys = [v // common for v in ys]
     pairs = [(tuple(-v for v in g[:-1]) + (g[-1],), ys[0])]
     pairs += [(tuple(-v for v in s[:-1]) + (s[-1],), y) for s, y in zip(slacks, ys[1:])]
     if not _verify(pairs, len(g) - 1):
