@@ -249,15 +249,16 @@ class _Checker:
             if key in self.pruned:
                 raise CheckFailure(f"pruned[{i}]: branch {' '.join(key)} listed twice")
             self.pruned[key] = (item["multipliers"], i)
-        self.children = {}
+        self.trie = {}  # the kept part of the tree: state -> subtree
         for key in self.regions:
-            for d in range(len(key)):
-                self.children.setdefault(key[:d], set()).add(key[d])
+            node = self.trie
+            for state in key:
+                node = node.setdefault(state, {})
         self.used_regions, self.used_pruned, self.maps = set(), set(), {}
 
     def run(self):
         vec = ([[int(i == j) for j in range(self.n)] + [0] for i in range(self.n)], 1)
-        self._layer(0, vec, (), {})
+        self._layer(0, vec, (), {}, self.trie)
         for key, (_, i) in self.regions.items():
             if key not in self.used_regions:
                 raise CheckFailure(f"regions[{i}]: pattern {' '.join(key)} is not a leaf of the tree")
@@ -265,7 +266,7 @@ class _Checker:
             if key not in self.used_pruned:
                 raise CheckFailure(f"pruned[{i}]: branch {' '.join(key)} is not in the tree")
 
-    def _layer(self, index, vec, path, rows):
+    def _layer(self, index, vec, path, rows, node):
         while index < len(self.layers) and self.layers[index][0] in ("affine", "identity"):
             if self.layers[index][0] == "affine":
                 vec = _affine(self.affine[index], vec)
@@ -275,17 +276,16 @@ class _Checker:
         layer = self.layers[index]
         k = layer[1] if layer[0] == "maxout" else 1
         units = [vec[0][u * k:(u + 1) * k] for u in range(len(vec[0]) // k)]
-        self._unit(index, layer, (units, vec[1]), 0, path, rows, [])
+        self._unit(index, layer, (units, vec[1]), 0, path, rows, [], node)
 
-    def _unit(self, index, layer, units, u, path, rows, states):
+    def _unit(self, index, layer, units, u, path, rows, states, below):
         funcs, den = units
         if u == len(funcs):
             vec = _reduce(*_activate(layer[0], layer, funcs, states, den))
-            return self._layer(index + 1, vec, path, rows)
+            return self._layer(index + 1, vec, path, rows, below)
         branches = _branches(layer[0], layer, funcs[u], den)
-        below = self.children.get(path, set())
-        if below - set(branches):
-            raise CheckFailure(f"branch {' '.join(path + (sorted(below - set(branches))[0],))} "
+        if below.keys() - branches.keys():
+            raise CheckFailure(f"branch {' '.join(path + (sorted(below.keys() - branches.keys())[0],))} "
                                "is not a branch of the tree")
         for state, new_rows in branches.items():
             key = path + (state,)
@@ -298,7 +298,7 @@ class _Checker:
                 self.used_pruned.add(key)
                 self._farkas(key, branch)
             elif kept:
-                self._unit(index, layer, units, u + 1, key, branch, states + [state])
+                self._unit(index, layer, units, u + 1, key, branch, states + [state], below[state])
             else:
                 raise CheckFailure(f"branch {' '.join(key) or '(root)'} is neither kept nor pruned")
 
