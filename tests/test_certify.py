@@ -28,6 +28,7 @@ from typing import Callable, NamedTuple
 
 import pytest
 
+from clirun import assert_one_error_line, run
 from polyregions import cli
 from polyregions.certify import certify, write_certificate
 from polyregions.checker import FORMAT, CheckFailure, check_certificate, model_digest
@@ -74,23 +75,6 @@ def tokens(states) -> str:
 def fails(cert: dict, model: dict, pattern: str) -> None:
     with pytest.raises(CheckFailure, match=pattern):
         check_certificate(cert, model)
-
-
-def run(capsys, *argv):
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_error_line(code, out, err, pattern):
-    assert code == 2, (out, err)
-    assert out == ""
-    assert "Traceback" not in err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("polyregions: error: ")
-    assert re.search(pattern, lines[0]), lines[0]
 
 
 def mlp_json(n0: int, layers: list) -> dict:

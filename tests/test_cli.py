@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from clirun import assert_one_error_line, run
 from polyregions import cli, counting, export
 from polyregions.errors import SolverError
 from polyregions.numbers import to_rational
@@ -60,13 +61,6 @@ def files(tmp_path):
     return make
 
 
-def run(capsys, *argv):
-    """Run main in-process; return (exit code, stdout, stderr)."""
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def run_subprocess(*argv, cwd=REPO_ROOT):
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.run([sys.executable, "-m", "polyregions", *map(str, argv)], cwd=cwd, env=env,
@@ -89,16 +83,6 @@ def counts_of(out: str) -> tuple[int, int | None, int]:
     return (int(lines["activation regions"].split()[0]),
             int(linear.split()[0]) if linear is not None else None,
             int(lines["bounded regions"].split()[0]))
-
-
-def assert_one_error_line(code, out, err, pattern):
-    assert code == 2, (out, err)
-    assert "Traceback" not in err and "Traceback" not in out
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("polyregions: error: ")
-    assert re.search(pattern, lines[0]), lines[0]
-    assert out == ""
 
 
 # ---------------------------------------------------------------- count: human output

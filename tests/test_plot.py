@@ -14,6 +14,7 @@ from fractions import Fraction as F
 import pytest
 
 from netgen import random_network
+from clirun import assert_one_error_line, run
 from polyregions import cli
 from polyregions.domain import Domain
 from polyregions.engine import enumerate_regions
@@ -224,12 +225,6 @@ def model(tmp_path):
     return make
 
 
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def check_image(path, suffix):
     data = path.read_bytes()
     assert len(data) > 1000
@@ -283,12 +278,6 @@ def test_figure_regions_returns_a_figure():
     figure, summary = figure_regions(net, graph=True, level_set=True)
     assert (summary.activation_regions, summary.linear_regions) == (4, 4)
     assert figure.axes and figure.axes[0].get_legend() is not None
-
-
-def assert_one_error_line(code, out, err, pattern):
-    assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("polyregions: error: ")
-    assert pattern in err
 
 
 @pytest.mark.parametrize("name", ["out.jpg", "out", "out.png.txt"])

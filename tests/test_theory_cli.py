@@ -6,15 +6,10 @@ import json
 
 import pytest
 
+from clirun import run
 from polyregions import cli
 from polyregions.bounds import bounds_table, montufar2014_lower
 from polyregions.constructions import arrangement_counts, maxout_construction_counts
-
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_bounds_json_keys(capsys):
