@@ -42,16 +42,9 @@ def _check(relucent_dir, fixture):
     return net, seen
 
 
-@pytest.mark.parametrize("fixture", SMALL)
-def test_published_count_small(relucent_dir, fixture):
-    expected = _published(relucent_dir, fixture)
-    _, seen = _check(relucent_dir, fixture)
-    assert len(seen) == expected["n_regions"]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("fixture", LARGE)
-def test_published_count_large(relucent_dir, fixture):
+@pytest.mark.parametrize("fixture", SMALL + [pytest.param(f, marks=pytest.mark.slow) for f in LARGE])
+def test_published_count(relucent_dir, fixture):
+    """The small fixtures run by default, the large ones in make test-slow."""
     expected = _published(relucent_dir, fixture)
     _, seen = _check(relucent_dir, fixture)
     assert len(seen) == expected["n_regions"]
