@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import networkx as nx
 
@@ -78,7 +78,8 @@ def _hyperplane(region: Region, row: int) -> str:
 
 
 def region_graph(network: Network, domain: Domain | None = None, *, maps: bool = False,
-                 inequalities: bool = False) -> nx.Graph:
+                 inequalities: bool = False,
+                 on_region: Callable[[Region], None] | None = None) -> nx.Graph:
     """The region adjacency graph of *network* on *domain* (default all of R^n0).
 
     Parameters
@@ -87,6 +88,9 @@ def region_graph(network: Network, domain: Domain | None = None, *, maps: bool =
         Add each node's exact output map as JSON text (attribute ``output_map``).
     inequalities
         Add each node's irredundant inequalities as JSON text (``inequalities``).
+    on_region
+        Called with every region as it is enumerated, so that a caller that also
+        needs the regions (the plots) does not enumerate twice.
 
     Notes
     -----
@@ -111,6 +115,8 @@ def region_graph(network: Network, domain: Domain | None = None, *, maps: bool =
     map_ids: dict[tuple, int] = {}
     node_map: dict[str, int] = {}
     for region in enumerate_regions(network, domain):
+        if on_region is not None:
+            on_region(region)
         key = region.key
         map_id = map_ids.setdefault(region.map_key(), len(map_ids))
         node_map[key] = map_id

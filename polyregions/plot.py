@@ -25,7 +25,7 @@ import networkx as nx
 
 from .atomic import open_atomic
 from .domain import Domain
-from .engine import enumerate_regions, initial_cell
+from .engine import initial_cell
 from .errors import DomainError, InputError, PolyregionsError
 from .graph import linear_region_graph, region_graph
 from .network import Affine, Network
@@ -217,8 +217,9 @@ def _regions_and_graph(network: Network, domain: Domain | None, dim: int
     if domain is None:
         domain = Domain.box(dim, -1, 1)
     _check_bounded(domain)
-    graph = region_graph(network, domain)
-    return list(enumerate_regions(network, domain)), graph, domain
+    regions: list[Region] = []
+    graph = region_graph(network, domain, on_region=regions.append)
+    return regions, graph, domain
 
 
 def _polygons_and_graph(network: Network, domain: Domain | None) -> tuple[list[Polygon], nx.Graph]:
@@ -245,7 +246,7 @@ def region_polygons(network: Network, domain: Domain | None = None) -> list[Poly
 
     Notes
     -----
-    One enumeration for the geometry and one for the region graph (the linear
+    One enumeration gives both the geometry and the region graph (the linear
     region ids). Vertices are read off each region's double description; sorting
     them costs O(k log k) exact cross products for a k-gon.
 
