@@ -140,10 +140,10 @@ def neighbor_pattern(region: Region, row: int) -> tuple[str, ...] | None:
         raise PolyregionsError(f"facet {row} of {region!r} matches no unit (internal error)")
     last = max(m for m, t in enumerate(trace) if m == first or _ambiguous(t, key))
     states = [t.states for t in trace]
-    d = [dot(r[:-1], direction) for r in trace[first].rows]
+    d = [dot(r[:-1], direction) for r in trace[first].rows]  # derivatives of stage `first`
     for m in range(first, last + 1):
         t = trace[m]
-        if m > first:
+        if m > first:  # propagate the previous stage's output derivatives through the affine map
             weight = t.stage.weight
             d = [dot(w, post) for w in weight] if weight is not None else post
         states[m], post = _new_states(t, key, d)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
 from operator import mul
-from typing import Any, Hashable, Sequence
+from typing import Hashable, Sequence
 
 __all__ = ["Cell", "whole_space", "primitive", "oriented_key", "dot"]
 
@@ -336,9 +336,6 @@ class Cell:
         total = self._homogeneous_sum([k for k, t in enumerate(self.tights) if t & bit])
         return tuple(Fraction(v, total[-1]) for v in total[:-1])
 
-    def contains(self, point: Sequence[Any]) -> bool:
-        """True when *point* satisfies every row (closed cell)."""
-        return all(sum(Fraction(c) * x for c, x in zip(s, point)) + s[-1] >= 0 for s in self.rows)
 
 
 def simplest_between(low: Fraction, high: Fraction) -> Fraction:
