@@ -59,12 +59,14 @@ class StageTrace:
     cache: dict = field(default_factory=dict)
 
 
-#: ``on_drop(trace, stage, unit, state, piece, g)``: the branch giving *unit* of the
-#: stage the *state* has no interior. ``trace`` holds the completed stages of the
-#: path, ``stage`` the current one (its ``states`` are those of the earlier units),
-#: and no generator of the cell ``piece`` has ``g . (x, 1) > 0`` while the branch
-#: lies in ``{g > 0}``.
-DropObserver = Callable[[tuple[StageTrace, ...], StageTrace, int, str, Cell, Sequence[int]], None]
+#: ``on_drop(trace, stage, unit, state, piece, g, values)``: the branch giving *unit*
+#: of the stage the *state* has no interior. ``trace`` holds the completed stages of
+#: the path, ``stage`` the current one (its ``states`` are those of the earlier
+#: units), and no generator of the cell ``piece`` has ``g . (x, 1) > 0`` while the
+#: branch lies in ``{g > 0}``. ``values`` are ``g`` at ``piece.vecs`` when the cut
+#: computed them, else None.
+DropObserver = Callable[[tuple[StageTrace, ...], StageTrace, int, str, Cell, Sequence[int],
+                         "list[int] | None"], None]
 
 
 def compile_stages(network: Network) -> tuple[Stage, ...]:
@@ -107,8 +109,8 @@ def initial_cell(domain: Domain) -> Cell:
     cell = whole_space(domain.dim)
     for i, (a, b) in enumerate(domain.rows):
         h = tuple(-v for v in a) + (b,)
-        pos, _, zero = cell.cut(h, ("domain", i), want=1)
-        if pos is None or zero:
+        pos = cell.cut(h, ("domain", i), want=1)[0]
+        if pos is None:
             raise DomainError("the domain is empty or not full-dimensional")
         cell = pos
     return cell.pruned()
@@ -164,8 +166,9 @@ def _descend(stages: Sequence[Stage], index: int, cell: Cell, rows: IntRows, den
     shared: dict = {}
     drop = None
     if on_drop is not None:
-        def drop(unit: int, state: str, partial: str, piece: Cell, g: Sequence[int]) -> None:
-            on_drop(trace, StageTrace(stage, rows, den, partial, shared), unit, state, piece, g)
+        def drop(unit: int, state: str, partial: str, piece: Cell, g: Sequence[int],
+                 values: list[int] | None) -> None:
+            on_drop(trace, StageTrace(stage, rows, den, partial, shared), unit, state, piece, g, values)
     for piece, states in _split(stage, cell, rows, den, drop):
         out_rows, out_den = _activate(activation, rows, den, states)
         step = StageTrace(stage, rows, den, states, shared)
@@ -213,14 +216,19 @@ def _negated(h: Sequence[int]) -> tuple[int, ...]:
     return tuple(-v for v in h)
 
 
+def _negated_values(values: list[int] | None) -> list[int] | None:
+    return None if values is None else [-v for v in values]
+
+
 def _split(stage: Stage, cell: Cell, rows: IntRows, den: int,
-           drop: "Callable[[int, str, str, Cell, Sequence[int]], None] | None" = None
+           drop: "Callable[[int, str, str, Cell, Sequence[int], list[int] | None], None] | None" = None
            ) -> list[tuple[Cell, str]]:
     """All full-dimensional pieces of *cell* with their state strings for this stage.
 
     *drop* is told of every branch without interior: ``drop(unit, state, partial,
-    piece, g)`` where ``partial`` are the states of the stage's earlier units and no
-    generator of ``piece`` has ``g > 0`` while the branch lies in ``{g > 0}``.
+    piece, g, values)`` where ``partial`` are the states of the stage's earlier units,
+    no generator of ``piece`` has ``g > 0`` while the branch lies in ``{g > 0}``, and
+    ``values`` are ``g`` at the generators when the cut computed them (else None).
     """
     activation = stage.activation
     layer = stage.layer
@@ -237,15 +245,15 @@ def _split(stage: Stage, cell: Cell, rows: IntRows, den: int,
             tag = (layer, unit)
             refined = []
             for c, s in pieces:
-                pos, neg, _ = c.cut(h, tag)
+                pos, neg, values = c.cut(h, tag)
                 if pos is not None:
                     refined.append((pos, s + "+"))
                 elif drop is not None:
-                    drop(unit, "+", s, c, h)
+                    drop(unit, "+", s, c, h, values)
                 if neg is not None:
                     refined.append((neg, s + "-"))
                 elif drop is not None:
-                    drop(unit, "-", s, c, _negated(h))
+                    drop(unit, "-", s, c, _negated(h), _negated_values(values))
             pieces = refined
         return pieces
     if isinstance(activation, HardTanh):
@@ -261,24 +269,24 @@ def _split(stage: Stage, cell: Cell, rows: IntRows, den: int,
             h_high = primitive(threshold_row(row, den, high))
             refined = []
             for c, s in pieces:
-                above, below, _ = c.cut(h_low, (layer, unit, "min"))
+                above, below, low_values = c.cut(h_low, (layer, unit, "min"))
                 if below is not None:
                     refined.append((below, s + "L"))
                 elif drop is not None:
-                    drop(unit, "L", s, c, _negated(h_low))
+                    drop(unit, "L", s, c, _negated(h_low), _negated_values(low_values))
                 if above is not None:
-                    top, middle, _ = above.cut(h_high, (layer, unit, "max"))
+                    top, middle, high_values = above.cut(h_high, (layer, unit, "max"))
                     if middle is not None:
                         refined.append((middle, s + "M"))
                     elif drop is not None:
-                        drop(unit, "M", s, above, _negated(h_high))
+                        drop(unit, "M", s, above, _negated(h_high), _negated_values(high_values))
                     if top is not None:
                         refined.append((top, s + "H"))
                     elif drop is not None:
-                        drop(unit, "H", s, c, h_high)  # nothing of c is above max: see above
+                        drop(unit, "H", s, c, h_high, None)  # nothing of c is above max: see above
                 elif drop is not None:
-                    drop(unit, "M", s, c, h_low)
-                    drop(unit, "H", s, c, h_high)
+                    drop(unit, "M", s, c, h_low, low_values)
+                    drop(unit, "H", s, c, h_high, None)
             pieces = refined
         return pieces
     if isinstance(activation, Maxout):
@@ -297,10 +305,10 @@ def _split(stage: Stage, cell: Cell, rows: IntRows, den: int,
                             continue
                         h = primitive([a - b for a, b in zip(group[j], group[i])])
                         before = piece
-                        piece = piece.cut(h, (layer, unit, j, i), want=1)[0]
+                        piece, _, values = piece.cut(h, (layer, unit, j, i), want=1)
                         if piece is None:
                             if drop is not None:
-                                drop(unit, str(j), ",".join(map(str, s)), before, h)
+                                drop(unit, str(j), ",".join(map(str, s)), before, h, values)
                             break
                     if piece is not None:
                         refined_t.append((piece, s + (j,)))

@@ -103,7 +103,8 @@ class Cell:
 
     # -- the splitting step -------------------------------------------------------------
 
-    def cut(self, h: Vector, tag: Hashable, want: int = 3) -> tuple["Cell | None", "Cell | None", bool]:
+    def cut(self, h: Vector, tag: Hashable,
+            want: int = 3) -> tuple["Cell | None", "Cell | None", list[int] | None]:
         """Split by the hyperplane ``h . (x, 1) = 0``.
 
         Parameters
@@ -117,12 +118,14 @@ class Cell:
 
         Returns
         -------
-        (pos, neg, zero)
+        (pos, neg, values)
             ``pos`` is the cell cut down to ``h >= 0`` when that side has interior
             (the cell itself when it lies wholly there), else None; ``neg`` likewise
-            for ``h <= 0``; ``zero`` is True when ``h`` vanishes on the whole cell.
+            for ``h <= 0`` (both are None when ``h`` vanishes on the whole cell).
             When the hyperplane cuts the cell properly, a side that *want* does not
-            ask for is not built and comes back as None.
+            ask for is not built and comes back as None. ``values`` are
+            ``h . v`` for the generators ``vecs``, in order, or None when ``h`` is not
+            constant along a line (then both sides have interior).
 
         Notes
         -----
@@ -141,15 +144,13 @@ class Cell:
             elif value < 0:
                 has_neg = True
         if not has_neg:
-            if not has_pos:
-                return None, None, True
-            return self, None, False
+            return (self if has_pos else None), None, vals
         if not has_pos:
-            return None, self, False
+            return None, self, vals
         return self._cut_proper(h, tag, want, vals)
 
     def _cut_through_line(self, h: Vector, tag: Hashable, want: int, index: int,
-                          hl: int) -> tuple["Cell | None", "Cell | None", bool]:
+                          hl: int) -> tuple["Cell | None", "Cell | None", None]:
         line = self.lines[index]
         if hl < 0:
             line = tuple(-v for v in line)
@@ -175,10 +176,10 @@ class Cell:
             neg_h = tuple(-v for v in h)
             neg = Cell(self.dim, self.rows + [neg_h], self.tags + [tag],
                        vecs + [tuple(-v for v in line)], tights + [all_old], list(new_lines))
-        return pos, neg, False
+        return pos, neg, None
 
     def _cut_proper(self, h: Vector, tag: Hashable, want: int,
-                    vals: list[int]) -> tuple["Cell | None", "Cell | None", bool]:
+                    vals: list[int]) -> tuple["Cell | None", "Cell | None", list[int]]:
         vecs, tights = self.vecs, self.tights
         plus = [i for i, v in enumerate(vals) if v > 0]
         minus = [i for i, v in enumerate(vals) if v < 0]
@@ -218,7 +219,7 @@ class Cell:
             neg = Cell(self.dim, self.rows + [tuple(-v for v in h)], self.tags + [tag],
                        [vecs[i] for i in minus] + zero_vecs + new_vecs,
                        [tights[i] for i in minus] + zero_tights + list(new_tights), list(self.lines))
-        return pos, neg, False
+        return pos, neg, vals
 
     # -- reading the cell ---------------------------------------------------------------
 
@@ -301,8 +302,11 @@ class Cell:
         """Simple rationals near the interior point ``total[:-1] / total[-1]``, still interior.
 
         With slack ``s_i > 0`` of row ``i`` at the point, moving every coordinate by
-        less than ``eps = min_i s_i / sum_j |a_ij|`` keeps every row strict; each
-        coordinate becomes the simplest rational within ``eps`` of it.
+        less than ``eps = min_i s_i / sum_j |a_ij|`` keeps every row strict. Each
+        coordinate ``x`` is first rounded to ``X / 2^B`` with ``2^B eps >= 4``; the
+        interval ``((X + 1 - E) / 2^B, (X + E) / 2^B)``, ``E = floor(2^B eps)``, lies
+        within ``eps`` of ``x``, and the coordinate becomes the simplest rational in it
+        (small integers throughout, however long ``x``'s digits are).
         """
         q = total[-1]
         coords = total[:-1]
@@ -316,17 +320,18 @@ class Cell:
         if best is None:
             return tuple(Fraction(0) for _ in coords)
         num, den = best
-        den *= q  # the interval around x / q is ((x den' - num q) / (q den'), (x den' + num q) / (q den'))
+        shift = max(0, den.bit_length() - num.bit_length() + 3)
+        reach = (num << shift) // den  # E: at least 4
         out = []
         for x in coords:
-            centre = x * best[1]
-            low, high = centre - num * q, centre + num * q
+            low = ((x << shift) // q) + 1 - reach  # the open interval (low, high) / 2^shift
+            high = low + 2 * reach - 1
             if low < 0 < high:
                 out.append(Fraction(0))
             elif low >= 0:
-                out.append(Fraction(*_simplest(low, den, high, den)))
+                out.append(Fraction(*_simplest(low, 1 << shift, high, 1 << shift)))
             else:
-                p, r = _simplest(-high, den, -low, den)
+                p, r = _simplest(-high, 1 << shift, -low, 1 << shift)
                 out.append(Fraction(-p, r))
         return tuple(out)
 
@@ -360,17 +365,26 @@ def simplest_between(low: Fraction, high: Fraction) -> Fraction:
 
 
 def _simplest(a: int, b: int, c: int, d: int) -> tuple[int, int]:
-    """Simplest p/q with a/b < p/q < c/d, for 0 <= a/b < c/d (b, d > 0)."""
-    whole = a // b
-    if (whole + 1) * d < c:
-        return whole + 1, 1
-    if a == whole * b:
-        # (whole, c/d) with c/d <= whole + 1: whole + 1/m with the least m > d / (c - whole d)
-        m = d // (c - whole * d) + 1
-        return whole * m + 1, m
-    # a/b = whole + r with 0 < r < 1: recurse on (1 / (c/d - whole), 1 / r)
-    p, q = _simplest(d, c - whole * d, b, a - whole * b)
-    return whole * p + q, p
+    """Simplest p/q with a/b < p/q < c/d, for 0 <= a/b < c/d (b, d > 0).
+
+    While both ends share the integer part ``whole``, the interval is replaced by
+    ``(1 / (c/d - whole), 1 / (a/b - whole))`` and ``whole`` becomes the next partial
+    quotient; ``(h1, h0; k1, k0)`` composes the maps ``t -> whole + 1/t`` so far.
+    """
+    h1, h0, k1, k0 = 1, 0, 0, 1
+    while True:
+        whole = a // b
+        if (whole + 1) * d < c:
+            p, q = whole + 1, 1
+            break
+        if a == whole * b:
+            # (whole, c/d) with c/d <= whole + 1: whole + 1/m with the least m > d / (c - whole d)
+            m = d // (c - whole * d) + 1
+            p, q = whole * m + 1, m
+            break
+        h1, h0, k1, k0 = whole * h1 + h0, h1, whole * k1 + k0, k1
+        a, b, c, d = d, c - whole * d, b, a - whole * b
+    return h1 * p + h0 * q, k1 * p + k0 * q
 
 
 def whole_space(n: int) -> Cell:

@@ -17,8 +17,8 @@ def _slacks(cell: Cell, point):
 
 def test_cut_through_lines_builds_rays():
     cell = whole_space(2)
-    pos, neg, zero = cell.cut((1, 1, -1), "u")        # x + y - 1 >= 0 / <= 0
-    assert not zero and pos is not None and neg is not None
+    pos, neg, values = cell.cut((1, 1, -1), "u")      # x + y - 1 >= 0 / <= 0
+    assert values is None and pos is not None and neg is not None
     assert len(pos.lines) == 1 and len(neg.lines) == 1
     assert not pos.is_bounded()
     assert all(s > 0 for s in _slacks(pos, pos.interior_point()))
@@ -40,12 +40,12 @@ def test_triangle_is_bounded_with_three_facets():
 
 def test_one_sided_and_vanishing_cuts():
     cell = whole_space(1).cut((1, 0), "x", want=1)[0]   # x >= 0
-    pos, neg, zero = cell.cut((1, 1), "x+1")             # x + 1 >= 0 holds everywhere
-    assert pos is cell and neg is None and not zero
-    pos, neg, zero = cell.cut((0, 0), "zero")
-    assert pos is None and neg is None and zero
-    pos, neg, zero = cell.cut((-1, -1), "x+1<=0")
-    assert pos is None and neg is cell
+    pos, neg, values = cell.cut((1, 1), "x+1")           # x + 1 >= 0 holds everywhere
+    assert pos is cell and neg is None and values == [1, 1]   # the vertex 0 and the ray +1
+    pos, neg, values = cell.cut((0, 0), "zero")
+    assert pos is None and neg is None and values == [0, 0]
+    pos, neg, values = cell.cut((-1, -1), "x+1<=0")
+    assert pos is None and neg is cell and values == [-1, -1]
 
 
 def test_redundant_rows_are_pruned():
@@ -106,11 +106,11 @@ def test_cuts_agree_with_the_exact_lp(hs):
     kept = []
     for h in hs:
         kept.append(h)
-        pos, _, zero = cell.cut(h, h, want=1)
+        pos = cell.cut(h, h, want=1)[0]
         A = [(-a, -b) for a, b, _ in kept]
         b = [c for _, _, c in kept]
         expected = lp.interior_point(A, b, dim=2)
-        if pos is None or zero:
+        if pos is None:
             assert expected is None
             return
         assert expected is not None
