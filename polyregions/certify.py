@@ -23,14 +23,13 @@ from typing import Any, Sequence
 
 from . import lp
 from .atomic import open_atomic
-from .checker import FORMAT, _branches, model_digest
+from .checker import FORMAT, _branches, collector_paused, model_digest
 from .domain import Domain
-from .engine import StageTrace, enumerate_regions
+from .engine import StageTrace, compile_stages, enumerate_regions
 from .errors import SolverError
-from .network import HardTanh, LeakyReLU, Maxout, Network
+from .network import Abs, HardTanh, LeakyReLU, Maxout, Network, ReLU
 from .numbers import format_rational
 from .adjacency import facet_neighbors
-from .polyhedron import primitive
 from .regions import pattern_key
 
 __all__ = ["certify", "write_certificate"]
@@ -56,78 +55,100 @@ def _checker_layer(activation: Any) -> tuple:
 
 
 def _unit_rows(step: StageTrace, unit: int, state: str) -> list[tuple[int, ...]]:
-    """The checker's canonical strict rows of *unit* in *state* (the checker computes them)."""
-    layer = _checker_layer(step.stage.activation)
-    k = layer[1] if layer[0] == "maxout" else 1
-    funcs = [list(r) for r in step.rows[unit * k:(unit + 1) * k]]
-    return _branches(layer[0], layer, funcs, step.den).get(state, [])
+    """The checker's canonical strict rows of *unit* in *state*, as the checker computes them (cached)."""
+    key = ("certify-rows", unit, state)
+    found = step.cache.get(key)
+    if found is None:
+        layer = _checker_layer(step.stage.activation)
+        k = layer[1] if layer[0] == "maxout" else 1
+        funcs = [list(r) for r in step.rows[unit * k:(unit + 1) * k]]
+        found = step.cache[key] = _branches(layer[0], layer, funcs, step.den).get(state, [])
+    return found
 
 
 class _Recorder:
     """Collects the dropped branches with their multipliers during the enumeration.
 
-    The table maps each engine row tag on the path to the checker's reference
-    ``[depth, m]`` (or ``["domain", i]``); the engine's primitive rows are exactly
-    the checker's canonical rows, so multipliers carry over unchanged.
+    A row of a piece is named by its engine tag; the checker names it ``[depth, m]``
+    (or ``["domain", i]``): the unit's place on the path and the row's place among
+    the unit's strict rows. The engine's primitive rows are exactly the checker's
+    canonical rows, so multipliers carry over unchanged. Everything that depends
+    only on a stage's pre-activations is cached in the stage's ``cache``, which all
+    pieces split from one parent share.
     """
 
     def __init__(self, network: Network, domain: Domain) -> None:
         self.n = network.input_dim
         self.pruned: list[dict] = []
         self.domain_rows = [tuple(a) + (b,) for a, b in domain.rows]
-        self._cached: tuple[Any, dict, list[str]] | None = None
+        self._trace: tuple[StageTrace, ...] | None = None
+        self._steps: dict[int, tuple[StageTrace, int, list[str]]] = {}
+        self._prefix: list[str] = []
+        self._relu_like = {stage.layer: isinstance(stage.activation, (ReLU, LeakyReLU, Abs))
+                           for stage in compile_stages(network)}
 
-    def _path(self, trace: tuple[StageTrace, ...]) -> tuple[dict, list[str]]:
-        """Tags and the flat prefix of the completed stages (the last path is cached)."""
-        if self._cached is not None and self._cached[0] is trace:
-            return self._cached[1], self._cached[2]
-        table: dict = {("domain", d): (["domain", d], None, d, "") for d in range(len(self.domain_rows))}
+    def _load(self, trace: tuple[StageTrace, ...]) -> None:
+        """Index the completed stages of *trace* by layer (the last trace is kept)."""
+        if trace is self._trace:
+            return
+        steps = {}
         prefix: list[str] = []
         for step in trace:
-            _add(step, _tokens(step.states, step.stage.activation), table, prefix)
-        self._cached = (trace, table, prefix)
-        return table, prefix
+            tokens = _tokens(step.states, step.stage.activation)
+            steps[step.stage.layer] = (step, len(prefix), tokens)
+            prefix.extend(tokens)
+        self._trace, self._steps, self._prefix = trace, steps, prefix
 
-    def rows(self, table: dict) -> list[tuple[list, tuple[int, ...]]]:
-        """Every row of a branch with its reference (for the LP fallback)."""
-        out = []
-        for ref, step, unit, state in table.values():
-            if step is None:
-                out.append((ref, self.domain_rows[unit]))
-            else:
-                out.append((ref, _unit_rows(step, unit, state)[ref[1]]))
+    def _ref(self, tag: Any, current: tuple[StageTrace, int, list[str]]) -> list | None:
+        """The checker's reference of the row tagged *tag*, or None when it is not on the path."""
+        if tag[0] == "domain":
+            return ["domain", tag[1]]
+        step, start, tokens = current if tag[0] == current[0].stage.layer else self._steps[tag[0]]
+        unit = tag[1]
+        if unit >= len(tokens):
+            return None
+        if self._relu_like[tag[0]]:
+            return [start + unit, 0]  # a unit's one row: its pre-activation is not constant
+        m = _tag_index(step, unit, tokens[unit]).get(tag)
+        return None if m is None else [start + unit, m]
+
+    def rows(self, current: StageTrace, unit: int, state: str) -> list[tuple[list, tuple[int, ...]]]:
+        """Every row of the branch with its reference (for the LP fallback)."""
+        out = [(["domain", d], row) for d, row in enumerate(self.domain_rows)]
+        here = (current, len(self._prefix), _tokens(current.states, current.stage.activation) + [state])
+        for step, start, tokens in [*self._steps.values(), here]:
+            for u, token in enumerate(tokens):
+                out += [([start + u, m], row) for m, row in enumerate(_unit_rows(step, u, token))]
         return out
 
     def dropped(self, trace: tuple[StageTrace, ...], current: StageTrace, unit: int, state: str,
-                piece: Any, g: Sequence[int]) -> None:
-        base, base_prefix = self._path(trace)
-        table = dict(base)
-        prefix = list(base_prefix)
-        _add(current, _tokens(current.states, current.stage.activation), table, prefix)
-        depth = len(prefix)
-        own_rows = _unit_rows(current, unit, state)
-        for m, (tag, _) in enumerate(_tags(current, unit, state)):
-            table[tag] = ([depth, m], current, unit, state)
+                piece: Any, g: Sequence[int], values: list[int] | None) -> None:
+        self._load(trace)
+        partial = _tokens(current.states, current.stage.activation)
+        prefix = self._prefix + partial
+        here = (current, len(self._prefix), partial + [state])
         strict_g = tuple(-v for v in g[:-1]) + (g[-1],)
-        own = next((m for m, row in enumerate(own_rows) if row == strict_g), None)
+        own_rows = _unit_rows(current, unit, state)
         multipliers = None
-        if own is not None:
-            multipliers = _from_vertex(piece, g, table, [depth, own])
+        if strict_g in own_rows:
+            own = [len(prefix), own_rows.index(strict_g)]
+            multipliers = _from_vertex(piece, g, values, lambda tag: self._ref(tag, here), own)
         if multipliers is None:
-            multipliers = _from_lp(self.rows(table), self.n)
+            multipliers = _from_lp(self.rows(current, unit, state), self.n)
         self.pruned.append({"prefix": prefix, "state": state,
                             "multipliers": [[ref, y] for ref, y in multipliers]})
 
 
-def _add(step: StageTrace, tokens: Sequence[str], table: dict, prefix: list[str]) -> None:
-    for u, token in enumerate(tokens):
-        depth = len(prefix)
-        for m, (tag, _) in enumerate(_tags(step, u, token)):
-            table[tag] = ([depth, m], step, u, token)
-        prefix.append(token)
+def _tag_index(step: StageTrace, unit: int, token: str) -> dict:
+    """{engine tag: place among the checker's rows} for *unit* in state *token* (cached)."""
+    key = ("certify-tags", unit, token)
+    found = step.cache.get(key)
+    if found is None:
+        found = step.cache[key] = {tag: m for m, tag in enumerate(_tags(step, unit, token))}
+    return found
 
 
-def _tags(step: StageTrace, unit: int, state: str) -> list[tuple[Any, None]]:
+def _tags(step: StageTrace, unit: int, state: str) -> list[Any]:
     """The engine tags of a unit's rows in *state*, in the checker's order (no arithmetic)."""
     activation = step.stage.activation
     layer = step.stage.layer
@@ -135,14 +156,13 @@ def _tags(step: StageTrace, unit: int, state: str) -> list[tuple[Any, None]]:
         k = activation.rank
         group = step.rows[unit * k:(unit + 1) * k]
         j = int(state)
-        return [((layer, unit, j, i), None) for i, fi in enumerate(group) if fi != group[j]]
+        return [(layer, unit, j, i) for i, fi in enumerate(group) if fi != group[j]]
     if not any(step.rows[unit][:-1]):
         return []
     if isinstance(activation, HardTanh):
-        return {"L": [((layer, unit, "min"), None)],
-                "M": [((layer, unit, "min"), None), ((layer, unit, "max"), None)],
-                "H": [((layer, unit, "max"), None)]}.get(state, [])
-    return [((layer, unit), None)]
+        return {"L": [(layer, unit, "min")], "M": [(layer, unit, "min"), (layer, unit, "max")],
+                "H": [(layer, unit, "max")]}.get(state, [])
+    return [(layer, unit)]
 
 
 def _integers(values: Sequence[Fraction]) -> list[int]:
@@ -163,97 +183,102 @@ def _verify(pairs: Sequence[tuple[tuple[int, ...], int]], n: int) -> bool:
 class _Solver:
     """Solves sum_i y_i columns[i] = target for many targets and one set of columns.
 
-    Integer Gauss-Jordan elimination of ``[columns | identity]`` done once (rows scaled
-    by cross multiplication, then by their gcd); each target then costs one integer
+    Fraction-free (Bareiss) Gauss-Jordan elimination of ``[columns | identity]``,
+    done once: each step multiplies by the pivot and divides exactly by the previous
+    one, so every entry stays an integer minor. Each target then costs one integer
     dot product per unknown. Free variables are 0.
     """
 
-    __slots__ = ("pivots", "checks")
+    __slots__ = ("pivots", "checks", "den")
 
     def __init__(self, columns: Sequence[Sequence[int]], n: int) -> None:
         m = len(columns)
-        matrix = [[columns[i][r] for i in range(m)] + [int(r == c) for c in range(n)] for r in range(n)]
+        matrix = [[c[r] for c in columns] + [int(r == c) for c in range(n)] for r in range(n)]
         pivots = []
         row = 0
+        previous = 1
         for col in range(m):
             pivot = next((r for r in range(row, n) if matrix[r][col]), None)
             if pivot is None:
                 continue
             matrix[row], matrix[pivot] = matrix[pivot], matrix[row]
             lead = matrix[row]
+            p = lead[col]
             for r in range(n):
-                if r != row and matrix[r][col]:
-                    f, p = matrix[r][col], lead[col]
-                    matrix[r] = list(primitive([p * v - f * w for v, w in zip(matrix[r], lead)]))
+                if r != row:
+                    f = matrix[r][col]
+                    matrix[r] = [(p * v - f * w) // previous for v, w in zip(matrix[r], lead)]
+            previous = p
             pivots.append((row, col))
             row += 1
         # y[col] = (transform_row . target) / pivot value; rows past the rank must give 0
-        self.pivots = [(col, matrix[r][col], matrix[r][m:]) for r, col in pivots]
+        den = 1
+        for r, col in pivots:
+            den = lcm(den, matrix[r][col])
+        self.den = abs(den)
+        self.pivots = [(col, self.den // matrix[r][col], matrix[r][m:]) for r, col in pivots]
         self.checks = [matrix[r][m:] for r in range(row, n)]
 
     def solve(self, target: Sequence[int], m: int) -> tuple[list[int], int] | None:
         """Integers (y, d) with d > 0 and y / d a solution, or None when there is none."""
         if any(sum(map(mul, check, target)) for check in self.checks):
             return None
-        den = 1
-        for _, lead, _ in self.pivots:
-            den = lcm(den, lead)
-        den = abs(den)
         y = [0] * m
-        for col, lead, transform in self.pivots:
-            y[col] = sum(map(mul, transform, target)) * (den // lead)
-        return y, den
+        for col, scale, transform in self.pivots:
+            y[col] = sum(map(mul, transform, target)) * scale
+        return y, self.den
 
 
 _SOLVERS: dict[tuple, _Solver] = {}
 
 
-def _solve(columns: list[Sequence[int]], target: Sequence[int]) -> tuple[list[int], int] | None:
-    """One solution y / d of sum_i y_i columns[i] = target over the rationals (free variables 0).
-
-    The elimination is cached per set of columns: the same vertex (the same tight rows)
-    serves many dropped branches.
-    """
-    key = tuple(tuple(c) for c in columns)
-    solver = _SOLVERS.get(key)
-    if solver is None:
-        if len(_SOLVERS) > 4096:
-            _SOLVERS.clear()
-        solver = _SOLVERS[key] = _Solver(columns, len(target))
-    return solver.solve(target, len(columns))
-
-
-def _from_vertex(piece: Any, g: Sequence[int], table: dict, own: list) -> list[tuple[list, int]] | None:
+def _from_vertex(piece: Any, g: Sequence[int], values: list[int] | None, reference: Any,
+                 own: list) -> list[tuple[list, int]] | None:
     """Integer multipliers from the rows tight at a vertex where g is largest, or None.
 
     No generator has g > 0, so the maximum of g over the piece is at a vertex and the
     linear part of -g is a nonnegative combination of the rows tight there (the
     vertex is optimal); the combination's constant is then g at the vertex, <= 0.
+    *values* are g at the generators when known; *reference* names a row's tag in the
+    checker's terms (None: not on the path).
+    The elimination is cached per set of tight rows: one vertex serves many branches.
     """
-    best = None
-    for vec, tight in zip(piece.vecs, piece.tights):
-        if vec[-1]:
-            value = sum(map(mul, g, vec))
-            if best is None or value * best[1] > best[0] * vec[-1]:
-                best = (value, vec[-1], tight)
-    if best is None:
+    if values is None:
+        values = [sum(map(mul, g, vec)) for vec in piece.vecs]
+    best_value = best_t = best_tight = None
+    for vec, tight, value in zip(piece.vecs, piece.tights, values):
+        t = vec[-1]
+        if t:
+            if best_t is None or value * best_t > best_value * t:
+                best_value, best_t, best_tight = value, t, tight
+    if best_tight is None:
         return None
-    indices = [i for i in range(len(piece.rows)) if best[2] >> (i + 1) & 1]
-    refs = [table.get(piece.tags[i]) for i in indices]
-    if any(r is None for r in refs):
+    indices = []
+    bits = best_tight >> 1
+    while bits:
+        low = bits & -bits
+        indices.append(low.bit_length() - 1)
+        bits ^= low
+    refs = [reference(piece.tags[i]) for i in indices]
+    if None in refs:
         return None
-    slacks = [piece.rows[i] for i in indices]
-    solved = _solve([s[:-1] for s in slacks], [-v for v in g[:-1]])
+    slacks = tuple(piece.rows[i] for i in indices)
+    solver = _SOLVERS.get(slacks)
+    if solver is None:
+        if len(_SOLVERS) > 4096:
+            _SOLVERS.clear()
+        solver = _SOLVERS[slacks] = _Solver([s[:-1] for s in slacks], len(g) - 1)
+    solved = solver.solve([-v for v in g[:-1]], len(slacks))
     if solved is None or any(v < 0 for v in solved[0]):
         return None
     ys = [solved[1]] + solved[0]
     common = gcd(*ys)
     ys = [v // common for v in ys]
-    pairs = [(tuple(-v for v in g[:-1]) + (g[-1],), ys[0])]
-    pairs += [(tuple(-v for v in s[:-1]) + (s[-1],), y) for s, y in zip(slacks, ys[1:])]
-    if not _verify(pairs, len(g) - 1):
+    # the check the checker makes: y0 g + sum y_i s_i has zero linear part, constant <= 0
+    total = [sum(map(mul, ys, column)) for column in zip(g, *slacks)]
+    if any(total[:-1]) or total[-1] > 0:
         return None
-    return [(own, ys[0])] + [(r[0], y) for r, y in zip(refs, ys[1:]) if y]
+    return [(own, ys[0])] + [(r, y) for r, y in zip(refs, ys[1:]) if y]
 
 
 def _from_lp(items: list[tuple[list, tuple[int, ...]]], n: int) -> list[tuple[list, int]]:
@@ -280,6 +305,11 @@ def certify(network: Network, domain: Domain | None = None, linear: bool = False
     """
     if domain is None:
         domain = Domain.whole(network.input_dim)
+    with collector_paused():
+        return _certificate(network, domain, linear)
+
+
+def _certificate(network: Network, domain: Domain, linear: bool) -> dict[str, Any]:
     recorder = _Recorder(network, domain)
     regions = []
     merges = []

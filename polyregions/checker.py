@@ -44,8 +44,10 @@ if not __package__:
     finally:
         sys.path[:] = _path
 
+import gc
 import hashlib
 import json
+from contextlib import contextmanager
 from fractions import Fraction
 from math import gcd as _gcd
 
@@ -56,6 +58,19 @@ FORMAT = "polyregions-certificate/1"
 
 class CheckFailure(Exception):
     """The certificate does not prove what it claims; the message says where."""
+
+
+@contextmanager
+def collector_paused():
+    """Pause Python's cycle collector: certificates are large trees without cycles, and
+    the collector would walk every retained list again and again (a quarter of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _num(value, place):
@@ -258,7 +273,7 @@ class _Checker:
 
     def run(self):
         vec = ([[int(i == j) for j in range(self.n)] + [0] for i in range(self.n)], 1)
-        self._layer(0, vec, (), {}, self.trie)
+        self._layer(0, vec, (), [], self.trie)
         for key, (_, i) in self.regions.items():
             if key not in self.used_regions:
                 raise CheckFailure(f"regions[{i}]: pattern {' '.join(key)} is not a leaf of the tree")
@@ -289,8 +304,7 @@ class _Checker:
                                "is not a branch of the tree")
         for state, new_rows in branches.items():
             key = path + (state,)
-            depth = len(path)
-            branch = {**rows, **{(depth, m): r for m, r in enumerate(new_rows)}}
+            branch = rows + [new_rows]  # branch[depth][m]: the m-th strict row of the unit at depth
             kept, dropped = state in below, key in self.pruned
             if kept and dropped:
                 raise CheckFailure(f"branch {' '.join(key)} is both kept and pruned")
@@ -307,9 +321,10 @@ class _Checker:
             if not isinstance(ref[1], int) or not 0 <= ref[1] < len(self.domain):
                 raise CheckFailure(f"{where}: no domain row {ref[1]!r}")
             return self.domain[ref[1]]
-        if not (isinstance(ref, list) and len(ref) == 2 and tuple(ref) in rows):
+        if not (isinstance(ref, list) and len(ref) == 2 and all(type(v) is int and v >= 0 for v in ref)
+                and ref[0] < len(rows) and ref[1] < len(rows[ref[0]])):
             raise CheckFailure(f"{where}: no inequality {ref!r} on this branch")
-        return rows[tuple(ref)]
+        return rows[ref[0]][ref[1]]
 
     def _farkas(self, key, rows):
         multipliers, i = self.pruned[key]
@@ -335,7 +350,8 @@ class _Checker:
             raise CheckFailure(f"regions[{i}]: point has {len(point)} coordinates, expected {self.n}")
         den = _lcm(v.denominator for v in point)
         numerators = [int(v * den) for v in point]  # the point is numerators / den, den > 0
-        for ref, row in list(rows.items()) + [(("domain", d), r) for d, r in enumerate(self.domain)]:
+        labelled = [((depth, m), row) for depth, unit_rows in enumerate(rows) for m, row in enumerate(unit_rows)]
+        for ref, row in labelled + [(("domain", d), r) for d, r in enumerate(self.domain)]:
             value = sum(c * x for c, x in zip(row, numerators))
             if not value < row[-1] * den:
                 raise CheckFailure(f"regions[{i}]: point violates inequality {list(ref)}: "
@@ -364,7 +380,7 @@ class _Checker:
             planes = []
             for key in (first, second):
                 tight = []
-                for row in list(self.maps[key][1].values()) + self.domain:
+                for row in [row for unit_rows in self.maps[key][1] for row in unit_rows] + self.domain:
                     value = sum((c * x for c, x in zip(row, p)), Fraction(0))
                     if value > row[-1]:
                         raise CheckFailure(f"{where}: point outside the closure of {' '.join(key)}")
@@ -384,8 +400,9 @@ class _Checker:
 def check_certificate(cert, model):
     """Return the certified counts, or raise :class:`CheckFailure` at the first failing item."""
     try:
-        checker = _Checker(cert, model)
-        checker.run()
+        with collector_paused():
+            checker = _Checker(cert, model)
+            checker.run()
         counts = {"activation_regions": len(checker.regions)}
         if "merges" in cert:
             counts["linear_regions_at_most"] = checker.linear(cert["merges"])
@@ -408,7 +425,7 @@ def main(argv=None):
         print("usage: python -m polyregions.checker CERT.json MODEL.json", file=sys.stderr)
         return 2
     try:
-        with open(args[0], encoding="utf-8") as f:
+        with open(args[0], encoding="utf-8") as f, collector_paused():
             cert = json.load(f)
         with open(args[1], encoding="utf-8") as f:
             model = json.load(f, parse_float=Fraction)

@@ -10,6 +10,9 @@
   (``INVALID: ...``, exit 1).
 - The checker imports nothing from polyregions, cdd, sympy, numpy or networkx, and
   runs on its own as ``python -m polyregions.checker``.
+- The fraction-free solver behind the multipliers agrees with Fraction arithmetic on
+  random square, rectangular, singular and inconsistent systems, and the collector
+  is switched back on after certifying and checking.
 - ``polyregions certify`` writes atomically; ``polyregions check`` exits 0 on a good
   pair, 1 on an invalid certificate and 2 on bad input.
 """
@@ -30,7 +33,7 @@ import pytest
 
 from clirun import assert_one_error_line, run
 from polyregions import cli
-from polyregions.certify import certify, write_certificate
+from polyregions.certify import _Solver, certify, write_certificate
 from polyregions.checker import FORMAT, CheckFailure, check_certificate, model_digest
 from polyregions.counting import count_regions
 from polyregions.domain import Domain
@@ -120,6 +123,61 @@ def test_certify_then_check_random(seed, linear):
     # the batch really exercises pruned branches, Farkas sums and merges
     assert pruned > 50 and multi > 20
     assert merges > 20 or not linear
+
+
+def _fraction_rank(rows: list[list[Fraction]]) -> int:
+    rows = [list(r) for r in rows]
+    rank = 0
+    for col in range(len(rows[0]) if rows else 0):
+        pivot = next((r for r in range(rank, len(rows)) if rows[r][col]), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        for r in range(len(rows)):
+            if r != rank and rows[r][col]:
+                f = rows[r][col] / rows[rank][col]
+                rows[r] = [v - f * w for v, w in zip(rows[r], rows[rank])]
+        rank += 1
+    return rank
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_solver_agrees_with_fractions(seed):
+    """sum_i y_i columns[i] = target: a solution exactly when Fraction elimination finds one."""
+    import random
+    rng = random.Random(seed)
+    n, m = rng.randint(1, 5), rng.randint(1, 6)
+    big = rng.choice([3, 10**3, 2**200])
+    columns = [[rng.randint(-big, big) if rng.random() < 0.8 else 0 for _ in range(n)] for _ in range(m)]
+    if m > 1 and rng.random() < 0.4:  # a dependent column
+        columns[-1] = [2 * a - 3 * b for a, b in zip(columns[0], columns[1 % m])]
+    if rng.random() < 0.5:  # a target in the span
+        coeffs = [rng.randint(-5, 5) for _ in range(m)]
+        target = [sum(c * col[r] for c, col in zip(coeffs, columns)) for r in range(n)]
+    else:
+        target = [rng.randint(-big, big) for _ in range(n)]
+    solved = _Solver(columns, n).solve(target, m)
+    matrix = [[Fraction(col[r]) for col in columns] for r in range(n)]
+    consistent = _fraction_rank(matrix) == _fraction_rank([row + [Fraction(t)] for row, t in zip(matrix, target)])
+    assert (solved is not None) == consistent
+    if solved is not None:
+        y, d = solved
+        assert d > 0
+        assert [sum(yi * col[r] for yi, col in zip(y, columns)) for r in range(n)] == [d * t for t in target]
+
+
+def test_collector_is_restored():
+    import gc
+    net = Network.mlp([[[1], [-1]], [[1, -1]]], [[0, 0], [0]])
+    assert gc.isenabled()
+    check_certificate(certify(net), net.to_json())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        check_certificate(certify(net), net.to_json())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_certificate_format_fields():
