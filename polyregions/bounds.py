@@ -23,6 +23,11 @@ References
 .. [STR18] T. Serra, C. Tjandraatmadja, S. Ramalingam, "Bounding and Counting Linear
    Regions of Deep Neural Networks", ICML 2018 (arXiv:1711.02114): Thm. 1 (upper),
    Sec. 3.3 (lower), Sec. 4 (maxout upper).
+.. [MRZ21] G. Montúfar, Y. Ren, L. Zhang, "Sharp bounds for the number of regions of
+   maxout networks and vertices of Minkowski sums", arXiv:2104.08135 (2021); SIAM J.
+   Appl. Algebra Geometry 6(4), 2022. Only the abstract could be read here: the
+   one-layer formula is the form we believe the theorem takes, not checked against
+   the paper's text (see :func:`mrz2021_maxout_layer_upper`).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ __all__ = [
     "montufar2014_maxout_layer_lower", "montufar2014_maxout_layer_lower_expr",
     "montufar2014_maxout_layer_upper", "montufar2014_maxout_layer_upper_expr",
     "serra2018_maxout_upper", "serra2018_maxout_upper_expr",
+    "mrz2021_maxout_layer_upper", "mrz2021_maxout_layer_upper_expr",
     "evaluate", "bounds_table", "asymptotic_checks",
 ]
 
@@ -73,6 +79,10 @@ SRC_S18_LOWER = ("Serra, Tjandraatmadja, Ramalingam 2018 (ICML), Sec. 3.3 lower 
                  "(Theorem 6 of the OpenReview text); needs n_l >= 3 n0")
 SRC_S18_MAXOUT = ("Serra, Tjandraatmadja, Ramalingam 2018 (ICML), Sec. 4 maxout upper bound "
                   "(Theorem 8 of the OpenReview text)")
+SRC_MRZ21 = ("Montufar, Ren, Zhang 2021 (arXiv:2104.08135), one-layer bound with biases; "
+             "the form we believe the theorem takes, not checked against the paper")
+MRZ21_NOTE = ("unverified statement (only the paper's abstract was available); equal to the "
+              "elementary maximum for k = 2, n <= n0 and n0 = 1, never exceeded by exact counts in the tests")
 
 
 # ---------------------------------------------------------------------------
@@ -698,6 +708,50 @@ def serra2018_maxout_upper(n0: int, widths: Sequence[int], rank: int) -> int:
     return out
 
 
+def mrz2021_maxout_layer_upper_expr() -> sp.Expr:
+    """``sum_{j=0}^{n0} C(n, j) (k - 1)^j`` for one layer of n rank-k maxout units.
+
+    Examples
+    --------
+    >>> mrz2021_maxout_layer_upper_expr()
+    Sum((k - 1)**j*binomial(n, j), (j, 0, n0))
+    """
+    return sp.Sum(sp.binomial(n, j) * (k - 1) ** j, (j, 0, n0))
+
+
+def mrz2021_maxout_layer_upper(n0: int, units: int, rank: int) -> int:
+    """Upper bound ``sum_{j=0}^{n0} C(n, j) (k - 1)^j`` for one layer of n rank-k maxout units.
+
+    Unverified statement: Montúfar, Ren and Zhang (2021) prove sharp one-layer bounds
+    (with biases, any n0, n, k); only their abstract was available here, and this is
+    the form we believe their bound with biases takes. What is checked: it
+    equals Zaslavsky's count for k = 2 (one tie hyperplane per unit), ``k^n`` for
+    n <= n0 (every pattern), and ``1 + n (k - 1)`` for n0 = 1 (n convex pieces with
+    at most k - 1 breaks each) -- the three cases where the maximum is elementary --
+    and the tests find no exact count of a random maxout layer above it.
+
+    Raises
+    ------
+    InputError
+        On a non-positive dimension or unit count, or a rank below 2.
+
+    References
+    ----------
+    Montúfar, Ren, Zhang 2021, arXiv:2104.08135 (statement not checked; see above).
+
+    Examples
+    --------
+    >>> mrz2021_maxout_layer_upper(2, 3, 3)   # 1 + 3 * 2 + 3 * 4
+    19
+    >>> mrz2021_maxout_layer_upper(3, 2, 3)   # n <= n0: every pattern, 3^2
+    9
+    """
+    n0 = _check_n0(n0)
+    units = _positive_int(units, "number of maxout units", MAX_WIDTH)
+    rank = _check_rank(rank)
+    return sum(comb(units, i) * (rank - 1) ** i for i in range(min(n0, units) + 1))
+
+
 # ---------------------------------------------------------------------------
 # the table for the CLI
 
@@ -735,8 +789,9 @@ def bounds_table(n0: int, widths: Sequence[int], rank: int | None = None) -> dic
         (one layer with as many units as all layers together), ``montufar2014_lower``,
         ``montufar2017_upper``, ``serra2018_upper``, ``serra2018_lower``; with
         *rank*: ``montufar2014_maxout_lower``, ``serra2018_maxout_upper`` and, for
-        one layer, ``montufar2014_maxout_layer_lower`` and
-        ``montufar2014_maxout_layer_upper``.
+        one layer, ``montufar2014_maxout_layer_lower``,
+        ``montufar2014_maxout_layer_upper`` and ``mrz2021_maxout_layer_upper``
+        (unverified form, see its docstring).
 
     Raises
     ------
@@ -821,12 +876,17 @@ def bounds_table(n0: int, widths: Sequence[int], rank: int | None = None) -> dic
             montufar2014_maxout_layer_upper(n0_, ws[0], rank),
             montufar2014_maxout_layer_upper_expr().subs(n, width_symbols(1)[0]),
             SRC_M14_MAXOUT_LAYER, "upper", "maxout")
+        table["mrz2021_maxout_layer_upper"] = _entry(
+            mrz2021_maxout_layer_upper(n0_, ws[0], rank),
+            mrz2021_maxout_layer_upper_expr().subs(n, width_symbols(1)[0]), SRC_MRZ21, "upper",
+            "maxout", MRZ21_NOTE)
     else:
-        for key, expr in (("montufar2014_maxout_layer_lower", montufar2014_maxout_layer_lower_expr()),
-                          ("montufar2014_maxout_layer_upper", montufar2014_maxout_layer_upper_expr())):
-            table[key] = _entry(None, expr, SRC_M14_MAXOUT_LAYER,
-                                "lower" if key.endswith("lower") else "upper", "maxout",
-                                f"a one-layer bound; this network has {depth} layers")
+        for key, expr, source in (
+                ("montufar2014_maxout_layer_lower", montufar2014_maxout_layer_lower_expr(), SRC_M14_MAXOUT_LAYER),
+                ("montufar2014_maxout_layer_upper", montufar2014_maxout_layer_upper_expr(), SRC_M14_MAXOUT_LAYER),
+                ("mrz2021_maxout_layer_upper", mrz2021_maxout_layer_upper_expr(), SRC_MRZ21)):
+            table[key] = _entry(None, expr, source, "lower" if key.endswith("lower") else "upper",
+                                "maxout", f"a one-layer bound; this network has {depth} layers")
     return table
 
 

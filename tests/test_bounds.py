@@ -105,6 +105,12 @@ def test_maxout_hand_values():
     assert B.serra2018_maxout_upper(2, [2, 2], 3) == 484
     # one layer of 2 rank-2 units on R: sum_{j<=1} C(2, j) = 3 (tight: two breakpoints)
     assert B.serra2018_maxout_upper(1, [2], 2) == 3
+    # Montufar, Ren, Zhang (unverified form): 3 rank-3 units on R^2: 1 + 3 * 2 + 3 * 4 = 19;
+    # 4 rank-3 units on R: 1 + 4 * 2 = 9 (8 breakpoints); 2 rank-3 units on R^3: 3^2 = 9
+    assert B.mrz2021_maxout_layer_upper(2, 3, 3) == 19
+    assert B.mrz2021_maxout_layer_upper(1, 4, 3) == 9
+    assert B.mrz2021_maxout_layer_upper(3, 2, 3) == 9
+    assert B.mrz2021_maxout_layer_upper(2, 4, 2) == 1 + 4 + 6
 
 
 # ---------------------------------------------------------------------------
@@ -146,6 +152,8 @@ def test_expressions_match_direct_evaluation(n0, widths):
         assert B.evaluate(B.montufar2014_maxout_layer_upper_expr(),
                           {"n0": n0, "k": rank, "n": widths[0]}) \
             == B.montufar2014_maxout_layer_upper(n0, widths[0], rank)
+        assert B.evaluate(B.mrz2021_maxout_layer_upper_expr(), {"n0": n0, "k": rank, "n": widths[0]}) \
+            == B.mrz2021_maxout_layer_upper(n0, widths[0], rank)
 
 
 def test_serra_lower_expression_with_wide_layers():
@@ -204,6 +212,23 @@ def test_relations(n0, widths):
         layer_lower = B.montufar2014_maxout_layer_lower(n0, widths[0], rank)
         assert layer_lower <= B.montufar2014_maxout_layer_upper(n0, widths[0], rank)
         assert layer_lower <= B.serra2018_maxout_upper(n0, widths[:1], rank)
+        mrz = B.mrz2021_maxout_layer_upper(n0, widths[0], rank)
+        assert layer_lower <= mrz <= B.montufar2014_maxout_layer_upper(n0, widths[0], rank)
+        assert mrz <= B.serra2018_maxout_upper(n0, widths[:1], rank)
+
+
+@pytest.mark.parametrize("n0", [1, 2, 3, 4])
+@pytest.mark.parametrize("units", [1, 2, 3, 5, 8])
+@pytest.mark.parametrize("rank", [2, 3, 4, 5])
+def test_mrz_equals_the_elementary_maxima(n0, units, rank):
+    """Where the maximum of one maxout layer is elementary, the formula gives it."""
+    value = B.mrz2021_maxout_layer_upper(n0, units, rank)
+    if rank == 2:
+        assert value == B.zaslavsky_regions(n0, units)  # one tie hyperplane per unit
+    if units <= n0:
+        assert value == rank ** units                    # every argmax pattern
+    if n0 == 1:
+        assert value == 1 + units * (rank - 1)           # at most k - 1 breaks per convex unit
 
 
 def test_serra_one_dimensional_is_product():
@@ -278,10 +303,14 @@ def test_table_maxout_entries():
     assert table["serra2018_maxout_upper"]["value"] == 22 ** 3
     assert table["montufar2014_maxout_layer_upper"]["applies"] is False
     assert "one-layer bound" in table["montufar2014_maxout_layer_upper"]["note"]
+    assert table["mrz2021_maxout_layer_upper"]["applies"] is False
     one = B.bounds_table(2, [3], rank=3)
     assert one["montufar2014_maxout_layer_lower"]["value"] == 9
     assert one["montufar2014_maxout_layer_upper"]["value"] == 27
     assert one["montufar2014_maxout_layer_upper"]["network"] == "maxout"
+    assert one["mrz2021_maxout_layer_upper"]["value"] == 19
+    assert "unverified" in one["mrz2021_maxout_layer_upper"]["note"]
+    assert "not checked" in one["mrz2021_maxout_layer_upper"]["source"]
 
 
 def test_table_maxout_hypotheses():

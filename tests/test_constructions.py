@@ -131,6 +131,7 @@ def test_maxout_counts_on_the_cube(n0, k, depth):
     if depth == 1:
         assert B.montufar2014_maxout_layer_lower(n0, n0, k) <= activation
         assert activation <= B.montufar2014_maxout_layer_upper(n0, n0, k)
+        assert activation == B.mrz2021_maxout_layer_upper(n0, n0, k)  # n = n0 units: k^n0, attained
 
 
 def test_width_one_rank_three_maxout_stays_below_theorem_8():
@@ -241,6 +242,26 @@ def test_random_maxout_networks_respect_serra_maxout_upper(index):
     assert counts.activation_regions <= B.serra2018_maxout_upper(n0, widths, rank)
     if len(widths) == 1:
         assert counts.activation_regions <= B.montufar2014_maxout_layer_upper(n0, widths[0], rank)
+        assert counts.activation_regions <= B.mrz2021_maxout_layer_upper(n0, widths[0], rank)
+
+
+MAXOUT_LAYERS = [(2, 3, 3), (2, 4, 3), (2, 3, 4), (2, 5, 3), (3, 4, 3), (3, 5, 3), (2, 6, 2), (1, 5, 4),
+                 (3, 3, 4), (4, 5, 3)]
+
+
+@pytest.mark.parametrize("n0, units, rank", MAXOUT_LAYERS,
+                         ids=[f"n0={a}-n={b}-k={c}" for a, b, c in MAXOUT_LAYERS])
+def test_random_maxout_layers_respect_the_mrz_bound(n0, units, rank):
+    """Montufar-Ren-Zhang's one-layer bound (unverified form): never exceeded, random or degenerate."""
+    rng = random.Random(6000 + 100 * n0 + 10 * units + rank)
+    bound = B.mrz2021_maxout_layer_upper(n0, units, rank)
+    for trial in range(8):
+        spread = 99 if trial % 2 else 3  # odd trials generic, even ones full of ties
+        weight = [[Fraction(rng.randint(-spread, spread), rng.randint(1, 7)) for _ in range(n0)]
+                  for _ in range(units * rank)]
+        bias = [Fraction(rng.randint(-spread, spread), rng.randint(1, 7)) for _ in range(units * rank)]
+        net = Network.from_layers(n0, [Affine(tuple(map(tuple, weight)), tuple(bias)), Maxout(rank)])
+        assert count_regions(net).activation_regions <= bound
 
 
 # ---------------------------------------------------------------------------
