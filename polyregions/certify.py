@@ -127,12 +127,15 @@ class _Recorder:
         partial = _tokens(current.states, current.stage.activation)
         prefix = self._prefix + partial
         here = (current, len(self._prefix), partial + [state])
-        strict_g = tuple(-v for v in g[:-1]) + (g[-1],)
-        own_rows = _unit_rows(current, unit, state)
+        if self._relu_like[current.stage.layer]:
+            own: int | None = 0  # the unit's one row is g's strict form
+        else:
+            strict_g = tuple(-v for v in g[:-1]) + (g[-1],)
+            own_rows = _unit_rows(current, unit, state)
+            own = own_rows.index(strict_g) if strict_g in own_rows else None
         multipliers = None
-        if strict_g in own_rows:
-            own = [len(prefix), own_rows.index(strict_g)]
-            multipliers = _from_vertex(piece, g, values, lambda tag: self._ref(tag, here), own)
+        if own is not None:
+            multipliers = _from_vertex(piece, g, values, lambda tag: self._ref(tag, here), [len(prefix), own])
         if multipliers is None:
             multipliers = _from_lp(self.rows(current, unit, state), self.n)
         self.pruned.append({"prefix": prefix, "state": state,

@@ -1,6 +1,7 @@
 """Standalone checker of region-count certificates (``polyregions-certificate/1``).
 
-Uses only Python's json, hashlib and fractions, and the model file: no cdd, no
+Uses only Python's standard library (json, hashlib, fractions, math, operator; gc
+and contextlib to pause the cycle collector) and the model file: no cdd, no
 sympy, no floats and no engine code. Every pre-activation is recomputed here from
 the weights along the decision tree.
 
@@ -50,6 +51,7 @@ import json
 from contextlib import contextmanager
 from fractions import Fraction
 from math import gcd as _gcd
+from operator import mul
 
 __all__ = ["check_certificate", "model_digest", "CheckFailure"]
 
@@ -317,26 +319,30 @@ class _Checker:
                 raise CheckFailure(f"branch {' '.join(key) or '(root)'} is neither kept nor pruned")
 
     def _row(self, ref, rows, where):
-        if isinstance(ref, list) and len(ref) == 2 and ref[0] == "domain":
-            if not isinstance(ref[1], int) or not 0 <= ref[1] < len(self.domain):
-                raise CheckFailure(f"{where}: no domain row {ref[1]!r}")
-            return self.domain[ref[1]]
-        if not (isinstance(ref, list) and len(ref) == 2 and all(type(v) is int and v >= 0 for v in ref)
-                and ref[0] < len(rows) and ref[1] < len(rows[ref[0]])):
+        if type(ref) is not list or len(ref) != 2:
             raise CheckFailure(f"{where}: no inequality {ref!r} on this branch")
-        return rows[ref[0]][ref[1]]
+        depth, m = ref
+        if depth == "domain":
+            if type(m) is not int or not 0 <= m < len(self.domain):
+                raise CheckFailure(f"{where}: no domain row {m!r}")
+            return self.domain[m]
+        if type(depth) is not int or type(m) is not int or not 0 <= depth < len(rows) \
+                or not 0 <= m < len(rows[depth]):
+            raise CheckFailure(f"{where}: no inequality {ref!r} on this branch")
+        return rows[depth][m]
 
     def _farkas(self, key, rows):
         multipliers, i = self.pruned[key]
         where = f"pruned[{i}] (branch {' '.join(key)})"
-        total = [0] * (self.n + 1)
+        ys, used = [], []
         for j, (ref, y) in enumerate(multipliers):
-            if isinstance(y, bool) or not isinstance(y, int) or y < 0:
+            if type(y) is not int or y < 0:
                 raise CheckFailure(f"{where}: multiplier {j} is not a nonnegative integer ({y!r})")
-            row = self._row(ref, rows, where)
-            total = [t + y * c for t, c in zip(total, row)]
-        if not any(y for _, y in multipliers):
+            ys.append(y)
+            used.append(self._row(ref, rows, where))
+        if not any(ys):
             raise CheckFailure(f"{where}: all multipliers are zero")
+        total = [sum(map(mul, ys, column)) for column in zip(*used)]
         if any(total[:-1]):
             raise CheckFailure(f"{where}: the combination has nonzero linear part {total[:-1]}")
         if total[-1] > 0:
