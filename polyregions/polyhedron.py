@@ -283,22 +283,21 @@ class Cell:
         weight ``t``, each ray with weight 1), so the sum of all the generators of a
         face lies in the relative interior of that face.
         """
-        total = [0] * (self.dim + 1)
-        for k in members:
-            for i, v in enumerate(self.vecs[k]):
-                total[i] += v
-        return total
+        vecs = self.vecs
+        return [sum(column) for column in zip(*(vecs[k] for k in members))] or [0] * (self.dim + 1)
 
-    def interior_point(self) -> tuple[Fraction, ...]:
+    def interior_point(self, simplest: bool = True) -> tuple[Fraction, ...]:
         """An exact point of the interior.
 
         The sum of all generators in homogeneous coordinates is a strictly positive
         combination of them, hence interior; it is then moved to nearby simplest
-        rationals within a proven safe radius (see :meth:`_simplified`).
+        rationals within a proven safe radius (see :meth:`_simplified`). With
+        ``simplest=False`` each coordinate is instead the binary fraction with the
+        fewest digits there: about twice as many digits, found several times faster.
         """
-        return self._simplified(self._homogeneous_sum(range(len(self.vecs))))
+        return self._simplified(self._homogeneous_sum(range(len(self.vecs))), simplest)
 
-    def _simplified(self, total: Sequence[int]) -> tuple[Fraction, ...]:
+    def _simplified(self, total: Sequence[int], simplest: bool = True) -> tuple[Fraction, ...]:
         """Simple rationals near the interior point ``total[:-1] / total[-1]``, still interior.
 
         With slack ``s_i > 0`` of row ``i`` at the point, moving every coordinate by
@@ -306,15 +305,16 @@ class Cell:
         coordinate ``x`` is first rounded to ``X / 2^B`` with ``2^B eps >= 4``; the
         interval ``((X + 1 - E) / 2^B, (X + E) / 2^B)``, ``E = floor(2^B eps)``, lies
         within ``eps`` of ``x``, and the coordinate becomes the simplest rational in it
-        (small integers throughout, however long ``x``'s digits are).
+        (small integers throughout, however long ``x``'s digits are), or with
+        *simplest* false the multiple of ``1 / 2^B`` in it with the most factors of 2.
         """
         q = total[-1]
         coords = total[:-1]
         best: tuple[int, int] | None = None  # eps = num / den
         for row in self.rows:
-            weight = sum(abs(c) for c in row[:-1])
+            weight = sum(map(abs, row[:-1]))
             if weight:
-                slack = dot(row[:-1], coords) + row[-1] * q
+                slack = dot(row, total)
                 if best is None or slack * best[1] < best[0] * weight * q:
                     best = (slack, weight * q)
         if best is None:
@@ -328,6 +328,8 @@ class Cell:
             high = low + 2 * reach - 1
             if low < 0 < high:
                 out.append(Fraction(0))
+            elif not simplest:
+                out.append(Fraction(_roundest(low, high), 1 << shift))
             elif low >= 0:
                 out.append(Fraction(*_simplest(low, 1 << shift, high, 1 << shift)))
             else:
@@ -362,6 +364,25 @@ def simplest_between(low: Fraction, high: Fraction) -> Fraction:
     if high <= 0:
         return -simplest_between(-high, -low)
     return Fraction(*_simplest(low.numerator, low.denominator, high.numerator, high.denominator))
+
+
+def _roundest(low: int, high: int) -> int:
+    """The integer strictly between *low* and *high* with the most trailing zero bits.
+
+    Examples
+    --------
+    >>> _roundest(5, 13), _roundest(-13, -5), _roundest(6, 8)
+    (8, -8, 7)
+    """
+    a, b = low + 1, high - 1
+    if a <= 0 <= b:
+        return 0
+    if b < 0:
+        return -_roundest(-high, -low)
+    top = (a ^ b).bit_length()  # a and b agree above this bit; b has a 1 at bit top - 1
+    if a >> top << top == a:
+        return a
+    return b >> (top - 1) << (top - 1)
 
 
 def _simplest(a: int, b: int, c: int, d: int) -> tuple[int, int]:

@@ -115,9 +115,11 @@ def test_cuts_agree_with_the_exact_lp(hs):
             return
         assert expected is not None
         cell = pos
-        point = cell.interior_point()
-        assert all(s > 0 for s in _slacks(cell, point))
-        assert all(a * point[0] + bb * point[1] + c > 0 for a, bb, c in kept)
+        for point in (cell.interior_point(), cell.interior_point(simplest=False)):
+            assert all(s > 0 for s in _slacks(cell, point))
+            assert all(a * point[0] + bb * point[1] + c > 0 for a, bb, c in kept)
+        binary = cell.interior_point(simplest=False)
+        assert all(v.denominator & (v.denominator - 1) == 0 for v in binary)
         for i in cell.facet_indices():
             others = [k for k in range(len(cell.rows)) if k != i]
             A2 = [tuple(-v for v in cell.rows[k][:-1]) for k in others]
