@@ -1,15 +1,15 @@
 """Certificates of region counts, checked by :mod:`polyregions.checker`.
 
 The engine's decision tree is recorded as the list of leaves (each region's states,
-unit by unit, and an exact interior point) and the list of dropped branches, each
-with Gordan/Motzkin multipliers on the branch's strict inequalities, in the
-normalisation the checker recomputes from the weights (see the checker's docstring
-for what is proved). Multipliers come from the exact double description: when no
+unit by unit, and an exact interior point, a short binary fraction) and the list of
+dropped branches, each with Gordan/Motzkin multipliers on the branch's strict
+inequalities, in the normalisation the checker recomputes from the weights (see the
+checker's docstring for what is proved). Multipliers come from the exact double description: when no
 generator of the piece lies strictly on the branch's side of ``g``, the maximum of
 ``g`` is attained at a vertex, and ``g``'s linear part is a nonnegative combination of
-the rows tight there; that small exact system is solved in rationals (an exact LP
-decides when the vertex is degenerate), and every certificate is verified before it
-is written.
+the rows tight there; that small exact system is solved by fraction-free
+elimination, cached per set of tight rows (an exact LP decides when the vertex is
+degenerate), and every certificate is verified before it is written.
 """
 
 from __future__ import annotations
@@ -232,7 +232,73 @@ class _Solver:
         return y, self.den
 
 
-_SOLVERS: dict[tuple, _Solver] = {}
+class _SquareSolver:
+    """Solves ``A y = target`` for a square nonsingular integer A (given by its columns).
+
+    Fraction-free (Bareiss) LU: forward elimination once, with exact divisions by the
+    previous pivot; below the diagonal each row keeps the factor it was eliminated
+    with, so row swaps carry the factors along. Each target then goes through the
+    same row operations and an exact back substitution of ``det(A) y``. About half
+    the set-up of :class:`_Solver`, which handles the other systems (a vertex where
+    more than n rows are tight, or fewer because the piece has lines).
+    """
+
+    __slots__ = ("order", "lu")
+
+    def __init__(self, columns: Sequence[Sequence[int]], n: int) -> None:
+        a = [[c[r] for c in columns] for r in range(n)]
+        order = list(range(n))
+        previous = 1
+        for col in range(n):
+            pivot = next((r for r in range(col, n) if a[r][col]), None)
+            if pivot is None:
+                raise ZeroDivisionError("singular system")
+            a[col], a[pivot] = a[pivot], a[col]
+            order[col], order[pivot] = order[pivot], order[col]
+            lead = a[col]
+            p = lead[col]
+            for r in range(col + 1, n):
+                row = a[r]
+                f = row[col]
+                a[r] = row[:col + 1] + [(p * v - f * w) // previous for v, w in zip(row[col + 1:], lead[col + 1:])]
+            previous = p
+        self.order, self.lu = order, a
+
+    def solve(self, target: Sequence[int], m: int) -> tuple[list[int], int]:
+        """Integers (y, d) with d > 0 and y / d the solution."""
+        lu = self.lu
+        b = [target[r] for r in self.order]
+        previous = 1
+        for col in range(m):
+            p = lu[col][col]
+            pivot_value = b[col]
+            for r in range(col + 1, m):
+                b[r] = (p * b[r] - lu[r][col] * pivot_value) // previous
+            previous = p
+        det = previous
+        y = [0] * m
+        for r in range(m - 1, -1, -1):
+            row = lu[r]
+            y[r] = (det * b[r] - sum(map(mul, row[r + 1:], y[r + 1:]))) // row[r]
+        return ([-v for v in y], -det) if det < 0 else (y, det)
+
+
+_SOLVERS: dict[tuple, "_Solver | _SquareSolver"] = {}
+
+
+def _solver(slacks: tuple, n: int) -> "_Solver | _SquareSolver":
+    """The cached solver for the linear parts of these rows (one per set of tight rows)."""
+    solver = _SOLVERS.get(slacks)
+    if solver is None:
+        if len(_SOLVERS) > 4096:
+            _SOLVERS.clear()
+        columns = [s[:-1] for s in slacks]
+        try:
+            solver = _SquareSolver(columns, n) if len(columns) == n else _Solver(columns, n)
+        except ZeroDivisionError:
+            solver = _Solver(columns, n)
+        _SOLVERS[slacks] = solver
+    return solver
 
 
 def _from_vertex(piece: Any, g: Sequence[int], values: list[int] | None, reference: Any,
@@ -266,12 +332,7 @@ def _from_vertex(piece: Any, g: Sequence[int], values: list[int] | None, referen
     if None in refs:
         return None
     slacks = tuple(piece.rows[i] for i in indices)
-    solver = _SOLVERS.get(slacks)
-    if solver is None:
-        if len(_SOLVERS) > 4096:
-            _SOLVERS.clear()
-        solver = _SOLVERS[slacks] = _Solver([s[:-1] for s in slacks], len(g) - 1)
-    solved = solver.solve([-v for v in g[:-1]], len(slacks))
+    solved = _solver(slacks, len(g) - 1).solve([-v for v in g[:-1]], len(slacks))
     if solved is None or any(v < 0 for v in solved[0]):
         return None
     ys = [solved[1]] + solved[0]
@@ -326,7 +387,7 @@ def _certificate(network: Network, domain: Domain, linear: bool) -> dict[str, An
         states = [t for step in region.trace for t in _tokens(step.states, step.stage.activation)]
         keys[tuple(states)] = region.key
         regions.append({"states": states,
-                        "point": [format_rational(v) for v in region.interior_point]})
+                        "point": [format_rational(v) for v in region.cell.interior_point(simplest=False)]})
         if linear:
             map_key = region.map_key()
             seen[region.key] = (states, map_key)

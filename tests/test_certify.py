@@ -33,7 +33,7 @@ import pytest
 
 from clirun import assert_one_error_line, run
 from polyregions import cli
-from polyregions.certify import _Solver, certify, write_certificate
+from polyregions.certify import _Solver, _SquareSolver, certify, write_certificate
 from polyregions.checker import FORMAT, CheckFailure, check_certificate, model_digest
 from polyregions.counting import count_regions
 from polyregions.domain import Domain
@@ -166,6 +166,29 @@ def test_solver_agrees_with_fractions(seed):
         assert [sum(yi * col[r] for yi, col in zip(y, columns)) for r in range(n)] == [d * t for t in target]
 
 
+@pytest.mark.parametrize("seed", range(300))
+def test_square_solver_agrees_with_fractions(seed):
+    """The LU solver for square systems: the unique solution, or ZeroDivisionError when singular."""
+    import random
+    rng = random.Random(seed)
+    n = rng.randint(1, 6)
+    big = rng.choice([3, 10**3, 2**200])
+    columns = [[rng.randint(-big, big) if rng.random() < 0.7 else 0 for _ in range(n)] for _ in range(n)]
+    if n > 1 and rng.random() < 0.25:  # singular
+        columns[-1] = [a - 2 * b for a, b in zip(columns[0], columns[1 % n])]
+    target = [rng.randint(-big, big) for _ in range(n)]
+    matrix = [[Fraction(col[r]) for col in columns] for r in range(n)]
+    if _fraction_rank(matrix) < n:
+        with pytest.raises(ZeroDivisionError):
+            _SquareSolver(columns, n)
+        return
+    y, d = _SquareSolver(columns, n).solve(target, n)
+    assert d > 0
+    assert [sum(yi * col[r] for yi, col in zip(y, columns)) for r in range(n)] == [d * t for t in target]
+    other, e = _Solver(columns, n).solve(target, n)
+    assert [Fraction(v, d) for v in y] == [Fraction(v, e) for v in other]
+
+
 def test_collector_is_restored():
     import gc
     net = Network.mlp([[[1], [-1]], [[1, -1]]], [[0, 0], [0]])
@@ -280,7 +303,7 @@ class Case(NamedTuple):
 
 def _case(name, net, domain) -> Case:
     cert = roundtrip(certify(net, domain, linear=True))
-    by_point = {tuple(format_rational(v) for v in r.interior_point): r.map_key()
+    by_point = {tuple(format_rational(v) for v in r.cell.interior_point(simplest=False)): r.map_key()
                 for r in enumerate_regions(net, domain)}
     maps = {tuple(r["states"]): by_point[tuple(r["point"])] for r in cert["regions"]}
     return Case(name, net, model_of(net), cert, maps)
