@@ -82,7 +82,8 @@ SRC_S18_MAXOUT = ("Serra, Tjandraatmadja, Ramalingam 2018 (ICML), Sec. 4 maxout 
 SRC_MRZ21 = ("Montufar, Ren, Zhang 2021 (arXiv:2104.08135), one-layer bound with biases; "
              "the form we believe the theorem takes, not checked against the paper")
 MRZ21_NOTE = ("unverified statement (only the paper's abstract was available); equal to the "
-              "elementary maximum for k = 2, n <= n0 and n0 = 1, never exceeded by exact counts in the tests")
+              "elementary maximum for k = 2, n <= n0 and n0 = 1, attained by layers found by search for "
+              "(n0, n, k) = (2, 3, 3), (2, 4, 3), (3, 4, 3), never exceeded by exact counts in the tests")
 
 
 # ---------------------------------------------------------------------------
@@ -727,8 +728,10 @@ def mrz2021_maxout_layer_upper(n0: int, units: int, rank: int) -> int:
     the form we believe their bound with biases takes. What is checked: it
     equals Zaslavsky's count for k = 2 (one tie hyperplane per unit), ``k^n`` for
     n <= n0 (every pattern), and ``1 + n (k - 1)`` for n0 = 1 (n convex pieces with
-    at most k - 1 breaks each) -- the three cases where the maximum is elementary --
-    and the tests find no exact count of a random maxout layer above it.
+    at most k - 1 breaks each) -- the three cases where the maximum is elementary --;
+    the tests find no exact count of a random maxout layer above it, and hold layers
+    that attain it for (n0, n, k) = (2, 3, 3), (2, 4, 3) and (3, 4, 3) (19, 33 and 65
+    regions, found by hill climbing on the weights).
 
     Raises
     ------

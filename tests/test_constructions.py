@@ -17,6 +17,7 @@ from polyregions.errors import InputError, PolyregionsError
 from polyregions.network import Affine, Maxout, Network
 
 from netgen import random_network
+from reference import reference_count
 
 
 def _cube_counts(net: Network) -> tuple[int, int]:
@@ -243,6 +244,34 @@ def test_random_maxout_networks_respect_serra_maxout_upper(index):
     if len(widths) == 1:
         assert counts.activation_regions <= B.montufar2014_maxout_layer_upper(n0, widths[0], rank)
         assert counts.activation_regions <= B.mrz2021_maxout_layer_upper(n0, widths[0], rank)
+
+
+# Layers that attain the Montufar-Ren-Zhang formula, found by hill climbing on integer
+# weights with the engine as the objective (a random start, one coefficient changed at
+# a time, kept when the count does not drop). They show the formula is reached, not only
+# never exceeded; the slow reference confirms each count independently.
+MRZ_WITNESSES = [
+    (2, 3, [[-10, 85], [-21, 8], [48, 38], [4, 10], [6, 47], [13, -71], [-18, 69], [39, 1], [13, 15]],
+     [30, -28, -51, 13, -37, -47, -64, -3, 46]),
+    (2, 3, [[-35, 39], [19, 46], [57, 27], [-13, 8], [-16, 75], [-3, -41], [-47, 69], [34, -12], [9, 8],
+            [82, -60], [-57, 7], [-21, -43]],
+     [-69, 36, 39, 53, 51, 46, -88, 16, 12, -12, 22, 31]),
+    (3, 3, [[-15, 27, -71], [14, 8, -27], [-50, 22, -3], [62, 75, -9], [40, 28, -19], [-30, -26, 33],
+            [-17, 30, 2], [-32, 38, -17], [-67, 41, 15], [-8, 17, 65], [-36, -13, -18], [16, -9, 57]],
+     [11, -65, -9, -19, 42, -6, -34, 25, 23, 37, -22, 13]),
+]
+
+
+@pytest.mark.parametrize("n0, rank, weight, bias", MRZ_WITNESSES,
+                         ids=[f"n0={w[0]}-n={len(w[2]) // w[1]}-k={w[1]}" for w in MRZ_WITNESSES])
+def test_mrz_bound_is_attained(n0, rank, weight, bias):
+    units = len(weight) // rank
+    net = Network.from_layers(n0, [Affine(tuple(tuple(Fraction(v) for v in row) for row in weight),
+                                          tuple(Fraction(v) for v in bias)), Maxout(rank)])
+    bound = B.mrz2021_maxout_layer_upper(n0, units, rank)
+    assert bound in (19, 33, 65)
+    assert count_regions(net).activation_regions == bound
+    assert reference_count(net) == bound
 
 
 MAXOUT_LAYERS = [(2, 3, 3), (2, 4, 3), (2, 3, 4), (2, 5, 3), (3, 4, 3), (3, 5, 3), (2, 6, 2), (1, 5, 4),
