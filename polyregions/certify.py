@@ -9,7 +9,9 @@ generator of the piece lies strictly on the branch's side of ``g``, the maximum 
 ``g`` is attained at a vertex, and ``g``'s linear part is a nonnegative combination of
 the rows tight there; that small exact system is solved by fraction-free
 elimination, cached per set of tight rows (an exact LP decides when the vertex is
-degenerate), and every certificate is verified before it is written.
+degenerate). Each combination is checked on the engine's rows before it is recorded
+(zero linear part, constant <= 0); the whole certificate is proved only by the
+checker.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Sequence
 
 from . import lp
 from .atomic import open_atomic
-from .checker import FORMAT, _branches, collector_paused, model_digest
+from .checker import FORMAT, _branches, large_certificate, model_digest
 from .domain import Domain
 from .engine import StageTrace, compile_stages, enumerate_regions
 from .errors import SolverError
@@ -369,7 +371,7 @@ def certify(network: Network, domain: Domain | None = None, linear: bool = False
     """
     if domain is None:
         domain = Domain.whole(network.input_dim)
-    with collector_paused():
+    with large_certificate():
         return _certificate(network, domain, linear)
 
 
@@ -425,6 +427,6 @@ def _certificate(network: Network, domain: Domain, linear: bool) -> dict[str, An
 
 def write_certificate(cert: dict[str, Any], path: str | Path) -> None:
     """Write a certificate as JSON, atomically."""
-    with open_atomic(path) as handle:
+    with open_atomic(path) as handle, large_certificate():
         json.dump(cert, handle, separators=(",", ":"))
         handle.write("\n")

@@ -1,7 +1,8 @@
 """Standalone checker of region-count certificates (``polyregions-certificate/1``).
 
-Uses only Python's standard library (json, hashlib, fractions, math, operator; gc
-and contextlib to pause the cycle collector) and the model file: no cdd, no
+Uses only Python's standard library (json, hashlib, fractions, math, operator; gc,
+sys and contextlib for the settings of :func:`large_certificate` and the recursion
+limit) and the model file: no cdd, no
 sympy, no floats and no engine code. Every pre-activation is recomputed here from
 the weights along the decision tree.
 
@@ -63,14 +64,24 @@ class CheckFailure(Exception):
 
 
 @contextmanager
-def collector_paused():
-    """Pause Python's cycle collector: certificates are large trees without cycles, and
-    the collector would walk every retained list again and again (a quarter of the time)."""
+def large_certificate():
+    """Settings for building, reading or walking a large certificate, restored afterwards.
+
+    The cycle collector is paused: certificates are large trees without cycles, and
+    the collector would walk every retained list again and again (a quarter of the
+    time). Python's limit on turning integers of more than 4,300 digits into text and
+    back is lifted: multipliers of networks with long weights exceed it.
+    """
     enabled = gc.isenabled()
+    digits = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
     gc.disable()
+    if digits is not None:
+        sys.set_int_max_str_digits(0)
     try:
         yield
     finally:
+        if digits is not None:
+            sys.set_int_max_str_digits(digits)
         if enabled:
             gc.enable()
 
@@ -82,6 +93,13 @@ def _num(value, place):
         return Fraction(value)
     except (ValueError, ZeroDivisionError):
         raise CheckFailure(f"{place}: not an exact number: {value!r}") from None
+
+
+def _list_of(value, kind, place):
+    """Raise unless *value* is a list whose items all have type *kind* (any type when None)."""
+    if type(value) is not list or (kind is not None and any(type(v) is not kind for v in value)):
+        what = "a list" if kind is None else f"a list of {kind.__name__}"
+        raise CheckFailure(f"{place}: expected {what}, got {value!r:.80}")
 
 
 def _text(q):
@@ -103,7 +121,9 @@ def _read_model(model):
         elif kind == "hardtanh":
             layers.append(("hardtanh", _num(layer["min"], f"layer {i}"), _num(layer["max"], f"layer {i}")))
         elif kind == "maxout":
-            layers.append(("maxout", int(layer["rank"])))
+            if type(layer["rank"]) is not int or layer["rank"] < 2:
+                raise CheckFailure(f"layer {i}: maxout rank must be an integer >= 2, got {layer['rank']!r}")
+            layers.append(("maxout", layer["rank"]))
         elif kind in ("relu", "abs", "identity"):
             layers.append((kind,))
         else:
@@ -256,12 +276,18 @@ class _Checker:
             self.domain.append(tuple(_primitive([int(v * scale) for v in row])))
         self.regions = {}
         for i, region in enumerate(cert["regions"]):
+            _list_of(region["states"], str, f"regions[{i}].states")
+            _list_of(region["point"], None, f"regions[{i}].point")
             key = tuple(region["states"])
             if key in self.regions:
                 raise CheckFailure(f"regions[{i}]: pattern {' '.join(key)} listed twice")
             self.regions[key] = ([_num(v, f"regions[{i}].point") for v in region["point"]], i)
         self.pruned = {}
         for i, item in enumerate(cert["pruned"]):
+            _list_of(item["prefix"], str, f"pruned[{i}].prefix")
+            if type(item["state"]) is not str:
+                raise CheckFailure(f"pruned[{i}].state: expected a string, got {item['state']!r:.80}")
+            _list_of(item["multipliers"], list, f"pruned[{i}].multipliers")
             key = tuple(item["prefix"]) + (item["state"],)
             if key in self.pruned:
                 raise CheckFailure(f"pruned[{i}]: branch {' '.join(key)} listed twice")
@@ -275,7 +301,14 @@ class _Checker:
 
     def run(self):
         vec = ([[int(i == j) for j in range(self.n)] + [0] for i in range(self.n)], 1)
-        self._layer(0, vec, (), [], self.trie)
+        # the walk recurses once per unit and per layer: at most one frame per affine row
+        frames = sum(len(layer[1]) for layer in self.layers if layer[0] == "affine") + len(self.layers)
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, frames + 200))
+        try:
+            self._layer(0, vec, (), [], self.trie)
+        finally:
+            sys.setrecursionlimit(limit)
         for key, (_, i) in self.regions.items():
             if key not in self.used_regions:
                 raise CheckFailure(f"regions[{i}]: pattern {' '.join(key)} is not a leaf of the tree")
@@ -340,6 +373,8 @@ class _Checker:
                 raise CheckFailure(f"{where}: multiplier {j} is not a nonnegative integer ({y!r})")
             ys.append(y)
             used.append(self._row(ref, rows, where))
+        if not ys:
+            raise CheckFailure(f"{where}: no multipliers")
         if not any(ys):
             raise CheckFailure(f"{where}: all multipliers are zero")
         total = [sum(map(mul, ys, column)) for column in zip(*used)]
@@ -406,13 +441,16 @@ class _Checker:
 def check_certificate(cert, model):
     """Return the certified counts, or raise :class:`CheckFailure` at the first failing item."""
     try:
-        with collector_paused():
+        with large_certificate():
             checker = _Checker(cert, model)
             checker.run()
         counts = {"activation_regions": len(checker.regions)}
         if "merges" in cert:
             counts["linear_regions_at_most"] = checker.linear(cert["merges"])
         claimed = cert.get("counts", {})
+        for name in ("activation_regions", "linear_regions"):
+            if name in claimed and type(claimed[name]) is not int:
+                raise CheckFailure(f"counts.{name}: expected an integer, got {claimed[name]!r:.80}")
         if "activation_regions" in claimed and claimed["activation_regions"] != counts["activation_regions"]:
             raise CheckFailure(f"counts: the certificate claims {claimed['activation_regions']} activation "
                                f"regions, the tree proves {counts['activation_regions']}")
@@ -431,9 +469,9 @@ def main(argv=None):
         print("usage: python -m polyregions.checker CERT.json MODEL.json", file=sys.stderr)
         return 2
     try:
-        with open(args[0], encoding="utf-8") as f, collector_paused():
+        with open(args[0], encoding="utf-8") as f, large_certificate():
             cert = json.load(f)
-        with open(args[1], encoding="utf-8") as f:
+        with open(args[1], encoding="utf-8") as f, large_certificate():
             model = json.load(f, parse_float=Fraction)
     except (OSError, ValueError) as exc:
         print(f"INVALID: cannot read input: {exc}")

@@ -334,14 +334,15 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from fractions import Fraction
 
-    from .checker import CheckFailure, check_certificate, collector_paused
+    from .checker import CheckFailure, check_certificate, large_certificate
     from .network import read_text
 
     load_network(args.model)  # bad model files are bad input (exit 2), not an invalid certificate
-    model = json.loads(read_text(args.model, "model file"), parse_float=Fraction)
+    with large_certificate():
+        model = json.loads(read_text(args.model, "model file"), parse_float=Fraction)
     text = read_text(args.certificate, "certificate file")
     try:
-        with collector_paused():
+        with large_certificate():
             cert = json.loads(text)
     except ValueError as exc:
         print(f"INVALID: {args.certificate} is not JSON: {exc}")

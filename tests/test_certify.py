@@ -729,6 +729,72 @@ def test_malformed_certificates_fail_cleanly():
     fails(tampered, QUADRANTS, exact("regions[0]: point has 3 coordinates, expected 2"))
 
 
+def test_loose_types_are_refused():
+    cert = certify(Network.from_json(QUADRANTS), linear=True)
+    cases = [
+        (lambda c: c["regions"][0].__setitem__("states", "".join(c["regions"][0]["states"])),
+         r"^regions\[0\]\.states: expected a list of str, got "),
+        (lambda c: c["regions"][0].__setitem__("point", "12"), r"^regions\[0\]\.point: expected a list, got "),
+        (lambda c: c["pruned"][0].__setitem__("prefix", "+"), r"^pruned\[0\]\.prefix: expected a list of str"),
+        (lambda c: c["pruned"][0].__setitem__("state", ["+"]), r"^pruned\[0\]\.state: expected a string"),
+        (lambda c: c["pruned"][0].__setitem__("multipliers", [(["domain", 0], 1)]),
+         r"^pruned\[0\]\.multipliers: expected a list of list"),
+        (lambda c: c["pruned"][0].__setitem__("multipliers", []), r"^pruned\[0\] \(branch .*\): no multipliers$"),
+        (lambda c: c["counts"].__setitem__("activation_regions", float(c["counts"]["activation_regions"])),
+         r"^counts\.activation_regions: expected an integer, got 4\.0$"),
+        (lambda c: c["counts"].__setitem__("linear_regions", True),
+         r"^counts\.linear_regions: expected an integer, got True$"),
+    ]
+    for mutate, pattern in cases:
+        tampered = copy.deepcopy(cert)
+        mutate(tampered)
+        fails(tampered, QUADRANTS, pattern)
+
+
+@pytest.mark.parametrize("rank", [0, 1, -3, True, "2", 2.0])
+def test_bad_maxout_rank_in_the_model(rank):
+    model = {"format": "polyregions-network/1", "input_dim": 1,
+             "layers": [{"type": "affine", "weight": [["1"], ["-1"]], "bias": ["0", "0"]},
+                        {"type": "maxout", "rank": rank}]}
+    cert = {"format": FORMAT, "model_sha256": "0" * 64, "domain": {"A": [], "b": []},
+            "regions": [], "pruned": []}
+    with pytest.raises(CheckFailure, match=r"^layer 1: maxout rank must be an integer >= 2, got "):
+        check_certificate(cert, model)
+
+
+def test_more_units_than_the_recursion_limit():
+    """The walk recurses once per unit: 1,500 dead units in two layers still check."""
+    import sys
+    width = 750
+    net = Network.mlp([[[0, 0]] * width, [[0] * width] * width, [[1] * width]],
+                      [[-1] * width, [1] * width, [0]])
+    assert 2 * width > sys.getrecursionlimit()
+    limit = sys.getrecursionlimit()
+    assert check_certificate(roundtrip(certify(net)), model_of(net)) == {"activation_regions": 1}
+    assert sys.getrecursionlimit() == limit
+
+
+@pytest.mark.skipif(not hasattr(__import__("sys"), "get_int_max_str_digits"),
+                    reason="this Python has no limit on integer text")
+def test_multipliers_longer_than_python_int_text_limit(tmp_path):
+    """Weights of 1,500 digits give multipliers past Python's 4,300-digit text limit."""
+    import sys
+    big = 10 ** 1500
+    net = Network.mlp([[[big, 1], [1, -big], [big + 1, big - 1]], [[1, big, 1], [big, 1, -1]], [[1, 1]]],
+                      [[big - 7, Fraction(1, 3), big], [big, -5], [0]])
+    cert = certify(net)
+    assert max(abs(y) for item in cert["pruned"] for _, y in item["multipliers"]) > 10 ** 4300
+    path = tmp_path / "big.cert.json"
+    write_certificate(cert, path)
+    model = tmp_path / "big.json"
+    model.write_text(json.dumps(net.to_json()))
+    limit = sys.get_int_max_str_digits()
+    assert cli.main(["check", str(path), str(model)]) == 0
+    assert sys.get_int_max_str_digits() == limit
+    from polyregions import checker
+    assert checker.main([str(path), str(model)]) == 0
+
+
 # --------------------------------------------------------------------------- 4. standalone checker
 
 def test_checker_imports_nothing_from_the_package():
