@@ -32,7 +32,7 @@ from .adjacency import facet_neighbors
 from .domain import Domain
 from .engine import enumerate_regions
 from .network import Affine, Network
-from .numbers import format_rational
+from .numbers import format_rational, int_text
 from .polyhedron import oriented_key
 from .regions import Region, pattern_key
 
@@ -74,7 +74,7 @@ def _hyperplane(region: Region, row: int) -> str:
     slack = region.cell.rows[row]
     a = [-v for v in slack[:-1]]
     key = oriented_key(a + [slack[-1]])
-    return ",".join(map(str, key))
+    return ",".join(map(int_text, key))
 
 
 def region_graph(network: Network, domain: Domain | None = None, *, maps: bool = False,
@@ -127,7 +127,7 @@ def region_graph(network: Network, domain: Domain | None = None, *, maps: bool =
         if inequalities:
             rows = region.inequalities
             attrs["inequalities"] = json.dumps(
-                {"A": [[str(v) for v in a] for a, _ in rows], "b": [str(b) for _, b in rows]},
+                {"A": [[int_text(v) for v in a] for a, _ in rows], "b": [int_text(b) for _, b in rows]},
                 separators=(",", ":"))
         graph.add_node(key, **attrs)
         for row, other in facet_neighbors(region):

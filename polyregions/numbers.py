@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from .errors import NumberError
 
-__all__ = ["to_rational", "to_rationals", "format_rational", "primitive_row", "MAX_EXPONENT"]
+__all__ = ["to_rational", "to_rationals", "format_rational", "int_text", "primitive_row", "MAX_EXPONENT"]
 
 #: Largest decimal exponent accepted in a number ("1e400" is fine, "1e100000" is absurd).
 MAX_EXPONENT = 4000
@@ -129,7 +129,7 @@ def _int_from_text(text: str) -> int:
         return int(Decimal(text))
 
 
-def _int_text(value: int) -> str:
+def int_text(value: int) -> str:
     """``str(value)``, also beyond Python's limit on the digits of int/str conversion.
 
     Exact arithmetic makes long numbers (weights multiply through the layers), and
@@ -157,8 +157,8 @@ def format_rational(value: Fraction) -> str:
     ('-1/2', '4')
     """
     if value.denominator == 1:
-        return _int_text(value.numerator)
-    return f"{_int_text(value.numerator)}/{_int_text(value.denominator)}"
+        return int_text(value.numerator)
+    return f"{int_text(value.numerator)}/{int_text(value.denominator)}"
 
 
 def primitive_row(row: Sequence[Fraction]) -> tuple[int, ...]:

@@ -306,6 +306,20 @@ def test_regions_overwrites_an_old_file(capsys, files, tmp_path):
     assert len(read_regions(output)) == 2
 
 
+def test_graph_with_long_exact_numbers(capsys, files, tmp_path):
+    # a first-layer weight of 4,501 digits puts a hyperplane key and an inequality past
+    # Python's default int/str limit of 4300 digits: still written exactly
+    big = "1" + "0" * 4500
+    model = net(1, affine([[big], [1]], [1, 1]), RELU, affine([[1, 1]], [0]))
+    output = tmp_path / "g.graphml"
+    code, _, err = run(capsys, "graph", files("big.json", model), "-o", output, "--inequalities")
+    assert (code, err) == (0, "")
+    import networkx as nx
+    graph = nx.read_graphml(output)
+    assert graph.number_of_nodes() == 3
+    assert any(big in data["hyperplane"] for _, _, data in graph.edges(data=True))
+
+
 def test_regions_with_long_exact_numbers(capsys, files, tmp_path):
     # weights 10^4000 in two layers make an 8001-digit output coefficient, beyond Python's
     # default int/str limit of 4300 digits: still written exactly
