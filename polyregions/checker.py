@@ -69,8 +69,11 @@ def large_certificate():
 
     The cycle collector is paused: certificates are large trees without cycles, and
     the collector would walk every retained list again and again (a quarter of the
-    time). Python's limit on turning integers of more than 4,300 digits into text and
-    back is lifted: multipliers of networks with long weights exceed it.
+    time). On the way out the objects made meanwhile join the oldest generation
+    (``gc.freeze`` then ``gc.unfreeze``, both constant time), so switching the
+    collector back on does not make it walk them all at once as young objects.
+    Python's limit on turning integers of more than 4,300 digits into text and back
+    is lifted: multipliers of networks with long weights exceed it.
     """
     enabled = gc.isenabled()
     digits = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
@@ -83,6 +86,8 @@ def large_certificate():
         if digits is not None:
             sys.set_int_max_str_digits(digits)
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
