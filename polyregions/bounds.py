@@ -125,6 +125,11 @@ def _check_rank(rank: Any) -> int:
     return rank
 
 
+def _check_maxout_layer(n0: Any, units: Any, rank: Any) -> tuple[int, int, int]:
+    """The input dimension, unit count and rank of one maxout layer, checked."""
+    return _check_n0(n0), _positive_int(units, "number of maxout units", MAX_WIDTH), _check_rank(rank)
+
+
 def _check_depth(depth: Any) -> int:
     return _positive_int(depth, "depth", MAX_DEPTH)
 
@@ -618,9 +623,7 @@ def montufar2014_maxout_layer_lower(n0: int, units: int, rank: int) -> int:
     >>> montufar2014_maxout_layer_lower(2, 3, 3)
     9
     """
-    n0 = _check_n0(n0)
-    units = _positive_int(units, "number of maxout units", MAX_WIDTH)
-    rank = _check_rank(rank)
+    n0, units, rank = _check_maxout_layer(n0, units, rank)
     return rank ** min(n0, units)
 
 
@@ -658,9 +661,7 @@ def montufar2014_maxout_layer_upper(n0: int, units: int, rank: int) -> int:
     >>> montufar2014_maxout_layer_upper(1, 3, 3)   # min(1 + 27, 27)
     27
     """
-    n0 = _check_n0(n0)
-    units = _positive_int(units, "number of maxout units", MAX_WIDTH)
-    rank = _check_rank(rank)
+    n0, units, rank = _check_maxout_layer(n0, units, rank)
     return min(_binomial_sum(rank * rank * units, n0), rank ** units)
 
 
@@ -749,9 +750,7 @@ def mrz2021_maxout_layer_upper(n0: int, units: int, rank: int) -> int:
     >>> mrz2021_maxout_layer_upper(3, 2, 3)   # n <= n0: every pattern, 3^2
     9
     """
-    n0 = _check_n0(n0)
-    units = _positive_int(units, "number of maxout units", MAX_WIDTH)
-    rank = _check_rank(rank)
+    n0, units, rank = _check_maxout_layer(n0, units, rank)
     return sum(comb(units, i) * (rank - 1) ** i for i in range(min(n0, units) + 1))
 
 
