@@ -27,9 +27,13 @@ from . import lp
 from .atomic import open_atomic
 from .checker import FORMAT, _branches, large_certificate, model_digest
 from .domain import Domain
-from .engine import StageTrace, compile_stages, enumerate_regions
+from .engine import Node, Search
 from .errors import SolverError
-from .network import Abs, HardTanh, LeakyReLU, Maxout, Network, ReLU
+from .jobs import Collector, JobSpec, ProgressCallback, Reducer
+from .network import Network
+from .reduce import LinearRegions, map_text
+from .regions import Region
+from .stages import StageTrace
 from .numbers import format_rational
 from .adjacency import facet_neighbors
 from .regions import pattern_key
@@ -39,31 +43,14 @@ __all__ = ["certify", "write_certificate"]
 Row = tuple[list[Fraction], Fraction]  # (a, b): a . x < b
 
 
-def _tokens(states: str, activation: Any) -> list[str]:
-    if isinstance(activation, Maxout):
-        return states.split(",") if states else []
-    return list(states)
-
-
-def _checker_layer(activation: Any) -> tuple:
-    """The activation in the checker's layer tuple form."""
-    if isinstance(activation, HardTanh):
-        return ("hardtanh", activation.low, activation.high)
-    if isinstance(activation, Maxout):
-        return ("maxout", activation.rank)
-    if isinstance(activation, LeakyReLU):
-        return ("leaky_relu", activation.slope)
-    return (type(activation).__name__.lower(),)
-
-
 def _unit_rows(step: StageTrace, unit: int, state: str) -> list[tuple[int, ...]]:
     """The checker's canonical strict rows of *unit* in *state*, as the checker computes them (cached)."""
     key = ("certify-rows", unit, state)
     found = step.cache.get(key)
     if found is None:
-        layer = _checker_layer(step.stage.activation)
-        k = layer[1] if layer[0] == "maxout" else 1
-        funcs = [list(r) for r in step.rows[unit * k:(unit + 1) * k]]
+        rules = step.rules
+        layer = rules.checker_layer()
+        funcs = rules.unit_functions(step.rows, unit)
         found = step.cache[key] = _branches(layer[0], layer, funcs, step.den).get(state, [])
     return found
 
@@ -79,15 +66,15 @@ class _Recorder:
     pieces split from one parent share.
     """
 
-    def __init__(self, network: Network, domain: Domain) -> None:
-        self.n = network.input_dim
+    def __init__(self, search: Search) -> None:
+        self.n = search.network.input_dim
         self.pruned: list[dict] = []
-        self.domain_rows = [tuple(a) + (b,) for a, b in domain.rows]
+        self.domain_rows = [tuple(a) + (b,) for a, b in search.domain.rows]
         self._trace: tuple[StageTrace, ...] | None = None
         self._steps: dict[int, tuple[StageTrace, int, list[str]]] = {}
         self._prefix: list[str] = []
-        self._relu_like = {stage.layer: isinstance(stage.activation, (ReLU, LeakyReLU, Abs))
-                           for stage in compile_stages(network)}
+        self._single_row = {stage.layer: stage.rules.single_row
+                            for stage in search.stages if stage.rules is not None}
 
     def _load(self, trace: tuple[StageTrace, ...]) -> None:
         """Index the completed stages of *trace* by layer (the last trace is kept)."""
@@ -96,7 +83,7 @@ class _Recorder:
         steps = {}
         prefix: list[str] = []
         for step in trace:
-            tokens = _tokens(step.states, step.stage.activation)
+            tokens = step.rules.tokens(step.states)
             steps[step.stage.layer] = (step, len(prefix), tokens)
             prefix.extend(tokens)
         self._trace, self._steps, self._prefix = trace, steps, prefix
@@ -109,7 +96,7 @@ class _Recorder:
         unit = tag[1]
         if unit >= len(tokens):
             return None
-        if self._relu_like[tag[0]]:
+        if self._single_row[tag[0]]:
             return [start + unit, 0]  # a unit's one row: its pre-activation is not constant
         m = _tag_index(step, unit, tokens[unit]).get(tag)
         return None if m is None else [start + unit, m]
@@ -117,19 +104,21 @@ class _Recorder:
     def rows(self, current: StageTrace, unit: int, state: str) -> list[tuple[list, tuple[int, ...]]]:
         """Every row of the branch with its reference (for the LP fallback)."""
         out = [(["domain", d], row) for d, row in enumerate(self.domain_rows)]
-        here = (current, len(self._prefix), _tokens(current.states, current.stage.activation) + [state])
+        here = (current, len(self._prefix), current.rules.tokens(current.states) + [state])
         for step, start, tokens in [*self._steps.values(), here]:
             for u, token in enumerate(tokens):
                 out += [([start + u, m], row) for m, row in enumerate(_unit_rows(step, u, token))]
         return out
 
-    def dropped(self, trace: tuple[StageTrace, ...], current: StageTrace, unit: int, state: str,
-                piece: Any, g: Sequence[int], values: list[int] | None) -> None:
-        self._load(trace)
-        partial = _tokens(current.states, current.stage.activation)
+    def dropped(self, node: Node, state: str, piece: Any, g: Sequence[int], values: list[int] | None) -> None:
+        """The engine's drop observer: record the branch with its multipliers."""
+        self._load(node.trace)
+        current = node.partial
+        unit = node.unit
+        partial = list(node.tokens)
         prefix = self._prefix + partial
         here = (current, len(self._prefix), partial + [state])
-        if self._relu_like[current.stage.layer]:
+        if self._single_row[current.stage.layer]:
             own: int | None = 0  # the unit's one row is g's strict form
         else:
             strict_g = tuple(-v for v in g[:-1]) + (g[-1],)
@@ -149,25 +138,8 @@ def _tag_index(step: StageTrace, unit: int, token: str) -> dict:
     key = ("certify-tags", unit, token)
     found = step.cache.get(key)
     if found is None:
-        found = step.cache[key] = {tag: m for m, tag in enumerate(_tags(step, unit, token))}
+        found = step.cache[key] = {tag: m for m, tag in enumerate(step.rules.branch_tags(step, unit, token))}
     return found
-
-
-def _tags(step: StageTrace, unit: int, state: str) -> list[Any]:
-    """The engine tags of a unit's rows in *state*, in the checker's order (no arithmetic)."""
-    activation = step.stage.activation
-    layer = step.stage.layer
-    if isinstance(activation, Maxout):
-        k = activation.rank
-        group = step.rows[unit * k:(unit + 1) * k]
-        j = int(state)
-        return [(layer, unit, j, i) for i, fi in enumerate(group) if fi != group[j]]
-    if not any(step.rows[unit][:-1]):
-        return []
-    if isinstance(activation, HardTanh):
-        return {"L": [(layer, unit, "min")], "M": [(layer, unit, "min"), (layer, unit, "max")],
-                "H": [(layer, unit, "max")]}.get(state, [])
-    return [(layer, unit)]
 
 
 def _integers(values: Sequence[Fraction]) -> list[int]:
@@ -358,8 +330,98 @@ def _from_lp(items: list[tuple[list, tuple[int, ...]]], n: int) -> list[tuple[li
     return [(ref, y) for (ref, _), y in zip(items, ys) if y]
 
 
-def certify(network: Network, domain: Domain | None = None, linear: bool = False) -> dict[str, Any]:
+class CertifySpec(JobSpec):
+    """The certificate's regions, dropped branches and merges, in the serial order."""
+
+    ordered = True
+
+    def __init__(self, linear: bool = False) -> None:
+        self.linear = linear
+
+    def identity(self) -> dict[str, Any]:
+        return {"job": "certify", "linear": self.linear}
+
+    def collector(self, search: Search) -> "_CertifyCollector":
+        return _CertifyCollector(search, self.linear)
+
+    def task_context(self) -> Any:
+        return large_certificate()
+
+
+class _CertifyCollector(Collector):
+    """Per region ``[key, states, point, map text, [[neighbour, face point or None], ...]]``.
+
+    A neighbour seen earlier in the task with another map cannot be a merge (no face
+    point); one not seen in the task may come earlier in another task, so its face
+    point is ready in case it has the same map.
+    """
+
+    def __init__(self, search: Search, linear: bool) -> None:
+        self.recorder = _Recorder(search)
+        self.on_drop = self.recorder.dropped
+        self.linear = linear
+        self.seen: dict[str, str] = {}
+        self.records: list[list] = []
+        self.bounded = 0
+
+    def add(self, region: Region) -> None:
+        states = [t for step in region.trace for t in step.rules.tokens(step.states)]
+        point = [format_rational(v) for v in region.cell.interior_point(simplest=False)]
+        self.bounded += region.bounded
+        key = region.key
+        if not self.linear:
+            self.records.append([key, states, point, None, []])
+            return
+        map_key = map_text(region.map_rows, region.map_den)
+        facets = []
+        for row, other in facet_neighbors(region):
+            if other is None:
+                continue
+            other_key = pattern_key(other)
+            found = self.seen.get(other_key)
+            face = None
+            if found is None or found == map_key:
+                face = [format_rational(v) for v in region.cell.face_point(row)]
+            facets.append([other_key, face])
+        self.seen[key] = map_key
+        self.records.append([key, states, point, map_key, facets])
+
+    def partial(self) -> dict[str, Any]:
+        return {"records": self.records, "pruned": self.recorder.pruned, "bounded": self.bounded}
+
+
+class _CertificateBuilder(Reducer):
+    def __init__(self, linear: bool) -> None:
+        super().__init__()
+        self.linear = LinearRegions() if linear else None
+        self.regions: list[dict[str, Any]] = []
+        self.pruned: list[dict[str, Any]] = []
+        self.merges: list[dict[str, Any]] = []
+        self.states_of: dict[str, list[str]] = {}
+
+    def absorb(self, partial: dict[str, Any]) -> None:
+        for key, states, point, map_key, facets in partial["records"]:
+            self.regions.append({"states": states, "point": point})
+            if self.linear is None:
+                continue
+            self.states_of[key] = states
+            for place in self.linear.add(key, map_key, [other for other, _ in facets]):
+                other, face = facets[place]
+                if face is None:
+                    raise SolverError(f"merge {key} ~ {other} without a face point (internal error)")
+                self.merges.append({"first": states, "second": self.states_of[other], "point": face})
+        self.pruned.extend(partial["pruned"])
+        self.activation_regions += len(partial["records"])
+        self.bounded_regions += partial["bounded"]
+
+
+def certify(network: Network, domain: Domain | None = None, linear: bool = False, *,
+            jobs: int = 1, scheduler: str | None = None, checkpoint: str | Path | None = None,
+            progress: ProgressCallback | None = None, task_seconds: float | None = None) -> dict[str, Any]:
     """A certificate of the activation-region count (and merges of linear regions).
+
+    The certificate is the same whatever *jobs* and *scheduler* (see
+    :func:`polyregions.executors.run_search`).
 
     Examples
     --------
@@ -369,59 +431,25 @@ def certify(network: Network, domain: Domain | None = None, linear: bool = False
     >>> check_certificate(cert, net.to_json())
     {'activation_regions': 2, 'linear_regions_at_most': 1}
     """
-    if domain is None:
-        domain = Domain.whole(network.input_dim)
+    from .executors import run_search
+
+    search = Search(network, domain)
+    builder = _CertificateBuilder(linear)
     with large_certificate():
-        return _certificate(network, domain, linear)
-
-
-def _certificate(network: Network, domain: Domain, linear: bool) -> dict[str, Any]:
-    recorder = _Recorder(network, domain)
-    regions = []
-    merges = []
-    keys: dict[tuple[str, ...], str] = {}
-
-    def _key(states: list[str]) -> str:
-        return keys[tuple(states)]
-
-    seen: dict[str, tuple[list[str], tuple]] = {}
-    for region in enumerate_regions(network, domain, on_drop=recorder.dropped):
-        states = [t for step in region.trace for t in _tokens(step.states, step.stage.activation)]
-        keys[tuple(states)] = region.key
-        regions.append({"states": states,
-                        "point": [format_rational(v) for v in region.cell.interior_point(simplest=False)]})
-        if linear:
-            map_key = region.map_key()
-            seen[region.key] = (states, map_key)
-            for row, other in facet_neighbors(region):
-                if other is None:
-                    continue
-                found = seen.get(pattern_key(other))
-                if found is not None and found[1] == map_key:
-                    merges.append({"first": states, "second": found[0],
-                                   "point": [format_rational(v) for v in region.cell.face_point(row)]})
+        run_search(search, CertifySpec(linear), builder, jobs=jobs, scheduler=scheduler,
+                   checkpoint=checkpoint, progress=progress, task_seconds=task_seconds)
     cert: dict[str, Any] = {
         "format": FORMAT,
         "model_sha256": model_digest(network.to_json()),
-        "domain": {"A": [[str(v) for v in a] for a, _ in domain.rows],
-                   "b": [str(b) for _, b in domain.rows]},
-        "counts": {"activation_regions": len(regions)},
-        "regions": regions,
-        "pruned": recorder.pruned,
+        "domain": {"A": [[str(v) for v in a] for a, _ in search.domain.rows],
+                   "b": [str(b) for _, b in search.domain.rows]},
+        "counts": {"activation_regions": len(builder.regions)},
+        "regions": builder.regions,
+        "pruned": builder.pruned,
     }
-    if linear:
-        cert["merges"] = merges
-        parent = {key: key for key in seen}
-
-        def find(key: str) -> str:
-            while parent[key] != key:
-                parent[key] = parent[parent[key]]
-                key = parent[key]
-            return key
-
-        for merge in merges:
-            parent[find(_key(merge["first"]))] = find(_key(merge["second"]))
-        cert["counts"]["linear_regions"] = sum(1 for key in seen if find(key) == key)
+    if builder.linear is not None:
+        cert["merges"] = builder.merges
+        cert["counts"]["linear_regions"] = builder.linear.linear_regions
     return cert
 
 

@@ -24,6 +24,9 @@ from .slicing import parse_point, slice_network
 
 __all__ = ["main"]
 
+#: Progress lines shown by this run, cleared before an error or interruption is printed.
+_PROGRESS: list[Any] = []
+
 #: Values such as -1, -1/2, -0.25, -1e-3 and -1,0 are numbers, not options.
 _NEGATIVE = re.compile(r"^-[\d.]")
 
@@ -56,6 +59,22 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="the box LO <= x_i <= HI; rationals such as -1/2, 0.25, 3, "
                             "or comma-separated, one per coordinate")
 
+    def run_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--jobs", type=_int_arg("--jobs"), metavar="N",
+                       help="worker processes (default: all cores; a run that ends within a "
+                            "quarter of a second never starts one); with --scheduler local, "
+                            "the workers of the local cluster")
+        p.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the search on a Dask cluster: the scheduler's address "
+                            "(tcp://host:8786), or 'local' to start a LocalCluster")
+        p.add_argument("--checkpoint", metavar="FILE",
+                       help="record finished parts of the search in FILE as the run goes; "
+                            "the same command with the same FILE resumes a killed run")
+        p.add_argument("--task-seconds", type=_float_arg("--task-seconds"), metavar="S",
+                       help="how long a piece of the search runs before it reports back and is "
+                            "written to the checkpoint (default 1 here, 2 on workers)")
+        p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+
     count = sub.add_parser("count", help="count activation, linear and bounded regions")
     count.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
     domain_options(count)
@@ -63,12 +82,14 @@ def _build_parser() -> argparse.ArgumentParser:
     count.add_argument("--json", action="store_true", help="print one JSON object")
     count.add_argument("--bounds", action="store_true",
                        help="print the counting-theory bounds for the network's architecture beside the count")
+    run_options(count)
 
     regions = sub.add_parser("regions", help="write every activation region to a JSON-lines file")
     regions.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
     domain_options(regions)
     regions.add_argument("-o", "--output", required=True, metavar="FILE.jsonl",
                          help="output file, one region per line (written atomically)")
+    run_options(regions)
     graph = sub.add_parser("graph", help="write the region adjacency graph (GraphML, GEXF or JSON)")
     graph.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
     domain_options(graph)
@@ -78,6 +99,7 @@ def _build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--inequalities", action="store_true", help="add each region's inequalities")
     graph.add_argument("-o", "--output", required=True, metavar="OUT",
                        help=f"output file; the extension picks the format ({', '.join(FORMATS)})")
+    run_options(graph)
     plot = sub.add_parser("plot", help="draw the regions of a 2-input view (or a 1-input function)",
                           description="Draw the exact activation regions of a 2-input network, "
                                       "or of a 2-D --slice of a bigger one, filled by linear region "
@@ -104,6 +126,7 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="also certify the merges of activation regions into linear regions")
     certify.add_argument("-o", "--output", required=True, metavar="CERT.json",
                          help="certificate file (written atomically)")
+    run_options(certify)
 
     check = sub.add_parser("check", help="verify a certificate against a model with the "
                                          "standalone checker (fractions only)")
@@ -149,6 +172,18 @@ def _int_arg(name: str):
             return int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name}: expected an integer, got {text!r}") from None
+    return parse
+
+
+def _float_arg(name: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name}: expected a number of seconds, got {text!r}") from None
+        if not 0 <= value < 1e6:
+            raise argparse.ArgumentTypeError(f"{name}: expected seconds between 0 and 1e6, got {text!r}")
+        return value
     return parse
 
 
@@ -219,6 +254,21 @@ def _box_value(text: str, n: int) -> Any:
     return text
 
 
+def _run(args: argparse.Namespace, quiet: bool = False) -> dict[str, Any]:
+    """The executor options of a command line, with a progress line unless asked for quiet."""
+    from .executors import default_jobs
+    from .progress import ProgressLine
+
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    if jobs < 1:
+        raise InputError(f"--jobs: expected a positive integer, got {jobs}")
+    progress = None if (args.quiet or quiet) else ProgressLine()
+    if progress is not None:
+        _PROGRESS.append(progress)
+    return {"jobs": jobs, "scheduler": args.scheduler, "checkpoint": args.checkpoint, "progress": progress,
+            "task_seconds": args.task_seconds}
+
+
 def _architecture(network: Network) -> str:
     names = []
     for layer in network.layers:
@@ -233,7 +283,7 @@ def _architecture(network: Network) -> str:
 def _cmd_count(args: argparse.Namespace) -> int:
     network, domain = _problem(args)
     start = time.perf_counter()
-    counts = count_regions(network, domain, linear=not args.no_linear)
+    counts = count_regions(network, domain, linear=not args.no_linear, **_run(args, quiet=args.json))
     seconds = time.perf_counter() - start
     table = None
     if args.bounds:
@@ -267,7 +317,7 @@ def _cmd_count(args: argparse.Namespace) -> int:
 def _cmd_regions(args: argparse.Namespace) -> int:
     network, domain = _problem(args)
     start = time.perf_counter()
-    count = write_regions_jsonl(network, domain, args.output)
+    count = write_regions_jsonl(network, domain, args.output, **_run(args))
     seconds = time.perf_counter() - start
     print(f"wrote {count} activation regions to {args.output} in {seconds:.3f} s")
     return 0
@@ -280,7 +330,8 @@ def _cmd_graph(args: argparse.Namespace) -> int:
                          f"use one of {', '.join(FORMATS)}")
     network, domain = _problem(args)
     start = time.perf_counter()
-    graph = region_graph(network, domain, maps=args.maps or args.merge, inequalities=args.inequalities)
+    graph = region_graph(network, domain, maps=args.maps or args.merge, inequalities=args.inequalities,
+                         **_run(args))
     if args.merge:
         graph = linear_region_graph(graph)
     write_graph(graph, args.output)
@@ -322,7 +373,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     if args.slice is not None:
         raise InputError("certify: --slice is not supported; certify the model on its own inputs")
     start = time.perf_counter()
-    cert = certify(network, domain, linear=args.linear)
+    cert = certify(network, domain, linear=args.linear, **_run(args))
     write_certificate(cert, args.output)
     seconds = time.perf_counter() - start
     counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in cert["counts"].items())
@@ -410,6 +461,12 @@ def _cmd_construct(args: argparse.Namespace) -> int:
     return 0
 
 
+def _clear_progress() -> None:
+    for line in _PROGRESS:
+        line.clear()
+    _PROGRESS.clear()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 bad input, 1 internal error)."""
     parser = _build_parser()
@@ -435,9 +492,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_construct(args)
         return _cmd_regions(args)
     except PolyregionsError as exc:
+        _clear_progress()
         print(f"polyregions: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, InputError) else 1
     except KeyboardInterrupt:
+        _clear_progress()
         print("polyregions: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:

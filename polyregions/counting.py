@@ -12,16 +12,18 @@ kept in memory; the polyhedra stream past.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .adjacency import facet_neighbors
 from .domain import Domain
-from .engine import enumerate_regions
-from .errors import PolyregionsError
+from .engine import Search
+from .jobs import Collector, JobSpec, ProgressCallback, Reducer
 from .network import Network
-from .regions import pattern_key
+from .reduce import LinearRegions, map_text
+from .regions import Region, pattern_key
 
-__all__ = ["RegionCounts", "count_regions"]
+__all__ = ["RegionCounts", "count_regions", "CountSpec"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,58 @@ class RegionCounts:
         return out
 
 
-def count_regions(network: Network, domain: Domain | None = None, linear: bool = True) -> RegionCounts:
+@dataclass(frozen=True, slots=True)
+class CountSpec(JobSpec):
+    """Count activation and bounded regions, and linear regions when *linear*."""
+
+    linear: bool = True
+
+    def identity(self) -> dict[str, Any]:
+        return {"job": "count", "linear": self.linear}
+
+    def collector(self, search: Search) -> "_CountCollector":
+        return _CountCollector(self.linear)
+
+
+class _CountCollector(Collector):
+    __slots__ = ("regions", "bounded", "linear")
+
+    def __init__(self, linear: bool) -> None:
+        self.regions = 0
+        self.bounded = 0
+        self.linear = LinearRegions(track=True) if linear else None
+
+    def add(self, region: Region) -> None:
+        self.regions += 1
+        if region.bounded:
+            self.bounded += 1
+        if self.linear is not None:
+            self.linear.add(region.key, map_text(region.map_rows, region.map_den),
+                            [None if other is None else pattern_key(other)
+                             for _, other in facet_neighbors(region)])
+
+    def partial(self) -> dict[str, Any]:
+        return {"regions": self.regions, "bounded": self.bounded,
+                "linear": None if self.linear is None else self.linear.to_partial()}
+
+
+class CountReducer(Reducer):
+    """Sums the counts of subtrees and merges their linear regions (any order)."""
+
+    def __init__(self, linear: bool) -> None:
+        super().__init__()
+        self.linear = LinearRegions() if linear else None
+
+    def absorb(self, partial: dict[str, Any]) -> None:
+        self.activation_regions += partial["regions"]
+        self.bounded_regions += partial["bounded"]
+        if self.linear is not None:
+            self.linear.absorb(partial["linear"])
+
+
+def count_regions(network: Network, domain: Domain | None = None, linear: bool = True, *,
+                  jobs: int = 1, scheduler: str | None = None, checkpoint: str | Path | None = None,
+                  progress: ProgressCallback | None = None, task_seconds: float | None = None) -> RegionCounts:
     """Count activation, linear and bounded regions exactly.
 
     Parameters
@@ -63,6 +116,9 @@ def count_regions(network: Network, domain: Domain | None = None, linear: bool =
         The network and the input domain (default: all of R^n0).
     linear
         Also count linear regions (costs a facet computation per region).
+    jobs, scheduler, checkpoint, progress, task_seconds
+        Where and how the search runs: see :func:`polyregions.executors.run_search`.
+        The counts do not depend on them.
 
     Examples
     --------
@@ -74,43 +130,12 @@ def count_regions(network: Network, domain: Domain | None = None, linear: bool =
     >>> c.activation_regions, c.linear_regions, c.bounded_regions
     (2, 1, 0)
     """
-    if domain is None:
-        domain = Domain.whole(network.input_dim)
-    seen: dict[str, tuple[int, int]] = {}
-    maps: dict[tuple, int] = {}
-    parent: list[int] = []
-    activation = bounded = 0
+    from .executors import run_search
 
-    def find(i: int) -> int:
-        root = i
-        while parent[root] != root:
-            root = parent[root]
-        while parent[i] != root:
-            parent[i], i = root, parent[i]
-        return root
-
-    for region in enumerate_regions(network, domain):
-        index = activation
-        activation += 1
-        if region.bounded:
-            bounded += 1
-        if not linear:
-            continue
-        map_id = maps.setdefault(region.map_key(), len(maps))
-        key = region.key
-        parent.append(index)
-        seen[key] = (index, map_id)
-        for _, other in facet_neighbors(region):
-            if other is None:
-                continue
-            found = seen.get(pattern_key(other))
-            if found is None:
-                continue
-            if found[1] == map_id:
-                a, b = find(index), find(found[0])
-                if a != b:
-                    parent[a] = b
-    if linear and len(seen) != activation:
-        raise PolyregionsError("two regions with one pattern (internal error)")
-    linear_count = sum(1 for i in range(activation) if find(i) == i) if linear else None
-    return RegionCounts(activation, linear_count, bounded, network.input_dim, domain)
+    search = Search(network, domain)
+    reducer = CountReducer(linear)
+    run_search(search, CountSpec(linear), reducer, jobs=jobs, scheduler=scheduler,
+               checkpoint=checkpoint, progress=progress, task_seconds=task_seconds)
+    linear_count = None if reducer.linear is None else reducer.linear.linear_regions
+    return RegionCounts(reducer.activation_regions, linear_count, reducer.bounded_regions,
+                        network.input_dim, search.domain)

@@ -1,107 +1,105 @@
-"""The splitting engine: exact activation regions, layer by layer.
+"""The splitting engine: exact activation regions as a tree of decisions.
 
-The network is compiled into *stages*: an affine map (consecutive affine layers
-composed exactly) followed by one activation layer. Starting from the domain, the
-engine keeps, for each piece of input space, the exact affine map from the input to
-the current layer's values (integer numerators over one positive denominator). At
-each stage it computes every unit's pre-activation as an affine function of the
-input on the piece and splits the piece by that hyperplane with one exact double
-description step (:meth:`~polyregions.polyhedron.Cell.cut`). Pieces are explored
-depth first, so the regions stream out and only one root-to-leaf path of pieces is
-held in memory.
+The network is compiled into stages (:mod:`polyregions.stages`). Starting from the
+domain, the engine keeps, for each piece of input space, the exact affine map from
+the input to the current layer's values (integer numerators over one positive
+denominator). At each stage every unit's pre-activation is an affine function of
+the input on the piece, and the unit splits the piece into its branches (for a
+ReLU, the two sides of its hyperplane) with one exact double description step
+(:meth:`~polyregions.polyhedron.Cell.cut`); how a unit splits is the business of
+its activation's rules (:mod:`polyregions.activations`).
+
+The decisions form a tree: a :class:`Node` is a piece with the units decided so
+far, and its *path* is the sequence of branch indices from the root. The tree is
+explored depth first (within a stage too), so regions stream out and only the
+pieces on the stack are held in memory. A path is all it takes to rebuild a node:
+:meth:`Search.replay` repeats the same cuts in the same order, so the cell comes
+back exactly (same rows, same generators, same order). Sorting paths gives the
+order in which the serial search yields regions; :mod:`polyregions.tasks` hands
+subtrees to other processes by their paths.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from fractions import Fraction
-from math import gcd, lcm
+from math import gcd
 from typing import Callable, Iterator, Sequence
 
 from .domain import Domain
 from .errors import DomainError, InputError
-from .network import (Abs, Activation, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network,
-                      ReLU)
-from .polyhedron import Cell, primitive, whole_space
+from .network import Network
+from .polyhedron import Cell, whole_space
 from .regions import Region
+from .stages import Stage, StageTrace, compile_stages
 
-__all__ = ["Stage", "StageTrace", "compile_stages", "enumerate_regions", "initial_cell"]
+__all__ = ["Node", "Search", "enumerate_regions", "initial_cell", "DropObserver"]
 
 IntRows = list[list[int]]
 
 
-@dataclass(frozen=True, slots=True)
-class Stage:
-    """An exact affine map (or None) followed by an activation (or None at the end).
+class _Context:
+    """One stage on one parent piece: its pre-activations and the rules' plan, shared by
+    every node of the stage below that piece."""
 
-    The affine map is ``(weight @ v + bias) / den`` with integer ``weight`` and ``bias``.
+    __slots__ = ("index", "stage", "rows", "den", "plan", "cache", "units")
+
+    def __init__(self, index: int, stage: Stage, rows: IntRows, den: int) -> None:
+        rules = stage.rules
+        assert rules is not None
+        self.index = index
+        self.stage = stage
+        self.rows = rows
+        self.den = den
+        self.plan = rules.plan(rows, den, stage.layer)
+        self.cache: dict = {}
+        self.units = rules.unit_count(rows)
+
+
+class Node:
+    """A piece of the search tree: the units before ``unit`` of the current stage are decided.
+
+    Attributes
+    ----------
+    path
+        The branch index of every decision from the root.
+    unit
+        The next unit of the current stage to decide.
+    tokens
+        The states of the current stage's decided units.
+    cell
+        The piece: the domain cut by every decision on the path.
+    trace
+        The completed stages (see :class:`~polyregions.stages.StageTrace`).
+
+    Nodes are not changed once made (the search makes new ones).
     """
 
-    weight: tuple[tuple[int, ...], ...] | None
-    bias: tuple[int, ...] | None
-    den: int
-    activation: Activation | None
-    layer: int  # index in Network.layers of the activation (or of the last affine layer)
+    __slots__ = ("path", "ctx", "unit", "tokens", "cell", "trace")
+
+    def __init__(self, path: tuple[int, ...], ctx: _Context, unit: int, tokens: tuple[str, ...],
+                 cell: Cell, trace: tuple[StageTrace, ...]) -> None:
+        self.path = path
+        self.ctx = ctx
+        self.unit = unit
+        self.tokens = tokens
+        self.cell = cell
+        self.trace = trace
+
+    @property
+    def partial(self) -> StageTrace:
+        """The current stage as a trace whose states are those of the decided units."""
+        ctx = self.ctx
+        assert ctx.stage.rules is not None
+        return StageTrace(ctx.stage, ctx.rows, ctx.den, ctx.stage.rules.join(self.tokens), ctx.cache)
+
+    def __repr__(self) -> str:
+        return f"Node(path={self.path}, stage={self.ctx.index}, unit={self.unit})"
 
 
-@dataclass(slots=True)
-class StageTrace:
-    """What one stage computed on one piece: the pre-activations and the states.
-
-    ``rows`` are the pre-activations as affine functions of the input, ``(c, c_0)``
-    over the positive denominator ``den``; pieces split from one parent share them.
-    """
-
-    stage: Stage
-    rows: IntRows
-    den: int
-    states: str
-    cache: dict = field(default_factory=dict)
-
-
-#: ``on_drop(trace, stage, unit, state, piece, g, values)``: the branch giving *unit*
-#: of the stage the *state* has no interior. ``trace`` holds the completed stages of
-#: the path, ``stage`` the current one (its ``states`` are those of the earlier
-#: units), and no generator of the cell ``piece`` has ``g . (x, 1) > 0`` while the
-#: branch lies in ``{g > 0}``. ``values`` are ``g`` at ``piece.vecs`` when the cut
-#: computed them, else None.
-DropObserver = Callable[[tuple[StageTrace, ...], StageTrace, int, str, Cell, Sequence[int],
-                         "list[int] | None"], None]
-
-
-def compile_stages(network: Network) -> tuple[Stage, ...]:
-    """Compose consecutive affine layers and pair each with the activation after it."""
-    stages: list[Stage] = []
-    pending_w: list[list[Fraction]] | None = None
-    pending_b: list[Fraction] | None = None
-    last_affine = -1
-    for index, layer in enumerate(network.layers):
-        if isinstance(layer, Affine):
-            w = [list(row) for row in layer.weight]
-            b = list(layer.bias)
-            if pending_w is not None and pending_b is not None:
-                b = [sum((wi * bj for wi, bj in zip(row, pending_b)), Fraction(0)) + bi
-                     for row, bi in zip(w, b)]
-                w = [[sum((row[k] * pending_w[k][j] for k in range(len(row))), Fraction(0))
-                      for j in range(len(pending_w[0]))] for row in w]
-            pending_w, pending_b = w, b
-            last_affine = index
-            continue
-        stages.append(_make_stage(pending_w, pending_b, layer, index))
-        pending_w = pending_b = None
-    if pending_w is not None:
-        stages.append(_make_stage(pending_w, pending_b, None, last_affine))
-    return tuple(stages)
-
-
-def _make_stage(w: list[list[Fraction]] | None, b: list[Fraction] | None,
-                activation: Activation | None, layer: int) -> Stage:
-    if w is None or b is None:
-        return Stage(None, None, 1, activation, layer)
-    den = lcm(*(v.denominator for row in w for v in row), *(v.denominator for v in b))
-    weight = tuple(tuple(int(v * den) for v in row) for row in w)
-    bias = tuple(int(v * den) for v in b)
-    return Stage(weight, bias, den, activation, layer)
+#: ``on_drop(node, state, piece, g, values)``: the branch giving the unit ``node.unit``
+#: the *state* has no interior: no generator of the cell *piece* has ``g . (x, 1) > 0``
+#: while the branch lies in ``{g > 0}``. ``values`` are ``g`` at ``piece.vecs`` when
+#: the cut computed them, else None.
+DropObserver = Callable[[Node, str, Cell, Sequence[int], "list[int] | None"], None]
 
 
 def initial_cell(domain: Domain) -> Cell:
@@ -114,6 +112,169 @@ def initial_cell(domain: Domain) -> Cell:
             raise DomainError("the domain is empty or not full-dimensional")
         cell = pos
     return cell.pruned()
+
+
+class Search:
+    """The decision tree of one network on one domain.
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1, 0], [0, 1]], [[1, 1]]], [[0, 0], [0]])
+    >>> search = Search(net)
+    >>> [r.key for r in search.walk([search.root()])]
+    ['++', '+-', '-+', '--']
+    >>> search.replay((1, 0)).key
+    '-+'
+    """
+
+    def __init__(self, network: Network, domain: Domain | None = None) -> None:
+        if domain is None:
+            domain = Domain.whole(network.input_dim)
+        elif domain.dim != network.input_dim:
+            raise InputError(f"domain has dimension {domain.dim}, the network input_dim is {network.input_dim}")
+        self.network = network
+        self.domain = domain
+        self.stages = compile_stages(network)
+        self.cell = initial_cell(domain)
+        n = network.input_dim
+        self._identity = [[1 if i == j else 0 for j in range(n)] + [0] for i in range(n)]
+
+    # -- building nodes ---------------------------------------------------------------
+
+    def root(self) -> Node | Region:
+        """The root of the tree (a region when the network has no unit at all)."""
+        return self._enter(0, self.cell, self._identity, 1, (), ())
+
+    def _enter(self, index: int, cell: Cell, rows: IntRows, den: int,
+               trace: tuple[StageTrace, ...], path: tuple[int, ...]) -> Node | Region:
+        """Begin stage *index* on a piece whose current map is ``rows / den``."""
+        stages = self.stages
+        while index < len(stages):
+            stage = stages[index]
+            if stage.weight is not None:
+                rows, den = _apply_affine(stage, rows, den)
+            if stage.rules is None:  # the final affine map
+                index += 1
+                continue
+            ctx = _Context(index, stage, rows, den)
+            if ctx.units:
+                return Node(path, ctx, 0, (), cell, trace)
+            cell, rows, den, trace = self._finish(ctx, (), cell, trace)  # identity: no units
+            index += 1
+        return Region(tuple(t.states for t in trace), cell, rows, den, trace)
+
+    def _finish(self, ctx: _Context, tokens: tuple[str, ...], cell: Cell,
+                trace: tuple[StageTrace, ...]) -> tuple[Cell, IntRows, int, tuple[StageTrace, ...]]:
+        """Close a stage whose units are all decided: its trace, the map after it, the pruned cell."""
+        rules = ctx.stage.rules
+        assert rules is not None
+        step = StageTrace(ctx.stage, ctx.rows, ctx.den, rules.join(tokens), ctx.cache)
+        rows, den = rules.activate(ctx.rows, ctx.den, tokens)
+        if ctx.index + 1 < len(self.stages):
+            cell = cell.pruned()
+        return cell, rows, den, trace + (step,)
+
+    def _grow(self, node: Node, index: int, token: str, piece: Cell) -> Node | Region:
+        """The child of *node* on branch *index* (state *token*, cell *piece*)."""
+        path = node.path + (index,)
+        tokens = node.tokens + (token,)
+        ctx = node.ctx
+        unit = node.unit + 1
+        if unit < ctx.units:
+            return Node(path, ctx, unit, tokens, piece, node.trace)
+        cell, rows, den, trace = self._finish(ctx, tokens, piece, node.trace)
+        return self._enter(ctx.index + 1, cell, rows, den, trace, path)
+
+    def children(self, node: Node, on_drop: "DropObserver | None" = None) -> list[Node | Region]:
+        """The children of *node* in order: all nodes, or all regions at the last decision."""
+        ctx = node.ctx
+        rules = ctx.stage.rules
+        assert rules is not None
+        drop = None
+        if on_drop is not None:
+            def drop(state: str, piece: Cell, g: Sequence[int], values: list[int] | None) -> None:
+                on_drop(node, state, piece, g, values)
+        branches = rules.children(node.cell, ctx.plan, node.unit, drop)
+        unit = node.unit + 1
+        if unit < ctx.units:  # the common case, inlined from _grow
+            path, tokens, trace = node.path, node.tokens, node.trace
+            return [Node(path + (i,), ctx, unit, tokens + (t,), piece, trace) for i, t, piece in branches]
+        return [self._grow(node, i, t, piece) for i, t, piece in branches]
+
+    def replay(self, path: Sequence[int]) -> Node | Region:
+        """Rebuild the node (or region) at *path* by repeating its cuts from the root.
+
+        Raises :class:`~polyregions.errors.InputError` when *path* is not a path of this tree.
+        """
+        node = self.root()
+        for depth, index in enumerate(path):
+            if isinstance(node, Region):
+                raise InputError(f"search path {list(path)}: longer than the tree ({depth} decisions)")
+            try:
+                node = self._step(node, index)
+            except InputError as exc:
+                raise InputError(f"search path {list(path)}: {exc}") from None
+        return node
+
+    def _step(self, node: Node, index: int) -> Node | Region:
+        ctx = node.ctx
+        rules = ctx.stage.rules
+        assert rules is not None
+        token, piece = rules.child(node.cell, ctx.plan, node.unit, index)
+        return self._grow(node, index, token, piece)
+
+    def replay_many(self, paths: Sequence[Sequence[int]]) -> Iterator[Node | Region]:
+        """Rebuild several nodes in turn, sharing the cuts of common prefixes."""
+        chain: list[Node | Region] = []
+        previous: Sequence[int] = ()
+        for path in paths:
+            common = 0
+            limit = min(len(previous), len(path))
+            while common < limit and previous[common] == path[common]:
+                common += 1
+            if not chain:
+                chain = [self.root()]
+                common = 0
+            del chain[common + 1:]
+            for depth in range(common, len(path)):
+                node = chain[depth]
+                if isinstance(node, Region):
+                    raise InputError(f"search path {list(path)}: longer than the tree ({depth} decisions)")
+                try:
+                    chain.append(self._step(node, path[depth]))
+                except InputError as exc:
+                    raise InputError(f"search path {list(path)}: {exc}") from None
+            previous = path
+            yield chain[len(path)]
+
+    # -- the depth-first walk ---------------------------------------------------------
+
+    def walk(self, stack: list[Node | Region], on_drop: "DropObserver | None" = None,
+             stop: Callable[[], bool] | None = None) -> Iterator[Region]:
+        """Yield the regions below the nodes of *stack* in order, depth first.
+
+        *stack* holds nodes in reverse order (the next one last) and is consumed; when
+        *stop* returns True (asked after each expansion) the walk ends and *stack*
+        holds the unexplored nodes, so that ``walk(stack)`` later goes on where it
+        stopped.
+        """
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Region):
+                yield node
+                continue
+            grown = self.children(node, on_drop)
+            if grown and type(grown[0]) is Region:
+                yield from grown  # type: ignore[misc]
+            else:
+                grown.reverse()
+                stack.extend(grown)
+            if stop is not None and stop():
+                return
+
+    def regions(self, on_drop: "DropObserver | None" = None) -> Iterator[Region]:
+        """Every region, in the serial order."""
+        return self.walk([self.root()], on_drop)
 
 
 def enumerate_regions(network: Network, domain: Domain | None = None,
@@ -129,10 +290,10 @@ def enumerate_regions(network: Network, domain: Domain | None = None,
 
     Notes
     -----
-    Depth-first over the stages; within a stage, the pieces of one parent are refined
-    unit by unit. Each unit costs one integer dot product per generator of each
-    piece, and a proper cut one bitmask test per pair of generators on opposite sides.
-    No LP is solved and no float is used.
+    Depth first over the units, one decision per unit. Each unit costs one integer
+    dot product per generator of the piece, and a proper cut one bitmask test per
+    pair of generators on opposite sides. No LP is solved and no float is used.
+    Memory holds the pieces on the stack: about (branches - 1) per decision level.
 
     Examples
     --------
@@ -140,41 +301,7 @@ def enumerate_regions(network: Network, domain: Domain | None = None,
     >>> sorted(r.key for r in enumerate_regions(net))
     ['+++', '+-+', '+--', '-++', '-+-', '---']
     """
-    if domain is None:
-        domain = Domain.whole(network.input_dim)
-    elif domain.dim != network.input_dim:
-        raise InputError(f"domain has dimension {domain.dim}, the network input_dim is {network.input_dim}")
-    stages = compile_stages(network)
-    n = network.input_dim
-    rows = [[1 if i == j else 0 for j in range(n)] + [0] for i in range(n)]
-    yield from _descend(stages, 0, initial_cell(domain), rows, 1, (), on_drop)
-
-
-def _descend(stages: Sequence[Stage], index: int, cell: Cell, rows: IntRows, den: int,
-             trace: tuple[StageTrace, ...], on_drop: "DropObserver | None") -> Iterator[Region]:
-    if index == len(stages):
-        yield Region(tuple(t.states for t in trace if t.stage.activation is not None),
-                     cell, rows, den, trace)
-        return
-    stage = stages[index]
-    if stage.weight is not None:
-        rows, den = _apply_affine(stage, rows, den)
-    activation = stage.activation
-    if activation is None:
-        yield from _descend(stages, index + 1, cell, rows, den, trace, on_drop)
-        return
-    shared: dict = {}
-    drop = None
-    if on_drop is not None:
-        def drop(unit: int, state: str, partial: str, piece: Cell, g: Sequence[int],
-                 values: list[int] | None) -> None:
-            on_drop(trace, StageTrace(stage, rows, den, partial, shared), unit, state, piece, g, values)
-    for piece, states in _split(stage, cell, rows, den, drop):
-        out_rows, out_den = _activate(activation, rows, den, states)
-        step = StageTrace(stage, rows, den, states, shared)
-        if index + 1 < len(stages):
-            piece = piece.pruned()
-        yield from _descend(stages, index + 1, piece, out_rows, out_den, trace + (step,), on_drop)
+    return Search(network, domain).regions(on_drop)
 
 
 def _apply_affine(stage: Stage, rows: IntRows, den: int) -> tuple[IntRows, int]:
@@ -200,159 +327,3 @@ def _reduce(rows: IntRows, den: int) -> tuple[IntRows, int]:
         rows = [[v // g for v in row] for row in rows]
         den //= g
     return rows, den
-
-
-def threshold_row(row: Sequence[int], den: int, value: Fraction) -> list[int]:
-    """Integer row of ``z - value`` (up to a positive factor) where ``z = row . (x, 1) / den``."""
-    return ([v * value.denominator for v in row[:-1]]
-            + [row[-1] * value.denominator - value.numerator * den])
-
-
-def _sign_char(value: int) -> str:
-    return "+" if value > 0 else "-" if value < 0 else "0"
-
-
-def _negated(h: Sequence[int]) -> tuple[int, ...]:
-    return tuple(-v for v in h)
-
-
-def _negated_values(values: list[int] | None) -> list[int] | None:
-    return None if values is None else [-v for v in values]
-
-
-def _split(stage: Stage, cell: Cell, rows: IntRows, den: int,
-           drop: "Callable[[int, str, str, Cell, Sequence[int], list[int] | None], None] | None" = None
-           ) -> list[tuple[Cell, str]]:
-    """All full-dimensional pieces of *cell* with their state strings for this stage.
-
-    *drop* is told of every branch without interior: ``drop(unit, state, partial,
-    piece, g, values)`` where ``partial`` are the states of the stage's earlier units,
-    no generator of ``piece`` has ``g > 0`` while the branch lies in ``{g > 0}``, and
-    ``values`` are ``g`` at the generators when the cut computed them (else None).
-    """
-    activation = stage.activation
-    layer = stage.layer
-    pieces: list[tuple[Cell, str]] = [(cell, "")]
-    if isinstance(activation, Identity):
-        return pieces
-    if isinstance(activation, (ReLU, LeakyReLU, Abs)):
-        for unit, row in enumerate(rows):
-            if not any(row[:-1]):
-                char = _sign_char(row[-1])
-                pieces = [(c, s + char) for c, s in pieces]
-                continue
-            h = primitive(row)
-            tag = (layer, unit)
-            refined = []
-            for c, s in pieces:
-                pos, neg, values = c.cut(h, tag)
-                if pos is not None:
-                    refined.append((pos, s + "+"))
-                elif drop is not None:
-                    drop(unit, "+", s, c, h, values)
-                if neg is not None:
-                    refined.append((neg, s + "-"))
-                elif drop is not None:
-                    drop(unit, "-", s, c, _negated(h), _negated_values(values))
-            pieces = refined
-        return pieces
-    if isinstance(activation, HardTanh):
-        low, high = activation.low, activation.high
-        for unit, row in enumerate(rows):
-            if not any(row[:-1]):
-                z = Fraction(row[-1], den)
-                char = ("L" if z < low else "l" if z == low else "M" if z < high
-                        else "h" if z == high else "H")
-                pieces = [(c, s + char) for c, s in pieces]
-                continue
-            h_low = primitive(threshold_row(row, den, low))
-            h_high = primitive(threshold_row(row, den, high))
-            refined = []
-            for c, s in pieces:
-                above, below, low_values = c.cut(h_low, (layer, unit, "min"))
-                if below is not None:
-                    refined.append((below, s + "L"))
-                elif drop is not None:
-                    drop(unit, "L", s, c, _negated(h_low), _negated_values(low_values))
-                if above is not None:
-                    top, middle, high_values = above.cut(h_high, (layer, unit, "max"))
-                    if middle is not None:
-                        refined.append((middle, s + "M"))
-                    elif drop is not None:
-                        drop(unit, "M", s, above, _negated(h_high), _negated_values(high_values))
-                    if top is not None:
-                        refined.append((top, s + "H"))
-                    elif drop is not None:
-                        drop(unit, "H", s, c, h_high, None)  # nothing of c is above max: see above
-                elif drop is not None:
-                    drop(unit, "M", s, c, h_low, low_values)
-                    drop(unit, "H", s, c, h_high, None)
-            pieces = refined
-        return pieces
-    if isinstance(activation, Maxout):
-        k = activation.rank
-        pieces_t: list[tuple[Cell, tuple[int, ...]]] = [(cell, ())]
-        for unit in range(len(rows) // k):
-            group = rows[unit * k:(unit + 1) * k]
-            refined_t = []
-            for c, s in pieces_t:
-                for j in range(k):
-                    if any(group[i] == group[j] for i in range(j)):
-                        continue
-                    piece: Cell | None = c
-                    for i in range(k):
-                        if group[i] == group[j]:
-                            continue
-                        h = primitive([a - b for a, b in zip(group[j], group[i])])
-                        before = piece
-                        piece, _, values = piece.cut(h, (layer, unit, j, i), want=1)
-                        if piece is None:
-                            if drop is not None:
-                                drop(unit, str(j), ",".join(map(str, s)), before, h, values)
-                            break
-                    if piece is not None:
-                        refined_t.append((piece, s + (j,)))
-            pieces_t = refined_t
-        return [(c, ",".join(map(str, s))) for c, s in pieces_t]
-    raise InputError(f"layer {layer}: unsupported activation {activation!r}")
-
-
-def maxout_states(states: str) -> list[int]:
-    """The argmax indices of a maxout state string."""
-    return [int(v) for v in states.split(",")] if states else []
-
-
-def _activate(activation: Activation, rows: IntRows, den: int, states: str) -> tuple[IntRows, int]:
-    """The map after the activation, given the states of every unit on the piece."""
-    if isinstance(activation, Identity):
-        return rows, den
-    width = len(rows[0])
-    zero = [0] * width
-    if isinstance(activation, ReLU):
-        return [row if s == "+" else zero for row, s in zip(rows, states)], den
-    if isinstance(activation, Abs):
-        return [row if s == "+" else [-v for v in row] if s == "-" else zero
-                for row, s in zip(rows, states)], den
-    if isinstance(activation, LeakyReLU):
-        p, q = activation.slope.numerator, activation.slope.denominator
-        out = [[v * q for v in row] if s == "+" else [v * p for v in row] if s == "-" else zero
-               for row, s in zip(rows, states)]
-        return _reduce(out, den * q)
-    if isinstance(activation, HardTanh):
-        low, high = activation.low, activation.high
-        scale = lcm(low.denominator, high.denominator)
-        const_low = [0] * (width - 1) + [int(low * scale) * den]
-        const_high = [0] * (width - 1) + [int(high * scale) * den]
-        out = []
-        for row, s in zip(rows, states):
-            if s in "Ll":
-                out.append(const_low)
-            elif s in "Hh":
-                out.append(const_high)
-            else:
-                out.append([v * scale for v in row])
-        return _reduce(out, den * scale)
-    if isinstance(activation, Maxout):
-        k = activation.rank
-        return [rows[u * k + j] for u, j in enumerate(maxout_states(states))], den
-    raise InputError(f"unsupported activation {activation!r}")

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .atomic import open_atomic
 from .domain import Domain
-from .engine import enumerate_regions
+from .engine import Search
+from .jobs import Collector, JobSpec, ProgressCallback, Reducer
 from .network import Network
 from .numbers import format_rational
 from .regions import Region
 
-__all__ = ["region_to_json", "write_regions_jsonl"]
+__all__ = ["region_to_json", "write_regions_jsonl", "RegionsSpec"]
 
 
 def region_to_json(region: Region) -> dict[str, Any]:
@@ -36,15 +37,66 @@ def region_to_json(region: Region) -> dict[str, Any]:
     }
 
 
-def write_regions_jsonl(network: Network, domain: Domain | None, path: str | Path) -> int:
+class RegionsSpec(JobSpec):
+    """One JSON line per region (:func:`region_to_json`), in the serial order."""
+
+    ordered = True
+
+    def identity(self) -> dict[str, Any]:
+        return {"job": "regions"}
+
+    def collector(self, search: Search) -> "_LinesCollector":
+        return _LinesCollector()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is RegionsSpec
+
+    def __hash__(self) -> int:
+        return hash(RegionsSpec)
+
+
+class _LinesCollector(Collector):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.bounded = 0
+
+    def add(self, region: Region) -> None:
+        self.lines.append(json.dumps(region_to_json(region), separators=(",", ":")))
+        if region.bounded:
+            self.bounded += 1
+
+    def partial(self) -> dict[str, Any]:
+        return {"lines": self.lines, "bounded": self.bounded}
+
+
+class _LinesWriter(Reducer):
+    def __init__(self, handle: IO[str]) -> None:
+        super().__init__()
+        self.handle = handle
+
+    def absorb(self, partial: dict[str, Any]) -> None:
+        lines = partial["lines"]
+        if lines:
+            self.handle.write("\n".join(lines))
+            self.handle.write("\n")
+        self.activation_regions += len(lines)
+        self.bounded_regions += partial["bounded"]
+
+
+def write_regions_jsonl(network: Network, domain: Domain | None, path: str | Path, *, jobs: int = 1,
+                        scheduler: str | None = None, checkpoint: str | Path | None = None,
+                        progress: ProgressCallback | None = None, task_seconds: float | None = None) -> int:
     """Stream every activation region to *path*, one JSON object per line; return the count.
 
+    The lines come in the serial order whatever *jobs* and *scheduler* (see
+    :func:`polyregions.executors.run_search`), so the file is the same byte for byte.
     The file appears only when complete (temporary file, then rename).
     """
-    count = 0
+    from .executors import run_search
+
+    search = Search(network, domain)
     with open_atomic(path) as handle:
-        for region in enumerate_regions(network, domain):
-            handle.write(json.dumps(region_to_json(region), separators=(",", ":")))
-            handle.write("\n")
-            count += 1
-    return count
+        writer = _LinesWriter(handle)
+        run_search(search, RegionsSpec(), writer, jobs=jobs, scheduler=scheduler,
+                   checkpoint=checkpoint, progress=progress, task_seconds=task_seconds)
+    return writer.activation_regions

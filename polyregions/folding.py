@@ -107,8 +107,7 @@ def _image(region: Any) -> Image:
     cell = region.cell
     out_map = region.output_map
     points = []
-    for vec in cell.vecs:
-        x = [Fraction(v, vec[-1]) for v in vec[:-1]]
+    for x in cell.vertices():
         points.append(out_map(x))
     return frozenset(points[i] for i in lp.extreme_points(points))
 

@@ -13,8 +13,8 @@ Node attributes: ``pattern`` (the key), ``interior_point`` (comma-separated exac
 ``p/q``), ``bounded``, ``linear_region`` (an int, the same for the activation regions
 of one linear region) and, on request, ``output_map`` and ``inequalities`` (JSON
 text with exact strings). Edge attributes: ``units`` (the units whose state differs,
-``layer:unit`` with the index of the activation layer in the network file, separated
-by spaces), ``hyperplane`` (the shared face's hyperplane ``a . x = b`` as the
+``layer:unit`` with the activation layer's number, 1 for the first, and the unit's
+place in that layer from 0, separated by spaces), ``hyperplane`` (the shared face's hyperplane ``a . x = b`` as the
 primitive integer vector ``a_1,...,a_n,b``, first nonzero entry positive),
 ``face_point`` (an exact point in the relative interior of the shared face) and
 ``same_map`` (whether both regions have the identical output map).
@@ -24,19 +24,23 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from typing import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
 
 import networkx as nx
 
 from .adjacency import facet_neighbors
 from .domain import Domain
-from .engine import enumerate_regions
-from .network import Affine, Network
+from .engine import Search, enumerate_regions
+from .errors import PolyregionsError
+from .jobs import Collector, JobSpec, ProgressCallback, Reducer
+from .network import Network
 from .numbers import format_rational, int_text
 from .polyhedron import oriented_key
+from .reduce import LinearRegions, map_text
 from .regions import Region, pattern_key
 
-__all__ = ["region_graph", "linear_region_graph", "differing_units", "format_point"]
+__all__ = ["region_graph", "linear_region_graph", "differing_units", "format_point", "GraphSpec"]
 
 
 def format_point(point: Iterable[Fraction]) -> str:
@@ -50,36 +54,131 @@ def format_point(point: Iterable[Fraction]) -> str:
     return ",".join(format_rational(v) for v in point)
 
 
-def _layer_indices(network: Network) -> list[int]:
-    return [i for i, layer in enumerate(network.layers) if not isinstance(layer, Affine)]
+def differing_units(region: Region, other: Sequence[str]) -> str:
+    """The units whose state differs between *region* and the pattern *other*.
 
-
-def differing_units(first: Sequence[str], second: Sequence[str], layers: Sequence[int]) -> str:
-    """The units whose state differs, as ``layer:unit`` separated by spaces.
+    Written ``layer:unit`` separated by spaces, with the activation layer's number
+    (1 for the first activation layer) and the unit's place in it (from 0); the
+    activation rules read each layer's states, so a maxout index such as ``10`` is
+    one unit.
 
     Examples
     --------
-    >>> differing_units(("+-+", "0,1"), ("++-", "0,2"), [1, 3])
-    '1:1 1:2 3:1'
+    >>> net = Network.mlp([[[1], [-1]], [[1, -1]]], [[0, 0], [0]])
+    >>> region = next(enumerate_regions(net))
+    >>> region.key, differing_units(region, ("-+",))
+    ('+-', '1:0 1:1')
     """
     out = []
-    for layer, a, b in zip(layers, first, second):
-        states_a = a.split(",") if "," in a or "," in b else list(a)
-        states_b = b.split(",") if "," in a or "," in b else list(b)
-        out += [f"{layer}:{u}" for u, (x, y) in enumerate(zip(states_a, states_b)) if x != y]
+    for step, a, b in zip(region.trace, region.pattern, other):
+        out += [f"{step.stage.ordinal}:{u}" for u in step.rules.differing_units(a, b)]
     return " ".join(out)
 
 
 def _hyperplane(region: Region, row: int) -> str:
-    slack = region.cell.rows[row]
-    a = [-v for v in slack[:-1]]
-    key = oriented_key(a + [slack[-1]])
-    return ",".join(map(int_text, key))
+    a, b = region.cell.inequality(row)
+    return ",".join(map(int_text, oriented_key(a + (b,))))
+
+
+class GraphSpec(JobSpec):
+    """The region graph's nodes and edges, in the serial order (see :func:`region_graph`)."""
+
+    ordered = True
+
+    def __init__(self, maps: bool = False, inequalities: bool = False) -> None:
+        self.maps = maps
+        self.inequalities = inequalities
+
+    def identity(self) -> dict[str, Any]:
+        return {"job": "graph", "maps": self.maps, "inequalities": self.inequalities}
+
+    def collector(self, search: Search) -> "_GraphCollector":
+        return _GraphCollector(self.maps, self.inequalities)
+
+
+class _GraphCollector(Collector):
+    """Per region: ``[key, node attributes, map text, [[neighbour, edge attributes], ...]]``.
+
+    Edge attributes are computed from the first side seen; a neighbour seen earlier in
+    the same task already did (its attributes are None here). A neighbour not seen in
+    the task may come before it in another task, and then the attributes computed
+    here are not used.
+    """
+
+    def __init__(self, maps: bool, inequalities: bool) -> None:
+        self.maps = maps
+        self.inequalities = inequalities
+        self.seen: set[str] = set()
+        self.nodes: list[list] = []
+        self.bounded = 0
+
+    def add(self, region: Region) -> None:
+        key = region.key
+        bounded = region.bounded
+        self.bounded += bounded
+        attrs: dict[str, Any] = {"pattern": key, "interior_point": format_point(region.interior_point),
+                                 "bounded": bounded}
+        if self.maps:
+            attrs["output_map"] = json.dumps(region.output_map.to_json(), separators=(",", ":"))
+        if self.inequalities:
+            rows = region.inequalities
+            attrs["inequalities"] = json.dumps(
+                {"A": [[int_text(v) for v in a] for a, _ in rows], "b": [int_text(b) for _, b in rows]},
+                separators=(",", ":"))
+        edges = []
+        for row, other in facet_neighbors(region):
+            if other is None:
+                continue
+            other_key = pattern_key(other)
+            if other_key in self.seen:
+                edges.append([other_key, None])
+                continue
+            edges.append([other_key, {"units": differing_units(region, other),
+                                      "hyperplane": _hyperplane(region, row),
+                                      "face_point": format_point(region.cell.face_point(row))}])
+        self.seen.add(key)
+        self.nodes.append([key, attrs, map_text(region.map_rows, region.map_den), edges])
+
+    def partial(self) -> dict[str, Any]:
+        return {"nodes": self.nodes, "bounded": self.bounded}
+
+
+class _GraphBuilder(Reducer):
+    def __init__(self, graph: nx.Graph) -> None:
+        super().__init__()
+        self.graph = graph
+        self.linear = LinearRegions()
+
+    def absorb(self, partial: dict[str, Any]) -> None:
+        graph = self.graph
+        for key, attrs, map_key, edges in partial["nodes"]:
+            graph.add_node(key, **attrs)
+            self.linear.add(key, map_key, [other for other, _ in edges])
+            for other, data in edges:
+                if graph.has_edge(key, other):
+                    continue
+                if data is None:
+                    raise PolyregionsError(f"edge {key} ~ {other} without attributes (internal error)")
+                graph.add_edge(key, other, **data)
+        self.activation_regions += len(partial["nodes"])
+        self.bounded_regions += partial["bounded"]
+
+    def close(self) -> None:
+        """Set ``same_map`` on edges and ``linear_region`` on nodes (numbered by first node)."""
+        graph, linear = self.graph, self.linear
+        for a, b, data in graph.edges(data=True):
+            data["same_map"] = linear.map_of(a) == linear.map_of(b)
+        ids: dict[int, int] = {}
+        for key in graph.nodes:
+            graph.nodes[key]["linear_region"] = ids.setdefault(linear.component(key), len(ids))
+        graph.graph["activation_regions"] = graph.number_of_nodes()
+        graph.graph["linear_regions"] = len(ids)
 
 
 def region_graph(network: Network, domain: Domain | None = None, *, maps: bool = False,
-                 inequalities: bool = False,
-                 on_region: Callable[[Region], None] | None = None) -> nx.Graph:
+                 inequalities: bool = False, on_region: Callable[[Region], None] | None = None,
+                 jobs: int = 1, scheduler: str | None = None, checkpoint: str | Path | None = None,
+                 progress: ProgressCallback | None = None, task_seconds: float | None = None) -> nx.Graph:
     """The region adjacency graph of *network* on *domain* (default all of R^n0).
 
     Parameters
@@ -90,7 +189,10 @@ def region_graph(network: Network, domain: Domain | None = None, *, maps: bool =
         Add each node's irredundant inequalities as JSON text (``inequalities``).
     on_region
         Called with every region as it is enumerated, so that a caller that also
-        needs the regions (the plots) does not enumerate twice.
+        needs the regions (the plots) does not enumerate twice (serial runs only).
+    jobs, scheduler, checkpoint, progress, task_seconds
+        Where and how the search runs: see :func:`polyregions.executors.run_search`.
+        The graph, its node and edge order and every attribute do not depend on them.
 
     Notes
     -----
@@ -108,63 +210,13 @@ def region_graph(network: Network, domain: Domain | None = None, *, maps: bool =
     >>> g.edges["+-", "-+"]["hyperplane"], g.edges["+-", "-+"]["units"]
     ('1,0', '1:0 1:1')
     """
-    if domain is None:
-        domain = Domain.whole(network.input_dim)
-    layers = _layer_indices(network)
-    graph = nx.Graph(input_dim=network.input_dim, domain=domain.describe())
-    map_ids: dict[tuple, int] = {}
-    node_map: dict[str, int] = {}
-    for region in enumerate_regions(network, domain):
-        if on_region is not None:
-            on_region(region)
-        key = region.key
-        map_id = map_ids.setdefault(region.map_key(), len(map_ids))
-        node_map[key] = map_id
-        attrs = {"pattern": key, "interior_point": format_point(region.interior_point),
-                 "bounded": region.bounded}
-        if maps:
-            attrs["output_map"] = json.dumps(region.output_map.to_json(), separators=(",", ":"))
-        if inequalities:
-            rows = region.inequalities
-            attrs["inequalities"] = json.dumps(
-                {"A": [[int_text(v) for v in a] for a, _ in rows], "b": [int_text(b) for _, b in rows]},
-                separators=(",", ":"))
-        graph.add_node(key, **attrs)
-        for row, other in facet_neighbors(region):
-            if other is None:
-                continue
-            other_key = pattern_key(other)
-            if graph.has_edge(key, other_key):
-                continue
-            graph.add_edge(key, other_key, units=differing_units(region.pattern, other, layers),
-                           hyperplane=_hyperplane(region, row),
-                           face_point=format_point(region.cell.face_point(row)))
-    _label_linear_regions(graph, node_map)
+    from .executors import run_search
+
+    search = Search(network, domain)
+    graph = nx.Graph(input_dim=network.input_dim, domain=search.domain.describe())
+    run_search(search, GraphSpec(maps, inequalities), _GraphBuilder(graph), jobs=jobs, scheduler=scheduler,
+               checkpoint=checkpoint, progress=progress, task_seconds=task_seconds, on_region=on_region)
     return graph
-
-
-def _label_linear_regions(graph: nx.Graph, node_map: dict[str, int]) -> None:
-    """Set ``same_map`` on edges and ``linear_region`` on nodes (numbered by first node)."""
-    parent = {key: key for key in graph.nodes}
-
-    def find(key: str) -> str:
-        while parent[key] != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    for a, b, data in graph.edges(data=True):
-        same = node_map[a] == node_map[b]
-        data["same_map"] = same
-        if same:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[ra] = rb
-    ids: dict[str, int] = {}
-    for key in graph.nodes:
-        graph.nodes[key]["linear_region"] = ids.setdefault(find(key), len(ids))
-    graph.graph["activation_regions"] = graph.number_of_nodes()
-    graph.graph["linear_regions"] = len(ids)
 
 
 def linear_region_graph(graph: nx.Graph) -> nx.Graph:

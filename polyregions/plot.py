@@ -188,7 +188,7 @@ def _source(tag: Any) -> Source:
 
 def _polygon(region: Region, linear_region: int) -> Polygon:
     cell = region.cell
-    vertices = [(Fraction(v[0], v[2]), Fraction(v[1], v[2])) for v in cell.vecs if v[2]]
+    vertices = [(x, y) for x, y in cell.vertices()]
     center = region.interior_point
     center = (center[0], center[1])
     ordered = tuple(ccw_order(vertices, center))
@@ -197,9 +197,9 @@ def _polygon(region: Region, linear_region: int) -> Polygon:
     for i, start in enumerate(ordered):
         end = ordered[(i + 1) % len(ordered)]
         for row in facets:
-            s = cell.rows[row]
-            if (s[0] * start[0] + s[1] * start[1] + s[2] == 0
-                    and s[0] * end[0] + s[1] * end[1] + s[2] == 0):
+            a, b = cell.inequality(row)
+            if (a[0] * start[0] + a[1] * start[1] == b
+                    and a[0] * end[0] + a[1] * end[1] == b):
                 edges.append((start, end, _source(cell.tags[row])))
                 break
         else:  # pragma: no cover - the double description guarantees a facet

@@ -276,6 +276,20 @@ class Cell:
         chosen = self.rows if indices is None else [self.rows[i] for i in indices]
         return [(tuple(-v for v in s[:-1]), s[-1]) for s in chosen]
 
+    def inequality(self, row: int) -> tuple[Vector, int]:
+        """Row *row* as ``(a, b)`` meaning ``a . x <= b`` (``a`` is the outward normal)."""
+        s = self.rows[row]
+        return tuple(-v for v in s[:-1]), s[-1]
+
+    def row_key(self, row: int) -> Vector:
+        """The :func:`oriented_key` of row *row*'s hyperplane (equal for every affine
+        function that vanishes exactly there)."""
+        return oriented_key(self.rows[row])
+
+    def vertices(self) -> list[tuple[Fraction, ...]]:
+        """The vertices as exact points (rays and lines are left out)."""
+        return [tuple(Fraction(v, vec[-1]) for v in vec[:-1]) for vec in self.vecs if vec[-1]]
+
     def _homogeneous_sum(self, members: Sequence[int]) -> list[int]:
         """The sum of the given generators in homogeneous coordinates.
 

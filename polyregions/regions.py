@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
 from typing import TYPE_CHECKING, Any, Hashable, Sequence
@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Hashable, Sequence
 from .numbers import format_rational
 
 if TYPE_CHECKING:
-    from .engine import StageTrace
     from .polyhedron import Cell
+    from .stages import StageTrace
 
 __all__ = ["AffineMap", "Region", "pattern_key"]
 
@@ -55,8 +55,9 @@ def canonical_map_key(rows: Sequence[Sequence[int]], den: int) -> tuple:
     return (den // g,) + tuple(v // g for row in rows for v in row)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Region:
-    """One activation region, as the engine yields it.
+    """One activation region, as the engine yields it (immutable).
 
     The cheap facts are attributes; the geometric ones are computed on demand from
     the exact double description, so counting never pays for them.
@@ -65,20 +66,18 @@ class Region:
     ----------
     pattern : tuple of str
         One string per activation layer (see the README for the states).
-    bounded : bool
-        True when the region is a bounded polytope.
+    cell
+        The region's exact double description (:class:`~polyregions.polyhedron.Cell`).
+    trace
+        What each stage computed on the region (pre-activations and states).
     """
 
-    __slots__ = ("pattern", "cell", "_map_rows", "_map_den", "trace", "_facets")
-
-    def __init__(self, pattern: tuple[str, ...], cell: "Cell", map_rows: Sequence[Sequence[int]],
-                 map_den: int, trace: tuple["StageTrace", ...]) -> None:
-        self.pattern = pattern
-        self.cell = cell
-        self._map_rows = map_rows
-        self._map_den = map_den
-        self.trace = trace
-        self._facets: list[int] | None = None
+    pattern: tuple[str, ...]
+    cell: "Cell"
+    map_rows: Sequence[Sequence[int]]
+    map_den: int
+    trace: tuple["StageTrace", ...]
+    _facets: list = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
 
     @property
     def key(self) -> str:
@@ -95,9 +94,11 @@ class Region:
 
     def facet_rows(self) -> list[int]:
         """Indices (into the cell's rows) of the facets."""
-        if self._facets is None:
-            self._facets = self.cell.facet_indices()
-        return self._facets
+        facets = self._facets
+        if facets is None:
+            facets = self.cell.facet_indices()
+            object.__setattr__(self, "_facets", facets)
+        return facets
 
     @property
     def inequalities(self) -> tuple[tuple[tuple[int, ...], int], ...]:
@@ -112,11 +113,11 @@ class Region:
     @property
     def output_map(self) -> AffineMap:
         """The exact affine map of the network output on this region."""
-        return AffineMap.from_integer_rows(self._map_rows, self._map_den)
+        return AffineMap.from_integer_rows(self.map_rows, self.map_den)
 
     def map_key(self) -> tuple:
         """Hashable key of the output map, equal exactly for identical maps."""
-        return canonical_map_key(self._map_rows, self._map_den)
+        return canonical_map_key(self.map_rows, self.map_den)
 
     def source(self, row: int) -> Hashable:
         """The label of what made row *row*: ``('domain', i)`` or ``(layer, unit, ...)``."""

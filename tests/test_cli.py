@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from clirun import assert_one_error_line, run
-from polyregions import cli, counting, export
+from polyregions import cli
+from polyregions.engine import Search
 from polyregions.errors import SolverError
 from polyregions.numbers import to_rational
 
@@ -494,10 +495,10 @@ def test_failed_regions_run_keeps_the_old_output(capsys, files, tmp_path):
 # ---------------------------------------------------------------- failures during the run
 
 def _one_region_then(exc):
-    real = export.enumerate_regions
+    real = Search.walk
 
-    def fake(network, domain=None):
-        for region in real(network, domain):
+    def fake(self, stack, on_drop=None, stop=None):
+        for region in real(self, stack, on_drop, stop):
             yield region
             raise exc
 
@@ -505,7 +506,7 @@ def _one_region_then(exc):
 
 
 def test_interrupted_regions_run_leaves_no_file(capsys, files, tmp_path, monkeypatch):
-    monkeypatch.setattr(export, "enumerate_regions", _one_region_then(KeyboardInterrupt()))
+    monkeypatch.setattr(Search, "walk", _one_region_then(KeyboardInterrupt()))
     code, out, err = run(capsys, "regions", files("sum.json", SUM_RELU), "-o", tmp_path / "r.jsonl")
     assert code == 130
     assert err == "polyregions: interrupted\n"
@@ -513,7 +514,7 @@ def test_interrupted_regions_run_leaves_no_file(capsys, files, tmp_path, monkeyp
 
 
 def test_internal_error_during_regions_leaves_no_file(capsys, files, tmp_path, monkeypatch):
-    monkeypatch.setattr(export, "enumerate_regions", _one_region_then(SolverError("cdd said no")))
+    monkeypatch.setattr(Search, "walk", _one_region_then(SolverError("cdd said no")))
     code, out, err = run(capsys, "regions", files("sum.json", SUM_RELU), "-o", tmp_path / "r.jsonl")
     assert code == 1
     assert err == "polyregions: error: cdd said no\n"
@@ -521,17 +522,17 @@ def test_internal_error_during_regions_leaves_no_file(capsys, files, tmp_path, m
 
 
 def test_duplicate_pattern_is_an_internal_error(capsys, files, monkeypatch):
-    real = counting.enumerate_regions
+    real = Search.walk
 
-    def twice(network, domain=None):
-        for region in real(network, domain):
+    def twice(self, stack, on_drop=None, stop=None):
+        for region in real(self, stack, on_drop, stop):
             yield region
             yield region
 
-    monkeypatch.setattr(counting, "enumerate_regions", twice)
+    monkeypatch.setattr(Search, "walk", twice)
     code, out, err = run(capsys, "count", files("id.json", IDENTITY_1D))
     assert code == 1
-    assert err == "polyregions: error: two regions with one pattern (internal error)\n"
+    assert err == "polyregions: error: region +- added twice (internal error)\n"
 
 
 @pytest.mark.parametrize("exc, code, err", [

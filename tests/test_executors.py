@@ -1,0 +1,205 @@
+"""Every executor gives the serial answer: counts, files, graphs and certificates.
+
+The budgets are made tiny so that the search is split into many tasks (each task
+stops after one expansion, serial chunks after a few regions) and results come back
+out of order; the answers must still be the serial ones, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from fractions import Fraction
+
+import pytest
+
+from polyregions import executors
+from polyregions.certify import certify
+from polyregions.checker import check_certificate
+from polyregions.counting import count_regions
+from polyregions.domain import Domain
+from polyregions.engine import Search
+from polyregions.errors import InputError
+from polyregions.executors import run_search
+from polyregions.jobs import Collector, JobSpec, Reducer
+from polyregions.export import write_regions_jsonl
+from polyregions.graph import region_graph
+from polyregions.graph_io import write_graph
+from polyregions.network import Network
+
+from netgen import random_cases
+
+CASES = list(random_cases(seed=909, count=104))
+
+
+def _domain(net, A, b):
+    return Domain.from_inequalities(A, b) if A else Domain.whole(net.input_dim)
+
+
+@pytest.fixture
+def split_often(monkeypatch):
+    """No head start, serial chunks of a few regions: every run is split into many tasks."""
+    monkeypatch.setattr(executors, "HEAD_START_SECONDS", 0.0)
+    monkeypatch.setattr(executors, "CHUNK_REGIONS", 3)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    import logging
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", silence_logs=logging.ERROR)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def _everything(net, domain, tmp_path, tag, **run):
+    """Counts, the JSONL file, the GraphML file and the certificate of one executor."""
+    counts = count_regions(net, domain, **run)
+    activation_only = count_regions(net, domain, linear=False, **run)
+    write_regions_jsonl(net, domain, tmp_path / f"{tag}.jsonl", **run)
+    write_graph(region_graph(net, domain, maps=True, **run), tmp_path / f"{tag}.graphml")
+    cert = certify(net, domain, linear=True, **run)
+    return {"counts": (counts.activation_regions, counts.linear_regions, counts.bounded_regions),
+            "activation_only": (activation_only.activation_regions, activation_only.bounded_regions),
+            "jsonl": (tmp_path / f"{tag}.jsonl").read_bytes(),
+            "graphml": (tmp_path / f"{tag}.graphml").read_bytes(),
+            "certificate": json.dumps(cert, separators=(",", ":"))}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_processes_give_the_serial_answer(case, tmp_path, split_often):
+    name, net, A, b = case
+    domain = _domain(net, A, b)
+    serial = _everything(net, domain, tmp_path, "serial")
+    seconds = random.Random(name).choice([0.0, 0.0, 0.002])
+    parallel = _everything(net, domain, tmp_path, "jobs2", jobs=2, task_seconds=seconds)
+    assert parallel == serial
+    cert = json.loads(serial["certificate"])
+    assert check_certificate(cert, json.loads(json.dumps(net.to_json()))) == {
+        "activation_regions": serial["counts"][0], "linear_regions_at_most": serial["counts"][1]}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_dask_gives_the_serial_answer(case, tmp_path, split_often, dask_cluster):
+    name, net, A, b = case
+    domain = _domain(net, A, b)
+    serial = _everything(net, domain, tmp_path, "serial")
+    assert _everything(net, domain, tmp_path, "dask", scheduler=dask_cluster, task_seconds=0.0) == serial
+
+
+def test_dask_by_address(split_often, dask_cluster):
+    net = Network.mlp([[[1, 2], [2, -1], [1, 1]], [[1, -1, 2]]], [[0, 1, -1], [0]])
+    address = dask_cluster.scheduler.address
+    assert count_regions(net, scheduler=address, task_seconds=0.0) == count_regions(net)
+
+
+def test_dask_unreachable_scheduler(split_often, monkeypatch):
+    pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    monkeypatch.setattr(executors, "DASK_CONNECT_SECONDS", 1)
+    net = Network.mlp([[[1], [2]], [[1, 1]]], [[0, 1], [0]])
+    with pytest.raises(InputError, match="cannot connect"):
+        count_regions(net, scheduler="tcp://127.0.0.1:9", task_seconds=0.0)
+
+
+def test_dask_local_cluster_of_two_workers(tmp_path, split_often):
+    pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    net = Network.mlp([[[1, 2], [2, -1], [1, 1], [3, -2]], [[1, -1, 2, 1]]], [[0, 1, -1, 2], [0]])
+    serial = count_regions(net)
+    found = count_regions(net, scheduler="local", jobs=2, task_seconds=0.0)
+    assert found == serial
+
+
+def test_single_worker_results_stream_in_chunks(tmp_path, monkeypatch):
+    """Serial chunks of one region each still give the same file and counts."""
+    monkeypatch.setattr(executors, "CHUNK_REGIONS", 1)
+    net = Network.mlp([[[1, 0], [0, 1], [1, 1], [1, -1]], [[1, 2, -1, 1]]], [[0, 0, -1, 1], [0]])
+    reports = []
+    n = write_regions_jsonl(net, None, tmp_path / "one.jsonl", progress=reports.append)
+    monkeypatch.setattr(executors, "CHUNK_REGIONS", 4096)
+    m = write_regions_jsonl(net, None, tmp_path / "all.jsonl")
+    assert n == m == count_regions(net).activation_regions == 10
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "all.jsonl").read_bytes()
+    assert reports[-1].done and reports[-1].regions == 10
+    assert 5 <= reports[-1].tasks_done <= 10  # a chunk ends after an expansion: one or two regions
+
+
+def test_small_networks_start_no_process(monkeypatch):
+    """Below the head start, --jobs does not start a pool (the serial fallback)."""
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a process pool was started")
+
+    monkeypatch.setattr(executors.multiprocessing, "get_context", no_pool)
+    net = Network.mlp([[[1], [-1]], [[1, -1]]], [[0, 0], [0]])
+    assert count_regions(net, jobs=8).activation_regions == 2
+
+
+def test_progress_reports_end_with_done(split_often):
+    net = Network.mlp([[[1, 0], [0, 1], [1, 1]], [[1, 1, 1]]], [[0, 0, -1], [0]])
+    reports = []
+    counts = count_regions(net, jobs=2, task_seconds=0.0, progress=reports.append)
+    last = reports[-1]
+    assert last.done and last.regions == counts.activation_regions == 7
+    assert last.tasks_pending == 0 and last.workers == 2
+    assert sum(1 for r in reports if r.done) == 1
+
+
+@pytest.mark.parametrize("jobs", [0, -1, True, 1.5])
+def test_bad_jobs(jobs):
+    net = Network.mlp([[[1]]], [[0]])
+    with pytest.raises(InputError, match="jobs must be a positive integer"):
+        count_regions(net, jobs=jobs)
+
+
+def test_bad_task_seconds():
+    net = Network.mlp([[[1]]], [[0]])
+    with pytest.raises(InputError, match="task_seconds must be a number of seconds >= 0"):
+        count_regions(net, task_seconds=-1)
+
+
+def test_on_region_needs_a_serial_run():
+    net = Network.mlp([[[1]]], [[0]])
+    with pytest.raises(InputError, match="on_region needs a serial run"):
+        region_graph(net, on_region=print, jobs=2)
+
+
+class _BrokenSpec(JobSpec):
+    """A job whose collector fails on its first region (in whichever process runs it)."""
+
+    def identity(self):
+        return {"job": "broken"}
+
+    def collector(self, search):
+        return _BrokenCollector()
+
+
+class _BrokenCollector(Collector):
+    def add(self, region):
+        raise InputError("broken task")
+
+    def partial(self):
+        return None
+
+
+class _Ignore(Reducer):
+    def absorb(self, partial):
+        pass
+
+
+@pytest.mark.parametrize("scheduler", [None, "dask"])
+def test_a_worker_error_reaches_the_caller(split_often, scheduler, request):
+    """An exception in a task is raised in the caller, and the workers are ended."""
+    net = Network.mlp([[[1, 0], [0, 1], [1, 1]], [[1, 1, 1]]], [[0, 0, -1], [0]])
+    if scheduler == "dask":
+        scheduler = request.getfixturevalue("dask_cluster")
+    with pytest.raises(InputError, match="broken task"):
+        run_search(Search(net), _BrokenSpec(), _Ignore(), jobs=2, scheduler=scheduler, task_seconds=0.0)
+
+
+def test_leaky_relu_large_slope_parallel(split_often):
+    net = Network.mlp([[[1, 1], [1, -1], [2, 1]], [[1, 1, 1]]], [[0, 0, 1], [0]], activation="leaky_relu",
+                      slope=Fraction(7, 3))
+    assert count_regions(net, jobs=2, task_seconds=0.0) == count_regions(net)
