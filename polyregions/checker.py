@@ -1,10 +1,17 @@
 """Standalone checker of region-count certificates (``polyregions-certificate/1``).
 
-Uses only Python's standard library (json, hashlib, fractions, math, operator; gc,
-sys and contextlib for the settings of :func:`large_certificate` and the recursion
-limit) and the model file: no cdd, no
-sympy, no floats and no engine code. Every pre-activation is recomputed here from
-the weights along the decision tree.
+Uses only Python's standard library (json, hashlib, fractions, decimal, math,
+operator, reprlib; gc, sys and contextlib for the settings of
+:func:`large_certificate` and the recursion limit), the model file, and
+:mod:`fileformat` beside it (the package's one reader of numbers, JSON and model
+files, standard library only too, which ``polyregions count`` reads models with):
+no cdd, no sympy, no floats and no engine code. Every pre-activation is recomputed here from the weights along the
+decision tree.
+
+Limits: numbers of at most :data:`MAX_CERTIFICATE_DIGITS` digits and decimal
+exponents of at most 4,000 (as in model files), certificate files of at most
+:data:`MAX_CERTIFICATE_BYTES` bytes, JSON nested no deeper than Python's recursion
+limit; past them the certificate is INVALID.
 
 What is proved. The units are decided one after another (layers in order, units in
 order). At a node of the tree the states of the earlier units are fixed, so the
@@ -49,14 +56,31 @@ if not __package__:
 import gc
 import hashlib
 import json
+import reprlib
 from contextlib import contextmanager
+from decimal import Decimal
 from fractions import Fraction
 from math import gcd as _gcd
 from operator import mul
 
-__all__ = ["check_certificate", "model_digest", "CheckFailure"]
+if __package__:
+    from .fileformat import FormatError, loads, read_file, read_model, read_number
+else:  # beside this file (run as a script, or both files copied elsewhere)
+    from fileformat import FormatError, loads, read_file, read_model, read_number
+
+__all__ = ["check_certificate", "model_digest", "read_certificate", "parse_certificate", "CheckFailure"]
 
 FORMAT = "polyregions-certificate/1"
+
+#: Most digits of any number in a certificate (multipliers, points, domain rows):
+#: past it the check stops with INVALID instead of spending minutes on one number.
+MAX_CERTIFICATE_DIGITS = 100_000
+#: Largest certificate file read.
+MAX_CERTIFICATE_BYTES = 1 << 32
+
+_TOO_LONG = 10 ** MAX_CERTIFICATE_DIGITS
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 3, 60, 60, 6, 4
 
 
 class CheckFailure(Exception):
@@ -91,20 +115,39 @@ def large_certificate():
             gc.enable()
 
 
+def _show(value) -> str:
+    """A short repr that never recurses deeply nor renders a huge value."""
+    try:
+        return _SHORT.repr(value)
+    except (RecursionError, ValueError):
+        return f"<{type(value).__name__}>"
+
+
 def _num(value, place):
-    if isinstance(value, bool) or not isinstance(value, (int, str, Fraction)):
+    if isinstance(value, float):
         raise CheckFailure(f"{place}: not an exact number: {value!r}")
     try:
-        return Fraction(value)
-    except (ValueError, ZeroDivisionError):
-        raise CheckFailure(f"{place}: not an exact number: {value!r}") from None
+        return read_number(value, place, MAX_CERTIFICATE_DIGITS)
+    except FormatError as exc:
+        raise CheckFailure(str(exc)) from None
 
 
 def _list_of(value, kind, place):
     """Raise unless *value* is a list whose items all have type *kind* (any type when None)."""
     if type(value) is not list or (kind is not None and any(type(v) is not kind for v in value)):
         what = "a list" if kind is None else f"a list of {kind.__name__}"
-        raise CheckFailure(f"{place}: expected {what}, got {value!r:.80}")
+        raise CheckFailure(f"{place}: expected {what}, got {_show(value)}")
+
+
+def _integer(value, place):
+    """A nonnegative integer of at most MAX_CERTIFICATE_DIGITS digits, else CheckFailure."""
+    if type(value) is int and 0 <= value:
+        if value < _TOO_LONG:
+            return value
+    elif not (isinstance(value, Decimal) and value.is_finite() and value >= 0
+              and len(value.as_tuple().digits) > MAX_CERTIFICATE_DIGITS):
+        raise CheckFailure(f"{place} is not a nonnegative integer ({_show(value)})")
+    raise CheckFailure(f"{place} is too long: more than {MAX_CERTIFICATE_DIGITS:,} digits")
 
 
 def _text(q):
@@ -113,27 +156,13 @@ def _text(q):
 
 def _read_model(model):
     """Layers as tuples: ('affine', W, b), ('relu',), ('leaky_relu', s), ('abs',),
-    ('hardtanh', lo, hi), ('maxout', k), ('identity',)."""
-    layers = []
-    for i, layer in enumerate(model["layers"]):
-        kind = layer["type"]
-        if kind == "affine":
-            w = [[_num(v, f"layer {i}") for v in row] for row in layer["weight"]]
-            b = [_num(v, f"layer {i}") for v in layer.get("bias", [0] * len(w))]
-            layers.append(("affine", w, b))
-        elif kind == "leaky_relu":
-            layers.append(("leaky_relu", _num(layer.get("slope", "1/100"), f"layer {i}")))
-        elif kind == "hardtanh":
-            layers.append(("hardtanh", _num(layer["min"], f"layer {i}"), _num(layer["max"], f"layer {i}")))
-        elif kind == "maxout":
-            if type(layer["rank"]) is not int or layer["rank"] < 2:
-                raise CheckFailure(f"layer {i}: maxout rank must be an integer >= 2, got {layer['rank']!r}")
-            layers.append(("maxout", layer["rank"]))
-        elif kind in ("relu", "abs", "identity"):
-            layers.append((kind,))
-        else:
-            raise CheckFailure(f"layer {i}: unknown type {kind!r}")
-    return int(model["input_dim"]), layers
+    ('hardtanh', lo, hi), ('maxout', k), ('identity',); read by the package's one
+    model reader (:func:`fileformat.read_model`), so a model the checker accepts is
+    one ``polyregions count`` accepts, and the other way round."""
+    try:
+        return read_model(model)
+    except FormatError as exc:
+        raise CheckFailure(f"model: {exc}") from None
 
 
 def model_digest(model) -> str:
@@ -374,9 +403,7 @@ class _Checker:
         where = f"pruned[{i}] (branch {' '.join(key)})"
         ys, used = [], []
         for j, (ref, y) in enumerate(multipliers):
-            if type(y) is not int or y < 0:
-                raise CheckFailure(f"{where}: multiplier {j} is not a nonnegative integer ({y!r})")
-            ys.append(y)
+            ys.append(_integer(y, f"{where}: multiplier {j}"))
             used.append(self._row(ref, rows, where))
         if not ys:
             raise CheckFailure(f"{where}: no multipliers")
@@ -464,7 +491,9 @@ def check_certificate(cert, model):
                                f"the merges prove at most {counts.get('linear_regions_at_most')}")
         return counts
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise CheckFailure(f"malformed certificate or model: {type(exc).__name__}: {exc}") from None
+        raise CheckFailure(f"malformed certificate or model: {type(exc).__name__}: {str(exc)[:200]}") from None
+    except RecursionError:
+        raise CheckFailure("malformed certificate or model: nested too deeply") from None
 
 
 def main(argv=None):
@@ -474,11 +503,9 @@ def main(argv=None):
         print("usage: python -m polyregions.checker CERT.json MODEL.json", file=sys.stderr)
         return 2
     try:
-        with open(args[0], encoding="utf-8") as f, large_certificate():
-            cert = json.load(f)
-        with open(args[1], encoding="utf-8") as f, large_certificate():
-            model = json.load(f, parse_float=Fraction)
-    except (OSError, ValueError) as exc:
+        cert = read_certificate(args[0])
+        model = loads(read_file(args[1], "model file"), args[1])
+    except FormatError as exc:
         print(f"INVALID: cannot read input: {exc}")
         return 1
     try:
@@ -488,6 +515,17 @@ def main(argv=None):
         return 1
     print("VALID " + " ".join(f"{k}={v}" for k, v in counts.items()))
     return 0
+
+
+def read_certificate(path):
+    """A certificate file parsed with exact numbers and the certificate limits, or FormatError."""
+    return parse_certificate(read_file(path, "certificate file", MAX_CERTIFICATE_BYTES), str(path))
+
+
+def parse_certificate(text, source="certificate"):
+    """Certificate JSON text parsed with exact numbers and the certificate limits, or FormatError."""
+    with large_certificate():
+        return loads(text, source, MAX_CERTIFICATE_DIGITS)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,7 @@ from .errors import InputError, PolyregionsError
 from .export import write_regions_jsonl
 from .graph import linear_region_graph, region_graph
 from .graph_io import FORMATS, write_graph
-from .network import Affine, Network, load_network
+from .network import Affine, Network, load_network, parse_json_exact, read_text
 from .plot import image_format, plot_network, require_matplotlib
 from .slicing import parse_point, slice_network
 
@@ -332,20 +332,16 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from fractions import Fraction
-
-    from .checker import CheckFailure, check_certificate, large_certificate
-    from .network import read_text
+    from .checker import MAX_CERTIFICATE_BYTES, CheckFailure, check_certificate, parse_certificate
+    from .fileformat import FormatError
 
     load_network(args.model)  # bad model files are bad input (exit 2), not an invalid certificate
-    with large_certificate():
-        model = json.loads(read_text(args.model, "model file"), parse_float=Fraction)
-    text = read_text(args.certificate, "certificate file")
+    model = parse_json_exact(read_text(args.model, "model file"), args.model)
+    text = read_text(args.certificate, "certificate file", MAX_CERTIFICATE_BYTES)
     try:
-        with large_certificate():
-            cert = json.loads(text)
-    except ValueError as exc:
-        print(f"INVALID: {args.certificate} is not JSON: {exc}")
+        cert = parse_certificate(text, args.certificate)
+    except FormatError as exc:
+        print(f"INVALID: {exc}")
         return 1
     start = time.perf_counter()
     try:
