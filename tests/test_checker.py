@@ -1,8 +1,9 @@
 """Tests of the standalone checker against adversarial certificates (issue 14).
 
-A checker that cannot be stalled (numbers of millions of digits, exponents of
-millions, deep JSON) and that never shows a traceback. The general certify/check
-tests are in test_certify.py.
+A checker that cannot be fooled (a domain row ``0 . x <= 0``), nor stalled (numbers
+of millions of digits, exponents of millions, deep JSON), that takes time and
+memory linear in the tree (not in its square), and that never shows a traceback.
+The general certify/check tests are in test_certify.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import copy
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +22,8 @@ import pytest
 from clirun import run
 from polyregions import checker
 from polyregions.certify import certify, write_certificate
-from polyregions.checker import MAX_CERTIFICATE_DIGITS, CheckFailure, check_certificate, parse_certificate
+from polyregions.checker import (FORMAT, MAX_CERTIFICATE_DIGITS, CheckFailure, check_certificate,
+                                 model_digest, parse_certificate)
 from polyregions.fileformat import FormatError
 from polyregions.network import Network, load_network
 
@@ -50,6 +53,45 @@ def check_via_cli(capsys, tmp_path: Path, cert, model_path: Path = DEMO):
 def checker_process(cert_path: Path, model_path: Path, timeout: float = 120, **kwargs):
     return subprocess.run([sys.executable, "-m", "polyregions.checker", str(cert_path), str(model_path)],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+# --------------------------------------------------------------------------- 1. domain rows a = 0
+
+def _everything_pruned_by_a_zero_row(cert: dict, b: str) -> dict:
+    """The adversarial test's forgery: domain row 0 . x <= b and both root branches
+    'pruned' by it (as 0 < b, which is false for b = 0)."""
+    forged = copy.deepcopy(cert)
+    forged["domain"] = {"A": [["0", "0"]], "b": [b]}
+    forged.pop("merges", None)
+    forged["regions"] = []
+    forged["pruned"] = [{"prefix": [], "state": s, "multipliers": [[["domain", 0], 1]]} for s in "+-"]
+    forged["counts"] = {"activation_regions": 0}
+    return forged
+
+
+def test_zero_domain_row_does_not_prove_zero_regions(demo_cert, capsys, tmp_path):
+    """Regression: 0 . x <= 0 (all of R^2) made the demo VALID with 0 regions (count: 149)."""
+    forged = _everything_pruned_by_a_zero_row(demo_cert, "0")
+    message = "domain A[0]: every coefficient is zero (a domain row must be a hyperplane)"
+    with pytest.raises(CheckFailure, match=exact(message)):
+        check_certificate(forged, model_json(DEMO))
+    code, out, err = check_via_cli(capsys, tmp_path, forged)
+    assert (code, out, err) == (1, f"INVALID: {message}\n", "")
+
+
+@pytest.mark.parametrize("b", ["1", "-1", "1/2"])
+def test_zero_domain_rows_are_refused_whatever_b(demo_cert, b):
+    forged = copy.deepcopy(demo_cert)
+    forged["domain"] = {"A": [["0", "0"]], "b": [b]}
+    with pytest.raises(CheckFailure, match=r"^domain A\[0\]: every coefficient is zero"):
+        check_certificate(forged, model_json(DEMO))
+
+
+def test_zero_row_after_real_rows(demo_cert):
+    forged = copy.deepcopy(demo_cert)
+    forged["domain"] = {"A": [["1", "0"], ["0", "0"]], "b": ["5", "0"]}
+    with pytest.raises(CheckFailure, match=r"^domain A\[1\]: every coefficient is zero"):
+        check_certificate(forged, model_json(DEMO))
 
 
 # --------------------------------------------------------------------------- 2. numbers too big
@@ -113,6 +155,93 @@ def test_long_but_allowed_numbers_still_check():
     assert check_certificate(cert, model) == {"activation_regions": count_regions(net).activation_regions}
 
 
+# --------------------------------------------------------------------------- 3. linear time and memory
+
+def _dead_units(tmp_path: Path, units: int) -> tuple[Path, Path]:
+    """A model with *units* dead ReLUs (one region) and its certificate, written by hand
+    (one region, every unit '-', no pruned branch): as certify makes it, without the wait."""
+    model = {"format": "polyregions-network/1", "input_dim": 2,
+             "layers": [{"type": "affine", "weight": [[0, 0]] * units, "bias": [-1] * units},
+                        {"type": "relu"}, {"type": "affine", "weight": [[1] * units], "bias": [0]}]}
+    cert = {"format": FORMAT, "model_sha256": model_digest(model), "domain": {"A": [], "b": []},
+            "counts": {"activation_regions": 1}, "regions": [{"states": ["-"] * units, "point": ["0", "0"]}],
+            "pruned": []}
+    model_path, cert_path = tmp_path / f"m{units}.json", tmp_path / f"c{units}.json"
+    model_path.write_text(json.dumps(model))
+    cert_path.write_text(json.dumps(cert))
+    return model_path, cert_path
+
+
+def test_hand_made_dead_unit_certificate_is_what_certify_makes(tmp_path):
+    model_path, cert_path = _dead_units(tmp_path, 7)
+    made = certify(load_network(model_path))
+    assert made == json.loads(cert_path.read_text())
+
+
+def _limited_checker(cert_path: Path, model_path: Path, megabytes: int):
+    """The standalone checker in a process whose address space is capped."""
+    code = ("import resource, sys; "
+            f"resource.setrlimit(resource.RLIMIT_AS, ({megabytes << 20}, {megabytes << 20})); "
+            "from polyregions.checker import main; "
+            f"sys.exit(main([{str(cert_path)!r}, {str(model_path)!r}]))")
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_twenty_thousand_units_in_little_memory(tmp_path):
+    """Regression: the walk copied the path at every unit, 4.7 GB and 26 to 54 s for
+    20,000 units. Linear now: under a second and about 50 MB; here capped at 1 GB."""
+    if sys.platform != "linux":
+        pytest.skip("RLIMIT_AS as a memory cap is Linux behaviour")
+    model_path, cert_path = _dead_units(tmp_path, 20_000)
+    proc = _limited_checker(cert_path, model_path, 1024)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "VALID activation_regions=1\n", "")
+
+
+@pytest.mark.slow
+def test_hundred_thousand_units(tmp_path):
+    """100,000 units (the network limit): was killed at 23.5 GB; about 4 s and 150 MB now."""
+    model_path, cert_path = _dead_units(tmp_path, 100_000)
+    proc = _limited_checker(cert_path, model_path, 2048)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "VALID activation_regions=1\n", "")
+
+
+def test_the_walk_does_not_recurse(tmp_path):
+    """2,000 units checked under a recursion limit of 150: an explicit stack, no recursion."""
+    model_path, cert_path = _dead_units(tmp_path, 2000)
+    model, cert = json.loads(model_path.read_text()), json.loads(cert_path.read_text())
+    limit = sys.getrecursionlimit()
+    depth = len(__import__("inspect").stack(0))
+    sys.setrecursionlimit(depth + 150)
+    try:
+        result = check_certificate(cert, model)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert result == {"activation_regions": 1}
+
+
+# --------------------------------------------------------------------------- 5. Ctrl-C
+
+def test_ctrl_c_in_the_standalone_checker(tmp_path):
+    """Regression: Ctrl-C printed a traceback. The certificate is a named pipe, so the
+    checker is surely inside main() (waiting to read) when SIGINT arrives."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    fifo = tmp_path / "cert.json"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([sys.executable, "-m", "polyregions.checker", str(fifo), str(DEMO)], cwd=REPO_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with open(fifo, "w") as writer:   # returns once the checker has opened the pipe
+            writer.write('{"format": ')
+            writer.flush()
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert (proc.returncode, out, err) == (130, "", "checker: interrupted\n")
+
+
 # --------------------------------------------------------------------------- 6. deep JSON, no tracebacks
 
 def test_deeply_nested_certificate(capsys, tmp_path):
@@ -126,6 +255,25 @@ def test_deeply_nested_certificate(capsys, tmp_path):
     proc = checker_process(path, DEMO)
     assert (proc.returncode, proc.stderr) == (1, "")
     assert proc.stdout == f"INVALID: cannot read input: {path}: JSON nested too deeply\n"
+
+
+def test_nested_values_inside_a_certificate(demo_cert):
+    """Deep values where a list of states or a number belongs: short messages, no recursion."""
+    deep = []
+    for _ in range(900):
+        deep = [deep]
+    for mutate, pattern in [
+        (lambda c: c["regions"][0].__setitem__("states", deep), r"^regions\[0\]\.states: expected a list of str, "),
+        (lambda c: c["regions"][0]["point"].__setitem__(0, deep), r"^regions\[0\]\.point: expected a number, "),
+        (lambda c: c["pruned"][0]["multipliers"][0].__setitem__(1, deep),
+         r"^pruned\[0\] .*: multiplier 0 is not a nonnegative integer \(\[\[\[\[\.\.\.\]\]\]\]\)$"),
+        (lambda c: c.__setitem__("format", deep), r"^format: expected 'polyregions-certificate/1', got \[\[\[\[\.\.\.\]\]\]\]$"),
+    ]:
+        forged = copy.deepcopy(demo_cert)
+        mutate(forged)
+        with pytest.raises(CheckFailure, match=pattern) as info:
+            check_certificate(forged, model_json(DEMO))
+        assert len(str(info.value)) < 200
 
 
 def test_parse_certificate_limits():
@@ -155,6 +303,22 @@ def test_checker_is_one_module_plus_the_reader(tmp_path):
 
 
 # --------------------------------------------------------------------------- shapes of the parts
+
+@pytest.mark.parametrize("mutate, pattern", [
+    (lambda c: c["pruned"][0]["multipliers"].__setitem__(0, [["domain", 0], 1, 2]),
+     r"^pruned\[0\] \(branch .*\): multiplier 0 is not a pair \[inequality, y\]$"),
+    (lambda c: c["domain"].update(A=[5], b=["1"]), r"^domain A\[0\]: expected a list, got 5$"),
+    (lambda c: c.__setitem__("merges", [["a"]]), r"^merges: expected a list of dict, got \[\['a'\]\]$"),
+    (lambda c: c["merges"][0].__setitem__("first", "+-"), r"^merges\[0\]\.first: expected a list, got '\+-'$"),
+    (lambda c: c["merges"][0].__setitem__("second", 3), r"^merges\[0\]\.second: expected a list, got 3$"),
+    (lambda c: c["merges"][0].__setitem__("point", "0,0"), r"^merges\[0\]\.point: expected a list, got '0,0'$"),
+])
+def test_malformed_parts_are_named(demo_cert, mutate, pattern):
+    forged = copy.deepcopy(demo_cert)
+    mutate(forged)
+    with pytest.raises(CheckFailure, match=pattern):
+        check_certificate(forged, model_json(DEMO))
+
 
 def test_unexpected_recursion_is_invalid_not_a_traceback(demo_cert, monkeypatch):
     def recurse(self):
