@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any, Sequence
 
+from .atomic import Terminated, is_same_file
 from .counting import count_regions
 from .domain import Domain, load_domain
 from .errors import InputError, PolyregionsError
@@ -406,6 +407,15 @@ def _cmd_construct(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
+    """An output file must not be one of the command's input files."""
+    output = getattr(args, "output", None)
+    for name in ("model", "domain", "certificate"):
+        source = getattr(args, name, None)
+        if output is not None and source is not None and is_same_file(output, source):
+            raise InputError(f"{output}: is the input file {source}; write the output to another file")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 bad input, 1 internal error)."""
     parser = _build_parser()
@@ -413,6 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             raise InputError("missing command: count, regions, graph, plot, certify, check, folding, bounds or construct (see polyregions --help)")
+        _refuse_overwriting_inputs(args)
         if args.command == "count":
             return _cmd_count(args)
         if args.command == "graph":
@@ -433,7 +444,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolyregionsError as exc:
         print(f"polyregions: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, InputError) else 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM while an output file is written
+        if isinstance(exc, Terminated):
+            print("polyregions: terminated", file=sys.stderr)
+            return 143
         print("polyregions: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
