@@ -18,7 +18,7 @@ from fractions import Fraction
 from math import gcd, lcm
 from typing import Callable, Iterator, Sequence
 
-from .domain import Domain
+from .domain import Domain, check_double_description
 from .errors import DomainError, InputError
 from .network import (Abs, Activation, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network,
                       ReLU)
@@ -106,6 +106,7 @@ def _make_stage(w: list[list[Fraction]] | None, b: list[Fraction] | None,
 
 def initial_cell(domain: Domain) -> Cell:
     """The domain as a cell, built by cutting all of space by each domain row."""
+    check_double_description(domain)
     cell = whole_space(domain.dim)
     for i, (a, b) in enumerate(domain.rows):
         h = tuple(-v for v in a) + (b,)
@@ -113,6 +114,7 @@ def initial_cell(domain: Domain) -> Cell:
         if pos is None:
             raise DomainError("the domain is empty or not full-dimensional")
         cell = pos
+        check_double_description(domain, len(cell.vecs))
     return cell.pruned()
 
 

@@ -420,3 +420,15 @@ def test_comb_matches_sympy_binomial():
     for top in range(0, 9):
         for i in range(0, 10):
             assert comb(top, i) == int(sp.binomial(top, i))
+
+
+def test_forty_layers_are_fast_and_a_hundred_and_one_refused():
+    """Regression (issue 14): the written-out formulas simplified every Min of up to L
+    terms, so 40 layers ran for minutes; now the table takes about a second."""
+    table = B.bounds_table(2, [4] * 40, rank=3)
+    assert table["serra2018_upper"]["value"] == B.serra2018_upper(2, [4] * 40)
+    assert "Min(n0, n1, n10, n11" in table["montufar2017_upper"]["formula"]
+    assert B.MAX_DEPTH == 100
+    B.bounds_table(2, [4] * B.MAX_DEPTH)
+    with pytest.raises(InputError, match=r"^101 layers, above the limit 100$"):
+        B.bounds_table(2, [4] * 101)
