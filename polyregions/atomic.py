@@ -1,53 +1,142 @@
-"""Atomic file output: write a temporary file beside the target, then rename."""
+"""Atomic file output: write a temporary file beside the target, then rename.
+
+Only regular files are replaced that way. A target that exists and is not a regular
+file (``/dev/null``, ``/dev/stdout``, a named pipe) is written directly, as a shell
+redirection would, and a write error there (``/dev/full``) is an error. A symbolic
+link is followed: the file it points to is replaced and the link stays. While the
+temporary file exists, SIGTERM is handled like Ctrl-C (:class:`Terminated`, a
+KeyboardInterrupt), so that the temporary file is removed.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
+import stat
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
 from .errors import InputError
 
-__all__ = ["write_text_atomic", "open_atomic"]
+__all__ = ["write_text_atomic", "open_atomic", "Terminated"]
+
+#: Characters of the target's name kept in the temporary file's name (".NAME.XXXXXXXX.tmp"
+#: must stay within the 255 bytes a file name may have).
+_NAME_KEPT = 100
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived while an output file was being written (handled like Ctrl-C)."""
+
+
+def _terminate(signum, frame):  # noqa: ARG001 - the signal handler's signature
+    raise Terminated("terminated")
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` inside the block (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except (ValueError, OSError):  # no signals here (an embedded interpreter)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _cannot_write(path: str | Path, exc: OSError) -> InputError:
+    return InputError(f"{path}: cannot write: {exc.strerror or exc}")
 
 
 @contextmanager
 def open_atomic(path: str | Path, mode: str = "w") -> Iterator[IO]:
     """Open a temporary file beside *path*; rename it onto *path* on success.
 
-    If the body raises (or the process dies), *path* is left untouched and the
-    temporary file is removed where possible.
+    If the body raises (or SIGTERM or Ctrl-C arrives), *path* is left untouched and
+    the temporary file is removed. A symbolic link is followed (the file it points
+    to is replaced, the link stays); an existing target that is not a regular file
+    (a device such as ``/dev/null``, a named pipe) is opened and written directly.
     """
-    target = Path(path)
+    given = Path(path)
+    try:
+        info = os.stat(given)  # through links
+    except (FileNotFoundError, NotADirectoryError):
+        info = None
+    except OSError as exc:  # a name too long, a loop of links, no permission
+        raise _cannot_write(path, exc) from None
+    if info is not None and not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+        with _direct(path, given, mode) as handle:  # a device or a pipe, maybe through a link
+            yield handle
+        return
+    target = Path(os.path.realpath(given)) if given.is_symlink() else given
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise InputError(f"{path}: directory {directory} does not exist")
-    if target.is_dir():
+    if info is not None and stat.S_ISDIR(info.st_mode):
         raise InputError(f"{path}: is a directory, expected a file name")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:_NAME_KEPT]}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+        raise _cannot_write(path, exc) from None
+    with _sigterm_interrupts():
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # what a plain open() would give, not mkstemp's 0600
+            with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as handle:
+                yield handle
+                try:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                except OSError as exc:
+                    raise _cannot_write(path, exc) from None
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise _cannot_write(path, exc) from None
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+
+@contextmanager
+def _direct(path: str | Path, target: Path, mode: str) -> Iterator[IO]:
+    """Write straight into a device or pipe; a failed write or flush is an InputError."""
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # what a plain open() would give, not mkstemp's 0600
-        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        handle = open(target, mode, encoding=None if "b" in mode else "utf-8")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    try:
+        yield handle
+        handle.flush()
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    finally:
         try:
-            os.replace(tmp, target)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot write: {exc.strerror}") from None
-    except BaseException:
-        try:
-            os.unlink(tmp)
+            handle.close()
         except OSError:
             pass
-        raise
+
+
+def is_same_file(a: str | Path, b: str | Path) -> bool:
+    """True when both names exist and are one file (through links, ``..``, hard links)."""
+    try:
+        first, second = os.stat(a), os.stat(b)
+    except OSError:
+        return False
+    return stat.S_ISREG(first.st_mode) and (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

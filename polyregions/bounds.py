@@ -61,9 +61,11 @@ n0, L, k, n, m = sp.symbols("n0 L k n m", integer=True, positive=True)
 #: Summation index.
 j = sp.Symbol("j", integer=True, nonnegative=True)
 
-#: Limit on the depth and widths accepted: the formulas are cheap, but a typo such
-#: as a width of 10**9 should not make binomials with a billion digits.
-MAX_DEPTH = 10_000
+#: Limit on the depth and widths accepted: the values are cheap, but a typo such
+#: as a width of 10**9 should not make binomials with a billion digits, and the
+#: written-out formulas grow with the square of the depth (about 125 KB of formula
+#: text and 2 s for the table at 100 layers).
+MAX_DEPTH = 100
 MAX_WIDTH = 100_000
 
 SRC_ZASLAVSKY = ("Zaslavsky 1975; Stanley, An Introduction to Hyperplane Arrangements "
@@ -395,7 +397,7 @@ def montufar2017_upper_expr(depth: int) -> sp.Expr:
     Sum(binomial(n1, j), (j, 0, Min(n0, n1)))*Sum(binomial(n2, j), (j, 0, Min(n0, n1, n2)))
     """
     ws = width_symbols(depth)
-    return sp.Mul(*[sp.Sum(sp.binomial(w, j), (j, 0, sp.Min(n0, *ws[:i + 1])))
+    return sp.Mul(*[sp.Sum(sp.binomial(w, j), (j, 0, sp.Min(n0, *ws[:i + 1], evaluate=False)))
                     for i, w in enumerate(ws)])
 
 
@@ -445,7 +447,7 @@ def serra2018_upper_expr(depth: int) -> sp.Expr:
     body = sp.Mul(*[sp.binomial(w, jj) for w, jj in zip(ws, js)])
     limits = []
     for i in range(depth):
-        upper = sp.Min(n0, *[ws[t] - js[t] for t in range(i)], ws[i])
+        upper = sp.Min(n0, *[ws[t] - js[t] for t in range(i)], ws[i], evaluate=False)
         limits.append((js[i], 0, upper))
     return sp.Sum(body, *reversed(limits))
 
@@ -674,7 +676,8 @@ def serra2018_maxout_upper_expr(depth: int) -> sp.Expr:
     Sum(binomial(k*n1*(k - 1)/2, j), (j, 0, Min(n0, n1)))
     """
     ws = width_symbols(depth)
-    return sp.Mul(*[sp.Sum(sp.binomial(k * (k - 1) / 2 * w, j), (j, 0, sp.Min(n0, *ws[:i + 1])))
+    return sp.Mul(*[sp.Sum(sp.binomial(k * (k - 1) / 2 * w, j),
+                           (j, 0, sp.Min(n0, *ws[:i + 1], evaluate=False)))
                     for i, w in enumerate(ws)])
 
 

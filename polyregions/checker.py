@@ -1,10 +1,19 @@
 """Standalone checker of region-count certificates (``polyregions-certificate/1``).
 
-Uses only Python's standard library (json, hashlib, fractions, math, operator; gc,
-sys and contextlib for the settings of :func:`large_certificate` and the recursion
-limit) and the model file: no cdd, no
-sympy, no floats and no engine code. Every pre-activation is recomputed here from
-the weights along the decision tree.
+Uses only Python's standard library (json, hashlib, fractions, decimal, math,
+operator, reprlib; gc, sys and contextlib for the settings of
+:func:`large_certificate`), the model file, and :mod:`fileformat` beside it (the
+package's one reader of numbers, JSON and model files, standard library only too,
+which ``polyregions count`` reads models with): no cdd, no sympy, no floats and no
+engine code. Every pre-activation is recomputed here from the weights along the
+decision tree, which is walked with an explicit stack in time and memory linear in
+its size.
+
+Limits: numbers of at most :data:`MAX_CERTIFICATE_DIGITS` digits and decimal
+exponents of at most 4,000 (as in model files), certificate files of at most
+:data:`MAX_CERTIFICATE_BYTES` bytes, JSON nested no deeper than Python's recursion
+limit; past them the certificate is INVALID. Domain rows must have a nonzero
+coefficient (``0 . x <= b`` is refused: its strict form is not the interior).
 
 What is proved. The units are decided one after another (layers in order, units in
 order). At a node of the tree the states of the earlier units are fixed, so the
@@ -49,14 +58,31 @@ if not __package__:
 import gc
 import hashlib
 import json
+import reprlib
 from contextlib import contextmanager
+from decimal import Decimal
 from fractions import Fraction
 from math import gcd as _gcd
 from operator import mul
 
-__all__ = ["check_certificate", "model_digest", "CheckFailure"]
+if __package__:
+    from .fileformat import FormatError, loads, read_file, read_model, read_number
+else:  # beside this file (run as a script, or both files copied elsewhere)
+    from fileformat import FormatError, loads, read_file, read_model, read_number
+
+__all__ = ["check_certificate", "model_digest", "read_certificate", "parse_certificate", "CheckFailure"]
 
 FORMAT = "polyregions-certificate/1"
+
+#: Most digits of any number in a certificate (multipliers, points, domain rows):
+#: past it the check stops with INVALID instead of spending minutes on one number.
+MAX_CERTIFICATE_DIGITS = 100_000
+#: Largest certificate file read.
+MAX_CERTIFICATE_BYTES = 1 << 32
+
+_TOO_LONG = 10 ** MAX_CERTIFICATE_DIGITS
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 3, 60, 60, 6, 4
 
 
 class CheckFailure(Exception):
@@ -91,20 +117,39 @@ def large_certificate():
             gc.enable()
 
 
+def _show(value) -> str:
+    """A short repr that never recurses deeply nor renders a huge value."""
+    try:
+        return _SHORT.repr(value)
+    except (RecursionError, ValueError):
+        return f"<{type(value).__name__}>"
+
+
 def _num(value, place):
-    if isinstance(value, bool) or not isinstance(value, (int, str, Fraction)):
+    if isinstance(value, float):
         raise CheckFailure(f"{place}: not an exact number: {value!r}")
     try:
-        return Fraction(value)
-    except (ValueError, ZeroDivisionError):
-        raise CheckFailure(f"{place}: not an exact number: {value!r}") from None
+        return read_number(value, place, MAX_CERTIFICATE_DIGITS)
+    except FormatError as exc:
+        raise CheckFailure(str(exc)) from None
 
 
 def _list_of(value, kind, place):
     """Raise unless *value* is a list whose items all have type *kind* (any type when None)."""
     if type(value) is not list or (kind is not None and any(type(v) is not kind for v in value)):
         what = "a list" if kind is None else f"a list of {kind.__name__}"
-        raise CheckFailure(f"{place}: expected {what}, got {value!r:.80}")
+        raise CheckFailure(f"{place}: expected {what}, got {_show(value)}")
+
+
+def _integer(value, place):
+    """A nonnegative integer of at most MAX_CERTIFICATE_DIGITS digits, else CheckFailure."""
+    if type(value) is int and 0 <= value:
+        if value < _TOO_LONG:
+            return value
+    elif not (isinstance(value, Decimal) and value.is_finite() and value >= 0
+              and len(value.as_tuple().digits) > MAX_CERTIFICATE_DIGITS):
+        raise CheckFailure(f"{place} is not a nonnegative integer ({_show(value)})")
+    raise CheckFailure(f"{place} is too long: more than {MAX_CERTIFICATE_DIGITS:,} digits")
 
 
 def _text(q):
@@ -113,27 +158,13 @@ def _text(q):
 
 def _read_model(model):
     """Layers as tuples: ('affine', W, b), ('relu',), ('leaky_relu', s), ('abs',),
-    ('hardtanh', lo, hi), ('maxout', k), ('identity',)."""
-    layers = []
-    for i, layer in enumerate(model["layers"]):
-        kind = layer["type"]
-        if kind == "affine":
-            w = [[_num(v, f"layer {i}") for v in row] for row in layer["weight"]]
-            b = [_num(v, f"layer {i}") for v in layer.get("bias", [0] * len(w))]
-            layers.append(("affine", w, b))
-        elif kind == "leaky_relu":
-            layers.append(("leaky_relu", _num(layer.get("slope", "1/100"), f"layer {i}")))
-        elif kind == "hardtanh":
-            layers.append(("hardtanh", _num(layer["min"], f"layer {i}"), _num(layer["max"], f"layer {i}")))
-        elif kind == "maxout":
-            if type(layer["rank"]) is not int or layer["rank"] < 2:
-                raise CheckFailure(f"layer {i}: maxout rank must be an integer >= 2, got {layer['rank']!r}")
-            layers.append(("maxout", layer["rank"]))
-        elif kind in ("relu", "abs", "identity"):
-            layers.append((kind,))
-        else:
-            raise CheckFailure(f"layer {i}: unknown type {kind!r}")
-    return int(model["input_dim"]), layers
+    ('hardtanh', lo, hi), ('maxout', k), ('identity',); read by the package's one
+    model reader (:func:`fileformat.read_model`), so a model the checker accepts is
+    one ``polyregions count`` accepts, and the other way round."""
+    try:
+        return read_model(model)
+    except FormatError as exc:
+        raise CheckFailure(f"model: {exc}") from None
 
 
 def model_digest(model) -> str:
@@ -262,11 +293,20 @@ def _activate(kind, layer, funcs_per_unit, states, den):
 
 
 class _Checker:
+    """The walk over the decision tree, in time and memory linear in its size.
+
+    The kept part of the tree is a trie of dicts, state -> subtree; a node also holds
+    the index of the region that ends there (key 0) and of the pruned branches that
+    leave it (key None: state -> index), so no key is rebuilt along the walk. The
+    walk keeps one path (states and strict rows per depth) as stacks, and an
+    explicit stack of units instead of recursion.
+    """
+
     def __init__(self, cert, model):
         self.n, self.layers = _read_model(model)
         self.affine = {i: _integer_affine(layer) for i, layer in enumerate(self.layers) if layer[0] == "affine"}
         if cert.get("format") != FORMAT:
-            raise CheckFailure(f"format: expected {FORMAT!r}, got {cert.get('format')!r}")
+            raise CheckFailure(f"format: expected {FORMAT!r}, got {_show(cert.get('format'))}")
         if cert.get("model_sha256") != model_digest(model):
             raise CheckFailure("model_sha256: the certificate is for another model")
         dom = cert["domain"]
@@ -274,11 +314,17 @@ class _Checker:
             raise CheckFailure(f"domain: A has {len(dom['A'])} rows but b has {len(dom['b'])} entries")
         self.domain = []
         for i, (a, b) in enumerate(zip(dom["A"], dom["b"])):
+            _list_of(a, None, f"domain A[{i}]")
             if len(a) != self.n:
                 raise CheckFailure(f"domain A[{i}]: {len(a)} coefficients, expected {self.n}")
             row = [_num(v, f"domain A[{i}]") for v in a] + [_num(b, f"domain b[{i}]")]
+            if not any(row[:-1]):
+                # 0 . x <= b is all of space or empty; its strict form 0 < b would be
+                # neither when b = 0 (it would prune every branch), so no such rows.
+                raise CheckFailure(f"domain A[{i}]: every coefficient is zero (a domain row must be a hyperplane)")
             scale = _lcm(v.denominator for v in row)
             self.domain.append(tuple(_primitive([int(v * scale) for v in row])))
+        self.trie = {}  # the kept part of the tree: state -> subtree; 0: region; None: pruned
         self.regions = {}
         for i, region in enumerate(cert["regions"]):
             _list_of(region["states"], str, f"regions[{i}].states")
@@ -287,160 +333,208 @@ class _Checker:
             if key in self.regions:
                 raise CheckFailure(f"regions[{i}]: pattern {' '.join(key)} listed twice")
             self.regions[key] = ([_num(v, f"regions[{i}].point") for v in region["point"]], i)
-        self.pruned = {}
+            node = self.trie
+            for state in key:
+                child = node.get(state)
+                if child is None:
+                    child = node[state] = {}
+                node = child
+            node[0] = i
+        self.region_list = list(self.regions.items())
+        self.pruned = []
+        seen = set()
         for i, item in enumerate(cert["pruned"]):
             _list_of(item["prefix"], str, f"pruned[{i}].prefix")
             if type(item["state"]) is not str:
-                raise CheckFailure(f"pruned[{i}].state: expected a string, got {item['state']!r:.80}")
+                raise CheckFailure(f"pruned[{i}].state: expected a string, got {_show(item['state'])}")
             _list_of(item["multipliers"], list, f"pruned[{i}].multipliers")
             key = tuple(item["prefix"]) + (item["state"],)
-            if key in self.pruned:
+            if key in seen:
                 raise CheckFailure(f"pruned[{i}]: branch {' '.join(key)} listed twice")
-            self.pruned[key] = (item["multipliers"], i)
-        self.trie = {}  # the kept part of the tree: state -> subtree
-        for key in self.regions:
+            seen.add(key)
+            self.pruned.append((key, item["multipliers"]))
             node = self.trie
-            for state in key:
-                node = node.setdefault(state, {})
-        self.used_regions, self.used_pruned, self.maps = set(), set(), {}
+            for state in item["prefix"]:
+                node = node.get(state)
+                if node is None:
+                    break  # not on a kept path: never reached, reported after the walk
+            else:
+                node.setdefault(None, {})[item["state"]] = i
+        self.used_regions = bytearray(len(self.region_list))
+        self.used_pruned = bytearray(len(self.pruned))
+        self.maps = {}  # region index -> (output map, strict rows), when merges need them
+        self.keep_maps = False
 
     def run(self):
+        # The tree's path: path[d] is the state of the unit at depth d and rows[d] its
+        # strict rows on that branch. A frame is one unit of one activation layer
+        # with its branches still to try; see _open_layer for the layer context.
+        path, rows, stack = [], [], []
         vec = ([[int(i == j) for j in range(self.n)] + [0] for i in range(self.n)], 1)
-        # the walk recurses once per unit and per layer: at most one frame per affine row
-        frames = sum(len(layer[1]) for layer in self.layers if layer[0] == "affine") + len(self.layers)
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(limit, frames + 200))
-        try:
-            self._layer(0, vec, (), [], self.trie)
-        finally:
-            sys.setrecursionlimit(limit)
-        for key, (_, i) in self.regions.items():
-            if key not in self.used_regions:
+        self._open_layer(0, vec, self.trie, path, rows, stack)
+        while stack:
+            frame = stack[-1]
+            context, u, node, items, depth, pos = frame
+            del path[depth:], rows[depth:]
+            if pos == len(items):
+                stack.pop()
+                continue
+            frame[5] = pos + 1
+            state, new_rows = items[pos]
+            path.append(state)
+            rows.append(new_rows)  # rows[depth][m]: the m-th strict row of the unit at depth
+            pruned = node.get(None)
+            dropped = pruned is not None and state in pruned
+            kept = state in node
+            if kept and dropped:
+                raise CheckFailure(f"branch {' '.join(path)} is both kept and pruned")
+            if dropped:
+                self.used_pruned[pruned[state]] = 1
+                self._farkas(pruned[state], path, rows)
+            elif kept:
+                self._next_unit(context, u + 1, node[state], path, rows, stack)
+            else:
+                raise CheckFailure(f"branch {' '.join(path) or '(root)'} is neither kept nor pruned")
+        for i, (key, _) in enumerate(self.region_list):
+            if not self.used_regions[i]:
                 raise CheckFailure(f"regions[{i}]: pattern {' '.join(key)} is not a leaf of the tree")
-        for key, (_, i) in self.pruned.items():
-            if key not in self.used_pruned:
+        for i, (key, _) in enumerate(self.pruned):
+            if not self.used_pruned[i]:
                 raise CheckFailure(f"pruned[{i}]: branch {' '.join(key)} is not in the tree")
 
-    def _layer(self, index, vec, path, rows, node):
+    def _open_layer(self, index, vec, node, path, rows, stack):
+        """Apply the affine layers from *index* on; then a leaf, or the next layer's first unit."""
         while index < len(self.layers) and self.layers[index][0] in ("affine", "identity"):
             if self.layers[index][0] == "affine":
                 vec = _affine(self.affine[index], vec)
             index += 1
         if index == len(self.layers):
-            return self._leaf(path, rows, vec)
+            self._leaf(node, path, rows, vec)
+            return
         layer = self.layers[index]
         k = layer[1] if layer[0] == "maxout" else 1
         units = [vec[0][u * k:(u + 1) * k] for u in range(len(vec[0]) // k)]
-        self._unit(index, layer, (units, vec[1]), 0, path, rows, [], node)
+        # context: the layer's index, its tuple, its units' functions, their denominator
+        # and the depth of its first unit
+        self._next_unit((index, layer, units, vec[1], len(path)), 0, node, path, rows, stack)
 
-    def _unit(self, index, layer, units, u, path, rows, states, below):
-        funcs, den = units
+    def _next_unit(self, context, u, node, path, rows, stack):
+        index, layer, funcs, den, start = context
         if u == len(funcs):
-            vec = _reduce(*_activate(layer[0], layer, funcs, states, den))
-            return self._layer(index + 1, vec, path, rows, below)
+            vec = _reduce(*_activate(layer[0], layer, funcs, path[start:], den))
+            self._open_layer(index + 1, vec, node, path, rows, stack)
+            return
         branches = _branches(layer[0], layer, funcs[u], den)
-        if below.keys() - branches.keys():
-            raise CheckFailure(f"branch {' '.join(path + (sorted(below.keys() - branches.keys())[0],))} "
-                               "is not a branch of the tree")
-        for state, new_rows in branches.items():
-            key = path + (state,)
-            branch = rows + [new_rows]  # branch[depth][m]: the m-th strict row of the unit at depth
-            kept, dropped = state in below, key in self.pruned
-            if kept and dropped:
-                raise CheckFailure(f"branch {' '.join(key)} is both kept and pruned")
-            if dropped:
-                self.used_pruned.add(key)
-                self._farkas(key, branch)
-            elif kept:
-                self._unit(index, layer, units, u + 1, key, branch, states + [state], below[state])
-            else:
-                raise CheckFailure(f"branch {' '.join(key) or '(root)'} is neither kept nor pruned")
+        extra = [state for state in node if type(state) is str and state not in branches]
+        if extra:
+            raise CheckFailure(f"branch {' '.join(path + [sorted(extra)[0]])} is not a branch of the tree")
+        stack.append([context, u, node, list(branches.items()), len(path), 0])
 
     def _row(self, ref, rows, where):
         if type(ref) is not list or len(ref) != 2:
-            raise CheckFailure(f"{where}: no inequality {ref!r} on this branch")
+            raise CheckFailure(f"{where()}: no inequality {_show(ref)} on this branch")
         depth, m = ref
         if depth == "domain":
             if type(m) is not int or not 0 <= m < len(self.domain):
-                raise CheckFailure(f"{where}: no domain row {m!r}")
+                raise CheckFailure(f"{where()}: no domain row {_show(m)}")
             return self.domain[m]
         if type(depth) is not int or type(m) is not int or not 0 <= depth < len(rows) \
                 or not 0 <= m < len(rows[depth]):
-            raise CheckFailure(f"{where}: no inequality {ref!r} on this branch")
+            raise CheckFailure(f"{where()}: no inequality {_show(ref)} on this branch")
         return rows[depth][m]
 
-    def _farkas(self, key, rows):
-        multipliers, i = self.pruned[key]
-        where = f"pruned[{i}] (branch {' '.join(key)})"
+    def _farkas(self, i, path, rows):
+        multipliers = self.pruned[i][1]
+
+        def where():  # built only for a message: the path is as long as the tree is deep
+            return f"pruned[{i}] (branch {' '.join(path)})"
+
         ys, used = [], []
-        for j, (ref, y) in enumerate(multipliers):
-            if type(y) is not int or y < 0:
-                raise CheckFailure(f"{where}: multiplier {j} is not a nonnegative integer ({y!r})")
-            ys.append(y)
+        for j, pair in enumerate(multipliers):
+            if len(pair) != 2:
+                raise CheckFailure(f"{where()}: multiplier {j} is not a pair [inequality, y]")
+            ref, y = pair
+            ys.append(_integer(y, f"{where()}: multiplier {j}"))
             used.append(self._row(ref, rows, where))
         if not ys:
-            raise CheckFailure(f"{where}: no multipliers")
+            raise CheckFailure(f"{where()}: no multipliers")
         if not any(ys):
-            raise CheckFailure(f"{where}: all multipliers are zero")
+            raise CheckFailure(f"{where()}: all multipliers are zero")
         total = [sum(map(mul, ys, column)) for column in zip(*used)]
         if any(total[:-1]):
-            raise CheckFailure(f"{where}: the combination has nonzero linear part {total[:-1]}")
+            raise CheckFailure(f"{where()}: the combination has nonzero linear part {_show(total[:-1])}")
         if total[-1] > 0:
-            raise CheckFailure(f"{where}: the combination has positive constant {total[-1]}")
+            raise CheckFailure(f"{where()}: the combination has positive constant {_show(total[-1])}")
 
-    def _leaf(self, path, rows, vec):
-        if path not in self.regions:
+    def _leaf(self, node, path, rows, vec):
+        i = node.get(0)
+        if i is None:
             raise CheckFailure(f"leaf {' '.join(path)} is kept but no region lists it")
-        point, i = self.regions[path]
+        point = self.region_list[i][1][0]
         if len(point) != self.n:
             raise CheckFailure(f"regions[{i}]: point has {len(point)} coordinates, expected {self.n}")
         den = _lcm(v.denominator for v in point)
         numerators = [int(v * den) for v in point]  # the point is numerators / den, den > 0
-        labelled = [((depth, m), row) for depth, unit_rows in enumerate(rows) for m, row in enumerate(unit_rows)]
-        for ref, row in labelled + [(("domain", d), r) for d, r in enumerate(self.domain)]:
-            value = sum(c * x for c, x in zip(row, numerators))
-            if not value < row[-1] * den:
-                raise CheckFailure(f"regions[{i}]: point violates inequality {list(ref)}: "
-                                   f"{_text(Fraction(value, den))} is not < {row[-1]}")
-        self.used_regions.add(path)
-        self.maps[path] = (vec, rows)
+        for depth, unit_rows in enumerate(rows):
+            for m, row in enumerate(unit_rows):
+                self._strictly_inside(row, numerators, den, i, [depth, m])
+        for d, row in enumerate(self.domain):
+            self._strictly_inside(row, numerators, den, i, ["domain", d])
+        self.used_regions[i] = 1
+        if self.keep_maps:
+            self.maps[i] = (vec, [row for unit_rows in rows for row in unit_rows])
+
+    @staticmethod
+    def _strictly_inside(row, numerators, den, i, ref):
+        value = sum(map(mul, row, numerators))
+        if not value < row[-1] * den:
+            raise CheckFailure(f"regions[{i}]: point violates inequality {ref}: "
+                               f"{_text(Fraction(value, den))} is not < {row[-1]}")
 
     def linear(self, merges):
-        parent = {key: key for key in self.regions}
+        parent = list(range(len(self.region_list)))
 
         def find(k):
             while parent[k] != k:
+                parent[k] = parent[parent[k]]
                 k = parent[k]
             return k
 
+        _list_of(merges, dict, "merges")
         for i, merge in enumerate(merges):
             where = f"merges[{i}]"
-            first, second = tuple(merge["first"]), tuple(merge["second"])
-            if first not in self.maps or second not in self.maps:
+            _list_of(merge["first"], None, f"{where}.first")
+            _list_of(merge["second"], None, f"{where}.second")
+            _list_of(merge["point"], None, f"{where}.point")
+            found = [self.regions.get(tuple(merge[side])) for side in ("first", "second")]
+            if None in found or any(f[1] not in self.maps for f in found):
                 raise CheckFailure(f"{where}: unknown region")
-            if self.maps[first][0] != self.maps[second][0]:
+            (_, a), (_, b) = found
+            if self.maps[a][0] != self.maps[b][0]:
                 raise CheckFailure(f"{where}: the two output maps differ")
             p = [_num(v, f"{where}.point") for v in merge["point"]]
             if len(p) != self.n:
                 raise CheckFailure(f"{where}: point has {len(p)} coordinates, expected {self.n}")
+            den = _lcm(v.denominator for v in p)
+            numerators = [int(v * den) for v in p]  # p = numerators / den, den > 0
             planes = []
-            for key in (first, second):
+            for index, side in ((a, "first"), (b, "second")):
                 tight = []
-                for row in [row for unit_rows in self.maps[key][1] for row in unit_rows] + self.domain:
-                    value = sum((c * x for c, x in zip(row, p)), Fraction(0))
-                    if value > row[-1]:
-                        raise CheckFailure(f"{where}: point outside the closure of {' '.join(key)}")
-                    if value == row[-1]:
+                for row in self.maps[index][1] + self.domain:
+                    value, bound = sum(map(mul, row, numerators)), row[-1] * den
+                    if value > bound:
+                        raise CheckFailure(f"{where}: point outside the closure of {' '.join(merge[side])}")
+                    if value == bound:
                         tight.append(row)
                 if not tight:
-                    raise CheckFailure(f"{where}: point is interior to {' '.join(key)}")
+                    raise CheckFailure(f"{where}: point is interior to {' '.join(merge[side])}")
                 planes += tight
             base = planes[0]
             pivot = next(j for j, v in enumerate(base) if v)
             if any(any(q[pivot] * v != base[pivot] * w for v, w in zip(base, q)) for q in planes):
                 raise CheckFailure(f"{where}: the point lies on more than one hyperplane")
-            parent[find(first)] = find(second)
-        return sum(1 for key in self.regions if find(key) == key)
+            parent[find(a)] = find(b)
+        return sum(1 for k in range(len(parent)) if find(k) == k)
 
 
 def check_certificate(cert, model):
@@ -448,6 +542,7 @@ def check_certificate(cert, model):
     try:
         with large_certificate():
             checker = _Checker(cert, model)
+            checker.keep_maps = "merges" in cert
             checker.run()
         counts = {"activation_regions": len(checker.regions)}
         if "merges" in cert:
@@ -464,7 +559,9 @@ def check_certificate(cert, model):
                                f"the merges prove at most {counts.get('linear_regions_at_most')}")
         return counts
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise CheckFailure(f"malformed certificate or model: {type(exc).__name__}: {exc}") from None
+        raise CheckFailure(f"malformed certificate or model: {type(exc).__name__}: {str(exc)[:200]}") from None
+    except RecursionError:
+        raise CheckFailure("malformed certificate or model: nested too deeply") from None
 
 
 def main(argv=None):
@@ -474,20 +571,33 @@ def main(argv=None):
         print("usage: python -m polyregions.checker CERT.json MODEL.json", file=sys.stderr)
         return 2
     try:
-        with open(args[0], encoding="utf-8") as f, large_certificate():
-            cert = json.load(f)
-        with open(args[1], encoding="utf-8") as f, large_certificate():
-            model = json.load(f, parse_float=Fraction)
-    except (OSError, ValueError) as exc:
-        print(f"INVALID: cannot read input: {exc}")
-        return 1
-    try:
-        counts = check_certificate(cert, model)
-    except CheckFailure as exc:
-        print(f"INVALID: {exc}")
-        return 1
+        try:
+            cert = read_certificate(args[0])
+            model = loads(read_file(args[1], "model file"), args[1])
+        except FormatError as exc:
+            print(f"INVALID: cannot read input: {exc}")
+            return 1
+        try:
+            counts = check_certificate(cert, model)
+        except CheckFailure as exc:
+            print(f"INVALID: {exc}")
+            return 1
+    except KeyboardInterrupt:
+        print("checker: interrupted", file=sys.stderr)
+        return 130
     print("VALID " + " ".join(f"{k}={v}" for k, v in counts.items()))
     return 0
+
+
+def read_certificate(path):
+    """A certificate file parsed with exact numbers and the certificate limits, or FormatError."""
+    return parse_certificate(read_file(path, "certificate file", MAX_CERTIFICATE_BYTES), str(path))
+
+
+def parse_certificate(text, source="certificate"):
+    """Certificate JSON text parsed with exact numbers and the certificate limits, or FormatError."""
+    with large_certificate():
+        return loads(text, source, MAX_CERTIFICATE_DIGITS)
 
 
 if __name__ == "__main__":  # pragma: no cover

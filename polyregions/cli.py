@@ -12,13 +12,14 @@ import sys
 import time
 from typing import Any, Sequence
 
+from .atomic import Terminated, is_same_file
 from .counting import count_regions
 from .domain import Domain, load_domain
 from .errors import InputError, PolyregionsError
 from .export import write_regions_jsonl
 from .graph import linear_region_graph, region_graph
 from .graph_io import FORMATS, write_graph
-from .network import Affine, Network, load_network
+from .network import Affine, Network, load_network, parse_json_exact, read_text
 from .plot import image_format, plot_network, require_matplotlib
 from .slicing import parse_point, slice_network
 
@@ -383,20 +384,16 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from fractions import Fraction
-
-    from .checker import CheckFailure, check_certificate, large_certificate
-    from .network import read_text
+    from .checker import MAX_CERTIFICATE_BYTES, CheckFailure, check_certificate, parse_certificate
+    from .fileformat import FormatError
 
     load_network(args.model)  # bad model files are bad input (exit 2), not an invalid certificate
-    with large_certificate():
-        model = json.loads(read_text(args.model, "model file"), parse_float=Fraction)
-    text = read_text(args.certificate, "certificate file")
+    model = parse_json_exact(read_text(args.model, "model file"), args.model)
+    text = read_text(args.certificate, "certificate file", MAX_CERTIFICATE_BYTES)
     try:
-        with large_certificate():
-            cert = json.loads(text)
-    except ValueError as exc:
-        print(f"INVALID: {args.certificate} is not JSON: {exc}")
+        cert = parse_certificate(text, args.certificate)
+    except FormatError as exc:
+        print(f"INVALID: {exc}")
         return 1
     start = time.perf_counter()
     try:
@@ -467,6 +464,22 @@ def _clear_progress() -> None:
     _PROGRESS.clear()
 
 
+def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
+    """An output file (or the checkpoint) must not be one of the command's input files."""
+    output = getattr(args, "output", None)
+    checkpoint = getattr(args, "checkpoint", None)
+    for name in ("model", "domain", "certificate"):
+        source = getattr(args, name, None)
+        if source is None:
+            continue
+        if output is not None and is_same_file(output, source):
+            raise InputError(f"{output}: is the input file {source}; write the output to another file")
+        if checkpoint is not None and is_same_file(checkpoint, source):
+            raise InputError(f"--checkpoint {checkpoint}: is the input file {source}; use another file")
+    if output is not None and checkpoint is not None and is_same_file(output, checkpoint):
+        raise InputError(f"--checkpoint {checkpoint}: is the output file; use another file")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 bad input, 1 internal error)."""
     parser = _build_parser()
@@ -474,6 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             raise InputError("missing command: count, regions, graph, plot, certify, check, folding, bounds or construct (see polyregions --help)")
+        _refuse_overwriting_inputs(args)
         if args.command == "count":
             return _cmd_count(args)
         if args.command == "graph":
@@ -495,8 +509,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _clear_progress()
         print(f"polyregions: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, InputError) else 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM while an output file is written
         _clear_progress()
+        if isinstance(exc, Terminated):
+            print("polyregions: terminated", file=sys.stderr)
+            return 143
         print("polyregions: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:

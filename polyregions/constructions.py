@@ -43,6 +43,8 @@ ARRANGEMENTS = ("braid", "shi", "catalan", "generic")
 MAX_DIM = 64
 MAX_WIDTH = 4096
 MAX_DEPTH = 64
+#: Most weights and biases of a constructed network (about 4 s and 200 MB to build).
+MAX_PARAMETERS = 1_000_000
 
 Vector = list[Fraction]
 Row = tuple[Vector, Fraction]   # pre-activation a . y + c
@@ -66,6 +68,14 @@ def _check_widths(widths: Any) -> tuple[int, ...]:
     if len(widths) > MAX_DEPTH:
         raise InputError(f"{len(widths)} layers, above the limit {MAX_DEPTH}")
     return tuple(_positive_int(w, f"width of layer {i + 1}", MAX_WIDTH) for i, w in enumerate(widths))
+
+
+def _check_parameters(shapes: Sequence[tuple[int, int]]) -> None:
+    """Refuse a network whose affine layers (in, out) are too big to build."""
+    parameters = sum(w * (v + 1) for v, w in shapes)
+    if parameters > MAX_PARAMETERS:
+        raise InputError(f"the construction would have {parameters:,} weights and biases, "
+                         f"more than the limit of {MAX_PARAMETERS:,}")
 
 
 def _solve(matrix: Sequence[Sequence[Fraction]], rhs: Sequence[Fraction]) -> Vector | None:
@@ -102,15 +112,31 @@ def _rank(rows: Sequence[Sequence[Fraction]]) -> int:
 
 
 def _inverse(matrix: Sequence[Sequence[Fraction]]) -> list[Vector]:
-    """The rows of ``M^{-1}`` (column i solves ``M x = e_i``)."""
+    """The rows of ``M^{-1}``."""
+    inverse = _inverse_or_none(matrix)
+    if inverse is None:
+        raise PolyregionsError("singular matrix in a construction (internal error)")
+    return inverse
+
+
+def _inverse_or_none(matrix: Sequence[Sequence[Fraction]]) -> list[Vector] | None:
+    """The rows of ``M^{-1}``, or None when M is singular: one Gauss-Jordan pass on [M | I]."""
     size = len(matrix)
-    cols = []
-    for i in range(size):
-        col = _solve(matrix, [Fraction(int(i == r)) for r in range(size)])
-        if col is None:
-            raise PolyregionsError("singular matrix in a construction (internal error)")
-        cols.append(col)
-    return [[cols[c][r] for c in range(size)] for r in range(size)]
+    aug = [list(map(Fraction, row)) + [Fraction(int(r == c)) for c in range(size)]
+           for r, row in enumerate(matrix)]
+    for col in range(size):
+        pivot = next((r for r in range(col, size) if aug[r][col] != 0), None)
+        if pivot is None:
+            return None
+        aug[col], aug[pivot] = aug[pivot], aug[col]
+        lead = aug[col]
+        p = lead[col]
+        aug[col] = lead = [x / p for x in lead]
+        for r in range(size):
+            f = aug[r][col]
+            if r != col and f != 0:
+                aug[r] = [x - f * y for x, y in zip(aug[r], lead)]
+    return [row[size:] for row in aug]
 
 
 def is_general_position(weight: Sequence[Sequence[Any]], bias: Sequence[Any]) -> bool:
@@ -174,6 +200,15 @@ def _compose(rows: Sequence[Row], alternating: Sequence[Sequence[tuple[int, int]
     return weight, bias
 
 
+def _elementary(values: Sequence[int], k: int) -> int:
+    """The elementary symmetric polynomial e_k of *values* (sum of all k-fold products)."""
+    e = [1] + [0] * k
+    for v in values:
+        for i in range(k, 0, -1):
+            e[i] += e[i - 1] * v
+    return e[k]
+
+
 def _arrangement_in_cube(n0: int, units: int) -> list[Row]:
     """``units >= n0`` hyperplanes in general position, every region meeting (0,1)^n0.
 
@@ -186,14 +221,17 @@ def _arrangement_in_cube(n0: int, units: int) -> list[Row]:
         ts = list(range(1, units + 1))
         normals = [[Fraction(t) ** e for e in range(n0)] for t in ts]
         rhs = [Fraction(t) ** n0 for t in ts]
-        vertices = []
-        for subset in combinations(range(units), n0):
-            z = _solve([normals[i] for i in subset], [rhs[i] for i in subset])
-            if z is None:
-                raise PolyregionsError("moment-curve rows not independent (internal error)")
-            vertices.append(z)
-        lo = [min(v[i] for v in vertices) for i in range(n0)]
-        hi = [max(v[i] for v in vertices) for i in range(n0)]
+        # The vertex of the rows S (n0 of the t's) is the z with t^n0 - sum_e z_e t^e =
+        # prod_{s in S} (t - s): z_e = (-1)^(k+1) e_k(S), k = n0 - e, with e_k the
+        # elementary symmetric polynomial. On positive t's, e_k grows with each t, so
+        # over all C(units, n0) vertices its extremes are at the n0 smallest and the
+        # n0 largest t's: the bounding box without enumerating the vertices.
+        lo, hi = [], []
+        for e in range(n0):
+            k = n0 - e
+            smallest, largest = _elementary(ts[:n0], k), _elementary(ts[-n0:], k)
+            lo.append(Fraction(smallest if k % 2 else -largest))
+            hi.append(Fraction(largest if k % 2 else -smallest))
         centre = [(a + b) / 2 for a, b in zip(lo, hi)]
         scale = 2 * max(b - a for a, b in zip(lo, hi))   # > 0: the vertices are distinct
         # q(t) = t^n0 - sum z_e t^e has sign vector s over t_1 < ... < t_m; the regions
@@ -225,10 +263,8 @@ def _arrangement_in_cube(n0: int, units: int) -> list[Row]:
             rays.append([Fraction(-1)] + w)
         # y in apex + cone(rays)  <=>  y - apex = R^T lambda with lambda > 0; pre_i = -lambda_i
         transposed = [[rays[r][c] for r in range(n0)] for c in range(n0)]
-        if _solve(transposed, [Fraction(0)] * n0) is None:
-            continue
-        inv_t = _inverse(transposed)
-        if all(x != 0 for row in inv_t for x in row):
+        inv_t = _inverse_or_none(transposed)
+        if inv_t is not None and all(x != 0 for row in inv_t for x in row):
             break
     else:
         raise PolyregionsError("no simplicial cone with nonzero normals found (internal error)")
@@ -315,6 +351,7 @@ def rectifier_zigzag(n0: int, widths: Sequence[int]) -> Network:
     if small:
         raise InputError(f"the zig-zag construction needs every width >= n0 = {n0}; "
                          f"layer {small[0]} has width {ws[small[0] - 1]}")
+    _check_parameters(list(zip((n0, *ws), ws)))
     layers: list[Any] = []
     alternating: list[list[tuple[int, int]]] | None = None
     width_in = n0
@@ -458,6 +495,7 @@ def maxout_construction(n0: int, rank: int, depth: int) -> Network:
         raise InputError(f"no width-1 rank-{rank} maxout network reaches {rank}^{depth} regions: "
                          f"a width-1 layer is convex, so two layers give at most "
                          f"{3 * rank - 2} < {rank * rank} pieces (Theorem 8 fails for n0 = 1)")
+    _check_parameters([(n0, n0 * rank)] * depth)  # each affine layer n0 -> n0 k, maxout back to n0
     kf = Fraction(rank)
     layers: list[Any] = []
     # transform[g] = (coefficients on the previous outputs u, constant): y_g as affine in u

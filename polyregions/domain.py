@@ -17,9 +17,13 @@ from .errors import DomainError, InputError, NumberError
 from .network import parse_json_exact, read_text
 from .numbers import format_rational, primitive_row, to_rational
 
-__all__ = ["Domain", "load_domain"]
+__all__ = ["Domain", "load_domain", "check_double_description", "MAX_DOMAIN_GENERATORS"]
 
 Row = tuple[tuple[int, ...], int]
+
+#: Most vertices and rays of the domain's exact double description. The engine keeps
+#: every vertex of every piece, and a box in R^n has 2^n of them: boxes up to R^12.
+MAX_DOMAIN_GENERATORS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,31 @@ class Domain:
 
     def __repr__(self) -> str:
         return f"Domain({self.describe()})"
+
+
+def check_double_description(domain: Domain, generators: int | None = None) -> None:
+    """Refuse a domain whose double description has more than MAX_DOMAIN_GENERATORS generators.
+
+    Called by :func:`polyregions.engine.initial_cell` before building the domain's
+    cell (with *generators* None: a box's 2^n vertices are known in advance) and
+    after each of its cuts (with the number of vertices and rays so far).
+
+    Raises
+    ------
+    DomainError
+        Naming the dimension and the limit.
+    """
+    if generators is None:
+        if domain.kind != "box" or domain.dim <= MAX_DOMAIN_GENERATORS.bit_length() - 1:
+            return
+        raise DomainError(f"the box in R^{domain.dim} has 2^{domain.dim} vertices, more than the "
+                          f"limit of {MAX_DOMAIN_GENERATORS:,} for a domain (boxes up to R^"
+                          f"{MAX_DOMAIN_GENERATORS.bit_length() - 1}); use all of R^{domain.dim}, "
+                          "a --slice, or a domain with fewer vertices")
+    if generators > MAX_DOMAIN_GENERATORS:
+        raise DomainError(f"the domain in R^{domain.dim} has more than {MAX_DOMAIN_GENERATORS:,} "
+                          "vertices and rays, the limit for a domain; use all of "
+                          f"R^{domain.dim}, a --slice, or a domain with fewer vertices")
 
 
 def _check_dim(dim: Any, place: str = "domain") -> None:

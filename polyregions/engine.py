@@ -24,7 +24,7 @@ from __future__ import annotations
 from math import gcd
 from typing import Callable, Iterator, Sequence
 
-from .domain import Domain
+from .domain import Domain, check_double_description
 from .errors import DomainError, InputError
 from .network import Network
 from .polyhedron import Cell, whole_space
@@ -104,6 +104,7 @@ DropObserver = Callable[[Node, str, Cell, Sequence[int], "list[int] | None"], No
 
 def initial_cell(domain: Domain) -> Cell:
     """The domain as a cell, built by cutting all of space by each domain row."""
+    check_double_description(domain)
     cell = whole_space(domain.dim)
     for i, (a, b) in enumerate(domain.rows):
         h = tuple(-v for v in a) + (b,)
@@ -111,6 +112,7 @@ def initial_cell(domain: Domain) -> Cell:
         if pos is None:
             raise DomainError("the domain is empty or not full-dimensional")
         cell = pos
+        check_double_description(domain, len(cell.vecs))
     return cell.pruned()
 
 

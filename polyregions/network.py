@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Sequence, Union
 
+from . import fileformat
 from .atomic import write_text_atomic
 from .errors import InputError, NetworkError, NumberError
+from .fileformat import MAX_INPUT_DIM, MAX_PARAMETERS, MAX_WIDTH, FormatError
 from .numbers import format_rational, to_rational
 
 __all__ = [
@@ -36,10 +37,9 @@ __all__ = [
 
 FORMAT = "polyregions-network/1"
 
-#: Limits beyond which a network is taken to be a mistake rather than a request.
-MAX_INPUT_DIM = 1_000
-MAX_WIDTH = 100_000
-MAX_PARAMETERS = 10_000_000
+#: Limits beyond which a network is taken to be a mistake rather than a request
+#: (defined in :mod:`polyregions.fileformat`, which the checker reads models with too):
+#: MAX_INPUT_DIM, MAX_WIDTH, MAX_PARAMETERS.
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,25 +241,14 @@ class Network:
         """Build from a parsed ``polyregions-network/1`` object.
 
         Parse files with :func:`parse_json_exact` so that decimals stay exact.
+        The file format is read by :func:`polyregions.fileformat.read_model`, the
+        reader of the standalone checker too.
         """
-        if not isinstance(obj, dict):
-            raise NetworkError(f"expected a JSON object, got {_json_type(obj)}")
-        fmt = obj.get("format")
-        if fmt != FORMAT:
-            raise NetworkError(f"format: expected {FORMAT!r}, got {fmt!r}")
-        unknown = set(obj) - {"format", "input_dim", "layers", "name", "description"}
-        if unknown:
-            raise NetworkError(f"unknown top-level key(s): {', '.join(sorted(unknown))}")
-        if "input_dim" not in obj:
-            raise NetworkError("missing 'input_dim'")
-        input_dim = obj["input_dim"]
-        if isinstance(input_dim, bool) or not isinstance(input_dim, int):
-            raise NetworkError(f"input_dim: expected an integer, got {_json_type(input_dim)} {input_dim!r}")
-        raw_layers = obj.get("layers")
-        if not isinstance(raw_layers, list):
-            raise NetworkError(f"layers: expected a list, got {_json_type(raw_layers)}")
-        layers = [_layer_from_json(raw, i) for i, raw in enumerate(raw_layers)]
-        return cls.from_layers(input_dim, layers)
+        try:
+            input_dim, layers = fileformat.read_model(obj, to_rational)
+        except (FormatError, NumberError) as exc:
+            raise NetworkError(str(exc)) from None
+        return cls.from_layers(input_dim, [_from_tuple(layer) for layer in layers])
 
     def to_json(self) -> dict[str, Any]:
         """The ``polyregions-network/1`` object; numbers as exact ``"p/q"`` strings or ints."""
@@ -293,79 +282,35 @@ class Network:
 
 
 def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, Decimal, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+    return fileformat.json_type(value)
 
 
-_FIELDS = {
-    "affine": {"weight", "bias"},
-    "relu": set(),
-    "leaky_relu": {"slope"},
-    "abs": set(),
-    "hardtanh": {"min", "max"},
-    "maxout": {"rank"},
-    "identity": set(),
-}
+_FIELDS = fileformat._FIELDS
 
 
-def _layer_from_json(raw: Any, index: int) -> Layer:
-    place = f"layer {index}"
-    if not isinstance(raw, dict):
-        raise NetworkError(f"{place}: expected an object, got {_json_type(raw)}")
-    kind = raw.get("type")
+def _from_tuple(layer: tuple) -> Layer:
+    """A layer of :func:`polyregions.fileformat.read_model` as a layer object."""
+    kind = layer[0]
     if kind == "affine":
-        extra = set(raw) - {"type"} - _FIELDS["affine"]
-        if extra:
-            raise NetworkError(f"{place} (affine): unknown field(s) {', '.join(sorted(extra))}")
-        if "weight" not in raw:
-            raise NetworkError(f"{place} (affine): missing 'weight'")
-        try:
-            return Affine.from_lists(raw["weight"], raw.get("bias"), place=f"{place} (affine)")
-        except NumberError as exc:
-            raise NetworkError(str(exc)) from None
-    return _activation_from_json(raw, index)
+        return Affine(layer[1], layer[2])
+    if kind == "leaky_relu":
+        return LeakyReLU(layer[1])
+    if kind == "hardtanh":
+        return HardTanh(layer[1], layer[2])
+    if kind == "maxout":
+        return Maxout(layer[1])
+    return {"relu": ReLU, "abs": Abs, "identity": Identity}[kind]()
 
 
 def _activation_from_json(raw: dict[str, Any], index: int) -> Activation:
-    place = f"layer {index}"
+    """An activation layer from its file-format object (for :meth:`Network.mlp`)."""
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in _FIELDS or kind == "affine":
         known = ", ".join(sorted(_FIELDS))
-        raise NetworkError(f"{place}: unknown layer type {kind!r} (known: {known})")
-    extra = set(raw) - {"type"} - _FIELDS[kind]
-    if extra:
-        raise NetworkError(f"{place} ({kind}): unknown field(s) {', '.join(sorted(extra))}")
-    missing = _FIELDS[kind] - set(raw) - ({"slope"} if kind == "leaky_relu" else set())
-    if missing:
-        raise NetworkError(f"{place} ({kind}): missing {', '.join(sorted(missing))}")
+        raise NetworkError(f"layer {index}: unknown layer type {kind!r} (known: {known})")
     try:
-        if kind == "relu":
-            return ReLU()
-        if kind == "abs":
-            return Abs()
-        if kind == "identity":
-            return Identity()
-        if kind == "leaky_relu":
-            return LeakyReLU(to_rational(raw.get("slope", "1/100"), f"{place} (leaky_relu): slope"))
-        if kind == "hardtanh":
-            return HardTanh(to_rational(raw["min"], f"{place} (hardtanh): min"),
-                            to_rational(raw["max"], f"{place} (hardtanh): max"))
-        rank = raw["rank"]
-        if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
-            raise NetworkError(f"{place} (maxout): rank must be a positive integer, got {rank!r}")
-        return Maxout(rank)
-    except NumberError as exc:
+        return _from_tuple(fileformat._layer(raw, index, to_rational))  # type: ignore[return-value]
+    except (FormatError, NumberError) as exc:
         raise NetworkError(str(exc)) from None
 
 
@@ -391,41 +336,27 @@ def _layer_to_json(layer: Layer) -> dict[str, Any]:
     return {"type": "identity"}
 
 
-def _parse_int(text: str) -> int | Decimal:
-    try:
-        return int(text)
-    except ValueError:  # more digits than sys.get_int_max_str_digits(); still exact
-        return Decimal(text)
-
-
 def parse_json_exact(text: str, source: str = "input") -> Any:
     """Parse JSON text with decimals read as exact :class:`~decimal.Decimal`.
 
     The non-standard tokens ``NaN``, ``Infinity`` and ``-Infinity`` are read as the
     non-finite Decimals, which :func:`~polyregions.numbers.to_rational` rejects with
     a message naming the place (``layer 0 (affine): weight[0][1]``). Syntax errors
-    name *source*, the line and the column.
+    name *source*, the line and the column. This is
+    :func:`polyregions.fileformat.loads`, which the checker reads models with too.
     """
     try:
-        return json.loads(text, parse_float=Decimal, parse_int=_parse_int, parse_constant=Decimal)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise InputError(f"{source}: JSON nested too deeply") from None
+        return fileformat.loads(text, source)
+    except FormatError as exc:
+        raise InputError(str(exc)) from None
 
 
-def read_text(path: str | Path, what: str = "file") -> str:
-    """Read a UTF-8 file, turning OS errors into :class:`InputError`."""
+def read_text(path: str | Path, what: str = "file", limit: int = fileformat.MAX_MODEL_BYTES) -> str:
+    """Read a UTF-8 file of at most *limit* bytes, turning OS errors into :class:`InputError`."""
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such {what}") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a {what}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        return fileformat.read_file(path, what, limit)
+    except FormatError as exc:
+        raise InputError(str(exc)) from None
 
 
 def load_network(path: str | Path) -> Network:

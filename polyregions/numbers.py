@@ -10,20 +10,16 @@ and anything else are rejected with a message that names the value and its place
 from __future__ import annotations
 
 import numbers
-import re
 from decimal import Decimal
 from fractions import Fraction
 from math import gcd, lcm
 from typing import Any, Iterable, Sequence
 
 from .errors import NumberError
+from .fileformat import MAX_DIGITS, MAX_EXPONENT, FormatError, read_number
 
-__all__ = ["to_rational", "to_rationals", "format_rational", "int_text", "primitive_row", "MAX_EXPONENT"]
-
-#: Largest decimal exponent accepted in a number ("1e400" is fine, "1e100000" is absurd).
-MAX_EXPONENT = 4000
-
-_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+__all__ = ["to_rational", "to_rationals", "format_rational", "int_text", "primitive_row",
+           "MAX_EXPONENT", "MAX_DIGITS"]
 
 
 def _where(place: str) -> str:
@@ -32,6 +28,12 @@ def _where(place: str) -> str:
 
 def to_rational(value: Any, place: str = "") -> Fraction:
     """Return the exact rational that *value* denotes.
+
+    Ints, Fractions, floats, Decimals and strings are read by
+    :func:`polyregions.fileformat.read_number`, the reader that the standalone
+    checker uses too (so both accept and refuse the same numbers, with the same
+    limits on digits and exponents); sympy Rationals and other numbers are converted
+    here and then checked by it.
 
     Parameters
     ----------
@@ -44,7 +46,9 @@ def to_rational(value: Any, place: str = "") -> Fraction:
     Raises
     ------
     NumberError
-        For NaN, infinities, booleans, non-numeric strings and other types.
+        For NaN, infinities, booleans, non-numeric strings, other types, and numbers
+        beyond the limits (:data:`MAX_DIGITS` digits, exponents beyond
+        :data:`MAX_EXPONENT`).
 
     Examples
     --------
@@ -57,76 +61,24 @@ def to_rational(value: Any, place: str = "") -> Fraction:
     >>> to_rational(0.1) == Fraction(3602879701896397, 36028797018963968)
     True
     """
-    if isinstance(value, bool):
-        raise NumberError(f"{_where(place)}expected a number, got boolean {value!r}")
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise NumberError(f"{_where(place)}expected a finite number, got {value!r}")
-        return Fraction(value)
-    if isinstance(value, Decimal):
-        return _from_decimal(value, place)
-    if isinstance(value, str):
-        return _from_string(value, place)
-    if type(value).__module__.startswith("sympy"):
-        if getattr(value, "is_Rational", False):
-            return Fraction(int(value.p), int(value.q))
-        raise NumberError(
-            f"{_where(place)}expected an exact rational, got sympy {type(value).__name__} {value!r}"
-        )
-    if isinstance(value, numbers.Integral):
-        return Fraction(int(value))
-    if isinstance(value, numbers.Rational):
-        return Fraction(int(value.numerator), int(value.denominator))
-    if isinstance(value, numbers.Real):
-        return to_rational(float(value), place)
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    raise NumberError(f"{_where(place)}expected a number, got {type(value).__name__} {shown}")
-
-
-def _from_decimal(value: Decimal, place: str) -> Fraction:
-    if not value.is_finite():
-        raise NumberError(f"{_where(place)}expected a finite number, got {value}")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and abs(exponent) > MAX_EXPONENT:
-        raise NumberError(f"{_where(place)}number {value} has an absurd exponent")
-    return Fraction(value)
-
-
-def _from_string(text: str, place: str) -> Fraction:
-    stripped = text.strip()
-    shown = text if len(text) <= 60 else text[:57] + "..."
-    if "/" in stripped:
-        num, _, den = stripped.partition("/")
-        try:
-            p, q = _int_from_text(num), _int_from_text(den)
-        except ValueError:
-            raise NumberError(f"{_where(place)}expected a rational 'p/q', got {shown!r}") from None
-        if q == 0:
-            raise NumberError(f"{_where(place)}zero denominator in {shown!r}")
-        return Fraction(p, q)
     try:
-        dec = Decimal(stripped)
-    except ArithmeticError:
-        raise NumberError(f"{_where(place)}expected a number, got {shown!r}") from None
-    if not stripped or not dec.is_finite():
-        raise NumberError(f"{_where(place)}expected a finite number, got {shown!r}")
-    return _from_decimal(dec, place)
-
-
-def _int_from_text(text: str) -> int:
-    """``int(text)``, also beyond Python's limit on the digits of int/str conversion."""
-    try:
-        return int(text)
-    except ValueError:
-        if not _INTEGER.fullmatch(text):
-            raise
-        return int(Decimal(text))
+        if isinstance(value, (bool, int, Fraction, float, Decimal, str)):
+            return read_number(value, place)
+        if type(value).__module__.startswith("sympy"):
+            if getattr(value, "is_Rational", False):
+                return read_number(Fraction(int(value.p), int(value.q)), place)
+            raise NumberError(
+                f"{_where(place)}expected an exact rational, got sympy {type(value).__name__} {value!r}"
+            )
+        if isinstance(value, numbers.Integral):
+            return read_number(Fraction(int(value)), place)
+        if isinstance(value, numbers.Rational):
+            return read_number(Fraction(int(value.numerator), int(value.denominator)), place)
+        if isinstance(value, numbers.Real):
+            return read_number(float(value), place)
+        return read_number(value, place)
+    except FormatError as exc:
+        raise NumberError(str(exc)) from None
 
 
 def int_text(value: int) -> str:

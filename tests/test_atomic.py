@@ -133,3 +133,171 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o644
+
+
+# --------------------------------------------------------------------------- targets that are not plain files (issue 14)
+
+def _no_replacing(monkeypatch):
+    """Make any attempt to write a temporary file and rename it fail loudly (and harmlessly)."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a temporary file and a rename for a target that is not a regular file")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
+
+
+def test_named_pipe_is_written_directly(tmp_path, monkeypatch):
+    """Regression: the pipe was replaced by a regular file (as /dev/null was)."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    _no_replacing(monkeypatch)
+    write_text_atomic(fifo, "through the pipe")
+    reader.join(timeout=60)
+    assert received == ["through the pipe"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert names(tmp_path) == ["pipe"]
+
+
+def test_broken_pipe_is_an_error(tmp_path):
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    def close_at_once():
+        with open(fifo, "rb"):
+            pass
+
+    reader = threading.Thread(target=close_at_once, daemon=True)
+    reader.start()
+    with pytest.raises(InputError, match=rf"^{re.escape(str(fifo))}: cannot write: Broken pipe$"):
+        with open_atomic(fifo) as handle:
+            reader.join(timeout=60)
+            handle.write("x" * 1_000_000)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null here")
+def test_dev_null_stays_a_device(monkeypatch):
+    import stat
+
+    _no_replacing(monkeypatch)   # before the fix this stops the replacement of /dev/null
+    write_text_atomic("/dev/null", "nothing")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_dev_full_reports_the_error(monkeypatch):
+    """Regression: writing to /dev/full reported success (it wrote a temporary file instead)."""
+    _no_replacing(monkeypatch)
+    with pytest.raises(InputError, match=r"^/dev/full: cannot write: No space left on device$"):
+        write_text_atomic("/dev/full", "x" * 100_000)
+
+
+def test_symlink_is_followed(tmp_path):
+    """Regression: the link was replaced by a regular file."""
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real.name)
+    write_text_atomic(link, "new")
+    assert link.is_symlink() and os.readlink(link) == "real.json"
+    assert real.read_text() == "new"
+    assert names(tmp_path) == ["link.json", "real.json"]
+
+
+def test_symlink_into_another_directory_and_dangling_links(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    link = tmp_path / "a" / "out.json"
+    link.symlink_to(tmp_path / "b" / "target.json")   # dangling: the target does not exist yet
+    write_text_atomic(link, "made")
+    assert (tmp_path / "b" / "target.json").read_text() == "made"
+    assert link.is_symlink()
+    assert names(tmp_path / "a") == ["out.json"] and names(tmp_path / "b") == ["target.json"]
+
+
+@pytest.mark.parametrize("length", [200, 240, 255])
+def test_names_up_to_255_characters(tmp_path, length):
+    """Regression: the temporary file's name (".NAME.XXXXXXXX.tmp") was too long."""
+    path = tmp_path / ("r" * (length - 5) + ".json")
+    with open_atomic(path) as handle:
+        handle.write("x")
+        (temporary,) = [n for n in names(tmp_path)]
+        assert len(temporary) <= 255 and temporary.endswith(".tmp")
+    assert path.read_text() == "x"
+    assert names(tmp_path) == [path.name]
+
+
+def test_name_too_long_for_the_file_system(tmp_path):
+    path = tmp_path / ("r" * 300)
+    with pytest.raises(InputError, match=r": cannot write: File name too long$"):
+        write_text_atomic(path, "x")
+    assert names(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- SIGTERM (issue 14)
+
+def test_sigterm_removes_the_temporary_file(tmp_path):
+    """Regression: SIGTERM killed the process and left the .tmp file behind."""
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "out.txt"
+    code = ("import sys, time; from polyregions.atomic import open_atomic\n"
+            f"with open_atomic({str(target)!r}) as handle:\n"
+            "    handle.write('partial'); handle.flush(); print('ready', flush=True); time.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        assert len(names(tmp_path)) == 1 and names(tmp_path)[0].endswith(".tmp")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert "Terminated: terminated" in err
+    assert names(tmp_path) == []
+
+
+def test_sigterm_handler_is_restored(tmp_path):
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    with open_atomic(tmp_path / "x.txt") as handle:
+        assert signal.getsignal(signal.SIGTERM) is not before
+        handle.write("x")
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_sigterm_in_process_raises_terminated(tmp_path):
+    import signal
+
+    from polyregions.atomic import Terminated
+
+    with pytest.raises(Terminated, match=r"^terminated$"):
+        with open_atomic(tmp_path / "out.txt") as handle:
+            handle.write("partial")
+            os.kill(os.getpid(), signal.SIGTERM)
+    assert names(tmp_path) == []
+    assert issubclass(Terminated, KeyboardInterrupt)
+
+
+def test_device_that_cannot_be_opened(tmp_path):
+    """A socket is not a regular file: it is opened directly, which fails clearly."""
+    import socket
+
+    path = tmp_path / "sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(str(path))
+        with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: cannot write: No such device or address$"):
+            write_text_atomic(path, "x")
+    finally:
+        server.close()

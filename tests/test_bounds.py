@@ -420,3 +420,40 @@ def test_comb_matches_sympy_binomial():
     for top in range(0, 9):
         for i in range(0, 10):
             assert comb(top, i) == int(sp.binomial(top, i))
+
+
+def test_forty_layers_are_fast_and_a_hundred_and_one_refused():
+    """Regression (issue 14): the written-out formulas simplified every Min of up to L
+    terms, so 40 layers ran for minutes; now the table takes about a second."""
+    table = B.bounds_table(2, [4] * 40, rank=3)
+    assert table["serra2018_upper"]["value"] == B.serra2018_upper(2, [4] * 40)
+    assert "Min(n0, n1, n10, n11" in table["montufar2017_upper"]["formula"]
+    assert B.MAX_DEPTH == 100
+    B.bounds_table(2, [4] * B.MAX_DEPTH)
+    with pytest.raises(InputError, match=r"^101 layers, above the limit 100$"):
+        B.bounds_table(2, [4] * 101)
+
+
+@pytest.mark.xfail(reason="issue 12 item 1", strict=False)
+def test_hardtanh_networks_are_not_shown_with_relu_bounds_as_applying(capsys, tmp_path):
+    """Issue 14, item 9: a hardtanh layer of 3 units in R^2 has 19 regions, shown next to a
+    ReLU 'upper' bound of 7 marked as applying. The applicability by activation family is
+    issue 12, item 1."""
+    import json
+
+    from clirun import run
+
+    model = tmp_path / "hardtanh.json"
+    model.write_text(json.dumps({"format": "polyregions-network/1", "input_dim": 2, "layers": [
+        {"type": "affine", "weight": [[1, 0], [0, 1], [1, 1]], "bias": [0, 0, 0]},
+        {"type": "hardtanh", "min": -1, "max": 1}, {"type": "affine", "weight": [[1, 1, 1]]}]}))
+    code, out, err = run(capsys, "count", model, "--bounds", "--json")
+    assert (code, err) == (0, "")
+    result = json.loads(out)
+    assert result["activation_regions"] == 19
+    applying = {name: entry for name, entry in result["bounds"].items() if entry.get("applies", True)}
+    for name, entry in applying.items():
+        if entry["kind"] == "upper":
+            assert entry["value"] >= 19, f"{name} = {entry['value']} shown as an upper bound of 19 regions"
+        assert entry.get("network") != "relu", f"{name} is a ReLU bound shown as applying to hardtanh"
+

@@ -356,7 +356,10 @@ BAD_MODELS = {
     "wrong format": ({**SUM_RELU, "format": "onnx"}, r"format: expected 'polyregions-network/1', got 'onnx'$"),
     "empty file": ("", r"malformed JSON: Expecting value at line 1 column 1$"),
     "long integer in the input_dim": ('{"format": "polyregions-network/1", "input_dim": ' + "9" * 5000
-                                      + ', "layers": []}', r"input_dim: expected an integer, got number"),
+                                      + ', "layers": []}', r"input_dim must be between 1 and 1000, got 9{57}\.\.\.$"),
+    "integer beyond the digit limit in the input_dim": (
+        '{"format": "polyregions-network/1", "input_dim": ' + "9" * 20000 + ', "layers": []}',
+        r"input_dim: expected an integer, got number Decimal\('9{48}\.\.\.$"),
 }
 
 

@@ -395,14 +395,69 @@ def test_internal_errors(monkeypatch):
     with pytest.raises(PolyregionsError, match="singular matrix in a construction"):
         C._inverse([[Fraction(1), Fraction(2)], [Fraction(2), Fraction(4)]])
     with monkeypatch.context() as patch:
-        patch.setattr(C, "_solve", lambda matrix, rhs: None)
-        with pytest.raises(PolyregionsError, match="moment-curve rows not independent"):
-            C.rectifier_zigzag(2, [3])
-    with monkeypatch.context() as patch:
-        patch.setattr(C, "_inverse", lambda matrix: [[Fraction(0)] * len(matrix)] * len(matrix))
+        patch.setattr(C, "_inverse_or_none", lambda matrix: [[Fraction(0)] * len(matrix)] * len(matrix))
         with pytest.raises(PolyregionsError, match="no simplicial cone with nonzero normals"):
             C.rectifier_zigzag(2, [2])
     with monkeypatch.context() as patch:
         patch.setattr(C, "is_general_position", lambda weight, bias: False)
         with pytest.raises(PolyregionsError, match="not in general position"):
             C.arrangement_network("generic", 2, 3)
+
+
+# --------------------------------------------------------------------------- sizes (issue 14, item 8)
+
+def _vertex_box(n0: int, units: int) -> tuple[list[Fraction], list[Fraction]]:
+    """The bounding box of the moment-curve arrangement's vertices, by enumerating them all."""
+    ts = range(1, units + 1)
+    vertices = [C._solve([[Fraction(t) ** e for e in range(n0)] for t in subset],
+                         [Fraction(t) ** n0 for t in subset])
+                for subset in itertools.combinations(ts, n0)]
+    return ([min(v[i] for v in vertices) for i in range(n0)],
+            [max(v[i] for v in vertices) for i in range(n0)])
+
+
+@pytest.mark.parametrize("n0, units", [(1, 2), (1, 5), (2, 3), (2, 7), (3, 4), (3, 8), (4, 9), (5, 7)])
+def test_elementary_symmetric_bounds_equal_the_vertex_box(n0, units):
+    """The closed form that replaced the enumeration of all C(units, n0) vertices."""
+    lo, hi = _vertex_box(n0, units)
+    ts = list(range(1, units + 1))
+    for e in range(n0):
+        k = n0 - e
+        small, large = C._elementary(ts[:n0], k), C._elementary(ts[-n0:], k)
+        assert (lo[e], hi[e]) == ((small, large) if k % 2 else (-large, -small))
+
+
+def test_elementary_symmetric_polynomial():
+    assert [C._elementary([1, 2, 3], k) for k in range(4)] == [1, 6, 11, 6]
+
+
+def test_inverse_is_exact():
+    rng = random.Random(14)
+    for size in (1, 2, 5, 9):
+        while True:
+            matrix = [[Fraction(rng.randint(-5, 5), rng.randint(1, 4)) for _ in range(size)]
+                      for _ in range(size)]
+            inverse = C._inverse_or_none(matrix)
+            if inverse is not None:
+                break
+        product = [[sum(a * b for a, b in zip(row, col)) for col in zip(*inverse)] for row in matrix]
+        assert product == [[Fraction(int(r == c)) for c in range(size)] for r in range(size)]
+    assert C._inverse_or_none([[Fraction(1), Fraction(2)], [Fraction(2), Fraction(4)]]) is None
+
+
+def test_rectifier_in_64_dimensions_is_built():
+    """Regression: n0 = 64 enumerated C(n_L, 64) vertices (or inverted 64 x 64 matrices
+    column by column, about 45 s); now a second or two."""
+    assert C.rectifier_zigzag(64, [64, 65]).widths() == (64, 64, 65)   # moment-curve rows
+    assert C.rectifier_zigzag(64, [64]).widths() == (64, 64)           # a simplicial cone
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: C.rectifier_zigzag(2, [4096, 4096]),
+     r"^the construction would have 16,793,600 weights and biases, more than the limit of 1,000,000$"),
+    (lambda: C.maxout_construction(64, 4096, 64),
+     r"^the construction would have 1,090,519,040 weights and biases, more than the limit of 1,000,000$"),
+])
+def test_constructions_too_big_are_refused(call, pattern):
+    with pytest.raises(InputError, match=pattern):
+        call()

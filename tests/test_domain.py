@@ -313,3 +313,45 @@ def test_to_json_of_long_numbers():
     assert out["A"][0] == ["1" + "0" * 4999 + "1", "0"]
     assert out["b"] == ["1", "0"]
     assert json.loads(json.dumps(out)) == out
+
+
+# ---------------------------------------------------------------- size of the exact domain (issue 14)
+
+def _cell(domain):
+    from polyregions.engine import initial_cell
+    return initial_cell(domain)
+
+
+def test_box_in_16_dimensions_is_refused_at_once():
+    """Regression: a box in R^16 has 65,536 vertices; counting 2 units took over 120 s."""
+    with pytest.raises(DomainError, match=r"^the box in R\^16 has 2\^16 vertices, more than the limit of "
+                                          r"4,096 for a domain \(boxes up to R\^12\); use all of R\^16, "
+                                          r"a --slice, or a domain with fewer vertices$"):
+        _cell(Domain.box(16, -1, 1))
+
+
+def test_box_in_12_dimensions_is_accepted():
+    assert len(_cell(Domain.box(12, -1, 1)).vecs) == 4096 == domain_module.MAX_DOMAIN_GENERATORS
+
+
+def test_polyhedron_with_too_many_vertices_is_refused():
+    """A box written as a polyhedron: the vertices are counted while the cell is built."""
+    n = 13
+    A = [[int(i == j) * s for j in range(n)] for i in range(n) for s in (1, -1)]
+    domain = Domain(n, tuple((tuple(a), 1) for a in A), "polyhedron")
+    with pytest.raises(DomainError, match=r"^the domain in R\^13 has more than 4,096 vertices and rays, the "
+                                          r"limit for a domain; use all of R\^13, a --slice, or a domain "
+                                          r"with fewer vertices$"):
+        _cell(domain)
+
+
+def test_cli_box_in_16_dimensions(capsys, tmp_path):
+    from clirun import assert_one_error_line, run
+
+    model = tmp_path / "m.json"
+    model.write_text(json.dumps({"format": "polyregions-network/1", "input_dim": 16, "layers": [
+        {"type": "affine", "weight": [[1] * 16, [1] + [0] * 15]}, {"type": "relu"}]}))
+    code, out, err = run(capsys, "count", model, "--box", "-1", "1")
+    assert_one_error_line(code, out, err, r"the box in R\^16 has 2\^16 vertices")
+    code, out, err = run(capsys, "count", model)   # all of R^16 is no problem
+    assert code == 0 and "activation regions: 4 " in out

@@ -545,10 +545,11 @@ def test_non_utf8_file(tmp_path):
 def test_unreadable_file(tmp_path, monkeypatch):
     path = write(tmp_path, VALID)
 
-    def refuse(self, *args, **kwargs):
-        raise PermissionError(13, "Permission denied", str(self))
+    def refuse(name, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(name))
 
-    monkeypatch.setattr(Path, "read_text", refuse)
+    from polyregions import fileformat
+    monkeypatch.setattr(fileformat, "open", refuse, raising=False)  # what fileformat.read_file opens with
     with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: cannot read: Permission denied$"):
         load_network(path)
 
