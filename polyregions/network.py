@@ -54,15 +54,20 @@ class Affine:
                    place: str = "affine") -> "Affine":
         """Build from nested lists of numbers (see :func:`~polyregions.numbers.to_rational`).
 
+        NumPy arrays, PyTorch tensors and anything else with a ``tolist()`` method are
+        read through it; their floats become the exact binary values they hold.
+
         Examples
         --------
         >>> Affine.from_lists([[1, "1/2"]], [0]).weight
         ((Fraction(1, 1), Fraction(1, 2)),)
         """
+        weight = _as_lists(weight)
         if isinstance(weight, (str, bytes)) or not isinstance(weight, Sequence) or not weight:
-            raise NetworkError(f"{place}: weight must be a non-empty list of rows")
+            raise NetworkError(f"{place}: weight must be a non-empty list of rows, got {_shown(weight)}")
         rows = []
         for i, row in enumerate(weight):
+            row = _as_lists(row)
             if isinstance(row, (str, bytes)) or not isinstance(row, Sequence) or not row:
                 raise NetworkError(f"{place}: weight[{i}] must be a non-empty list of numbers")
             rows.append(tuple(to_rational(v, f"{place}: weight[{i}][{j}]") for j, v in enumerate(row)))
@@ -73,6 +78,7 @@ class Affine:
         if bias is None:
             b = tuple(Fraction(0) for _ in rows)
         else:
+            bias = _as_lists(bias)
             if isinstance(bias, (str, bytes)) or not isinstance(bias, Sequence):
                 raise NetworkError(f"{place}: bias must be a list of numbers")
             b = tuple(to_rational(v, f"{place}: bias[{i}]") for i, v in enumerate(bias))
@@ -218,10 +224,24 @@ class Network:
             **options: Any) -> "Network":
         """Affine layers with *activation* between them (and after the last if asked).
 
-        *weights* are out x in matrices; *activation* is a layer type name of the
-        file format (``"relu"``, ``"leaky_relu"``, ``"abs"``, ``"hardtanh"``,
-        ``"maxout"``) and *options* its fields (``slope=...``, ``rank=...``).
+        *weights* are out x in matrices (nested lists, or NumPy arrays, PyTorch
+        tensors and anything with ``tolist()``; floats are taken as the exact binary
+        values they hold); *activation* is a layer type name of the file format
+        (``"relu"``, ``"leaky_relu"``, ``"abs"``, ``"hardtanh"``, ``"maxout"``) and
+        *options* its fields (``slope=...``, ``rank=...``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = Network.mlp([np.eye(2), np.array([[0.5, -1.0]])], [np.zeros(2), [0]])
+        >>> net.layers[2].weight
+        ((Fraction(1, 2), Fraction(-1, 1)),)
         """
+        weights, biases = _as_lists(weights), _as_lists(biases)
+        for what, value in (("weights", weights), ("biases", biases)):
+            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+                raise NetworkError(f"mlp: {what} must be a list with one entry per affine layer, "
+                                   f"got {_shown(value)}")
         if len(weights) != len(biases):
             raise NetworkError(f"mlp: {len(weights)} weight matrices but {len(biases)} bias vectors")
         if not weights:
@@ -244,6 +264,17 @@ class Network:
         """
         if not isinstance(obj, dict):
             raise NetworkError(f"expected a JSON object, got {_json_type(obj)}")
+        if "format" not in obj:
+            tensors = [key for key in obj if isinstance(key, str)
+                       and key.rsplit(".", 1)[-1] in ("weight", "bias")]
+            if tensors:
+                shown = ", ".join(repr(key) for key in tensors[:3]) + (", ..." if len(tensors) > 3 else "")
+                raise NetworkError(
+                    f"this looks like a PyTorch state dict (keys {shown}), not a {FORMAT} object; "
+                    "build the network from the tensors with Network.mlp(weights, biases, "
+                    "activation=...) (README: 'Models from PyTorch and NumPy')")
+            raise NetworkError(f"format: missing; expected a {FORMAT} object with keys 'format' "
+                               f"({FORMAT!r}), 'input_dim' and 'layers'")
         fmt = obj.get("format")
         if fmt != FORMAT:
             raise NetworkError(f"format: expected {FORMAT!r}, got {fmt!r}")
@@ -290,6 +321,19 @@ class Network:
 
     def __repr__(self) -> str:
         return f"Network(input_dim={self.input_dim}, layers=[{', '.join(map(repr, self.layers))}])"
+
+
+def _as_lists(value: Any) -> Any:
+    """Nested lists from an array-like (NumPy arrays, PyTorch tensors: anything with ``tolist()``)."""
+    if not isinstance(value, (list, tuple, str, bytes)) and callable(getattr(value, "tolist", None)):
+        return value.tolist()
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A short description of a value for an error message."""
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def _json_type(value: Any) -> str:
@@ -423,9 +467,39 @@ def read_text(path: str | Path, what: str = "file") -> str:
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, expected a {what}") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+        kind = _binary_kind(path)
+        hint = f"; this looks like {kind}" if kind else ""
+        if kind and what == "model file":
+            hint += ("; polyregions reads its own JSON format (polyregions-network/1): build the "
+                     "network from the weights with Network.mlp(weights, biases) and save it "
+                     "(README: 'Models from PyTorch and NumPy')")
+        raise InputError(f"{path}: not UTF-8 text{hint}") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+#: Leading bytes of the binary files that people hand over first, and what they are.
+_MAGIC = (
+    (b"PK\x03\x04", "a zip archive (a PyTorch .pt/.pth file saved by torch.save, or a .npz)"),
+    (b"\x80", "a Python pickle (a PyTorch file in the legacy format, or a pickled object)"),
+    (b"\x93NUMPY", "a NumPy .npy array"),
+    (b"\x89HDF", "an HDF5 file (a Keras .h5 model)"),
+)
+
+
+def _binary_kind(path: str | Path) -> str | None:
+    """What a binary file looks like from its first bytes (or its .onnx suffix), if known."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return None
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if Path(path).suffix.lower() == ".onnx":
+        return "an ONNX model (protocol buffers)"
+    return None
 
 
 def load_network(path: str | Path) -> Network:
