@@ -19,6 +19,7 @@ from .export import write_regions_jsonl
 from .graph import linear_region_graph, region_graph
 from .graph_io import FORMATS, write_graph
 from .network import Affine, Network, load_network
+from .numbers import counted
 from .plot import image_format, plot_network, require_matplotlib
 from .slicing import parse_point, slice_network
 
@@ -269,7 +270,7 @@ def _cmd_regions(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     count = write_regions_jsonl(network, domain, args.output)
     seconds = time.perf_counter() - start
-    print(f"wrote {count} activation regions to {args.output} in {seconds:.3f} s")
+    print(f"wrote {counted(count, 'activation region')} to {args.output} in {seconds:.3f} s")
     return 0
 
 
@@ -285,8 +286,9 @@ def _cmd_graph(args: argparse.Namespace) -> int:
         graph = linear_region_graph(graph)
     write_graph(graph, args.output)
     seconds = time.perf_counter() - start
-    what = "linear regions" if args.merge else "activation regions"
-    print(f"wrote {graph.number_of_nodes()} {what} and {graph.number_of_edges()} adjacencies "
+    what = "linear region" if args.merge else "activation region"
+    print(f"wrote {counted(graph.number_of_nodes(), what)} and "
+          f"{counted(graph.number_of_edges(), 'adjacency')} "
           f"to {args.output} in {seconds:.3f} s")
     return 0
 
@@ -309,8 +311,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
                            domain_label=label,
                            axis_labels=("s", "t") if args.slice is not None else ("x1", "x2"))
     seconds = time.perf_counter() - start
-    print(f"wrote {args.output}: {summary.activation_regions} activation regions, "
-          f"{summary.linear_regions} linear regions on {label or domain.describe()} "
+    print(f"wrote {args.output}: {counted(summary.activation_regions, 'activation region')}, "
+          f"{counted(summary.linear_regions, 'linear region')} on {label or domain.describe()} "
           f"in {seconds:.3f} s")
     return 0
 
@@ -325,8 +327,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     cert = certify(network, domain, linear=args.linear)
     write_certificate(cert, args.output)
     seconds = time.perf_counter() - start
-    counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in cert["counts"].items())
-    print(f"wrote a certificate of {counts} ({len(cert['pruned'])} pruned branches) "
+    counts = ", ".join(counted(v, k.replace("_", " ")[:-1]) for k, v in cert["counts"].items())
+    print(f"wrote a certificate of {counts} ({counted(len(cert['pruned']), 'pruned branch')}) "
           f"to {args.output} in {seconds:.3f} s")
     return 0
 
@@ -404,6 +406,11 @@ def _cmd_construct(args: argparse.Namespace) -> int:
     elif args.construction == "maxout":
         network = constructions.maxout_construction(args.n0, args.rank, args.depth)
     else:
+        if args.name == "generic" and args.count is None:
+            raise InputError("construct arrangement generic: needs --count M, the number of hyperplanes")
+        if args.name != "generic" and args.count is not None:
+            raise InputError(f"construct arrangement {args.name}: --count is for generic "
+                             "arrangements only (this one has a fixed set of hyperplanes)")
         network = constructions.arrangement_network(args.name, args.dim, args.count)
     network.save(args.output)
     print(f"wrote {args.construction} network ({_architecture(network)}) to {args.output}")

@@ -18,7 +18,8 @@ from typing import Any, Iterable, Sequence
 
 from .errors import NumberError
 
-__all__ = ["to_rational", "to_rationals", "format_rational", "int_text", "primitive_row", "MAX_EXPONENT"]
+__all__ = ["to_rational", "to_rationals", "format_rational", "int_text", "primitive_row", "counted",
+           "MAX_EXPONENT"]
 
 #: Largest decimal exponent accepted in a number ("1e400" is fine, "1e100000" is absurd).
 MAX_EXPONENT = 4000
@@ -159,6 +160,23 @@ def format_rational(value: Fraction) -> str:
     if value.denominator == 1:
         return int_text(value.numerator)
     return f"{int_text(value.numerator)}/{int_text(value.denominator)}"
+
+
+def counted(count: int, noun: str) -> str:
+    """``"1 linear region"``, ``"2 linear regions"``: a count with its noun in the right number.
+
+    Examples
+    --------
+    >>> counted(1, "linear region"), counted(0, "adjacency"), counted(2, "pruned branch")
+    ('1 linear region', '0 adjacencies', '2 pruned branches')
+    """
+    if count == 1:
+        return f"{count} {noun}"
+    if noun.endswith("cy"):
+        return f"{count} {noun[:-1]}ies"
+    if noun.endswith(("ch", "sh", "s", "x")):
+        return f"{count} {noun}es"
+    return f"{count} {noun}s"
 
 
 def primitive_row(row: Sequence[Fraction]) -> tuple[int, ...]:

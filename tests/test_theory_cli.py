@@ -64,6 +64,10 @@ def test_count_bounds_text(tmp_path, capsys):
     (["bounds", "--n0", "x", "--widths", "2"], "--n0: expected an integer"),
     (["construct", "arrangement", "bogus", "--dim", "2", "-o", "x.json"], "invalid choice: 'bogus'"),
     (["construct"], "construct: missing kind"),
+    (["construct", "arrangement", "generic", "--dim", "2", "-o", "x.json"],
+     "construct arrangement generic: needs --count M, the number of hyperplanes"),
+    (["construct", "arrangement", "braid", "--dim", "3", "--count", "4", "-o", "x.json"],
+     "construct arrangement braid: --count is for generic arrangements only"),
 ])
 def test_bad_theory_commands(capsys, tmp_path, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
