@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
 
 from .atomic import write_text_atomic
 from .errors import InputError, NetworkError, NumberError
 from .numbers import format_rational, to_rational
+
+if TYPE_CHECKING:
+    from .forward import PointPattern
 
 __all__ = [
     "FORMAT",
@@ -318,6 +321,33 @@ class Network:
             if isinstance(layer, Affine):
                 out.append(layer.out_dim)
         return tuple(out)
+
+    def __call__(self, x: Any) -> tuple[Fraction, ...]:
+        """The outputs at the point *x*, exactly (see :func:`polyregions.forward.evaluate`).
+
+        Examples
+        --------
+        >>> Network.mlp([[[1, -1]], [[2]]], [[0], ["1/2"]])([1, "1/3"])
+        (Fraction(11, 6),)
+        """
+        from .forward import evaluate
+
+        return evaluate(self, x)
+
+    def pattern(self, x: Any) -> "PointPattern":
+        """The activation pattern at *x* and the units on a breakpoint there.
+
+        See :func:`polyregions.forward.point_pattern`.
+
+        Examples
+        --------
+        >>> net = Network.mlp([[[1, -1]], [[2]]], [[0], ["1/2"]])
+        >>> net.pattern([1, "1/3"]).key, net.pattern([1, 1]).ties
+        ('+', (Tie(layer=1, unit=0, states=('+', '-')),))
+        """
+        from .forward import point_pattern
+
+        return point_pattern(self, x)
 
     def __repr__(self) -> str:
         return f"Network(input_dim={self.input_dim}, layers=[{', '.join(map(repr, self.layers))}])"
