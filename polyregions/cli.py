@@ -122,6 +122,9 @@ def _build_parser() -> argparse.ArgumentParser:
     bounds.add_argument("--widths", required=True, metavar="N1,N2,...",
                         help="units per hidden layer (maxout: units after taking the maximum)")
     bounds.add_argument("--rank", type=_int_arg("--rank"), help="maxout rank k")
+    bounds.add_argument("--activation", choices=["relu", "leaky_relu", "abs", "hardtanh", "maxout"],
+                        help="activation of every layer (default relu, or maxout with --rank); "
+                             "a bound applies only where its hypotheses hold for it")
     bounds.add_argument("--json", action="store_true", help="print one JSON object")
 
     construct = sub.add_parser("construct", help="write one of the paper's constructions or a "
@@ -160,35 +163,37 @@ def _widths(text: str) -> list[int]:
         raise InputError(f"--widths: expected comma-separated integers, got {text!r}") from None
 
 
-def _print_bounds(table: dict, counts: Any = None) -> None:
-    if counts is not None:
-        print(f"exact activation regions: {counts.activation_regions}")
-        if counts.linear_regions is not None:
-            print(f"exact linear regions:     {counts.linear_regions}")
+def _print_bounds(table: dict, count: int | None = None) -> None:
+    """The bounds, one block each; with *count*, the exact count and a verdict beside each."""
+    from .bounds import verdict
+
+    if count is not None:
+        print(f"{'bound':34} {'kind':26} {'value':>12}  {'count':>12}  verdict")
+    lower_below = violated = False
     for key, entry in table.items():
-        value = entry["value"] if entry.get("applies", True) else "does not apply"
-        print(f"{key:34} {entry['kind']:26} {value}")
+        if not entry["applies"]:
+            print(f"{key:34} {entry['kind']:26} {'does not apply':>12}")
+        elif count is None:
+            print(f"{key:34} {entry['kind']:26} {entry['value']:>12}")
+        else:
+            said = verdict(entry, count)
+            lower_below |= said == "count < bound"
+            violated |= bool(said and said.startswith("VIOLATED"))
+            shown = "" if said == "comparison" else count
+            print(f"{key:34} {entry['kind']:26} {entry['value']:>12}  {shown:>12}  {said}")
         print(f"{'':34} {entry['formula']}")
         print(f"{'':34} {entry['source']}")
         if entry.get("note"):
-            print(f"{'':34} note: {entry['note']}")
-
-
-def _architecture_of(network: Network) -> tuple[list[int], int | None]:
-    """Units per activation layer and the maxout rank (None without maxout layers)."""
-    from .network import Identity, Maxout
-
-    widths, rank, width = [], None, network.input_dim
-    for layer in network.layers:
-        if isinstance(layer, Affine):
-            width = layer.out_dim
-        elif isinstance(layer, Maxout):
-            width //= layer.rank
-            rank = layer.rank
-            widths.append(width)
-        elif not isinstance(layer, Identity):
-            widths.append(width)
-    return widths, rank
+            print(f"{'':34} {'note' if entry['applies'] else 'why not'}: {entry['note']}")
+    if count is not None:
+        print("count: exact activation regions of this network on its domain (an upper bound on "
+              "all of R^n0 bounds them on any domain)")
+    if lower_below:
+        print("count < bound is no contradiction for a lower bound: it says that the best network "
+              "of this architecture (the paper's construction) reaches the bound, not every network")
+    if violated:
+        print("VIOLATED: an upper bound that applies is below the exact count; please report this "
+              "network (a bound, its hypotheses or the count is wrong)")
 
 
 def _problem(args: argparse.Namespace) -> tuple[Network, Domain]:
@@ -238,12 +243,14 @@ def _cmd_count(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     table = None
     if args.bounds:
-        from .bounds import bounds_table
+        from .bounds import network_bounds, verdict
 
-        widths, rank = _architecture_of(network)
-        if not widths:
-            raise InputError("--bounds: the network has no activation layer")
-        table = bounds_table(network.input_dim, widths, rank)
+        try:
+            table = network_bounds(network)
+        except InputError as exc:
+            raise InputError(f"--bounds: {exc}") from None
+        for entry in table.values():
+            entry["verdict"] = verdict(entry, counts.activation_regions)
     if args.json:
         out = counts.to_json()
         out["model"] = args.model
@@ -261,7 +268,7 @@ def _cmd_count(args: argparse.Namespace) -> int:
     print(f"time:               {seconds:.3f} s")
     if table is not None:
         print()
-        _print_bounds(table)
+        _print_bounds(table, counts.activation_regions)
     return 0
 
 
@@ -388,7 +395,7 @@ def _cmd_folding(args: argparse.Namespace) -> int:
 def _cmd_bounds(args: argparse.Namespace) -> int:
     from .bounds import bounds_table
 
-    table = bounds_table(args.n0, _widths(args.widths), args.rank)
+    table = bounds_table(args.n0, _widths(args.widths), args.rank, args.activation)
     if args.json:
         print(json.dumps(table))
     else:
