@@ -107,9 +107,18 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="certificate file (written atomically)")
 
     check = sub.add_parser("check", help="verify a certificate against a model with the "
-                                         "standalone checker (fractions only)")
+                                         "standalone checker (fractions only)",
+                           description="Verify a certificate with the standalone checker. The count "
+                                       "must be about the domain given here (--box, --domain, or "
+                                       "nothing for all of R^n0): a certificate about another domain "
+                                       "is INVALID.")
     check.add_argument("certificate", metavar="CERT.json")
     check.add_argument("model", metavar="MODEL")
+    expected = check.add_mutually_exclusive_group()
+    expected.add_argument("--box", nargs=2, metavar=("LO", "HI"),
+                          help="the domain the count must be about: the box LO <= x_i <= HI")
+    expected.add_argument("--domain", metavar="FILE",
+                          help='the domain the count must be about: {"A": [[...]], "b": [...]}')
 
     folding = sub.add_parser("folding", help="space folding per layer and the N_R recursion "
                                              "(bounded domains)")
@@ -343,10 +352,18 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from fractions import Fraction
 
-    from .checker import CheckFailure, check_certificate, large_certificate
+    from .checker import CheckFailure, check_certificate, large_certificate, report
     from .network import read_text
 
-    load_network(args.model)  # bad model files are bad input (exit 2), not an invalid certificate
+    network = load_network(args.model)  # bad model files are bad input (exit 2), not an invalid certificate
+    n = network.input_dim
+    if args.box is not None:
+        expected = Domain.box(n, *(_box_value(v, n) for v in args.box))
+    elif args.domain is not None:
+        expected = load_domain(args.domain, dim=n)
+    else:
+        expected = Domain.whole(n)
+    rows = {"A": [list(a) for a, _ in expected.rows], "b": [b for _, b in expected.rows]}
     with large_certificate():
         model = json.loads(read_text(args.model, "model file"), parse_float=Fraction)
     text = read_text(args.certificate, "certificate file")
@@ -358,12 +375,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 1
     start = time.perf_counter()
     try:
-        counts = check_certificate(cert, model)
+        counts = check_certificate(cert, model, rows)
+        seconds = time.perf_counter() - start
+        lines = report(counts, cert, model, seconds)
     except CheckFailure as exc:
         print(f"INVALID: {exc}")
         return 1
-    seconds = time.perf_counter() - start
-    print("VALID " + " ".join(f"{k}={v}" for k, v in counts.items()) + f" ({seconds:.3f} s)")
+    print("\n".join(lines))
     return 0
 
 
