@@ -87,7 +87,7 @@ def _build_parser() -> argparse.ArgumentParser:
                                       "Without --box, --domain or --slice the domain is [-1, 1]^n.")
     plot.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
     domain_options(plot)
-    plot.add_argument("-o", "--output", required=True, metavar="FILE.png|FILE.svg",
+    plot.add_argument("-o", "--output", required=True, metavar="FILE.png|FILE.svg|FILE.pdf",
                       help="output image; the extension picks the format (written atomically)")
     plot.add_argument("--graph", action="store_true",
                       help="overlay the region adjacency graph (nodes at interior points)")
