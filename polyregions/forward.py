@@ -79,10 +79,13 @@ class PointPattern:
     ties
         The units on a breakpoint at the point, in network order (empty when the
         point is interior to its activation region).
+    output
+        The network's outputs at the point (as ``network(x)``).
     """
 
     pattern: tuple[str, ...]
     ties: tuple[Tie, ...]
+    output: tuple[Fraction, ...] = ()
 
     @property
     def key(self) -> str:
@@ -198,6 +201,48 @@ def evaluate(network: Network, x: Any) -> tuple[Fraction, ...]:
     return tuple(v)
 
 
+def _values_pattern(network: Network, x: tuple[Fraction, ...]
+                    ) -> tuple[tuple[str, ...], bool, tuple[Fraction, ...]]:
+    """The pattern at *x* from the values alone, whether no unit sits at a breakpoint, and
+    the outputs.
+
+    When no value is at a breakpoint there is no tie and this is the pattern; otherwise
+    the affine functions near *x* decide (see :func:`_walk`).
+    """
+    v = list(x)
+    pattern: list[str] = []
+    clean = True
+    for layer in network.layers:
+        if isinstance(layer, Affine):
+            v = [sum((w * c for w, c in zip(row, v)), Fraction(0)) + b
+                 for row, b in zip(layer.weight, layer.bias)]
+        elif isinstance(layer, Identity):
+            pattern.append("")
+        elif isinstance(layer, Maxout):
+            k = layer.rank
+            groups = [v[i:i + k] for i in range(0, len(v), k)]
+            tops = [max(g) for g in groups]
+            clean = clean and all(g.count(top) == 1 for g, top in zip(groups, tops))
+            pattern.append(",".join(str(g.index(top)) for g, top in zip(groups, tops)))
+            v = tops
+        elif isinstance(layer, HardTanh):
+            lo, hi = layer.low, layer.high
+            clean = clean and not any(z == lo or z == hi for z in v)
+            pattern.append("".join("L" if z < lo else "l" if z == lo else "M" if z < hi
+                                   else "h" if z == hi else "H" for z in v))
+            v = [min(max(z, lo), hi) for z in v]
+        else:
+            clean = clean and all(v)
+            pattern.append("".join("+" if z > 0 else "-" if z < 0 else "0" for z in v))
+            if isinstance(layer, ReLU):
+                v = [z if z > 0 else Fraction(0) for z in v]
+            elif isinstance(layer, Abs):
+                v = [abs(z) for z in v]
+            else:
+                v = [z if z >= 0 else layer.slope * z for z in v]
+    return tuple(pattern), clean, tuple(v)
+
+
 def _value(row: _Row, x: Sequence[Fraction]) -> Fraction:
     return sum((c * xi for c, xi in zip(row, x)), row[-1])
 
@@ -305,11 +350,15 @@ def point_pattern(network: Network, x: Any) -> PointPattern:
     >>> net.pattern([1, -2]).key
     '+-'
     >>> at = net.pattern([0, 3])
-    >>> at.key, at.is_generic, at.ties[0].describe()
-    ('0+', False, 'layer 1 unit 0 (states + and -)')
+    >>> at.key, at.is_generic, at.ties[0].describe(), at.output
+    ('0+', False, 'layer 1 unit 0 (states + and -)', (Fraction(3, 1),))
     """
-    pattern, ties, _, _ = _walk(network, _point(network, x))
-    return PointPattern(pattern, ties)
+    point = _point(network, x)
+    pattern, clean, output = _values_pattern(network, point)
+    if clean:   # no value at a breakpoint: no tie (the usual case, one cheap pass)
+        return PointPattern(pattern, (), output)
+    pattern, ties, _, _ = _walk(network, point)
+    return PointPattern(pattern, ties, output)
 
 
 def _cut(cell, row: _Row, side: int, tag):
@@ -356,7 +405,8 @@ def region_containing(network: Network, x: Any, domain: "Domain | None" = None) 
     -----
     One forward pass with the affine function of every unit near *x* (a vector of
     ``n0 + 1`` rationals per unit), then one cell cut per unit and hyperplane of the
-    pattern: the cost of one path of the engine's search.
+    pattern: the cost of one path of the engine's search. (``network.pattern(x)``
+    alone computes values only, unless some value sits exactly at a breakpoint.)
 
     Examples
     --------

@@ -18,7 +18,8 @@ from polyregions.network import Network
 
 def evaluate(network: Network, x: Sequence[Fraction]) -> tuple[tuple[str, ...], tuple[Fraction, ...]]:
     """The pattern at *x* and the network output at *x*."""
-    return network.pattern(x).pattern, network(x)
+    at = network.pattern(x)
+    return at.pattern, at.output
 
 
 def is_generic(pattern: Sequence[str], network: Network, x: Sequence[Fraction]) -> bool:

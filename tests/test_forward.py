@@ -99,7 +99,7 @@ def test_forward_pass_values():
     # (11/8, 25/12)
     assert net(x) == evaluate(net, x) == (F(11, 8), F(25, 12))
     at = net.pattern(x)
-    assert at == PointPattern(("+-+", "+-", "+-", "MM", "0,0"), ())
+    assert at == PointPattern(("+-+", "+-", "+-", "MM", "0,0"), (), (F(11, 8), F(25, 12)))
     assert at.key == "+-+|+-|+-|MM|0,0" and at.is_generic
     assert repr(at) == "PointPattern(pattern=+-+|+-|+-|MM|0,0, ties=0)"
     # floats are the exact binary values they hold, NumPy arrays are read with tolist()
@@ -120,8 +120,8 @@ def test_ties_are_reported_with_their_states():
     assert [t.describe() for t in at.ties] == [
         "layer 1 unit 0 (states + and -)", "layer 3 unit 0 (states L and M)", "layer 5 unit 1 (states 0 and 1)"]
     # at x = 1 hardtanh unit 2 reaches max = 2; after that tie, its output is taken as the constant max
-    assert net.pattern([1]) == PointPattern(("++0", "Mlh", "0,0"), (Tie(3, 2, ("M", "H")),))
-    assert net.pattern([F(1, 2)]) == PointPattern(("++0", "MlM", "0,0"), ())
+    assert net.pattern([1]) == PointPattern(("++0", "Mlh", "0,0"), (Tie(3, 2, ("M", "H")),), (F(2), F(1)))
+    assert net.pattern([F(1, 2)]) == PointPattern(("++0", "MlM", "0,0"), (), (F(3, 2), F(1, 2)))
     with pytest.raises(BreakpointError, match=r"^x = \(0\) lies on a breakpoint of 3 units \(layer 1 unit 0 "
                                               r"\(states \+ and -\), layer 3 unit 0 \(states L and M\), "
                                               r"layer 5 unit 1 \(states 0 and 1\)\), so on the boundary of "
@@ -185,3 +185,24 @@ def test_a_cut_without_interior_is_an_error(monkeypatch):
     monkeypatch.setattr(Cell, "cut", lambda self, h, tag, want=3: (None, None, None))
     with pytest.raises(SolverError, match=r"^region_containing: unit \(1, 0\) left no interior around the point$"):
         region_containing(net, [1, 1])
+
+
+def test_the_values_only_pass_agrees_with_the_full_one():
+    """net.pattern(x) reads the values alone unless one sits at a breakpoint; both passes agree."""
+    from itertools import product
+
+    from polyregions.forward import _values_pattern, _walk
+    on_breakpoint = 0
+    for name, net, A, b in CASES[:80]:
+        n = net.input_dim
+        grid = list(product([F(-1), F(0), F(1, 2), F(1)], repeat=n))[:40]   # small points hit breakpoints
+        for point in grid:
+            fast, clean, output = _values_pattern(net, point)
+            full, ties, _, rows = _walk(net, point)
+            assert fast == full, (name, point)
+            assert output == net(point) == tuple(sum((c * v for c, v in zip(r, point)), r[-1]) for r in rows)
+            if clean:
+                assert ties == (), (name, point)
+            on_breakpoint += not clean
+            assert net.pattern(point) == PointPattern(full, ties, net(point))
+    assert on_breakpoint >= 100   # the slow path is exercised too
