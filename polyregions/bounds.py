@@ -39,6 +39,7 @@ from typing import Any, Sequence
 import sympy as sp
 
 from .errors import InputError
+from .numbers import counted
 
 __all__ = [
     "n0", "L", "k", "n", "m", "j",
@@ -878,7 +879,7 @@ def _activations(activation: Any, depth: int, rank: Any) -> tuple[str, ...]:
         activation = "relu" if rank is None else "maxout"
     kinds = [activation] * depth if isinstance(activation, str) else list(activation)
     if len(kinds) != depth:
-        raise InputError(f"activation: {len(kinds)} families for {depth} layers")
+        raise InputError(f"activation: {counted(len(kinds), 'family')} for {counted(depth, 'layer')}")
     for i, kind in enumerate(kinds):
         if kind not in FAMILIES:
             raise InputError(f"activation of layer {i + 1}: expected one of {', '.join(FAMILIES)}, "
@@ -897,7 +898,7 @@ def _ranks(rank: Any, kinds: Sequence[str]) -> tuple[int | None, ...]:
         return tuple(rank if kind == "maxout" else None for kind in kinds)
     ranks = list(rank)
     if len(ranks) != len(kinds):
-        raise InputError(f"rank: {len(ranks)} ranks for {len(kinds)} layers")
+        raise InputError(f"rank: {counted(len(ranks), 'rank')} for {counted(len(kinds), 'layer')}")
     out: list[int | None] = []
     for i, (r, kind) in enumerate(zip(ranks, kinds)):
         if kind != "maxout":

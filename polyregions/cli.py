@@ -401,8 +401,8 @@ def _cmd_folding(args: argparse.Namespace) -> int:
     print(f"domain:  {domain.describe()}")
     for depth, layer in enumerate(report.layers, 1):
         shown = ", ".join(map(str, layer.multiplicities[:12])) + (", ..." if len(layer.multiplicities) > 12 else "")
-        print(f"layer {depth} (index {layer.layer}): {layer.cells} cells onto {layer.distinct_images} "
-              f"distinct images; multiplicities {shown}")
+        print(f"layer {depth} (index {layer.layer}): {counted(layer.cells, 'cell')} onto "
+              f"{counted(layer.distinct_images, 'distinct image')}; multiplicities {shown}")
     print(f"N_R recursion total: {report.recursion_total}")
     print(f"activation regions:  {report.activation_regions}")
     print(f"recursion matches:   {'yes' if report.recursion_matches else 'NO'}")

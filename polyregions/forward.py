@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from .errors import BreakpointError, InputError, NumberError, SolverError
 from .network import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network, ReLU
-from .numbers import format_rational, primitive_row, to_rational
+from .numbers import counted, format_rational, primitive_row, to_rational
 from .regions import AffineMap, pattern_key
 
 if TYPE_CHECKING:
@@ -147,7 +147,8 @@ def _point(network: Network, x: Any) -> tuple[Fraction, ...]:
         raise InputError(f"x: expected a sequence of {network.input_dim} numbers, "
                          f"got {type(x).__name__}")
     if len(values) != network.input_dim:
-        raise InputError(f"x has {len(values)} coordinates, the network has {network.input_dim} inputs")
+        raise InputError(f"x has {counted(len(values), 'coordinate')}, the network has "
+                         f"{counted(network.input_dim, 'input')}")
     try:
         return tuple(to_rational(v, f"x[{i}]") for i, v in enumerate(values))
     except NumberError as exc:

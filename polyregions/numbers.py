@@ -169,10 +169,12 @@ def counted(count: int, noun: str) -> str:
     --------
     >>> counted(1, "linear region"), counted(0, "adjacency"), counted(2, "pruned branch")
     ('1 linear region', '0 adjacencies', '2 pruned branches')
+    >>> counted(3, "inequality"), counted(2, "key")
+    ('3 inequalities', '2 keys')
     """
     if count == 1:
         return f"{count} {noun}"
-    if noun.endswith("cy"):
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
         return f"{count} {noun[:-1]}ies"
     if noun.endswith(("ch", "sh", "s", "x")):
         return f"{count} {noun}es"

@@ -526,9 +526,9 @@ def test_bad_rank(bad):
 @pytest.mark.parametrize("kwargs, message", [
     ({"activation": "softplus"}, "^activation of layer 1: expected one of relu, leaky_relu, abs, hardtanh, "
                                  "maxout, got 'softplus'$"),
-    ({"activation": ["relu"]}, "^activation: 1 families for 2 layers$"),
+    ({"activation": ["relu"]}, "^activation: 1 family for 2 layers$"),
     ({"activation": "maxout"}, r"^maxout layers need a rank \(--rank K\)$"),
-    ({"activation": "maxout", "rank": [2]}, "^rank: 1 ranks for 2 layers$"),
+    ({"activation": "maxout", "rank": [2]}, "^rank: 1 rank for 2 layers$"),
     ({"activation": "maxout", "rank": [2, None]}, "^maxout rank must be an integer >= 2, got None$"),
 ])
 def test_bad_families_and_ranks(kwargs, message):

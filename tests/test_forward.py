@@ -164,7 +164,7 @@ def test_bad_points():
     net = Network.mlp([[[1, 0], [0, 1]], [[1, 1]]], [[0, 0], [0]])
     with pytest.raises(InputError, match=r"^x has 3 coordinates, the network has 2 inputs$"):
         net([1, 2, 3])
-    with pytest.raises(InputError, match=r"^x has 1 coordinates, the network has 2 inputs$"):
+    with pytest.raises(InputError, match=r"^x has 1 coordinate, the network has 2 inputs$"):
         net.pattern([1])
     with pytest.raises(InputError, match=r"^x: expected a sequence of 2 numbers, got str$"):
         net("12")
