@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow bench clean
+.PHONY: setup demo test test-slow bench notebooks clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,11 @@ test-slow: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py
+
+# Execute notebooks/*.ipynb in place and store their outputs (figures included);
+# `make notebooks FIGDIR=docs/figures` also writes every figure there as PNG.
+notebooks: setup
+	$(BIN)/python scripts/run_notebooks.py $(if $(FIGDIR),--figdir $(FIGDIR))
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -37,6 +37,14 @@ has one, so near ``p`` the regions are the two sides of that hyperplane and shar
 Merges prove that regions belong to one linear region, so the certified number of
 linear regions is an upper bound: regions not joined by a listed merge are counted
 apart.
+
+What it is about. The counts hold on the certificate's own domain, for the model whose
+digest it names. A valid proof about a smaller box proves nothing about the domain
+someone asks for, so :func:`check_certificate` compares the certificate's domain with
+the expected one (the same inequalities up to order, positive scaling, duplicates and
+trivial rows; ``main`` takes ``--box LO HI``, ``--domain FILE`` or, without either,
+all of R^n0), and :func:`report` prints the domain proved and the model's digest and
+architecture beside the counts.
 """
 
 from __future__ import annotations
@@ -70,7 +78,8 @@ if __package__:
 else:  # beside this file (run as a script, or both files copied elsewhere)
     from fileformat import FormatError, loads, read_file, read_model, read_number
 
-__all__ = ["check_certificate", "model_digest", "read_certificate", "parse_certificate", "CheckFailure"]
+__all__ = ["check_certificate", "model_digest", "read_certificate", "parse_certificate", "CheckFailure",
+           "describe_domain", "describe_model", "report", "domain_rows", "box_domain"]
 
 FORMAT = "polyregions-certificate/1"
 
@@ -537,12 +546,114 @@ class _Checker:
         return sum(1 for k in range(len(parent)) if find(k) == k)
 
 
-def check_certificate(cert, model):
-    """Return the certified counts, or raise :class:`CheckFailure` at the first failing item."""
+def domain_rows(domain, n, place="domain"):
+    """The canonical rows of ``{"A": [...], "b": [...]}``: a set of primitive integer tuples
+    ``(a_1, ..., a_n, b)`` for ``a . x <= b``, trivial rows ``0 <= b`` (b >= 0) left out."""
+    _list_of(domain["A"], list, f"{place}.A")
+    _list_of(domain["b"], None, f"{place}.b")
+    if len(domain["A"]) != len(domain["b"]):
+        raise CheckFailure(f"{place}: A has {len(domain['A'])} rows but b has {len(domain['b'])} entries")
+    rows = set()
+    for i, (a, b) in enumerate(zip(domain["A"], domain["b"])):
+        if len(a) != n:
+            raise CheckFailure(f"{place} A[{i}]: {len(a)} coefficients, expected {n}")
+        row = [_num(v, f"{place} A[{i}]") for v in a] + [_num(b, f"{place} b[{i}]")]
+        if not any(row[:-1]) and row[-1] >= 0:
+            continue
+        scale = _lcm(v.denominator for v in row)
+        rows.add(tuple(_primitive([int(v * scale) for v in row])))
+    return rows
+
+
+def box_domain(low, high, n):
+    """``{"A": ..., "b": ...}`` of the box ``low_i <= x_i <= high_i``; *low* and *high* are one
+    exact number (text such as ``-1/2`` or ``0.25``) or one per coordinate (a comma-separated text)."""
+    bounds = []
+    for name, text in (("low", low), ("high", high)):
+        parts = [p.strip() for p in str(text).split(",")]
+        if len(parts) == 1:
+            parts = parts * n
+        if len(parts) != n:
+            raise CheckFailure(f"--box: {len(parts)} values in {text!r}, the model has {n} inputs")
+        bounds.append([_num(v, f"--box {name}") for v in parts])
+    rows, rhs = [], []
+    for i, (lo, hi) in enumerate(zip(*bounds)):
+        if not lo < hi:
+            raise CheckFailure(f"--box: coordinate {i}: low {_text(lo)} must be below high {_text(hi)}")
+        rows += [[-int(i == j) for j in range(n)], [int(i == j) for j in range(n)]]
+        rhs += [-lo, hi]
+    return {"A": rows, "b": rhs}
+
+
+def _row_text(row):
+    terms = []
+    for i, c in enumerate(row[:-1]):
+        if c:
+            sign = "-" if c < 0 else "+"
+            size = "" if abs(c) == 1 else f"{abs(c)} "
+            terms.append(f"{sign} {size}x{i + 1}")
+    lhs = " ".join(terms).lstrip("+ ") if terms else "0"
+    if lhs.startswith("- "):
+        lhs = "-" + lhs[2:]
+    return f"{lhs} <= {row[-1]}"
+
+
+def describe_domain(domain, n):
+    """One line for humans: ``all of R^2``, ``box [-1, 1]^2``, ``box [0, 1] x [-1/2, 2]``, or
+    ``polyhedron in R^2: x1 + x2 <= 1, -x1 <= 0, -x2 <= 0`` (every row)."""
+    rows = sorted(domain_rows(domain, n))
+    if not rows:
+        return f"all of R^{n}"
+    low, high = {}, {}
+    for row in rows:
+        axes = [i for i, c in enumerate(row[:-1]) if c]
+        if len(axes) != 1:
+            break
+        c = row[axes[0]]
+        side = high if c > 0 else low
+        if axes[0] in side:
+            break
+        side[axes[0]] = Fraction(row[-1], c)
+    else:
+        if len(low) == len(high) == n and all(low[i] < high[i] for i in range(n)):
+            if len(set(low.values())) == 1 and len(set(high.values())) == 1:
+                return f"box [{_text(low[0])}, {_text(high[0])}]^{n}"
+            return "box " + " x ".join(f"[{_text(low[i])}, {_text(high[i])}]" for i in range(n))
+    return f"polyhedron in R^{n}: " + ", ".join(_row_text(row) for row in rows)
+
+
+def describe_model(model):
+    """The architecture of a model: ``2 -> 8 -> 8 -> 1, relu`` (the input dimension, the width
+    after each affine layer, and the activation types in order of appearance)."""
+    dim, layers = _read_model(model)
+    widths, kinds = [dim], []
+    for layer in layers:
+        if layer[0] == "affine":
+            widths.append(len(layer[1]))
+        elif layer[0] not in kinds:
+            kinds.append(layer[0])
+    return f"{' -> '.join(map(str, widths))}, {', '.join(kinds) or 'affine'}"
+
+
+def check_certificate(cert, model, domain=None):
+    """Return the certified counts, or raise :class:`CheckFailure` at the first failing item.
+
+    *domain* (``{"A": [...], "b": [...]}``, rows ``a . x <= b`` of exact numbers; no rows for
+    all of R^n0) is the domain the count must be about: the certificate's domain must be
+    the same set of inequalities, up to order, positive scaling, duplicates and trivial
+    rows, or the check fails (a valid proof about another domain is not a proof about
+    this one). With None the domain is not compared: read it from :func:`describe_domain`.
+    """
     try:
         with large_certificate():
             checker = _Checker(cert, model)
             checker.keep_maps = "merges" in cert
+            if domain is not None:
+                proved, asked = domain_rows(cert["domain"], checker.n), domain_rows(domain, checker.n, "expected domain")
+                if proved != asked:
+                    raise CheckFailure(f"domain: the certificate proves the count on "
+                                       f"{describe_domain(cert['domain'], checker.n)}, not on the domain "
+                                       f"asked for ({describe_domain(domain, checker.n)})")
             checker.run()
         counts = {"activation_regions": len(checker.regions)}
         if "merges" in cert:
@@ -564,28 +675,80 @@ def check_certificate(cert, model):
         raise CheckFailure("malformed certificate or model: nested too deeply") from None
 
 
+USAGE = "usage: python -m polyregions.checker CERT.json MODEL.json [--box LO HI | --domain FILE]"
+
+
+def _arguments(args):
+    """(certificate path, model path, box or None, domain path or None) from the command line."""
+    positional, box, domain = [], None, None
+    i = 0
+    while i < len(args):
+        if args[i] == "--box" and i + 2 < len(args) and box is None:
+            box = (args[i + 1], args[i + 2])
+            i += 3
+        elif args[i] == "--domain" and i + 1 < len(args) and domain is None:
+            domain = args[i + 1]
+            i += 2
+        else:
+            positional.append(args[i])
+            i += 1
+    if len(positional) != 2 or any(a.startswith("--") for a in positional) or (box and domain):
+        return None
+    return positional[0], positional[1], box, domain
+
+
+def report(counts, cert, model, seconds=None):
+    """The lines printed for a valid certificate: the counts, then what they are about."""
+    n = int(model["input_dim"])
+    timing = "" if seconds is None else f" ({seconds:.3f} s)"
+    return ["VALID " + " ".join(f"{k}={v}" for k, v in counts.items()) + timing,
+            f"domain: {describe_domain(cert['domain'], n)}",
+            f"model:  sha256 {model_digest(model)} ({describe_model(model)})"]
+
+
 def main(argv=None):
-    """``python -m polyregions.checker CERT.json MODEL.json``: VALID (exit 0) or INVALID (exit 1)."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2:
-        print("usage: python -m polyregions.checker CERT.json MODEL.json", file=sys.stderr)
+    """``python -m polyregions.checker CERT.json MODEL.json [--box LO HI | --domain FILE]``.
+
+    Prints VALID with the counts, the domain proved and the model's digest and
+    architecture (exit 0), or INVALID with the reason (exit 1). The count must be about
+    the domain given: ``--box LO HI`` (numbers, or one per coordinate, comma-separated),
+    ``--domain FILE`` (``{"A": [[...]], "b": [...]}``) or, without either, all of R^n0.
+    """
+    parsed = _arguments(sys.argv[1:] if argv is None else argv)
+    if parsed is None:
+        print(USAGE, file=sys.stderr)
         return 2
+    cert_path, model_path, box, domain_path = parsed
     try:
         try:
-            cert = read_certificate(args[0])
-            model = loads(read_file(args[1], "model file"), args[1])
+            cert = read_certificate(cert_path)
+            model = loads(read_file(model_path, "model file"), model_path)
+            domain = None
+            if domain_path is not None:
+                domain = loads(read_file(domain_path, "domain file"), domain_path)
         except FormatError as exc:
             print(f"INVALID: cannot read input: {exc}")
             return 1
         try:
-            counts = check_certificate(cert, model)
+            n = int(model["input_dim"])
+            if box is not None:
+                domain = box_domain(box[0], box[1], n)
+            elif domain is None:
+                domain = {"A": [], "b": []}
+            elif type(domain) is not dict:
+                raise CheckFailure(f"{domain_path}: expected an object with keys A and b")
+            counts = check_certificate(cert, model, domain)
+            lines = report(counts, cert, model)
         except CheckFailure as exc:
             print(f"INVALID: {exc}")
+            return 1
+        except (KeyError, TypeError, ValueError) as exc:
+            print(f"INVALID: malformed certificate, model or domain: {type(exc).__name__}: {exc}")
             return 1
     except KeyboardInterrupt:
         print("checker: interrupted", file=sys.stderr)
         return 130
-    print("VALID " + " ".join(f"{k}={v}" for k, v in counts.items()))
+    print("\n".join(lines))
     return 0
 
 

@@ -20,6 +20,7 @@ from .export import write_regions_jsonl
 from .graph import linear_region_graph, region_graph
 from .graph_io import FORMATS, write_graph
 from .network import Affine, Network, load_network, parse_json_exact, read_text
+from .numbers import counted
 from .plot import image_format, plot_network, require_matplotlib
 from .slicing import parse_point, slice_network
 
@@ -109,7 +110,7 @@ def _build_parser() -> argparse.ArgumentParser:
                                       "Without --box, --domain or --slice the domain is [-1, 1]^n.")
     plot.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
     domain_options(plot)
-    plot.add_argument("-o", "--output", required=True, metavar="FILE.png|FILE.svg",
+    plot.add_argument("-o", "--output", required=True, metavar="FILE.png|FILE.svg|FILE.pdf",
                       help="output image; the extension picks the format (written atomically)")
     plot.add_argument("--graph", action="store_true",
                       help="overlay the region adjacency graph (nodes at interior points)")
@@ -130,9 +131,18 @@ def _build_parser() -> argparse.ArgumentParser:
     run_options(certify)
 
     check = sub.add_parser("check", help="verify a certificate against a model with the "
-                                         "standalone checker (fractions only)")
+                                         "standalone checker (fractions only)",
+                           description="Verify a certificate with the standalone checker. The count "
+                                       "must be about the domain given here (--box, --domain, or "
+                                       "nothing for all of R^n0): a certificate about another domain "
+                                       "is INVALID.")
     check.add_argument("certificate", metavar="CERT.json")
     check.add_argument("model", metavar="MODEL")
+    expected = check.add_mutually_exclusive_group()
+    expected.add_argument("--box", nargs=2, metavar=("LO", "HI"),
+                          help="the domain the count must be about: the box LO <= x_i <= HI")
+    expected.add_argument("--domain", metavar="FILE",
+                          help='the domain the count must be about: {"A": [[...]], "b": [...]}')
 
     folding = sub.add_parser("folding", help="space folding per layer and the N_R recursion "
                                              "(bounded domains)")
@@ -145,6 +155,9 @@ def _build_parser() -> argparse.ArgumentParser:
     bounds.add_argument("--widths", required=True, metavar="N1,N2,...",
                         help="units per hidden layer (maxout: units after taking the maximum)")
     bounds.add_argument("--rank", type=_int_arg("--rank"), help="maxout rank k")
+    bounds.add_argument("--activation", choices=["relu", "leaky_relu", "abs", "hardtanh", "maxout"],
+                        help="activation of every layer (default relu, or maxout with --rank); "
+                             "a bound applies only where its hypotheses hold for it")
     bounds.add_argument("--json", action="store_true", help="print one JSON object")
 
     construct = sub.add_parser("construct", help="write one of the paper's constructions or a "
@@ -195,35 +208,37 @@ def _widths(text: str) -> list[int]:
         raise InputError(f"--widths: expected comma-separated integers, got {text!r}") from None
 
 
-def _print_bounds(table: dict, counts: Any = None) -> None:
-    if counts is not None:
-        print(f"exact activation regions: {counts.activation_regions}")
-        if counts.linear_regions is not None:
-            print(f"exact linear regions:     {counts.linear_regions}")
+def _print_bounds(table: dict, count: int | None = None) -> None:
+    """The bounds, one block each; with *count*, the exact count and a verdict beside each."""
+    from .bounds import verdict
+
+    if count is not None:
+        print(f"{'bound':34} {'kind':26} {'value':>12}  {'count':>12}  verdict")
+    lower_below = violated = False
     for key, entry in table.items():
-        value = entry["value"] if entry.get("applies", True) else "does not apply"
-        print(f"{key:34} {entry['kind']:26} {value}")
+        if not entry["applies"]:
+            print(f"{key:34} {entry['kind']:26} {'does not apply':>12}")
+        elif count is None:
+            print(f"{key:34} {entry['kind']:26} {entry['value']:>12}")
+        else:
+            said = verdict(entry, count)
+            lower_below |= said == "count < bound"
+            violated |= bool(said and said.startswith("VIOLATED"))
+            shown = "" if said == "comparison" else count
+            print(f"{key:34} {entry['kind']:26} {entry['value']:>12}  {shown:>12}  {said}")
         print(f"{'':34} {entry['formula']}")
         print(f"{'':34} {entry['source']}")
         if entry.get("note"):
-            print(f"{'':34} note: {entry['note']}")
-
-
-def _architecture_of(network: Network) -> tuple[list[int], int | None]:
-    """Units per activation layer and the maxout rank (None without maxout layers)."""
-    from .network import Identity, Maxout
-
-    widths, rank, width = [], None, network.input_dim
-    for layer in network.layers:
-        if isinstance(layer, Affine):
-            width = layer.out_dim
-        elif isinstance(layer, Maxout):
-            width //= layer.rank
-            rank = layer.rank
-            widths.append(width)
-        elif not isinstance(layer, Identity):
-            widths.append(width)
-    return widths, rank
+            print(f"{'':34} {'note' if entry['applies'] else 'why not'}: {entry['note']}")
+    if count is not None:
+        print("count: exact activation regions of this network on its domain (an upper bound on "
+              "all of R^n0 bounds them on any domain)")
+    if lower_below:
+        print("count < bound is no contradiction for a lower bound: it says that the best network "
+              "of this architecture (the paper's construction) reaches the bound, not every network")
+    if violated:
+        print("VIOLATED: an upper bound that applies is below the exact count; please report this "
+              "network (a bound, its hypotheses or the count is wrong)")
 
 
 def _problem(args: argparse.Namespace) -> tuple[Network, Domain]:
@@ -288,12 +303,14 @@ def _cmd_count(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     table = None
     if args.bounds:
-        from .bounds import bounds_table
+        from .bounds import network_bounds, verdict
 
-        widths, rank = _architecture_of(network)
-        if not widths:
-            raise InputError("--bounds: the network has no activation layer")
-        table = bounds_table(network.input_dim, widths, rank)
+        try:
+            table = network_bounds(network)
+        except InputError as exc:
+            raise InputError(f"--bounds: {exc}") from None
+        for entry in table.values():
+            entry["verdict"] = verdict(entry, counts.activation_regions)
     if args.json:
         out = counts.to_json()
         out["model"] = args.model
@@ -311,7 +328,7 @@ def _cmd_count(args: argparse.Namespace) -> int:
     print(f"time:               {seconds:.3f} s")
     if table is not None:
         print()
-        _print_bounds(table)
+        _print_bounds(table, counts.activation_regions)
     return 0
 
 
@@ -320,7 +337,7 @@ def _cmd_regions(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     count = write_regions_jsonl(network, domain, args.output, **_run(args))
     seconds = time.perf_counter() - start
-    print(f"wrote {count} activation regions to {args.output} in {seconds:.3f} s")
+    print(f"wrote {counted(count, 'activation region')} to {args.output} in {seconds:.3f} s")
     return 0
 
 
@@ -337,8 +354,9 @@ def _cmd_graph(args: argparse.Namespace) -> int:
         graph = linear_region_graph(graph)
     write_graph(graph, args.output)
     seconds = time.perf_counter() - start
-    what = "linear regions" if args.merge else "activation regions"
-    print(f"wrote {graph.number_of_nodes()} {what} and {graph.number_of_edges()} adjacencies "
+    what = "linear region" if args.merge else "activation region"
+    print(f"wrote {counted(graph.number_of_nodes(), what)} and "
+          f"{counted(graph.number_of_edges(), 'adjacency')} "
           f"to {args.output} in {seconds:.3f} s")
     return 0
 
@@ -361,8 +379,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
                            domain_label=label,
                            axis_labels=("s", "t") if args.slice is not None else ("x1", "x2"))
     seconds = time.perf_counter() - start
-    print(f"wrote {args.output}: {summary.activation_regions} activation regions, "
-          f"{summary.linear_regions} linear regions on {label or domain.describe()} "
+    print(f"wrote {args.output}: {counted(summary.activation_regions, 'activation region')}, "
+          f"{counted(summary.linear_regions, 'linear region')} on {label or domain.describe()} "
           f"in {seconds:.3f} s")
     return 0
 
@@ -377,17 +395,25 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     cert = certify(network, domain, linear=args.linear, **_run(args))
     write_certificate(cert, args.output)
     seconds = time.perf_counter() - start
-    counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in cert["counts"].items())
-    print(f"wrote a certificate of {counts} ({len(cert['pruned'])} pruned branches) "
+    counts = ", ".join(counted(v, k.replace("_", " ")[:-1]) for k, v in cert["counts"].items())
+    print(f"wrote a certificate of {counts} ({counted(len(cert['pruned']), 'pruned branch')}) "
           f"to {args.output} in {seconds:.3f} s")
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .checker import MAX_CERTIFICATE_BYTES, CheckFailure, check_certificate, parse_certificate
+    from .checker import MAX_CERTIFICATE_BYTES, CheckFailure, check_certificate, parse_certificate, report
     from .fileformat import FormatError
 
-    load_network(args.model)  # bad model files are bad input (exit 2), not an invalid certificate
+    network = load_network(args.model)  # bad model files are bad input (exit 2), not an invalid certificate
+    n = network.input_dim
+    if args.box is not None:
+        expected = Domain.box(n, *(_box_value(v, n) for v in args.box))
+    elif args.domain is not None:
+        expected = load_domain(args.domain, dim=n)
+    else:
+        expected = Domain.whole(n)
+    rows = {"A": [list(a) for a, _ in expected.rows], "b": [b for _, b in expected.rows]}
     model = parse_json_exact(read_text(args.model, "model file"), args.model)
     text = read_text(args.certificate, "certificate file", MAX_CERTIFICATE_BYTES)
     try:
@@ -397,12 +423,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 1
     start = time.perf_counter()
     try:
-        counts = check_certificate(cert, model)
+        counts = check_certificate(cert, model, rows)
+        seconds = time.perf_counter() - start
+        lines = report(counts, cert, model, seconds)
     except CheckFailure as exc:
         print(f"INVALID: {exc}")
         return 1
-    seconds = time.perf_counter() - start
-    print("VALID " + " ".join(f"{k}={v}" for k, v in counts.items()) + f" ({seconds:.3f} s)")
+    print("\n".join(lines))
     return 0
 
 
@@ -422,8 +449,8 @@ def _cmd_folding(args: argparse.Namespace) -> int:
     print(f"domain:  {domain.describe()}")
     for depth, layer in enumerate(report.layers, 1):
         shown = ", ".join(map(str, layer.multiplicities[:12])) + (", ..." if len(layer.multiplicities) > 12 else "")
-        print(f"layer {depth} (index {layer.layer}): {layer.cells} cells onto {layer.distinct_images} "
-              f"distinct images; multiplicities {shown}")
+        print(f"layer {depth} (index {layer.layer}): {counted(layer.cells, 'cell')} onto "
+              f"{counted(layer.distinct_images, 'distinct image')}; multiplicities {shown}")
     print(f"N_R recursion total: {report.recursion_total}")
     print(f"activation regions:  {report.activation_regions}")
     print(f"recursion matches:   {'yes' if report.recursion_matches else 'NO'}")
@@ -434,7 +461,7 @@ def _cmd_folding(args: argparse.Namespace) -> int:
 def _cmd_bounds(args: argparse.Namespace) -> int:
     from .bounds import bounds_table
 
-    table = bounds_table(args.n0, _widths(args.widths), args.rank)
+    table = bounds_table(args.n0, _widths(args.widths), args.rank, args.activation)
     if args.json:
         print(json.dumps(table))
     else:
@@ -452,6 +479,11 @@ def _cmd_construct(args: argparse.Namespace) -> int:
     elif args.construction == "maxout":
         network = constructions.maxout_construction(args.n0, args.rank, args.depth)
     else:
+        if args.name == "generic" and args.count is None:
+            raise InputError("construct arrangement generic: needs --count M, the number of hyperplanes")
+        if args.name != "generic" and args.count is not None:
+            raise InputError(f"construct arrangement {args.name}: --count is for generic "
+                             "arrangements only (this one has a fixed set of hyperplanes)")
         network = constructions.arrangement_network(args.name, args.dim, args.count)
     network.save(args.output)
     print(f"wrote {args.construction} network ({_architecture(network)}) to {args.output}")

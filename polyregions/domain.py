@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from . import lp
 from .errors import DomainError, InputError, NumberError
 from .network import parse_json_exact, read_text
-from .numbers import format_rational, primitive_row, to_rational
+from .numbers import counted, format_rational, primitive_row, to_rational
 
 __all__ = ["Domain", "load_domain", "check_double_description", "MAX_DOMAIN_GENERATORS"]
 
@@ -156,7 +156,7 @@ class Domain:
                         f"{format_rational(next(iter(his)))}]^{self.dim}")
             return "box " + " x ".join(f"[{format_rational(lo)}, {format_rational(hi)}]"
                                        for lo, hi in self.bounds)
-        return f"polyhedron in R^{self.dim} with {len(self.rows)} inequalities"
+        return f"polyhedron in R^{self.dim} with {counted(len(self.rows), 'inequality')}"
 
     def contains(self, point: Sequence[Fraction]) -> bool:
         """True when *point* satisfies every row."""

@@ -12,6 +12,7 @@ __all__ = [
     "NumberError",
     "NetworkError",
     "DomainError",
+    "BreakpointError",
     "UnsupportedError",
     "SolverError",
 ]
@@ -35,6 +36,17 @@ class NetworkError(InputError):
 
 class DomainError(InputError):
     """A domain that is malformed, empty or not full-dimensional."""
+
+
+class BreakpointError(InputError):
+    """A point on a breakpoint where one region was asked for.
+
+    ``ties`` holds the units on a breakpoint there (:class:`polyregions.forward.Tie`).
+    """
+
+    def __init__(self, message: str, ties: tuple = ()) -> None:
+        super().__init__(message)
+        self.ties = tuple(ties)
 
 
 class UnsupportedError(PolyregionsError, NotImplementedError):

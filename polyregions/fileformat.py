@@ -308,6 +308,15 @@ def read_model(obj, number=read_number):
     """
     if not isinstance(obj, dict):
         raise FormatError(f"expected a JSON object, got {json_type(obj)}")
+    if "format" not in obj:
+        tensors = [key for key in obj if isinstance(key, str) and key.rsplit(".", 1)[-1] in ("weight", "bias")]
+        if tensors:
+            shown = ", ".join(repr(key) for key in tensors[:3]) + (", ..." if len(tensors) > 3 else "")
+            raise FormatError(f"this looks like a PyTorch state dict (keys {shown}), not a {FORMAT} object; "
+                              "build the network from the tensors with Network.mlp(weights, biases, "
+                              "activation=...) (README: 'Models from PyTorch and NumPy')")
+        raise FormatError(f"format: missing; expected a {FORMAT} object with keys 'format' "
+                          f"({FORMAT!r}), 'input_dim' and 'layers'")
     fmt = obj.get("format")
     if fmt != FORMAT:
         raise FormatError(f"format: expected {FORMAT!r}, got {fmt!r}")
@@ -362,7 +371,9 @@ def _layer(raw, index: int, number):
 
 def _affine(weight, bias, place: str, number):
     if not _is_list(weight) or not weight:
-        raise FormatError(f"{place}: weight must be a non-empty list of rows")
+        text = repr(weight)
+        shown = f"{type(weight).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+        raise FormatError(f"{place}: weight must be a non-empty list of rows, got {shown}")
     rows = []
     for i, row in enumerate(weight):
         if not _is_list(row) or not row:

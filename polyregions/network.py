@@ -11,13 +11,16 @@ import json
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
 
 from . import fileformat
 from .atomic import write_text_atomic
 from .errors import InputError, NetworkError, NumberError
 from .fileformat import MAX_INPUT_DIM, MAX_PARAMETERS, MAX_WIDTH, FormatError
 from .numbers import format_rational, to_rational
+
+if TYPE_CHECKING:
+    from .forward import PointPattern
 
 __all__ = [
     "FORMAT",
@@ -54,15 +57,20 @@ class Affine:
                    place: str = "affine") -> "Affine":
         """Build from nested lists of numbers (see :func:`~polyregions.numbers.to_rational`).
 
+        NumPy arrays, PyTorch tensors and anything else with a ``tolist()`` method are
+        read through it; their floats become the exact binary values they hold.
+
         Examples
         --------
         >>> Affine.from_lists([[1, "1/2"]], [0]).weight
         ((Fraction(1, 1), Fraction(1, 2)),)
         """
+        weight = _as_lists(weight)
         if isinstance(weight, (str, bytes)) or not isinstance(weight, Sequence) or not weight:
-            raise NetworkError(f"{place}: weight must be a non-empty list of rows")
+            raise NetworkError(f"{place}: weight must be a non-empty list of rows, got {_shown(weight)}")
         rows = []
         for i, row in enumerate(weight):
+            row = _as_lists(row)
             if isinstance(row, (str, bytes)) or not isinstance(row, Sequence) or not row:
                 raise NetworkError(f"{place}: weight[{i}] must be a non-empty list of numbers")
             rows.append(tuple(to_rational(v, f"{place}: weight[{i}][{j}]") for j, v in enumerate(row)))
@@ -73,6 +81,7 @@ class Affine:
         if bias is None:
             b = tuple(Fraction(0) for _ in rows)
         else:
+            bias = _as_lists(bias)
             if isinstance(bias, (str, bytes)) or not isinstance(bias, Sequence):
                 raise NetworkError(f"{place}: bias must be a list of numbers")
             b = tuple(to_rational(v, f"{place}: bias[{i}]") for i, v in enumerate(bias))
@@ -218,10 +227,24 @@ class Network:
             **options: Any) -> "Network":
         """Affine layers with *activation* between them (and after the last if asked).
 
-        *weights* are out x in matrices; *activation* is a layer type name of the
-        file format (``"relu"``, ``"leaky_relu"``, ``"abs"``, ``"hardtanh"``,
-        ``"maxout"``) and *options* its fields (``slope=...``, ``rank=...``).
+        *weights* are out x in matrices (nested lists, or NumPy arrays, PyTorch
+        tensors and anything with ``tolist()``; floats are taken as the exact binary
+        values they hold); *activation* is a layer type name of the file format
+        (``"relu"``, ``"leaky_relu"``, ``"abs"``, ``"hardtanh"``, ``"maxout"``) and
+        *options* its fields (``slope=...``, ``rank=...``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = Network.mlp([np.eye(2), np.array([[0.5, -1.0]])], [np.zeros(2), [0]])
+        >>> net.layers[2].weight
+        ((Fraction(1, 2), Fraction(-1, 1)),)
         """
+        weights, biases = _as_lists(weights), _as_lists(biases)
+        for what, value in (("weights", weights), ("biases", biases)):
+            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+                raise NetworkError(f"mlp: {what} must be a list with one entry per affine layer, "
+                                   f"got {_shown(value)}")
         if len(weights) != len(biases):
             raise NetworkError(f"mlp: {len(weights)} weight matrices but {len(biases)} bias vectors")
         if not weights:
@@ -277,8 +300,48 @@ class Network:
                 out.append(layer.out_dim)
         return tuple(out)
 
+    def __call__(self, x: Any) -> tuple[Fraction, ...]:
+        """The outputs at the point *x*, exactly (see :func:`polyregions.forward.evaluate`).
+
+        Examples
+        --------
+        >>> Network.mlp([[[1, -1]], [[2]]], [[0], ["1/2"]])([1, "1/3"])
+        (Fraction(11, 6),)
+        """
+        from .forward import evaluate
+
+        return evaluate(self, x)
+
+    def pattern(self, x: Any) -> "PointPattern":
+        """The activation pattern at *x* and the units on a breakpoint there.
+
+        See :func:`polyregions.forward.point_pattern`.
+
+        Examples
+        --------
+        >>> net = Network.mlp([[[1, -1]], [[2]]], [[0], ["1/2"]])
+        >>> net.pattern([1, "1/3"]).key, net.pattern([1, 1]).ties
+        ('+', (Tie(layer=1, unit=0, states=('+', '-')),))
+        """
+        from .forward import point_pattern
+
+        return point_pattern(self, x)
+
     def __repr__(self) -> str:
         return f"Network(input_dim={self.input_dim}, layers=[{', '.join(map(repr, self.layers))}])"
+
+
+def _as_lists(value: Any) -> Any:
+    """Nested lists from an array-like (NumPy arrays, PyTorch tensors: anything with ``tolist()``)."""
+    if not isinstance(value, (list, tuple, str, bytes)) and callable(getattr(value, "tolist", None)):
+        return value.tolist()
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A short description of a value for an error message."""
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def _json_type(value: Any) -> str:
@@ -356,7 +419,40 @@ def read_text(path: str | Path, what: str = "file", limit: int = fileformat.MAX_
     try:
         return fileformat.read_file(path, what, limit)
     except FormatError as exc:
-        raise InputError(str(exc)) from None
+        message = str(exc)
+        if "not a text file" in message or "not UTF-8 text" in message:
+            kind = _binary_kind(path)
+            if kind:
+                message += f"; this looks like {kind}"
+                if what == "model file":
+                    message += ("; polyregions reads its own JSON format (polyregions-network/1): build the "
+                                "network from the weights with Network.mlp(weights, biases) and save it "
+                                "(README: 'Models from PyTorch and NumPy')")
+        raise InputError(message) from None
+
+
+#: Leading bytes of the binary files that people hand over first, and what they are.
+_MAGIC = (
+    (b"PK\x03\x04", "a zip archive (a PyTorch .pt/.pth file saved by torch.save, or a .npz)"),
+    (b"\x80", "a Python pickle (a PyTorch file in the legacy format, or a pickled object)"),
+    (b"\x93NUMPY", "a NumPy .npy array"),
+    (b"\x89HDF", "an HDF5 file (a Keras .h5 model)"),
+)
+
+
+def _binary_kind(path: str | Path) -> str | None:
+    """What a binary file looks like from its first bytes (or its .onnx suffix), if known."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return None
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if Path(path).suffix.lower() == ".onnx":
+        return "an ONNX model (protocol buffers)"
+    return None
 
 
 def load_network(path: str | Path) -> Network:

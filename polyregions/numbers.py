@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 from .errors import NumberError
 from .fileformat import MAX_DIGITS, MAX_EXPONENT, FormatError, read_number
 
-__all__ = ["to_rational", "to_rationals", "format_rational", "int_text", "primitive_row",
+__all__ = ["to_rational", "to_rationals", "format_rational", "int_text", "primitive_row", "counted",
            "MAX_EXPONENT", "MAX_DIGITS"]
 
 
@@ -111,6 +111,25 @@ def format_rational(value: Fraction) -> str:
     if value.denominator == 1:
         return int_text(value.numerator)
     return f"{int_text(value.numerator)}/{int_text(value.denominator)}"
+
+
+def counted(count: int, noun: str) -> str:
+    """``"1 linear region"``, ``"2 linear regions"``: a count with its noun in the right number.
+
+    Examples
+    --------
+    >>> counted(1, "linear region"), counted(0, "adjacency"), counted(2, "pruned branch")
+    ('1 linear region', '0 adjacencies', '2 pruned branches')
+    >>> counted(3, "inequality"), counted(2, "key")
+    ('3 inequalities', '2 keys')
+    """
+    if count == 1:
+        return f"{count} {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return f"{count} {noun[:-1]}ies"
+    if noun.endswith(("ch", "sh", "s", "x")):
+        return f"{count} {noun}es"
+    return f"{count} {noun}s"
 
 
 def primitive_row(row: Sequence[Fraction]) -> tuple[int, ...]:

@@ -29,6 +29,7 @@ from .engine import initial_cell
 from .errors import DomainError, InputError, PolyregionsError
 from .graph import linear_region_graph, region_graph
 from .network import Affine, Network
+from .numbers import counted
 from .polyhedron import oriented_key
 from .regions import AffineMap, Region
 
@@ -46,7 +47,7 @@ Source = Union[int, str]  # the index of an activation layer in network.layers, 
 Edge = tuple[Point, Point, Source]
 
 #: Output formats by file extension.
-FORMATS = {".png": "png", ".svg": "svg"}
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 #: Light qualitative colours (ColorBrewer Set3) for the linear regions.
 PALETTE = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
@@ -534,8 +535,8 @@ def figure_regions(network: Network, domain: Domain | None = None, *, graph: boo
     ax.set_xlabel(axis_labels[0])
     ax.set_ylabel(axis_labels[1])
     summary = PlotSummary(len(polygons), region_graph_.graph["linear_regions"], domain)
-    info = (f"{summary.activation_regions} activation regions, {summary.linear_regions} linear "
-            f"regions on {domain_label or domain.describe()}")
+    info = (f"{counted(summary.activation_regions, 'activation region')}, "
+            f"{counted(summary.linear_regions, 'linear region')} on {domain_label or domain.describe()}")
     if title:
         figure.suptitle(title)
     ax.set_title(info, fontsize=9)
@@ -586,13 +587,16 @@ def figure_function(network: Network, domain: Domain | None = None, *, level_set
     ax.set_xlabel("x")
     ax.set_ylabel("output 1" if network.output_dim == 1 else f"output 1 of {network.output_dim}")
     summary = PlotSummary(len(intervals), len({i.linear_region for i in intervals}), domain)
-    info = (f"{summary.activation_regions} activation regions, {summary.linear_regions} linear "
-            f"regions, {len(intervals) - 1} breakpoints on {domain_label or domain.describe()}")
+    info = (f"{counted(summary.activation_regions, 'activation region')}, "
+            f"{counted(summary.linear_regions, 'linear region')}, "
+            f"{counted(len(intervals) - 1, 'breakpoint')} on {domain_label or domain.describe()}")
     if title:
         figure.suptitle(title)
     ax.set_title(info, fontsize=9)
-    if kinks or plain or level_set:
-        ax.legend(fontsize=8, frameon=False)
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        # below the axes, outside them: inside, it would hide part of the curve
+        figure.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     return figure, summary
 
 
@@ -618,7 +622,7 @@ def _zeros(intervals: Sequence[Interval]) -> list[Fraction]:
 
 
 def image_format(path: str | Path) -> str:
-    """The image format that the extension of *path* asks for (``"png"`` or ``"svg"``).
+    """The image format that the extension of *path* asks for (``"png"``, ``"svg"`` or ``"pdf"``).
 
     Examples
     --------
@@ -627,7 +631,7 @@ def image_format(path: str | Path) -> str:
     >>> image_format("regions.jpg")
     Traceback (most recent call last):
     ...
-    polyregions.errors.InputError: regions.jpg: unknown image format '.jpg'; use one of .png, .svg
+    polyregions.errors.InputError: regions.jpg: unknown image format '.jpg'; use one of .png, .svg, .pdf
     """
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
@@ -637,9 +641,13 @@ def image_format(path: str | Path) -> str:
 
 
 def save_figure(figure: "Figure", path: str | Path) -> None:
-    """Write *figure* to *path* atomically; the extension (.png or .svg) picks the format."""
+    """Write *figure* to *path* atomically; the extension (.png, .svg or .pdf) picks the format.
+
+    No dates or software versions are written, so the same figure gives the same file.
+    """
     fmt = image_format(path)
-    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "Producer": None}}.get(
+        fmt, {"Software": None})
     with open_atomic(path, "wb") as handle:
         figure.savefig(handle, format=fmt, dpi=110, metadata=metadata)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from math import comb
 
 import pytest
@@ -273,7 +274,8 @@ def test_table_keys_and_entries():
     assert set(table) == {"zaslavsky_shallow", "zaslavsky_shallow_bounded", "montufar2014_lower",
                           "montufar2017_upper", "serra2018_upper", "serra2018_lower"}
     for name, entry in table.items():
-        assert {"value", "formula", "source", "kind", "network", "applies"} <= set(entry), name
+        assert {"value", "formula", "source", "kind", "network", "applies", "relation"} <= set(entry), name
+        assert entry["relation"] in ({B.UPPER, B.LOWER, B.COMPARISON} if entry["applies"] else {None})
         assert entry["kind"] in {"upper", "lower", "exact in general position"}
         assert entry["applies"] == (entry["value"] is not None)
         assert isinstance(entry["formula"], str) and entry["formula"]
@@ -287,8 +289,10 @@ def test_table_keys_and_entries():
 
 
 def test_table_formula_evaluates_to_value():
-    table = B.bounds_table(2, [6, 7], rank=3)
+    table = {**B.bounds_table(2, [6, 7]), **{k: v for k, v in B.bounds_table(2, [6, 7], rank=3).items()
+                                              if v["network"] == "maxout"}}
     values = _values(2, [6, 7], k=3, L=2)
+    assert sum(entry["applies"] for entry in table.values()) == 8
     for name, entry in table.items():
         if entry["value"] is None:
             continue
@@ -322,6 +326,156 @@ def test_table_maxout_hypotheses():
     assert "3k - 2 < k^2" in false_case["montufar2014_maxout_lower"]["note"]
     # rank 2 in one dimension is fine (tent maps)
     assert B.bounds_table(1, [1, 1], rank=2)["montufar2014_maxout_lower"]["value"] == 4
+
+
+# ---------------------------------------------------------------------------
+# which bound applies to which network
+
+
+def test_relu_bounds_do_not_apply_to_other_families():
+    """The cases of the issue: abs layers exceed Serra's bound, maxout layers are not ReLUs."""
+    abs_table = B.bounds_table(1, [1, 1, 1], activation="abs")
+    assert B.serra2018_upper(1, [1, 1, 1]) == 4          # three abs layers of width 1 on R have 8 regions
+    assert abs_table["serra2018_upper"]["applies"] is False
+    assert abs_table["serra2018_upper"]["note"] == (
+        "stated for ReLU networks; abs is not a ReLU (|z| = relu(z) + relu(-z) folds the input); the "
+        "proof uses that an inactive ReLU outputs 0, which lowers the dimension of the image")
+    assert abs_table["montufar2017_upper"]["value"] == 8 and abs_table["montufar2017_upper"]["applies"]
+    assert "the proof holds for any unit with one breakpoint" in abs_table["montufar2017_upper"]["note"]
+    assert abs_table["montufar2014_lower"]["applies"] is False
+    assert abs_table["zaslavsky_shallow"]["relation"] == B.COMPARISON
+    maxout = B.bounds_table(2, [2, 2], rank=3)
+    for key in ("zaslavsky_shallow", "zaslavsky_shallow_bounded", "montufar2014_lower", "montufar2017_upper",
+                "serra2018_upper", "serra2018_lower"):
+        assert maxout[key]["applies"] is False and maxout[key]["value"] is None, key
+    assert "maxout" in maxout["serra2018_upper"]["note"]
+    assert maxout["montufar2014_maxout_lower"]["value"] == 27
+    assert maxout["serra2018_maxout_upper"]["relation"] == B.UPPER
+    hardtanh = B.bounds_table(2, [3], activation="hardtanh")
+    assert not any(entry["applies"] for entry in hardtanh.values())
+    assert "two breakpoints (min and max)" in hardtanh["montufar2017_upper"]["note"]
+    leaky = B.bounds_table(2, [3, 3], activation="leaky_relu")
+    assert [k for k, e in leaky.items() if e["applies"]] == ["zaslavsky_shallow", "zaslavsky_shallow_bounded",
+                                                            "montufar2017_upper"]
+    assert "a leaky ReLU (slope != 0) is not a ReLU" in leaky["serra2018_upper"]["note"]
+
+
+def test_mixed_families_name_the_layer():
+    table = B.bounds_table(2, [3, 3], activation=["relu", "abs"])
+    assert table["serra2018_upper"]["note"].startswith("stated for ReLU networks; abs is not a ReLU "
+                                                       "(|z| = relu(z) + relu(-z) folds the input) (layer 2 is abs)")
+    assert table["montufar2017_upper"]["applies"]
+    table = B.bounds_table(2, [2, 2], rank=[3, None], activation=["maxout", "relu"])
+    assert table["serra2018_maxout_upper"]["note"] == "stated for maxout networks; relu is not maxout (layer 2 is relu)"
+    table = B.bounds_table(2, [2, 2], rank=[3, 2], activation="maxout")
+    assert table["serra2018_maxout_upper"]["note"] == ("stated for maxout layers of one rank k; these layers "
+                                                       "have ranks 2, 3")
+    table = B.bounds_table(2, [2], rank=[1], activation="maxout")
+    assert table["serra2018_maxout_upper"]["note"] == ("stated for rank k >= 2; a rank-1 maxout layer is a "
+                                                       "linear layer")
+    assert table["montufar2014_maxout_layer_lower"]["applies"] is False
+
+
+def test_architecture_of_networks():
+    from polyregions.network import Identity, LeakyReLU, Maxout, Network, ReLU
+    net = Network.from_layers(2, [ReLU(), _affine(6, 2), Maxout(3), Identity(), _affine(4, 2),
+                                  LeakyReLU(Fraction(0)), _affine(3, 4), LeakyReLU(Fraction(1, 3))])
+    assert B.architecture(net) == B.Architecture(2, (2, 2, 4, 3), ("relu", "maxout", "relu", "leaky_relu"),
+                                                 (None, 3, None, None))
+    table = B.network_bounds(net)
+    assert table["serra2018_maxout_upper"]["note"].endswith("(layer 1 is relu)")
+    with pytest.raises(InputError, match="^the network has no activation layer, so no bound applies to it$"):
+        B.network_bounds(Network.from_layers(2, [_affine(1, 2)]))
+
+
+def test_verdicts():
+    table = B.bounds_table(2, [4, 4])
+    assert B.verdict(table["serra2018_upper"], 121) == "count <= bound"
+    assert B.verdict(table["serra2018_upper"], 122) == "VIOLATED: count > bound"
+    assert B.verdict(table["montufar2014_lower"], 44) == "count >= bound"
+    assert B.verdict(table["montufar2014_lower"], 43) == "count < bound"
+    assert B.verdict(table["zaslavsky_shallow"], 3) == "comparison"
+    assert B.verdict(table["serra2018_lower"], 3) is None
+    one = B.bounds_table(2, [4], activation="abs")
+    assert one["zaslavsky_shallow"]["relation"] == B.UPPER     # one layer: this network is the shallow one
+    assert B.verdict(one["zaslavsky_shallow"], 12) == "VIOLATED: count > bound"
+
+
+FAMILY_CASES = [(family, seed) for family in ("relu", "leaky_relu", "abs", "hardtanh", "maxout", "mixed")
+                for seed in range(24)]
+
+
+@pytest.mark.parametrize("family, seed", FAMILY_CASES)
+def test_applicable_upper_bounds_hold_for_random_networks(family, seed):
+    """No upper bound that applies is ever below the exact count, for any family and architecture."""
+    import random
+
+    from netgen import ACTIVATIONS, random_network
+    from polyregions.counting import count_regions
+    rng = random.Random(f"{family}-{seed}")
+    n0 = rng.randint(1, 3)
+    depth = rng.randint(1, 3)
+    widths = [rng.randint(1, 3 if family != "maxout" else 2) for _ in range(depth)]
+    kinds = [rng.choice(ACTIVATIONS) for _ in widths] if family == "mixed" else family
+    net = random_network(rng, n0, widths, kinds, degenerate=seed % 2 == 1,
+                         output_dim=rng.choice([None, 1]))
+    count = count_regions(net, linear=False).activation_regions
+    table = B.network_bounds(net)
+    upper = {key: entry["value"] for key, entry in table.items()
+             if entry["applies"] and entry["relation"] == B.UPPER}
+    for key, value in upper.items():
+        assert count <= value, (key, count, value, net)
+        assert B.verdict(table[key], count) == "count <= bound"
+    # not vacuous: every family with one breakpoint per unit keeps Montufar 2017, relu keeps Serra, maxout
+    # keeps Serra's maxout bound; hardtanh has no bound that applies
+    arch = B.architecture(net)
+    if set(arch.activations) <= B.ONE_BREAKPOINT:
+        assert "montufar2017_upper" in upper
+    if set(arch.activations) == {"relu"}:
+        assert "serra2018_upper" in upper
+    if set(arch.activations) == {"maxout"} and len(set(arch.ranks)) == 1:
+        assert "serra2018_maxout_upper" in upper
+    if "hardtanh" in arch.activations:
+        assert not upper
+
+
+@pytest.mark.parametrize("n0, widths", [(1, [2, 2]), (1, [3, 2, 2]), (2, [2, 3]), (2, [4, 3]), (2, [3]),
+                                        (3, [3, 3])])
+def test_lower_bounds_are_reached_by_their_construction(n0, widths):
+    """An applicable lower bound is never above the count of the construction it describes."""
+    from polyregions.constructions import rectifier_zigzag
+    from polyregions.counting import count_regions
+    from polyregions.domain import Domain
+    net = rectifier_zigzag(n0, widths)
+    count = count_regions(net, Domain.box(n0, 0, 1), linear=False).activation_regions
+    table = B.network_bounds(net)
+    assert table["montufar2014_lower"]["applies"]
+    lower = {k: e for k, e in table.items() if e["applies"] and e["relation"] == B.LOWER}
+    for key, entry in lower.items():
+        assert count >= entry["value"], (key, count, entry["value"])
+        assert B.verdict(entry, count) == "count >= bound"
+
+
+@pytest.mark.parametrize("n0, rank, depth", [(1, 2, 1), (1, 3, 1), (1, 2, 3), (2, 2, 2), (2, 3, 1), (2, 3, 2),
+                                             (3, 2, 1)])
+def test_maxout_lower_bounds_are_reached_by_their_construction(n0, rank, depth):
+    from polyregions.constructions import maxout_construction
+    from polyregions.counting import count_regions
+    from polyregions.domain import Domain
+    net = maxout_construction(n0, rank, depth)
+    count = count_regions(net, Domain.box(n0, 0, 1), linear=False).activation_regions
+    table = B.network_bounds(net)
+    lower = {k: e for k, e in table.items() if e["applies"] and e["relation"] == B.LOWER}
+    assert "montufar2014_maxout_lower" in lower
+    assert ("montufar2014_maxout_layer_lower" in lower) == (depth == 1)
+    for key, entry in lower.items():
+        assert count >= entry["value"], (key, count, entry["value"])
+
+
+def _affine(out, inp):
+    from polyregions.network import Affine
+    return Affine(tuple(tuple(Fraction(i == j) for j in range(inp)) for i in range(out)),
+                  tuple(Fraction(0) for _ in range(out)))
 
 
 # ---------------------------------------------------------------------------
@@ -367,6 +521,19 @@ def test_bad_rank(bad):
         B.serra2018_maxout_upper(2, [2], bad)
     with pytest.raises(InputError, match="maxout rank must be an integer >= 2"):
         B.bounds_table(2, [2], rank=bad)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"activation": "softplus"}, "^activation of layer 1: expected one of relu, leaky_relu, abs, hardtanh, "
+                                 "maxout, got 'softplus'$"),
+    ({"activation": ["relu"]}, "^activation: 1 family for 2 layers$"),
+    ({"activation": "maxout"}, r"^maxout layers need a rank \(--rank K\)$"),
+    ({"activation": "maxout", "rank": [2]}, "^rank: 1 rank for 2 layers$"),
+    ({"activation": "maxout", "rank": [2, None]}, "^maxout rank must be an integer >= 2, got None$"),
+])
+def test_bad_families_and_ranks(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        B.bounds_table(2, [2, 2], **kwargs)
 
 
 def test_rank_above_limit():
@@ -425,8 +592,9 @@ def test_comb_matches_sympy_binomial():
 def test_forty_layers_are_fast_and_a_hundred_and_one_refused():
     """Regression (issue 14): the written-out formulas simplified every Min of up to L
     terms, so 40 layers ran for minutes; now the table takes about a second."""
-    table = B.bounds_table(2, [4] * 40, rank=3)
+    table = B.bounds_table(2, [4] * 40, rank=3, activation="relu")
     assert table["serra2018_upper"]["value"] == B.serra2018_upper(2, [4] * 40)
+    assert B.bounds_table(2, [4] * 40, rank=3)["serra2018_maxout_upper"]["applies"]
     assert "Min(n0, n1, n10, n11" in table["montufar2017_upper"]["formula"]
     assert B.MAX_DEPTH == 100
     B.bounds_table(2, [4] * B.MAX_DEPTH)
@@ -434,7 +602,6 @@ def test_forty_layers_are_fast_and_a_hundred_and_one_refused():
         B.bounds_table(2, [4] * 101)
 
 
-@pytest.mark.xfail(reason="issue 12 item 1", strict=False)
 def test_hardtanh_networks_are_not_shown_with_relu_bounds_as_applying(capsys, tmp_path):
     """Issue 14, item 9: a hardtanh layer of 3 units in R^2 has 19 regions, shown next to a
     ReLU 'upper' bound of 7 marked as applying. The applicability by activation family is

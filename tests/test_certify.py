@@ -636,7 +636,11 @@ def test_tampering_via_cli(pool, kind, capsys, tmp_path):
     cert_path, model_path = tmp_path / "cert.json", tmp_path / "model.json"
     cert_path.write_text(json.dumps(cert))
     model_path.write_text(json.dumps(model))
-    code, out, err = run(capsys, "check", cert_path, model_path)
+    domain = []   # the domain the untampered certificate is about
+    if case.cert["domain"]["A"]:
+        (tmp_path / "domain.json").write_text(json.dumps(case.cert["domain"]))
+        domain = ["--domain", tmp_path / "domain.json"]
+    code, out, err = run(capsys, "check", cert_path, model_path, *domain)
     assert (code, err) == (1, ""), (out, err)
     assert out.startswith("INVALID: ") and out.count("\n") == 1, out
     assert re.search(pattern, out[len("INVALID: "):].rstrip("\n")), out
@@ -815,7 +819,8 @@ def test_checker_as_a_module(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "polyregions.checker", str(cert_path), str(model_path)],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stderr) == (0, "")
-    assert proc.stdout == "VALID activation_regions=4 linear_regions_at_most=2\n"
+    assert proc.stdout == ("VALID activation_regions=4 linear_regions_at_most=2\ndomain: all of R^2\n"
+                           f"model:  sha256 {model_digest(QUADRANTS)} (2 -> 3 -> 1, relu)\n")
     # an invalid one exits 1 with the reason, and so does an unreadable certificate
     cert = json.loads(cert_path.read_text())
     cert["regions"].pop()
@@ -839,7 +844,8 @@ def test_checker_as_a_script(tmp_path):
     net.save(model_path)
     proc = subprocess.run([sys.executable, str(REPO_ROOT / "polyregions" / "checker.py"), str(cert_path),
                            str(model_path)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "VALID activation_regions=2\n", "")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.startswith("VALID activation_regions=2\ndomain: all of R^1\nmodel:  sha256 ")
 
 
 def test_checker_main_in_process(tmp_path, capsys):
@@ -852,15 +858,16 @@ def test_checker_main_in_process(tmp_path, capsys):
     write_certificate(certify(net), cert_path)
     net.save(model_path)
     assert main([str(cert_path), str(model_path)]) == 0
-    assert capsys.readouterr().out == "VALID activation_regions=2\n"
+    assert capsys.readouterr().out == ("VALID activation_regions=2\ndomain: all of R^1\n"
+                                       f"model:  sha256 {model_digest(ONE_RELU)} (1 -> 1 -> 1, relu)\n")
     assert main([str(tmp_path / "none.json"), str(model_path)]) == 1
     assert capsys.readouterr().out.startswith("INVALID: cannot read input: ")
 
 
 # --------------------------------------------------------------------------- 5. command line
 
-CERTIFY_LINE = re.compile(r"^wrote a certificate of (\d+) activation regions(?:, (\d+) linear regions)? "
-                          r"\((\d+) pruned branches\) to (.+) in \d+\.\d{3} s$")
+CERTIFY_LINE = re.compile(r"^wrote a certificate of (\d+) activation regions?(?:, (\d+) linear regions?)? "
+                          r"\((\d+) pruned branch(?:es)?\) to (.+) in \d+\.\d{3} s$")
 VALID_LINE = re.compile(r"^VALID activation_regions=(\d+)(?: linear_regions_at_most=(\d+))? \(\d+\.\d{3} s\)$")
 
 
@@ -891,11 +898,16 @@ def test_cli_certify_then_check(capsys, tmp_path, quadrants_file, options, expec
     assert int(match[3]) == len(cert["pruned"])
     # written atomically: the file and the model, no temporary file left beside them
     assert sorted(os.listdir(tmp_path)) == ["cert.json", "model.json"]
-    code, out, err = run(capsys, "check", output, quadrants_file)
+    domain = [o for o in options if o != "--linear"]
+    code, out, err = run(capsys, "check", output, quadrants_file, *domain)
     assert (code, err) == (0, "")
-    match = VALID_LINE.match(out.rstrip("\n"))
-    assert match and out.count("\n") == 1, out
+    lines = out.splitlines()
+    match = VALID_LINE.match(lines[0])
+    assert match and len(lines) == 3, out
     assert (int(match[1]), match[2] and int(match[2])) == expected
+    assert lines[1] == "domain: " + ("box [1/2, 1]^2" if "1/2" in options else "box [-1, 1]^2"
+                                     if "--box" in options else "all of R^2")
+    assert lines[2] == f"model:  sha256 {model_digest(QUADRANTS)} (2 -> 3 -> 1, relu)"
 
 
 def test_cli_certify_with_domain_file(capsys, tmp_path, quadrants_file):
@@ -904,9 +916,10 @@ def test_cli_certify_with_domain_file(capsys, tmp_path, quadrants_file):
     output = tmp_path / "cert.json"
     code, out, err = run(capsys, "certify", quadrants_file, "--domain", domain, "-o", output)
     assert (code, err) == (0, "")
-    assert out.startswith("wrote a certificate of 1 activation regions")
-    code, out, err = run(capsys, "check", output, quadrants_file)
+    assert out.startswith("wrote a certificate of 1 activation region (3 pruned branches)")
+    code, out, err = run(capsys, "check", output, quadrants_file, "--domain", domain)
     assert code == 0 and out.startswith("VALID activation_regions=1 (")
+    assert out.splitlines()[1] == "domain: polyhedron in R^2: -x1 <= 0, -x2 <= 0, x1 + x2 <= 1"
 
 
 def test_cli_certify_overwrites_atomically(capsys, tmp_path, quadrants_file, monkeypatch):
@@ -989,6 +1002,121 @@ def test_cli_as_a_process(tmp_path, quadrants_file):
     proc = polyregions("certify", quadrants_file, "--linear", "-o", output)
     assert proc.returncode == 0 and CERTIFY_LINE.match(proc.stdout.rstrip("\n")), proc
     proc = polyregions("check", output, quadrants_file)
-    assert proc.returncode == 0 and VALID_LINE.match(proc.stdout.rstrip("\n")), proc
+    assert proc.returncode == 0 and VALID_LINE.match(proc.stdout.splitlines()[0]), proc
     proc = polyregions("check", tmp_path / "none.json", quadrants_file)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and proc.stdout == "", proc
+
+
+# --------------------------------------------------------------------------- 6. what a certificate is about
+
+def _cert_files(tmp_path, net, domain=None, linear=False):
+    cert_path, model_path = tmp_path / "cert.json", tmp_path / "model.json"
+    write_certificate(certify(net, domain, linear=linear), cert_path)
+    net.save(model_path)
+    return cert_path, model_path
+
+
+TRIANGLE_TEXT = "polyhedron in R^2: -x1 <= 0, -x2 <= 0, x1 + x2 <= 1"
+
+
+@pytest.mark.parametrize("made_on, proved, asked, valid", [
+    (["--box", "-1", "1"], "box [-1, 1]^2", [], False),                     # a box is not all of R^n
+    (["--box", "-1", "1"], "box [-1, 1]^2", ["--box", "-3", "3"], False),   # nor a bigger box
+    (["--box", "-1", "1"], "box [-1, 1]^2", ["--box", "-1,-1", "1,1"], True),   # the same box, per coordinate
+    ([], "all of R^2", ["--box", "-1", "1"], False),                        # all of R^n is not a box
+    ([], "all of R^2", [], True),
+    (["--box", "0", "1"], "box [0, 1]^2", ["--domain", "square.json"], True),   # same rows, scaled, reordered
+    (["--box", "0", "1"], "box [0, 1]^2", ["--domain", "triangle.json"], False),
+    (["--domain", "triangle.json"], TRIANGLE_TEXT, ["--box", "0", "1"], False),
+])
+def test_check_proves_the_domain_asked_for(capsys, tmp_path, monkeypatch, quadrants_file, made_on, proved,
+                                           asked, valid):
+    """A valid proof about a smaller box is no proof about the domain someone asks for."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "square.json").write_text(json.dumps({"A": [[0, 2], [-3, 0], [0, -1], [1, 0]], "b": [2, 0, 0, 1]}))
+    (tmp_path / "triangle.json").write_text(json.dumps({"A": [[-1, 0], [0, -1], [1, 1]], "b": [0, 0, 1]}))
+    assert run(capsys, "certify", quadrants_file, *made_on, "-o", "cert.json")[0] == 0
+    code, out, err = run(capsys, "check", "cert.json", quadrants_file, *asked)
+    assert err == ""
+    if valid:
+        assert code == 0 and out.splitlines()[1] == f"domain: {proved}", out
+    else:
+        assert code == 1 and out.count("\n") == 1, out
+        assert out.startswith(f"INVALID: domain: the certificate proves the count on {proved}, not on the "
+                              "domain asked for ("), out
+    # the standalone checker takes the same options and says the same
+    from polyregions import checker
+    assert checker.main(["cert.json", str(quadrants_file), *map(str, asked)]) == (0 if valid else 1)
+    standalone = capsys.readouterr().out
+    assert standalone.splitlines()[0].split(" (")[0] == out.splitlines()[0].split(" (")[0]
+
+
+def test_check_prints_the_model_digest_and_architecture(capsys, tmp_path):
+    net = Network.mlp([[[1, 0], [0, 1], [1, 1], [1, -1]], [[1, 2]]], [[0, 0, 0, 1], [0]], activation="maxout", rank=2)
+    cert_path, model_path = _cert_files(tmp_path, net)
+    code, out, _ = run(capsys, "check", cert_path, model_path)
+    assert code == 0
+    digest = model_digest(json.loads(model_path.read_text()))
+    assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    assert out.splitlines()[1:] == ["domain: all of R^2", f"model:  sha256 {digest} (2 -> 4 -> 1, maxout)"]
+
+
+def test_describe_domain():
+    from polyregions.checker import describe_domain, describe_model
+    assert describe_domain({"A": [], "b": []}, 3) == "all of R^3"
+    assert describe_domain({"A": [[0, 0], [1, 0]], "b": [5, 2]}, 2) == "polyhedron in R^2: x1 <= 2"
+    assert describe_domain({"A": [[-2, 0], [1, 0], [0, -1], [0, "1/2"]], "b": [1, 1, 0, 1]}, 2) == \
+        "box [-1/2, 1] x [0, 2]"
+    assert describe_domain({"A": [[-1], [1], [2]], "b": [1, 1, 2]}, 1) == "box [-1, 1]^1"
+    assert describe_domain({"A": [[3, -2], [-1, 0]], "b": [5, 0]}, 2) == "polyhedron in R^2: -x1 <= 0, 3 x1 - 2 x2 <= 5"
+    assert describe_model({"format": "polyregions-network/1", "input_dim": 1, "layers": [{"type": "abs"}, {"type": "affine", "weight": [[1], [2]]},
+                                                       {"type": "hardtanh", "min": -1, "max": 1}]}) == \
+        "1 -> 2, abs, hardtanh"
+
+
+def test_expected_domain_errors(tmp_path, capsys):
+    from polyregions.checker import box_domain, domain_rows, main
+    cert = certify(Network.from_json(QUADRANTS))
+    with pytest.raises(CheckFailure, match=r"^expected domain: A has 1 rows but b has 0 entries$"):
+        check_certificate(cert, QUADRANTS, {"A": [[1, 0]], "b": []})
+    with pytest.raises(CheckFailure, match=r"^expected domain A\[0\]: 3 coefficients, expected 2$"):
+        check_certificate(cert, QUADRANTS, {"A": [[1, 0, 0]], "b": [1]})
+    with pytest.raises(CheckFailure, match=r"^expected domain b\[0\]: not an exact number: 1\.5$"):
+        check_certificate(cert, QUADRANTS, {"A": [[1, 0]], "b": [1.5]})
+    with pytest.raises(CheckFailure, match=r"^domain: the certificate proves the count on all of R\^2, not on "
+                                           r"the domain asked for \(polyhedron in R\^2: x1 <= 1\)$"):
+        check_certificate(cert, QUADRANTS, {"A": [[1, 0]], "b": [1]})
+    assert check_certificate(cert, QUADRANTS, {"A": [[0, 0]], "b": ["1/2"]}) == {"activation_regions": 4}
+    assert domain_rows({"A": [["1/2", 0], [1, 0]], "b": [1, 2]}, 2) == {(1, 0, 2)}
+    with pytest.raises(CheckFailure, match=r"^--box: 3 values in '0,0,0', the model has 2 inputs$"):
+        box_domain("0,0,0", "1", 2)
+    with pytest.raises(CheckFailure, match=r"^--box: coordinate 1: low 1 must be below high 1$"):
+        box_domain("0,1", "1", 2)
+    with pytest.raises(CheckFailure, match=r"^--box low: expected a number, got 'abc'$"):
+        box_domain("abc", "1", 2)
+    assert box_domain("-1/2", "0.25", 1) == {"A": [[-1], [1]], "b": [Fraction(1, 2), Fraction(1, 4)]}
+    # the standalone entry point: a domain file that is no object, both options, unknown options
+    cert_path, model_path = _cert_files(tmp_path, Network.from_json(QUADRANTS))
+    (tmp_path / "list.json").write_text("[1, 2]")
+    assert main([str(cert_path), str(model_path), "--domain", str(tmp_path / "list.json")]) == 1
+    assert capsys.readouterr().out == f"INVALID: {tmp_path / 'list.json'}: expected an object with keys A and b\n"
+    (tmp_path / "nokeys.json").write_text("{}")
+    assert main([str(cert_path), str(model_path), "--domain", str(tmp_path / "nokeys.json")]) == 1
+    assert capsys.readouterr().out.startswith("INVALID: malformed certificate or model: KeyError")
+    for argv in (["--box", "0", "1", "--domain", "d.json"], ["--box", "0"], ["--bogus"], ["--domain"]):
+        assert main([str(cert_path), str(model_path), *argv]) == 2
+        assert capsys.readouterr().err.startswith("usage: python -m polyregions.checker CERT.json MODEL.json "
+                                                   "[--box LO HI | --domain FILE]")
+
+
+@pytest.mark.parametrize("argv, pattern", [
+    (["--box", "1", "-1"], r"box coordinate 0: low 1 must be below high -1"),
+    (["--box", "0,0,0", "1"], r"--box: 3 values in '0,0,0', the network has 2 inputs"),
+    (["--domain", "none.json"], r"none\.json: no such"),
+    (["--box", "0", "1", "--domain", "d.json"], r"argument --domain: not allowed with argument --box"),
+])
+def test_cli_check_bad_expected_domain(capsys, tmp_path, monkeypatch, quadrants_file, argv, pattern):
+    monkeypatch.chdir(tmp_path)
+    write_certificate(certify(Network.from_json(QUADRANTS)), tmp_path / "cert.json")
+    code, out, err = run(capsys, "check", "cert.json", quadrants_file, *argv)
+    assert_one_error_line(code, out, err, pattern)

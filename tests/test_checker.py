@@ -195,7 +195,8 @@ def test_twenty_thousand_units_in_little_memory(tmp_path):
         pytest.skip("RLIMIT_AS as a memory cap is Linux behaviour")
     model_path, cert_path = _dead_units(tmp_path, 20_000)
     proc = _limited_checker(cert_path, model_path, 1024)
-    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "VALID activation_regions=1\n", "")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.startswith("VALID activation_regions=1\ndomain: all of R^2\n")
 
 
 @pytest.mark.slow
@@ -203,7 +204,8 @@ def test_hundred_thousand_units(tmp_path):
     """100,000 units (the network limit): was killed at 23.5 GB; about 4 s and 150 MB now."""
     model_path, cert_path = _dead_units(tmp_path, 100_000)
     proc = _limited_checker(cert_path, model_path, 2048)
-    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "VALID activation_regions=1\n", "")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.startswith("VALID activation_regions=1\ndomain: all of R^2\n")
 
 
 def test_the_walk_does_not_recurse(tmp_path):
@@ -293,7 +295,8 @@ def test_checker_is_one_module_plus_the_reader(tmp_path):
     net.save(tmp_path / "m.json")
     proc = subprocess.run([sys.executable, "checker.py", "c.json", "m.json"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60, env={**os.environ, "PYTHONPATH": ""})
-    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "VALID activation_regions=2 linear_regions_at_most=1\n", "")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.startswith("VALID activation_regions=2 linear_regions_at_most=1\ndomain: all of R^1\n")
     code = ("import sys; sys.path.insert(0, '.'); import checker; "
             "print(sorted(m for m in sys.modules if m in ('checker', 'fileformat') or m.split('.')[0] in "
             "('polyregions', 'cdd', 'sympy', 'numpy', 'networkx')))")

@@ -24,6 +24,7 @@ from clirun import assert_one_error_line, run
 from polyregions import cli
 from polyregions.engine import Search
 from polyregions.errors import SolverError
+from polyregions.network import Network
 from polyregions.numbers import to_rational
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -586,3 +587,20 @@ def test_subprocess_errors_have_no_traceback(files, tmp_path, argv, pattern):
     code, out, err = run_subprocess(*[a.format(**names) for a in argv], cwd=tmp_path)
     assert_one_error_line(code, out, err, pattern)
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_messages_count_in_the_singular_and_plural(tmp_path, capsys):
+    """``1 linear region``, ``1 adjacency``, ``1 pruned branch``: never ``1 linear regions``."""
+    identity = tmp_path / "identity.json"   # relu(x) - relu(-x) = x: 2 activation regions, 1 linear
+    Network.mlp([[[1], [-1]], [[1, -1]]], [[0, 0], [0]]).save(identity)
+    code, out, _ = run(capsys, "certify", identity, "--linear", "-o", tmp_path / "c.json")
+    assert code == 0 and out.startswith(
+        f"wrote a certificate of 2 activation regions, 1 linear region (2 pruned branches) to {tmp_path / 'c.json'} in ")
+    code, out, _ = run(capsys, "graph", identity, "--merge", "-o", tmp_path / "g.json")
+    assert code == 0 and out.startswith("wrote 1 linear region and 0 adjacencies to ")
+    code, out, _ = run(capsys, "graph", identity, "-o", tmp_path / "g.json")
+    assert code == 0 and out.startswith("wrote 2 activation regions and 1 adjacency to ")
+    line = tmp_path / "line.json"   # one region only
+    Network.mlp([[[1]]], [[0]]).save(line)
+    code, out, _ = run(capsys, "regions", line, "-o", tmp_path / "r.jsonl")
+    assert code == 0 and out.startswith("wrote 1 activation region to ")

@@ -128,6 +128,7 @@ def test_triangle():
     assert d.rows == (((-1, 0), 0), ((0, -1), 0), ((1, 1), 1))
     assert d.describe() == "polyhedron in R^2 with 3 inequalities"
     assert repr(d) == "Domain(polyhedron in R^2 with 3 inequalities)"
+    assert Domain.from_inequalities([[1, 0]], [1]).describe() == "polyhedron in R^2 with 1 inequality"
     assert d.to_json() == {"kind": "polyhedron", "dim": 2, "A": [["-1", "0"], ["0", "-1"], ["1", "1"]],
                            "b": ["0", "0", "1"]}
     assert d.contains([F(1, 3), F(1, 3)])

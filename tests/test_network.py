@@ -269,7 +269,12 @@ BAD_DOCUMENTS = [
     ("wrong format", {**doc([]), "format": "polyregions-network/2"},
      r"^format: expected 'polyregions-network/1', got 'polyregions-network/2'$"),
     ("missing format", {"input_dim": 2, "layers": []},
-     r"^format: expected 'polyregions-network/1', got None$"),
+     r"^format: missing; expected a polyregions-network/1 object with keys 'format' "
+     r"\('polyregions-network/1'\), 'input_dim' and 'layers'$"),
+    ("state dict", {"0.weight": [[1.0, 2.0]], "0.bias": [0.0], "2.weight": [[1.0]], "2.bias": [0.0]},
+     r"^this looks like a PyTorch state dict \(keys '0.weight', '0.bias', '2.weight', \.\.\.\), not a "
+     r"polyregions-network/1 object; build the network from the tensors with Network.mlp\(weights, "
+     r"biases, activation=\.\.\.\) \(README: 'Models from PyTorch and NumPy'\)$"),
     ("unknown key", {**doc([]), "weights": 1, "activation": 2},
      r"^unknown top-level key\(s\): activation, weights$"),
     ("missing input_dim", {"format": FORMAT, "layers": []}, r"^missing 'input_dim'$"),
@@ -297,10 +302,11 @@ BAD_DOCUMENTS = [
      r"^layer 1 \(relu\): unknown field\(s\) slope$"),
     ("affine missing weight", doc([{"type": "affine", "bias": [0]}]),
      r"^layer 0 \(affine\): missing 'weight'$"),
-    ("weight empty", doc([affine([])]), r"^layer 0 \(affine\): weight must be a non-empty list of rows$"),
-    ("weight string", doc([affine("[[1]]")]), r"^layer 0 \(affine\): weight must be a non-empty list of rows$"),
+    ("weight empty", doc([affine([])]), r"^layer 0 \(affine\): weight must be a non-empty list of rows, got list \[\]$"),
+    ("weight string", doc([affine("[[1]]")]),
+     r"^layer 0 \(affine\): weight must be a non-empty list of rows, got str '\[\[1\]\]'$"),
     ("weight object", doc([affine({"0": [1, 1]})]),
-     r"^layer 0 \(affine\): weight must be a non-empty list of rows$"),
+     r"^layer 0 \(affine\): weight must be a non-empty list of rows, got dict \{'0': \[1, 1\]\}$"),
     ("weight row empty", doc([affine([[]])]),
      r"^layer 0 \(affine\): weight\[0\] must be a non-empty list of numbers$"),
     ("weight row number", doc([affine([[1, 1], 2])]),
@@ -461,7 +467,7 @@ def test_affine_from_lists():
 
 
 def test_affine_from_lists_errors():
-    with pytest.raises(NetworkError, match=r"^affine: weight must be a non-empty list of rows$"):
+    with pytest.raises(NetworkError, match=r"^affine: weight must be a non-empty list of rows, got bytes b'12'$"):
         Affine.from_lists(b"12")
     with pytest.raises(NetworkError, match=r"^affine: weight\[0\] must be a non-empty list of numbers$"):
         Affine.from_lists(["12"])
@@ -540,6 +546,52 @@ def test_non_utf8_file(tmp_path):
     path.write_bytes(VALID.encode("utf-8").replace(b'"relu"', b'"r\xe9lu"'))
     with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: not UTF-8 text$"):
         load_network(path)
+
+
+@pytest.mark.parametrize("name, head, kind", [
+    ("model.pt", b"PK\x03\x04\x14\x00\x00\x00\x08\x00\xff\xfe", r"a zip archive \(a PyTorch \.pt/\.pth file"),
+    ("old.pt", b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8\xff", r"a Python pickle"),
+    ("w.npy", b"\x93NUMPY\x01\x00v\x00\xff", r"a NumPy \.npy array"),
+    ("k.h5", b"\x89HDF\r\n\x1a\n\xff\xfe", r"an HDF5 file"),
+    ("m.onnx", b"\x08\x07\x12\x07pytorch\xff\xfe", r"an ONNX model"),
+])
+def test_binary_model_files_say_what_they_look_like(tmp_path, name, head, kind):
+    path = tmp_path / name
+    path.write_bytes(head)
+    unreadable = r"not (UTF-8 text|a text file \(a NUL byte at offset [\d,]+\))"
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: {unreadable}; this looks like {kind}"
+                                         r".*; polyregions reads its own JSON format \(polyregions-network/1\): "
+                                         r"build the network from the weights with Network\.mlp"):
+        load_network(path)
+    # other files name what they look like, without the advice about models
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: {unreadable}; this looks like {kind}[^;]*$"):
+        read_text(path, "certificate file")
+
+
+def test_array_likes_in_mlp_and_affine():
+    np = pytest.importorskip("numpy")
+    net = Network.mlp([np.array([[1.0, -0.5], [0.25, 2.0]]), np.array([[1, 1]])],
+                      [np.array([0.5, 0.0]), np.array([-3])], activation="abs")
+    assert net == Network.mlp([[[1, "-1/2"], ["1/4", 2]], [[1, 1]]], [["1/2", 0], [-3]], activation="abs")
+    # a float is the exact binary value it holds, as everywhere
+    assert Affine.from_lists(np.array([[0.1]])).weight == ((F(0.1),),)
+    # a stacked array of equal-shape layers, and a non-NumPy object with tolist()
+
+    class Tensor:
+        def __init__(self, data):
+            self.data = data
+
+        def tolist(self):
+            return self.data
+
+    stacked = np.array([[[1.0, 0.0], [0.0, 1.0]], [[2.0, 0.0], [0.0, 2.0]]])
+    net = Network.mlp(stacked, [Tensor([0, 0]), Tensor([1, 1])])
+    assert net.layers[2].weight == ((2, 0), (0, 2)) and net.layers[2].bias == (1, 1)
+    with pytest.raises(NetworkError, match=r"^mlp: weights must be a list with one entry per affine layer, "
+                                           r"got int 3$"):
+        Network.mlp(3, [[0]])
+    with pytest.raises(NetworkError, match=r"^layer 0: weight must be a non-empty list of rows, got float 1\.5$"):
+        Network.mlp([np.float64(1.5)], [[0]])
 
 
 def test_unreadable_file(tmp_path, monkeypatch):

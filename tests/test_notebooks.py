@@ -1,25 +1,25 @@
-"""Run the notebooks in notebooks/ with nbclient: every cell must execute without error.
+"""Run the notebooks in notebooks/ with nbclient: every cell must execute without error,
+and the outputs stored in the repository must be those of a fresh run.
 
 The notebooks assert their own numbers (region counts against the bounds of Montufar et
 al. 2014 and Serra et al. 2018, the N_R recursion), so a wrong number fails here too.
+They are stored with their outputs, figures included, so that someone browsing the
+repository sees them; ``make notebooks`` (scripts/run_notebooks.py) executes them in
+place. :func:`test_stored_outputs_are_current` compares the stored text outputs with a
+fresh run, so a change of the library that changes a printed number, or a notebook edited
+without re-running it, fails until ``make notebooks`` is run again. (Figures are compared
+by count, not by their bytes, which depend on the matplotlib and FreeType versions.)
 
 The kernel must be this interpreter (the .venv python that runs pytest), whatever
-kernelspecs the machine has. In .venv the ``python3`` spec that ipykernel installs runs
-``python``, which jupyter_client replaces by ``sys.executable``; but a user's JUPYTER_PATH or
-``JUPYTER_PREFER_ENV_PATH=0`` with a ``python3`` spec of its own would win over it. So a
-session fixture writes a kernelspec that runs ``sys.executable`` into a temporary directory
-put first on JUPYTER_PATH (IPYTHONDIR is temporary too, so no profile or startup file of the
-user runs), and :func:`test_kernel_is_this_interpreter` checks the result. No network access
-is needed. The notebooks are stored without outputs; :func:`test_stored_without_outputs`
-keeps it that way.
+kernelspecs the machine has: scripts/run_notebooks.py writes a kernelspec that runs
+``sys.executable`` into a temporary directory put first on JUPYTER_PATH (IPYTHONDIR is
+temporary too, so no profile or startup file of the user runs), and
+:func:`test_kernel_is_this_interpreter` checks the result. No network access is needed.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -29,37 +29,18 @@ nbclient = pytest.importorskip("nbclient", reason="needs the test extra: pip ins
 pytest.importorskip("ipykernel", reason="needs the test extra: pip install -e '.[test]'")
 pytest.importorskip("matplotlib", reason="needs the test extra: pip install -e '.[test]'")
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import run_notebooks  # noqa: E402
+
+NOTEBOOK_DIR = run_notebooks.NOTEBOOK_DIR
 NOTEBOOKS = ("01_space_folding.ipynb", "02_deep_vs_shallow.ipynb")
-KERNEL = "polyregions-venv"
-TIMEOUT = 120   # seconds per cell
 
 
 @pytest.fixture(scope="session")
-def kernel_name(tmp_path_factory: pytest.TempPathFactory):
+def kernel_name():
     """The name of a kernelspec that runs this interpreter, first on JUPYTER_PATH."""
-    root = tmp_path_factory.mktemp("jupyter")
-    spec = root / "kernels" / KERNEL
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": f"Python {sys.version_info[0]}.{sys.version_info[1]} (polyregions tests)",
-        "language": "python",
-    }), encoding="utf-8")
-    paths = [str(root)] + ([os.environ["JUPYTER_PATH"]] if os.environ.get("JUPYTER_PATH") else [])
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JUPYTER_PATH", os.pathsep.join(paths))
-        patch.setenv("IPYTHONDIR", str(root / "ipython"))
-        yield KERNEL
-
-
-def execute(nb, kernel_name: str) -> float:
-    """Execute *nb* in place with cwd notebooks/; return the wall time in seconds."""
-    client = nbclient.NotebookClient(nb, timeout=TIMEOUT, kernel_name=kernel_name,
-                                     resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    start = time.perf_counter()
-    client.execute()
-    return time.perf_counter() - start
+    with run_notebooks.this_interpreter() as name:
+        yield name
 
 
 def stream_text(nb) -> str:
@@ -67,10 +48,29 @@ def stream_text(nb) -> str:
                    for out in cell.outputs if out.output_type == "stream")
 
 
+def shown(nb) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Per code cell: its id and what it shows, in order, figures as a placeholder."""
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        items = []
+        for out in run_notebooks.coalesce_streams([dict(o) for o in cell.outputs]):
+            if out["output_type"] == "stream":
+                items.append((out["name"], out["text"]))
+            elif out["output_type"] in ("execute_result", "display_data"):
+                data = out.get("data", {})
+                items.append(("image", "png") if "image/png" in data else ("text", data.get("text/plain", "")))
+            else:
+                items.append((out["output_type"], out.get("ename", "")))
+        cells.append((cell.get("id"), items))
+    return cells
+
+
 def test_kernel_is_this_interpreter(kernel_name: str) -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import os, sys\nprint(sys.executable)\nprint(os.getcwd())")])
-    execute(nb, kernel_name)
+    run_notebooks.execute(nb, kernel_name)
     executable, cwd = stream_text(nb).splitlines()
     assert Path(executable) == Path(sys.executable)
     assert Path(cwd).resolve() == NOTEBOOK_DIR.resolve()
@@ -81,25 +81,43 @@ def test_notebooks_present() -> None:
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_stored_without_outputs(name: str) -> None:
+def test_stored_with_outputs(name: str) -> None:
+    """Every code cell was run, in order, without error; the figures are in the file."""
     nb = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
     nbformat.validate(nb)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert code
-    for cell in code:
-        assert cell.outputs == [] and cell.execution_count is None, \
-            f"{name}: clear the outputs before committing (cell {cell.get('id')})"
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), \
+        f"{name}: run `make notebooks` to store the outputs of one fresh run"
+    assert not [out for cell in code for out in cell.outputs if out.output_type == "error"]
+    images = sum(1 for cell in code for out in cell.outputs if "image/png" in out.get("data", {}))
+    assert images >= 1, f"{name}: no figure is stored"
+    assert nb.metadata["kernelspec"]["name"] == "python3"   # opens with the standard kernel
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs(name: str, kernel_name: str, record_property) -> None:
+def test_stored_outputs_are_current(name: str, kernel_name: str, record_property) -> None:
+    stored = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
     nb = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
-    seconds = execute(nb, kernel_name)   # raises CellExecutionError on a failing cell or assert
+    seconds = run_notebooks.execute(nb, kernel_name)   # raises CellExecutionError on a failing cell
     record_property("seconds", round(seconds, 2))
     print(f"{name}: executed in {seconds:.1f} s")
-    errors = [out for cell in nb.cells if cell.cell_type == "code"
-              for out in cell.outputs if out.output_type == "error"]
-    assert not errors
-    images = sum(1 for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
-                 if "image/png" in out.get("data", {}))
-    assert images >= 1, f"{name}: no figure was drawn"
+    assert not [out for cell in nb.cells if cell.cell_type == "code"
+                for out in cell.outputs if out.output_type == "error"]
+    fresh, kept = shown(nb), shown(stored)
+    assert [cell_id for cell_id, _ in fresh] == [cell_id for cell_id, _ in kept]
+    for (cell_id, now), (_, then) in zip(fresh, kept):
+        assert now == then, (f"{name}, cell {cell_id!r}: the stored outputs are not those of a fresh run; "
+                             "run `make notebooks` and commit the notebooks")
+    assert any(item == ("image", "png") for _, items in fresh for item in items), f"{name}: no figure was drawn"
+
+
+def test_shown_outputs_notice_a_changed_number() -> None:
+    """The comparison above is not blind: one changed digit in a stored output is a difference."""
+    stored = nbformat.read(NOTEBOOK_DIR / NOTEBOOKS[0], as_version=4)
+    changed = nbformat.read(NOTEBOOK_DIR / NOTEBOOKS[0], as_version=4)
+    cell = next(c for c in changed.cells if c.cell_type == "code"
+                and any(o.output_type == "stream" and "36" in o.text for o in c.outputs))
+    out = next(o for o in cell.outputs if o.output_type == "stream" and "36" in o.text)
+    out.text = out.text.replace("36", "37", 1)
+    assert shown(changed) != shown(stored)

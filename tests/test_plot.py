@@ -284,7 +284,44 @@ def test_figure_regions_returns_a_figure():
 def test_plot_wrong_extension(capsys, model, tmp_path, name):
     code, out, err = run(capsys, "plot", model("two.json", TWO_INPUTS), "-o", tmp_path / name)
     assert_one_error_line(code, out, err, "unknown image format")
-    assert "use one of .png, .svg" in err
+    assert "use one of .png, .svg, .pdf" in err
+
+
+@pytest.mark.parametrize("name, obj", [("two.json", TWO_INPUTS), ("one.json", ONE_INPUT)])
+def test_plot_pdf(capsys, model, tmp_path, name, obj):
+    pytest.importorskip("matplotlib")
+    output = tmp_path / "out.pdf"
+    code, out, err = run(capsys, "plot", model(name, obj), "-o", output)
+    assert (code, err) == (0, "")
+    data = output.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert b"CreationDate" not in data    # the same figure gives the same file
+
+
+def test_one_input_legend_is_outside_the_axes():
+    """The legend of the graph of a function sits below the axes, never over the curve."""
+    pytest.importorskip("matplotlib")
+    from polyregions.plot import figure_function
+    net = Network.mlp([[[1], [1], [-1]], [[1, -2, 1]]], [[0, -1, "-1/2"], [0]])
+    figure, summary = figure_function(net, Domain.box(1, -2, 2), level_set=True)
+    figure.canvas.draw()
+    ax = figure.axes[0]
+    legends = figure.legends + ([ax.get_legend()] if ax.get_legend() else [])
+    assert len(legends) == 1
+    box, area = legends[0].get_window_extent(), ax.get_window_extent()
+    assert box.y1 <= area.y0, (box, area)
+
+
+def test_titles_count_in_the_singular_and_plural():
+    pytest.importorskip("matplotlib")
+    from polyregions.plot import figure_function, figure_regions
+    identity = Network.mlp([[[1], [-1]], [[1, -1]]], [[0, 0], [0]])   # relu(x) - relu(-x) = x
+    figure, _ = figure_function(identity)
+    assert figure.axes[0].get_title() == ("2 activation regions, 1 linear region, 1 breakpoint "
+                                          "on box [-1, 1]^1")
+    plane = Network.mlp([[[1, 0], [-1, 0]], [[1, -1]]], [[0, 0], [0]])
+    figure, _ = figure_regions(plane)
+    assert figure.axes[0].get_title() == "2 activation regions, 1 linear region on box [-1, 1]^2"
 
 
 @pytest.mark.parametrize("options", [[], ["--box", "-1", "1"]])

@@ -51,6 +51,79 @@ def test_construct_maxout_and_arrangements(tmp_path, capsys):
         assert json.loads(out)["activation_regions"] == arrangement_counts(name, 3)["regions"]
 
 
+ABS3 = {"format": "polyregions-network/1", "input_dim": 1, "layers": [
+    {"type": "affine", "weight": [[1]], "bias": [0]}, {"type": "abs"},
+    {"type": "affine", "weight": [[1]], "bias": ["-1/2"]}, {"type": "abs"},
+    {"type": "affine", "weight": [[1]], "bias": ["-1/4"]}, {"type": "abs"},
+    {"type": "affine", "weight": [[1]], "bias": [0]}]}
+
+
+def _rows(out):
+    """The first line of each bound's block: name -> the words after the name."""
+    return {line.split()[0]: line.split()[1:] for line in out.splitlines()
+            if line[:1].isalpha() and line.split()[0].islower() and "_" in line.split()[0]}
+
+
+def test_count_bounds_only_where_they_apply(tmp_path, capsys):
+    """Three abs layers of width 1 have 8 regions: Serra's ReLU bound (4) does not apply to them."""
+    path = tmp_path / "abs3.json"
+    path.write_text(json.dumps(ABS3))
+    code, out, _ = run(capsys, "count", path, "--bounds")
+    assert code == 0 and "activation regions: 8 " in out
+    rows = _rows(out)
+    assert rows["serra2018_upper"] == ["upper", "does", "not", "apply"]
+    assert rows["montufar2017_upper"] == ["upper", "8", "8", "count", "<=", "bound"]
+    assert rows["zaslavsky_shallow"] == ["exact", "in", "general", "position", "4", "comparison"]
+    assert ("why not: stated for ReLU networks; abs is not a ReLU (|z| = relu(z) + relu(-z) folds the input)"
+            in out)
+    assert "VIOLATED" not in out
+    code, out, _ = run(capsys, "count", path, "--bounds", "--json")
+    data = json.loads(out)
+    assert data["bounds"]["serra2018_upper"]["applies"] is False
+    assert data["bounds"]["serra2018_upper"]["verdict"] is None
+    assert data["bounds"]["montufar2017_upper"]["verdict"] == "count <= bound"
+    # the maxout construction: no ReLU bound applies, the maxout bounds do
+    maxout = tmp_path / "m.json"
+    run(capsys, "construct", "maxout", "--n0", "2", "--rank", "3", "--depth", "2", "-o", maxout)
+    code, out, _ = run(capsys, "count", maxout, "--bounds")
+    rows = _rows(out)
+    for key in ("zaslavsky_shallow", "montufar2017_upper", "serra2018_upper", "montufar2014_lower"):
+        assert rows[key][-3:] == ["does", "not", "apply"], key
+    assert rows["montufar2014_maxout_lower"] == ["lower", "27", "27", "count", ">=", "bound"]
+    assert rows["serra2018_maxout_upper"] == ["upper", "484", "27", "count", "<=", "bound"]
+
+
+def test_count_bounds_lower_and_violated(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "small.json"   # 2 -> 4 -> 4 relu: fewer regions than the best network of its architecture
+    path.write_text(json.dumps({"format": "polyregions-network/1", "input_dim": 2, "layers": [
+        {"type": "affine", "weight": [[1, 0], [0, 1], [1, 1], [1, -1]], "bias": [0, 0, 0, 0]}, {"type": "relu"},
+        {"type": "affine", "weight": [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
+         "bias": [-1, -1, -1, -1]}, {"type": "relu"}]}))
+    code, out, _ = run(capsys, "count", path, "--bounds")
+    rows = _rows(out)
+    assert rows["montufar2014_lower"][-3:] == ["count", "<", "bound"]
+    assert "count < bound is no contradiction for a lower bound" in out
+    assert "VIOLATED" not in out
+    from polyregions import bounds
+    monkeypatch.setattr(bounds, "serra2018_upper", lambda n0, widths: 3)   # a broken bound shows at once
+    code, out, _ = run(capsys, "count", path, "--bounds")
+    assert code == 0
+    count = json.loads(run(capsys, "count", path, "--json", "--no-linear")[1])["activation_regions"]
+    assert _rows(out)["serra2018_upper"] == ["upper", "3", str(count), "VIOLATED:", "count", ">", "bound"]
+    assert "VIOLATED: an upper bound that applies is below the exact count" in out
+
+
+def test_bounds_activation_option(capsys):
+    code, out, _ = run(capsys, "bounds", "--n0", "1", "--widths", "1,1,1", "--activation", "abs")
+    rows = _rows(out)
+    assert code == 0
+    assert rows["serra2018_upper"] == ["upper", "does", "not", "apply"]
+    assert rows["montufar2017_upper"] == ["upper", "8"]
+    code, out, _ = run(capsys, "bounds", "--n0", "2", "--widths", "2,2", "--rank", "3", "--json")
+    table = json.loads(out)
+    assert table["serra2018_upper"]["applies"] is False and table["serra2018_maxout_upper"]["value"] == 484
+
+
 def test_count_bounds_text(tmp_path, capsys):
     path = tmp_path / "z.json"
     run(capsys, "construct", "rectifier", "--n0", "1", "--widths", "3,2", "-o", path)
@@ -64,6 +137,12 @@ def test_count_bounds_text(tmp_path, capsys):
     (["bounds", "--n0", "x", "--widths", "2"], "--n0: expected an integer"),
     (["construct", "arrangement", "bogus", "--dim", "2", "-o", "x.json"], "invalid choice: 'bogus'"),
     (["construct"], "construct: missing kind"),
+    (["bounds", "--n0", "2", "--widths", "2", "--activation", "maxout"], "maxout layers need a rank (--rank K)"),
+    (["bounds", "--n0", "2", "--widths", "2", "--activation", "gelu"], "argument --activation: invalid choice: 'gelu'"),
+    (["construct", "arrangement", "generic", "--dim", "2", "-o", "x.json"],
+     "construct arrangement generic: needs --count M, the number of hyperplanes"),
+    (["construct", "arrangement", "braid", "--dim", "3", "--count", "4", "-o", "x.json"],
+     "construct arrangement braid: --count is for generic arrangements only"),
 ])
 def test_bad_theory_commands(capsys, tmp_path, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
@@ -77,7 +156,8 @@ def test_count_bounds_needs_an_activation_layer(tmp_path, capsys):
     path.write_text(json.dumps({"format": "polyregions-network/1", "input_dim": 2,
                                 "layers": [{"type": "affine", "weight": [[1, 2]], "bias": [0]}]}))
     code, out, err = run(capsys, "count", path, "--bounds")
-    assert code == 2 and err == "polyregions: error: --bounds: the network has no activation layer\n"
+    assert code == 2 and err == ("polyregions: error: --bounds: the network has no activation layer, "
+                                 "so no bound applies to it\n")
 
 
 def test_certify_refuses_slices(tmp_path, capsys):

@@ -1,0 +1,467 @@
+"""The exact forward pass: outputs, activation patterns and the region at one point.
+
+``network(x)`` (:func:`evaluate`) computes the outputs at a rational point exactly;
+``network.pattern(x)`` (:func:`point_pattern`) gives the activation pattern there in
+the symbols of the region patterns, and reports every unit that sits on a
+breakpoint at *x*; :func:`region_containing` returns the activation region that
+contains a point without enumerating the others: it cuts the domain by the
+inequalities of the pattern at *x*, one unit after another, exactly as the engine
+cuts a piece (one :meth:`~polyregions.polyhedron.Cell.cut` per unit, no LP).
+
+The pattern is computed here from the weights alone, independently of the engine,
+so the tests use it to check the engine's regions point by point.
+
+Ties. A unit whose pre-activation is *identically* at a breakpoint near *x* (a ReLU
+whose pre-activation is the zero function there, a hardtanh stuck at ``min``, maxout
+candidates that are the same affine function) is no tie: the regions have the states
+``0``, ``l``, ``h`` or the smallest index for it too. A tie is a unit whose
+pre-activation crosses a breakpoint at *x*: then *x* lies on the common boundary of
+several activation regions. Each tie names the states the unit takes around *x*.
+After a first tie the pattern of the later units is the one with the tied units in
+their breakpoint state (``0``, ``l``, ``h``, the smallest tied index), which is one
+of several possibilities; ties of later units are reported with that choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .errors import BreakpointError, InputError, NumberError, SolverError
+from .network import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network, ReLU
+from .numbers import counted, format_rational, primitive_row, to_rational
+from .regions import AffineMap, pattern_key
+
+if TYPE_CHECKING:
+    from .domain import Domain
+
+__all__ = ["Tie", "PointPattern", "PointRegion", "evaluate", "point_pattern", "region_containing"]
+
+#: An affine function of the input: coefficients, then the constant.
+_Row = tuple[Fraction, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Tie:
+    """A unit on a breakpoint at a point.
+
+    Attributes
+    ----------
+    layer
+        Index of the activation layer in ``network.layers``.
+    unit
+        Index of the unit in that layer (for maxout, of the maxout unit).
+    states
+        The states the unit takes around the point, in the region-pattern symbols
+        (``('+', '-')``; hardtanh ``('L', 'M')`` or ``('M', 'H')``; maxout the tied
+        candidate indices such as ``('0', '2')``).
+    """
+
+    layer: int
+    unit: int
+    states: tuple[str, ...]
+
+    def describe(self) -> str:
+        """``layer 1 unit 0 (states + and -)``."""
+        return f"layer {self.layer} unit {self.unit} (states {' and '.join(self.states)})"
+
+
+@dataclass(frozen=True, slots=True)
+class PointPattern:
+    """The activation pattern at one point, with the units that sit on a breakpoint.
+
+    Attributes
+    ----------
+    pattern
+        One string per activation layer, as in the region patterns; a tied unit has
+        its breakpoint state (``0``, ``l``, ``h``, or the smallest tied index).
+    ties
+        The units on a breakpoint at the point, in network order (empty when the
+        point is interior to its activation region).
+    output
+        The network's outputs at the point (as ``network(x)``).
+    """
+
+    pattern: tuple[str, ...]
+    ties: tuple[Tie, ...]
+    output: tuple[Fraction, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The pattern's key, e.g. ``'+-0|1'``: the region key when there is no tie."""
+        return pattern_key(self.pattern)
+
+    @property
+    def is_generic(self) -> bool:
+        """True when no unit sits on a breakpoint, so the point is interior to its region."""
+        return not self.ties
+
+    def __repr__(self) -> str:
+        return f"PointPattern(pattern={self.key}, ties={len(self.ties)})"
+
+
+@dataclass(frozen=True, slots=True)
+class PointRegion:
+    """The activation region containing a point (the fields of an engine Region).
+
+    Attributes
+    ----------
+    pattern
+        One string per activation layer.
+    inequalities
+        Irredundant rows ``(a, b)`` meaning ``a . x <= b``, primitive integers.
+    interior_point
+        An exact point satisfying every inequality strictly.
+    output_map
+        The exact affine map of the network output on the region.
+    bounded
+        True when the region is a bounded polytope.
+    point
+        The point it was asked for.
+    """
+
+    pattern: tuple[str, ...]
+    inequalities: tuple[tuple[tuple[int, ...], int], ...]
+    interior_point: tuple[Fraction, ...]
+    output_map: AffineMap
+    bounded: bool
+    point: tuple[Fraction, ...]
+
+    @property
+    def key(self) -> str:
+        """The stable string of the pattern, e.g. ``'+-0|1'``."""
+        return pattern_key(self.pattern)
+
+    @property
+    def dim(self) -> int:
+        return len(self.point)
+
+    def __repr__(self) -> str:
+        return f"PointRegion(pattern={self.key}, dim={self.dim}, bounded={self.bounded})"
+
+
+def _point(network: Network, x: Any) -> tuple[Fraction, ...]:
+    values = x.tolist() if callable(getattr(x, "tolist", None)) else x
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise InputError(f"x: expected a sequence of {network.input_dim} numbers, "
+                         f"got {type(x).__name__}")
+    if len(values) != network.input_dim:
+        raise InputError(f"x has {counted(len(values), 'coordinate')}, the network has "
+                         f"{counted(network.input_dim, 'input')}")
+    try:
+        return tuple(to_rational(v, f"x[{i}]") for i, v in enumerate(values))
+    except NumberError as exc:
+        raise NumberError(str(exc)) from None
+
+
+def _shown(x: Sequence[Fraction]) -> str:
+    text = ", ".join(format_rational(v) for v in x)
+    return f"({text if len(text) <= 60 else text[:57] + '...'})"
+
+
+def evaluate(network: Network, x: Any) -> tuple[Fraction, ...]:
+    """The network's outputs at *x*, exactly (``network(x)``).
+
+    Parameters
+    ----------
+    network : Network
+    x : sequence of numbers
+        ``input_dim`` numbers, each read by :func:`~polyregions.numbers.to_rational`
+        (a float is the exact binary value it holds); NumPy arrays are accepted.
+
+    Raises
+    ------
+    InputError
+        When *x* has the wrong length or an entry is not a finite number.
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1], [-1]], [[1, 1]]], [[0, 0], ["1/3"]])   # |x| + 1/3
+    >>> net(["-1/2"])
+    (Fraction(5, 6),)
+    >>> evaluate(net, [0.25])
+    (Fraction(7, 12),)
+    """
+    v = list(_point(network, x))
+    for layer in network.layers:
+        if isinstance(layer, Affine):
+            v = [sum((w * c for w, c in zip(row, v)), Fraction(0)) + b
+                 for row, b in zip(layer.weight, layer.bias)]
+        elif isinstance(layer, ReLU):
+            v = [z if z > 0 else Fraction(0) for z in v]
+        elif isinstance(layer, LeakyReLU):
+            v = [z if z >= 0 else layer.slope * z for z in v]
+        elif isinstance(layer, Abs):
+            v = [abs(z) for z in v]
+        elif isinstance(layer, HardTanh):
+            v = [min(max(z, layer.low), layer.high) for z in v]
+        elif isinstance(layer, Maxout):
+            k = layer.rank
+            v = [max(v[i:i + k]) for i in range(0, len(v), k)]
+    return tuple(v)
+
+
+def _values_pattern(network: Network, x: tuple[Fraction, ...]
+                    ) -> tuple[tuple[str, ...], bool, tuple[Fraction, ...]]:
+    """The pattern at *x* from the values alone, whether no unit sits at a breakpoint, and
+    the outputs.
+
+    When no value is at a breakpoint there is no tie and this is the pattern; otherwise
+    the affine functions near *x* decide (see :func:`_walk`).
+    """
+    v = list(x)
+    pattern: list[str] = []
+    clean = True
+    for layer in network.layers:
+        if isinstance(layer, Affine):
+            v = [sum((w * c for w, c in zip(row, v)), Fraction(0)) + b
+                 for row, b in zip(layer.weight, layer.bias)]
+        elif isinstance(layer, Identity):
+            pattern.append("")
+        elif isinstance(layer, Maxout):
+            k = layer.rank
+            groups = [v[i:i + k] for i in range(0, len(v), k)]
+            tops = [max(g) for g in groups]
+            clean = clean and all(g.count(top) == 1 for g, top in zip(groups, tops))
+            pattern.append(",".join(str(g.index(top)) for g, top in zip(groups, tops)))
+            v = tops
+        elif isinstance(layer, HardTanh):
+            lo, hi = layer.low, layer.high
+            clean = clean and not any(z == lo or z == hi for z in v)
+            pattern.append("".join("L" if z < lo else "l" if z == lo else "M" if z < hi
+                                   else "h" if z == hi else "H" for z in v))
+            v = [min(max(z, lo), hi) for z in v]
+        else:
+            clean = clean and all(v)
+            pattern.append("".join("+" if z > 0 else "-" if z < 0 else "0" for z in v))
+            if isinstance(layer, ReLU):
+                v = [z if z > 0 else Fraction(0) for z in v]
+            elif isinstance(layer, Abs):
+                v = [abs(z) for z in v]
+            else:
+                v = [z if z >= 0 else layer.slope * z for z in v]
+    return tuple(pattern), clean, tuple(v)
+
+
+def _value(row: _Row, x: Sequence[Fraction]) -> Fraction:
+    return sum((c * xi for c, xi in zip(row, x)), row[-1])
+
+
+def _scaled(row: _Row, factor: Fraction) -> _Row:
+    return tuple(factor * c for c in row)
+
+
+def _walk(network: Network, x: tuple[Fraction, ...]
+          ) -> tuple[tuple[str, ...], tuple[Tie, ...], list[tuple[int, int, str, list[_Row], _Row | None]],
+                     list[_Row]]:
+    """The pattern and ties at *x*, the local pieces of every unit, and the output map.
+
+    Every unit is recorded as ``(layer, unit, state, functions, constant)``: its
+    pre-activation(s) as affine functions of the input near *x* (the candidates for
+    maxout) and, for hardtanh, the threshold that the state refers to.
+    """
+    n = len(x)
+    zero: _Row = (Fraction(0),) * (n + 1)
+    rows: list[_Row] = [tuple(Fraction(int(i == j)) for j in range(n)) + (Fraction(0),) for i in range(n)]
+    pattern: list[str] = []
+    ties: list[Tie] = []
+    units: list[tuple[int, int, str, list[_Row], _Row | None]] = []
+    for index, layer in enumerate(network.layers):
+        if isinstance(layer, Affine):
+            rows = [tuple(sum((w * r[c] for w, r in zip(wrow, rows)), Fraction(0)) for c in range(n))
+                    + (sum((w * r[n] for w, r in zip(wrow, rows)), Fraction(0)) + b,)
+                    for wrow, b in zip(layer.weight, layer.bias)]
+            continue
+        if isinstance(layer, Identity):
+            pattern.append("")
+            continue
+        states: list[str] = []
+        out: list[_Row] = []
+        if isinstance(layer, Maxout):
+            k = layer.rank
+            for unit in range(len(rows) // k):
+                group = rows[unit * k:(unit + 1) * k]
+                values = [_value(r, x) for r in group]
+                top = max(values)
+                # candidates that are the same function as an earlier one are that one
+                best = [j for j, v in enumerate(values) if v == top and group[j] not in group[:j]]
+                if len(best) > 1:
+                    ties.append(Tie(index, unit, tuple(map(str, best))))
+                j = best[0]
+                states.append(str(j))
+                units.append((index, unit, str(j), group, None))
+                out.append(group[j])
+            pattern.append(",".join(states))
+            rows = out
+            continue
+        for unit, row in enumerate(rows):
+            z = _value(row, x)
+            constant = not any(row[:-1])
+            if isinstance(layer, HardTanh):
+                lo, hi = layer.low, layer.high
+                if z < lo:
+                    state = "L"
+                elif z == lo:
+                    state = "l"
+                    if not constant:
+                        ties.append(Tie(index, unit, ("L", "M")))
+                elif z < hi:
+                    state = "M"
+                elif z == hi:
+                    state = "h"
+                    if not constant:
+                        ties.append(Tie(index, unit, ("M", "H")))
+                else:
+                    state = "H"
+                if state in "Ll":
+                    out.append(zero[:-1] + (lo,))
+                elif state in "Hh":
+                    out.append(zero[:-1] + (hi,))
+                else:
+                    out.append(row)
+            else:
+                state = "+" if z > 0 else "-" if z < 0 else "0"
+                if state == "0" and not constant:
+                    ties.append(Tie(index, unit, ("+", "-")))
+                if isinstance(layer, ReLU):
+                    out.append(row if state == "+" else zero)
+                elif isinstance(layer, Abs):
+                    out.append(row if state == "+" else _scaled(row, Fraction(-1)) if state == "-" else zero)
+                else:
+                    out.append(row if state == "+" else _scaled(row, layer.slope) if state == "-" else zero)
+            states.append(state)
+            units.append((index, unit, state, [row], None))
+        pattern.append("".join(states))
+        rows = out
+    return tuple(pattern), tuple(ties), units, rows
+
+
+def point_pattern(network: Network, x: Any) -> PointPattern:
+    """The activation pattern at *x* and the units on a breakpoint there (``network.pattern(x)``).
+
+    Raises
+    ------
+    InputError
+        When *x* has the wrong length or an entry is not a finite number.
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1, 0], [0, 1]], [[1, 1]]], [[0, 0], [0]])
+    >>> net.pattern([1, -2]).key
+    '+-'
+    >>> at = net.pattern([0, 3])
+    >>> at.key, at.is_generic, at.ties[0].describe(), at.output
+    ('0+', False, 'layer 1 unit 0 (states + and -)', (Fraction(3, 1),))
+    """
+    point = _point(network, x)
+    pattern, clean, output = _values_pattern(network, point)
+    if clean:   # no value at a breakpoint: no tie (the usual case, one cheap pass)
+        return PointPattern(pattern, (), output)
+    pattern, ties, _, _ = _walk(network, point)
+    return PointPattern(pattern, ties, output)
+
+
+def _cut(cell, row: _Row, side: int, tag):
+    """The part of *cell* where ``row . (x, 1) >= 0`` (side 1) or ``<= 0`` (side 2)."""
+    h = primitive_row(row)
+    pos, neg, _ = cell.cut(h, tag, want=side)
+    piece = pos if side == 1 else neg
+    if piece is None:  # the point is strictly on this side: only broken cell arithmetic gets here
+        raise SolverError(f"region_containing: unit {tag} left no interior around the point")
+    return piece
+
+
+def region_containing(network: Network, x: Any, domain: "Domain | None" = None) -> PointRegion:
+    """The activation region of *network* on *domain* that contains the point *x*.
+
+    Nothing else is enumerated: the pattern at *x* comes from the exact forward pass,
+    and the region is the domain cut by the inequalities of that pattern, unit by
+    unit (the pieces the engine would have made along the way to this region).
+
+    Parameters
+    ----------
+    network : Network
+    x : sequence of numbers
+        A point of the domain (on its boundary is fine), on no breakpoint.
+    domain : Domain, optional
+        Default: all of R^n0.
+
+    Returns
+    -------
+    PointRegion
+        Pattern and key, irredundant inequalities, an interior point, the output
+        map and boundedness, equal to those of the engine's region with that key.
+
+    Raises
+    ------
+    BreakpointError
+        When a unit sits on a breakpoint at *x*: then *x* is on the boundary of
+        several regions; the error's ``ties`` name the units and their states.
+    InputError
+        When *x* is outside the domain, has the wrong length or a bad entry, or
+        the domain has another dimension.
+
+    Notes
+    -----
+    One forward pass with the affine function of every unit near *x* (a vector of
+    ``n0 + 1`` rationals per unit), then one cell cut per unit and hyperplane of the
+    pattern: the cost of one path of the engine's search. (``network.pattern(x)``
+    alone computes values only, unless some value sits exactly at a breakpoint.)
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1, 0], [0, 1], [1, 1]], [[1, 1, 1]]], [[0, 0, 0], [0]])
+    >>> region = region_containing(net, [1, "-1/2"])
+    >>> region.key, region.inequalities, region.bounded
+    ('+-+', (((0, 1), 0), ((-1, -1), 0)), False)
+    >>> region.output_map([2, -1])   # x + (x + y) on this region
+    (Fraction(3, 1),)
+    """
+    from .domain import Domain
+    from .engine import initial_cell   # the domain as a cell, exactly as the engine starts
+
+    point = _point(network, x)
+    if domain is None:
+        domain = Domain.whole(network.input_dim)
+    elif domain.dim != network.input_dim:
+        raise InputError(f"domain has dimension {domain.dim}, the network input_dim is {network.input_dim}")
+    if not domain.contains(point):
+        raise InputError(f"x = {_shown(point)} is outside the domain ({domain.describe()})")
+    pattern, ties, units, out = _walk(network, point)
+    if ties:
+        shown = ", ".join(t.describe() for t in ties[:4]) + (", ..." if len(ties) > 4 else "")
+        raise BreakpointError(
+            f"x = {_shown(point)} lies on a breakpoint of {len(ties)} unit{'s' if len(ties) > 1 else ''} "
+            f"({shown}), so on the boundary of several activation regions; take a point off "
+            "the breakpoints (network.pattern(x).ties names the units)", ties)
+    cell = initial_cell(domain)
+    for layer, unit, state, functions, _ in units:
+        kind = network.layers[layer]
+        if isinstance(kind, Maxout):
+            j = int(state)
+            for i, other in enumerate(functions):
+                if other != functions[j]:
+                    cell = _cut(cell, tuple(a - b for a, b in zip(functions[j], other)), 1,
+                                (layer, unit, j, i))
+            continue
+        z = functions[0]
+        if not any(z[:-1]):
+            continue   # constant near x: it cuts nothing
+        if isinstance(kind, HardTanh):
+            low = z[:-1] + (z[-1] - kind.low,)
+            high = z[:-1] + (z[-1] - kind.high,)
+            if state == "L":
+                cell = _cut(cell, low, 2, (layer, unit, "min"))
+            elif state == "M":
+                cell = _cut(cell, low, 1, (layer, unit, "min"))
+                cell = _cut(cell, high, 2, (layer, unit, "max"))
+            else:
+                cell = _cut(cell, low, 1, (layer, unit, "min"))
+                cell = _cut(cell, high, 1, (layer, unit, "max"))
+            continue
+        cell = _cut(cell, z, 1 if state == "+" else 2, (layer, unit))
+    cell = cell.pruned()
+    return PointRegion(pattern, tuple(cell.inequalities()), cell.interior_point(),
+                       AffineMap(tuple(r[:-1] for r in out), tuple(r[-1] for r in out)),
+                       cell.is_bounded(), point)
