@@ -447,9 +447,9 @@ def _cmd_folding(args: argparse.Namespace) -> int:
         return 0
     print(f"network: {args.model} ({_architecture(network)})")
     print(f"domain:  {domain.describe()}")
-    for depth, layer in enumerate(report.layers, 1):
+    for layer in report.layers:
         shown = ", ".join(map(str, layer.multiplicities[:12])) + (", ..." if len(layer.multiplicities) > 12 else "")
-        print(f"layer {depth} (index {layer.layer}): {counted(layer.cells, 'cell')} onto "
+        print(f"layer {layer.layer}: {counted(layer.cells, 'cell')} onto "
               f"{counted(layer.distinct_images, 'distinct image')}; multiplicities {shown}")
     print(f"N_R recursion total: {report.recursion_total}")
     print(f"activation regions:  {report.activation_regions}")

@@ -338,7 +338,7 @@ def read_model(obj, number=read_number):
 
 
 def _layer(raw, index: int, number):
-    place = f"layer {index}"
+    place = f"layers[{index}]"
     if not isinstance(raw, dict):
         raise FormatError(f"{place}: expected an object, got {json_type(raw)}")
     kind = raw.get("type")
@@ -413,7 +413,7 @@ def _check_shapes(input_dim: int, layers) -> None:
         raise FormatError(f"input_dim must be between 1 and {MAX_INPUT_DIM}, got {_brief(input_dim)}")
     width, parameters = input_dim, 0
     for index, layer in enumerate(layers):
-        place = f"layer {index}"
+        place = f"layers[{index}]"
         kind = layer[0]
         if kind == "affine":
             _, w, b = layer

@@ -43,7 +43,9 @@ class FoldingLayer:
     Attributes
     ----------
     layer
-        Index of the activation layer in ``network.layers``.
+        The activation layer's number (1 for the first activation layer).
+    index
+        Its place in the model file's ``layers`` list (from 0).
     cells
         Number of cells of this depth (activation regions of the cut network).
     distinct_images
@@ -59,6 +61,7 @@ class FoldingLayer:
     """
 
     layer: int
+    index: int
     cells: int
     distinct_images: int
     multiplicities: tuple[int, ...]
@@ -66,7 +69,7 @@ class FoldingLayer:
     children: tuple[int, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"layer": self.layer, "cells": self.cells, "distinct_images": self.distinct_images,
+        return {"layer": self.layer, "index": self.index, "cells": self.cells, "distinct_images": self.distinct_images,
                 "multiplicities": list(self.multiplicities), "recursion": list(self.recursion),
                 "children": list(self.children), "max_multiplicity": max(self.multiplicities, default=0)}
 
@@ -162,7 +165,7 @@ def folding_analysis(network: Network, domain: Domain) -> FoldingReport:
             pieces.append(sum(below.values()))
             for child, count in below.items():
                 recursion[child] += values[image] * count
-        layers.append(FoldingLayer(index, len(images), len(order),
+        layers.append(FoldingLayer(depth + 1, index, len(images), len(order),
                                    tuple(multiplicity[i] for i in order),
                                    tuple(recursion[i] for i in order), tuple(pieces)))
         previous = images

@@ -49,9 +49,12 @@ class Tie:
     Attributes
     ----------
     layer
-        Index of the activation layer in ``network.layers``.
+        The activation layer's number: 1 for the first activation layer (affine
+        layers are not counted), as everywhere in polyregions' output.
     unit
-        Index of the unit in that layer (for maxout, of the maxout unit).
+        The unit's place in that layer, from 0 (for maxout, of the maxout unit).
+    index
+        The activation layer's place in the model file's ``layers`` list (from 0).
     states
         The states the unit takes around the point, in the region-pattern symbols
         (``('+', '-')``; hardtanh ``('L', 'M')`` or ``('M', 'H')``; maxout the tied
@@ -61,6 +64,7 @@ class Tie:
     layer: int
     unit: int
     states: tuple[str, ...]
+    index: int
 
     def describe(self) -> str:
         """``layer 1 unit 0 (states + and -)``."""
@@ -267,12 +271,14 @@ def _walk(network: Network, x: tuple[Fraction, ...]
     pattern: list[str] = []
     ties: list[Tie] = []
     units: list[tuple[int, int, str, list[_Row], _Row | None]] = []
+    ordinal = 0
     for index, layer in enumerate(network.layers):
         if isinstance(layer, Affine):
             rows = [tuple(sum((w * r[c] for w, r in zip(wrow, rows)), Fraction(0)) for c in range(n))
                     + (sum((w * r[n] for w, r in zip(wrow, rows)), Fraction(0)) + b,)
                     for wrow, b in zip(layer.weight, layer.bias)]
             continue
+        ordinal += 1
         if isinstance(layer, Identity):
             pattern.append("")
             continue
@@ -287,7 +293,7 @@ def _walk(network: Network, x: tuple[Fraction, ...]
                 # candidates that are the same function as an earlier one are that one
                 best = [j for j, v in enumerate(values) if v == top and group[j] not in group[:j]]
                 if len(best) > 1:
-                    ties.append(Tie(index, unit, tuple(map(str, best))))
+                    ties.append(Tie(ordinal, unit, tuple(map(str, best)), index))
                 j = best[0]
                 states.append(str(j))
                 units.append((index, unit, str(j), group, None))
@@ -305,13 +311,13 @@ def _walk(network: Network, x: tuple[Fraction, ...]
                 elif z == lo:
                     state = "l"
                     if not constant:
-                        ties.append(Tie(index, unit, ("L", "M")))
+                        ties.append(Tie(ordinal, unit, ("L", "M"), index))
                 elif z < hi:
                     state = "M"
                 elif z == hi:
                     state = "h"
                     if not constant:
-                        ties.append(Tie(index, unit, ("M", "H")))
+                        ties.append(Tie(ordinal, unit, ("M", "H"), index))
                 else:
                     state = "H"
                 if state in "Ll":
@@ -323,7 +329,7 @@ def _walk(network: Network, x: tuple[Fraction, ...]
             else:
                 state = "+" if z > 0 else "-" if z < 0 else "0"
                 if state == "0" and not constant:
-                    ties.append(Tie(index, unit, ("+", "-")))
+                    ties.append(Tie(ordinal, unit, ("+", "-"), index))
                 if isinstance(layer, ReLU):
                     out.append(row if state == "+" else zero)
                 elif isinstance(layer, Abs):

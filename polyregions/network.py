@@ -191,7 +191,7 @@ class Network:
         width = input_dim
         parameters = 0
         for index, layer in enumerate(layers):
-            place = f"layer {index}"
+            place = f"layers[{index}]"
             if isinstance(layer, Affine):
                 if layer.in_dim != width:
                     raise NetworkError(
@@ -251,7 +251,7 @@ class Network:
             raise NetworkError("mlp: no layers")
         layers: list[Layer] = []
         for i, (w, b) in enumerate(zip(weights, biases)):
-            layers.append(Affine.from_lists(w, b, place=f"layer {len(layers)}"))
+            layers.append(Affine.from_lists(w, b, place=f"layers[{len(layers)}]"))
             if i < len(weights) - 1:
                 layers.append(_activation_from_json({"type": activation, **options}, len(layers)))
         if final_activation is not None:
@@ -321,7 +321,7 @@ class Network:
         --------
         >>> net = Network.mlp([[[1, -1]], [[2]]], [[0], ["1/2"]])
         >>> net.pattern([1, "1/3"]).key, net.pattern([1, 1]).ties
-        ('+', (Tie(layer=1, unit=0, states=('+', '-')),))
+        ('+', (Tie(layer=1, unit=0, states=('+', '-'), index=1),))
         """
         from .forward import point_pattern
 
@@ -370,7 +370,7 @@ def _activation_from_json(raw: dict[str, Any], index: int) -> Activation:
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in _FIELDS or kind == "affine":
         known = ", ".join(sorted(_FIELDS))
-        raise NetworkError(f"layer {index}: unknown layer type {kind!r} (known: {known})")
+        raise NetworkError(f"layers[{index}]: unknown layer type {kind!r} (known: {known})")
     try:
         return _from_tuple(fileformat._layer(raw, index, to_rational))  # type: ignore[return-value]
     except (FormatError, NumberError) as exc:
@@ -404,7 +404,7 @@ def parse_json_exact(text: str, source: str = "input") -> Any:
 
     The non-standard tokens ``NaN``, ``Infinity`` and ``-Infinity`` are read as the
     non-finite Decimals, which :func:`~polyregions.numbers.to_rational` rejects with
-    a message naming the place (``layer 0 (affine): weight[0][1]``). Syntax errors
+    a message naming the place (``layers[0] (affine): weight[0][1]``). Syntax errors
     name *source*, the line and the column. This is
     :func:`polyregions.fileformat.loads`, which the checker reads models with too.
     """

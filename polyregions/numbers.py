@@ -41,7 +41,7 @@ def to_rational(value: Any, place: str = "") -> Fraction:
         An int, Fraction, sympy Rational, ``"p/q"`` or decimal string, Decimal or
         Python float (taken as the exact binary value it holds).
     place
-        Where the value came from, for the error message (``"layer 2: weight[0][1]"``).
+        Where the value came from, for the error message (``"layers[2]: weight[0][1]"``).
 
     Raises
     ------

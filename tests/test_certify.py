@@ -762,7 +762,7 @@ def test_bad_maxout_rank_in_the_model(rank):
                         {"type": "maxout", "rank": rank}]}
     cert = {"format": FORMAT, "model_sha256": "0" * 64, "domain": {"A": [], "b": []},
             "regions": [], "pruned": []}
-    with pytest.raises(CheckFailure, match=r"^model: layer 1 \(maxout\): rank must be a positive integer, got "):
+    with pytest.raises(CheckFailure, match=r"^model: layers\[1\] \(maxout\): rank must be a positive integer, got "):
         check_certificate(cert, model)
 
 

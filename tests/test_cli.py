@@ -344,16 +344,16 @@ BAD_MODELS = {
     "truncated JSON": (json.dumps(SUM_RELU)[:40], r"malformed JSON: .* at line 1 column \d+$"),
     "NaN weight": ('{"format": "polyregions-network/1", "input_dim": 2, "layers": '
                    '[{"type": "affine", "weight": [[1, NaN]], "bias": [0]}]}',
-                   r"layer 0 \(affine\): weight\[0\]\[1\]: expected a finite number, got NaN$"),
+                   r"layers\[0\] \(affine\): weight\[0\]\[1\]: expected a finite number, got NaN$"),
     "nan string weight": (net(2, affine([[1, "nan"]], [0])),
-                          r"layer 0 \(affine\): weight\[0\]\[1\]: expected a finite number, got 'nan'$"),
+                          r"layers\[0\] \(affine\): weight\[0\]\[1\]: expected a finite number, got 'nan'$"),
     "unknown layer type": (net(2, affine([[1, 0]], [0]), {"type": "softmax"}),
-                           r"layer 1: unknown layer type 'softmax'"),
+                           r"layers\[1\]: unknown layer type 'softmax'"),
     "wrong shapes": (net(2, affine([[1, 0], [0, 1], [1, 1]], [0, 0, 0]), RELU, affine([[1, 1, 1, 1]], [0])),
-                     r"layer 2: weight has 4 columns, expected 3$"),
-    "bias length": (net(2, affine([[1, 0]], [0, 0])), r"layer 0 \(affine\): bias has 2 entries, weight has 1 rows$"),
+                     r"layers\[2\]: weight has 4 columns, expected 3$"),
+    "bias length": (net(2, affine([[1, 0]], [0, 0])), r"layers\[0\] \(affine\): bias has 2 entries, weight has 1 rows$"),
     "maxout rank": (net(2, affine([[1, 0], [0, 1], [1, 1]], [0, 0, 0]), {"type": "maxout", "rank": 2}),
-                    r"layer 1: maxout rank 2 does not divide the width 3$"),
+                    r"layers\[1\]: maxout rank 2 does not divide the width 3$"),
     "wrong format": ({**SUM_RELU, "format": "onnx"}, r"format: expected 'polyregions-network/1', got 'onnx'$"),
     "empty file": ("", r"malformed JSON: Expecting value at line 1 column 1$"),
     "long integer in the input_dim": ('{"format": "polyregions-network/1", "input_dim": ' + "9" * 5000
@@ -491,7 +491,7 @@ def test_failed_regions_run_keeps_the_old_output(capsys, files, tmp_path):
     output = tmp_path / "r.jsonl"
     output.write_text("old\n", encoding="utf-8")
     code, out, err = run(capsys, "regions", files("bad.json", net(2, affine([[1]], [0]))), "-o", output)
-    assert_one_error_line(code, out, err, r"layer 0: weight has 1 columns, expected 2$")
+    assert_one_error_line(code, out, err, r"layers\[0\]: weight has 1 columns, expected 2$")
     assert output.read_text(encoding="utf-8") == "old\n"
     assert sorted(os.listdir(tmp_path)) == ["bad.json", "r.jsonl"]
 
@@ -572,7 +572,7 @@ def test_subprocess_regions(files, tmp_path):
 @pytest.mark.parametrize("argv, pattern", [
     (["count", "{tmp}/missing.json"], r"missing\.json: no such model file$"),
     (["count", "{truncated}"], r"malformed JSON: .* at line \d+ column \d+$"),
-    (["count", "{nan}"], r"layer 0 \(affine\): weight\[0\]\[1\]: expected a finite number, got NaN$"),
+    (["count", "{nan}"], r"layers\[0\] \(affine\): weight\[0\]\[1\]: expected a finite number, got NaN$"),
     (["count", "{model}", "--box", "1", "1"], r"\(not full-dimensional\)$"),
     (["regions", "{model}", "-o", "{tmp}/no/such/dir/r.jsonl"], r"does not exist$"),
     (["regions", "{model}", "-o", "{tmp}"], r"is a directory, expected a file name$"),

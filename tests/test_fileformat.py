@@ -70,8 +70,8 @@ def test_number_strings_refused(text, message):
         "int", "negative int", "Fraction", "Decimal"])
 def test_too_many_digits_refused(value):
     """Regression (item 2): a number of two million digits took minutes; the limit is 10,000."""
-    with pytest.raises(NumberError, match=r"^layer 0: bias\[0\]: number too long: more than 10,000 digits$"):
-        to_rational(value, "layer 0: bias[0]")
+    with pytest.raises(NumberError, match=r"^layers\[0\]: bias\[0\]: number too long: more than 10,000 digits$"):
+        to_rational(value, "layers[0]: bias[0]")
 
 
 def test_digits_at_the_limit_accepted():
@@ -261,14 +261,14 @@ def test_width_and_parameter_limits_of_model_files(monkeypatch):
     """The limits of Network.from_layers, checked by the reader for count and check alike."""
     monkeypatch.setattr(fileformat, "MAX_WIDTH", 3)
     wide = _doc([_affine([[1, 2]] * 4)])
-    with pytest.raises(FormatError, match=r"^layer 0: width 4 exceeds the limit 3$"):
+    with pytest.raises(FormatError, match=r"^layers\[0\]: width 4 exceeds the limit 3$"):
         fileformat.read_model(wide)
-    with pytest.raises(CheckFailure, match=r"^model: layer 0: width 4 exceeds the limit 3$"):
+    with pytest.raises(CheckFailure, match=r"^model: layers\[0\]: width 4 exceeds the limit 3$"):
         checker._read_model(wide)
     monkeypatch.setattr(fileformat, "MAX_WIDTH", 100)
     monkeypatch.setattr(fileformat, "MAX_PARAMETERS", 8)
     assert fileformat.read_model(_doc([_affine([[1, 2]] * 2), RELU]))[0] == 2   # 6 parameters
-    with pytest.raises(FormatError, match=r"^layer 2: more than 8 parameters$"):
+    with pytest.raises(FormatError, match=r"^layers\[2\]: more than 8 parameters$"):
         fileformat.read_model(_doc([_affine([[1, 2]] * 2), RELU, _affine([[1, 2]])]))
-    with pytest.raises(NetworkError, match=r"^layer 2: more than 8 parameters$"):
+    with pytest.raises(NetworkError, match=r"^layers\[2\]: more than 8 parameters$"):
         Network.from_json(_doc([_affine([[1, 2]] * 2), RELU, _affine([[1, 2]])]))

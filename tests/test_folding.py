@@ -108,3 +108,18 @@ def test_folding_command(tmp_path, capsys):
     assert "recursion matches:   yes" in capsys.readouterr().out
     assert cli.main(["folding", str(path)]) == 2
     assert "needs a bounded domain" in capsys.readouterr().err
+
+
+def test_layers_are_numbered_by_activation_layer(capsys, tmp_path):
+    """One numbering for users: the activation layer's number, the file position beside it."""
+    import json
+
+    net = rectifier_zigzag(1, [2, 2, 2])
+    report = folding_analysis(net, Domain.box(1, 0, 1))
+    assert [(layer.layer, layer.index) for layer in report.layers] == [(1, 1), (2, 3), (3, 5)]
+    assert [(d["layer"], d["index"]) for d in report.to_json()["layers"]] == [(1, 1), (2, 3), (3, 5)]
+    path = tmp_path / "zigzag.json"
+    net.save(path)
+    assert cli.main(["folding", str(path), "--box", "0", "1"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("layer ")]
+    assert [line.split(":")[0] for line in lines] == ["layer 1", "layer 2", "layer 3"]

@@ -116,18 +116,18 @@ def test_ties_are_reported_with_their_states():
     # relu unit 0 crosses 0; unit 2 is identically 0 (no tie). hardtanh unit 0 crosses min = 0; unit 1
     # is identically min (no tie). maxout unit 0 has two identical candidates (no tie); unit 1: x = -x.
     assert at.pattern == ("0+0", "llM", "0,0")
-    assert at.ties == (Tie(1, 0, ("+", "-")), Tie(3, 0, ("L", "M")), Tie(5, 1, ("0", "1")))
+    assert at.ties == (Tie(1, 0, ("+", "-"), 1), Tie(2, 0, ("L", "M"), 3), Tie(3, 1, ("0", "1"), 5))
     assert [t.describe() for t in at.ties] == [
-        "layer 1 unit 0 (states + and -)", "layer 3 unit 0 (states L and M)", "layer 5 unit 1 (states 0 and 1)"]
+        "layer 1 unit 0 (states + and -)", "layer 2 unit 0 (states L and M)", "layer 3 unit 1 (states 0 and 1)"]
     # at x = 1 hardtanh unit 2 reaches max = 2; after that tie, its output is taken as the constant max
-    assert net.pattern([1]) == PointPattern(("++0", "Mlh", "0,0"), (Tie(3, 2, ("M", "H")),), (F(2), F(1)))
+    assert net.pattern([1]) == PointPattern(("++0", "Mlh", "0,0"), (Tie(2, 2, ("M", "H"), 3),), (F(2), F(1)))
     assert net.pattern([F(1, 2)]) == PointPattern(("++0", "MlM", "0,0"), (), (F(3, 2), F(1, 2)))
     with pytest.raises(BreakpointError, match=r"^x = \(0\) lies on a breakpoint of 3 units \(layer 1 unit 0 "
-                                              r"\(states \+ and -\), layer 3 unit 0 \(states L and M\), "
-                                              r"layer 5 unit 1 \(states 0 and 1\)\), so on the boundary of "
+                                              r"\(states \+ and -\), layer 2 unit 0 \(states L and M\), "
+                                              r"layer 3 unit 1 \(states 0 and 1\)\), so on the boundary of "
                                               r"several activation regions; take a point off the breakpoints"):
         region_containing(net, [0])
-    with pytest.raises(BreakpointError, match=r"^x = \(1\) lies on a breakpoint of 1 unit \(layer 3 unit 2 "):
+    with pytest.raises(BreakpointError, match=r"^x = \(1\) lies on a breakpoint of 1 unit \(layer 2 unit 2 "):
         region_containing(net, [1])
     with pytest.raises(InputError):   # a BreakpointError is an input error (and a ValueError)
         region_containing(net, [1])

@@ -233,15 +233,15 @@ def test_mlp_errors():
         Network.mlp([[[1, 0]]], [[0], [0]])
     with pytest.raises(NetworkError, match=r"^mlp: no layers$"):
         Network.mlp([], [])
-    with pytest.raises(NetworkError, match=r"^layer 1: unknown layer type 'softmax' \(known: abs, affine, "):
+    with pytest.raises(NetworkError, match=r"^layers\[1\]: unknown layer type 'softmax' \(known: abs, affine, "):
         Network.mlp([[[1]], [[1]]], [[0], [0]], activation="softmax")
-    with pytest.raises(NetworkError, match=r"^layer 1: unknown layer type 'affine'"):
+    with pytest.raises(NetworkError, match=r"^layers\[1\]: unknown layer type 'affine'"):
         Network.mlp([[[1]], [[1]]], [[0], [0]], activation="affine")
-    with pytest.raises(NetworkError, match=r"^layer 2: weight has 2 columns, expected 1$"):
+    with pytest.raises(NetworkError, match=r"^layers\[2\]: weight has 2 columns, expected 1$"):
         Network.mlp([[[1, 0], [0, 1]], [[1, 1]]], [[0, 0], [0]], activation="maxout", rank=2)
-    with pytest.raises(NumberError, match=r"^layer 2: weight\[0\]\[0\]: expected a finite number, got 'nan'$"):
+    with pytest.raises(NumberError, match=r"^layers\[2\]: weight\[0\]\[0\]: expected a finite number, got 'nan'$"):
         Network.mlp([[[1]], [["nan"]]], [[0], [0]])
-    with pytest.raises(NetworkError, match=r"^layer 1 \(relu\): unknown field\(s\) slope$"):
+    with pytest.raises(NetworkError, match=r"^layers\[1\] \(relu\): unknown field\(s\) slope$"):
         Network.mlp([[[1]], [[1]]], [[0], [0]], slope=1)
 
 
@@ -289,87 +289,87 @@ BAD_DOCUMENTS = [
     ("layers missing", {"format": FORMAT, "input_dim": 2}, r"^layers: expected a list, got null$"),
     ("layers object", doc({"type": "relu"}), r"^layers: expected a list, got object$"),
     ("layers string", doc("relu"), r"^layers: expected a list, got string$"),
-    ("layer number", doc([affine([[1, 1]]), 5]), r"^layer 1: expected an object, got number$"),
-    ("layer list", doc([[1, 2]]), r"^layer 0: expected an object, got list$"),
+    ("layer number", doc([affine([[1, 1]]), 5]), r"^layers\[1\]: expected an object, got number$"),
+    ("layer list", doc([[1, 2]]), r"^layers\[0\]: expected an object, got list$"),
     ("unknown type", doc([affine([[1, 1]]), {"type": "softmax"}]),
-     r"^layer 1: unknown layer type 'softmax' \(known: abs, affine, hardtanh, identity, leaky_relu, "
+     r"^layers\[1\]: unknown layer type 'softmax' \(known: abs, affine, hardtanh, identity, leaky_relu, "
      r"maxout, relu\)$"),
-    ("missing type", doc([{"weight": [[1, 1]]}]), r"^layer 0: unknown layer type None "),
-    ("type not a string", doc([{"type": 3}]), r"^layer 0: unknown layer type 3 "),
+    ("missing type", doc([{"weight": [[1, 1]]}]), r"^layers\[0\]: unknown layer type None "),
+    ("type not a string", doc([{"type": 3}]), r"^layers\[0\]: unknown layer type 3 "),
     ("unknown affine field", doc([{"type": "affine", "weight": [[1, 1]], "weights": 1}]),
-     r"^layer 0 \(affine\): unknown field\(s\) weights$"),
+     r"^layers\[0\] \(affine\): unknown field\(s\) weights$"),
     ("unknown activation field", doc([affine([[1, 1]]), {"type": "relu", "slope": 1}]),
-     r"^layer 1 \(relu\): unknown field\(s\) slope$"),
+     r"^layers\[1\] \(relu\): unknown field\(s\) slope$"),
     ("affine missing weight", doc([{"type": "affine", "bias": [0]}]),
-     r"^layer 0 \(affine\): missing 'weight'$"),
-    ("weight empty", doc([affine([])]), r"^layer 0 \(affine\): weight must be a non-empty list of rows, got list \[\]$"),
+     r"^layers\[0\] \(affine\): missing 'weight'$"),
+    ("weight empty", doc([affine([])]), r"^layers\[0\] \(affine\): weight must be a non-empty list of rows, got list \[\]$"),
     ("weight string", doc([affine("[[1]]")]),
-     r"^layer 0 \(affine\): weight must be a non-empty list of rows, got str '\[\[1\]\]'$"),
+     r"^layers\[0\] \(affine\): weight must be a non-empty list of rows, got str '\[\[1\]\]'$"),
     ("weight object", doc([affine({"0": [1, 1]})]),
-     r"^layer 0 \(affine\): weight must be a non-empty list of rows, got dict \{'0': \[1, 1\]\}$"),
+     r"^layers\[0\] \(affine\): weight must be a non-empty list of rows, got dict \{'0': \[1, 1\]\}$"),
     ("weight row empty", doc([affine([[]])]),
-     r"^layer 0 \(affine\): weight\[0\] must be a non-empty list of numbers$"),
+     r"^layers\[0\] \(affine\): weight\[0\] must be a non-empty list of numbers$"),
     ("weight row number", doc([affine([[1, 1], 2])]),
-     r"^layer 0 \(affine\): weight\[1\] must be a non-empty list of numbers$"),
+     r"^layers\[0\] \(affine\): weight\[1\] must be a non-empty list of numbers$"),
     ("ragged rows", doc([affine([[1, 2], [3]])]),
-     r"^layer 0 \(affine\): weight row 1 has 1 entries, row 0 has 2$"),
+     r"^layers\[0\] \(affine\): weight row 1 has 1 entries, row 0 has 2$"),
     ("column mismatch first layer", doc([affine([[1, 2, 3]])]),
-     r"^layer 0: weight has 3 columns, expected 2$"),
+     r"^layers\[0\]: weight has 3 columns, expected 2$"),
     ("column mismatch", doc([affine([[1, 0], [0, 1], [1, 1]]), {"type": "relu"}, affine([[1, 2, 3, 4]])]),
-     r"^layer 2: weight has 4 columns, expected 3$"),
+     r"^layers\[2\]: weight has 4 columns, expected 3$"),
     ("column mismatch after maxout", doc([affine([[1, 0], [0, 1], [1, 1], [1, -1]]),
                                           {"type": "maxout", "rank": 2}, affine([[1, 2, 3]])]),
-     r"^layer 2: weight has 3 columns, expected 2$"),
+     r"^layers\[2\]: weight has 3 columns, expected 2$"),
     ("bias too long", doc([affine([[1, 2]], [0, 0])]),
-     r"^layer 0 \(affine\): bias has 2 entries, weight has 1 rows$"),
+     r"^layers\[0\] \(affine\): bias has 2 entries, weight has 1 rows$"),
     ("bias too short", doc([affine([[1, 2], [3, 4]], [0])]),
-     r"^layer 0 \(affine\): bias has 1 entries, weight has 2 rows$"),
-    ("bias string", doc([affine([[1, 2]], "0")]), r"^layer 0 \(affine\): bias must be a list of numbers$"),
-    ("bias number", doc([affine([[1, 2]], 0)]), r"^layer 0 \(affine\): bias must be a list of numbers$"),
+     r"^layers\[0\] \(affine\): bias has 1 entries, weight has 2 rows$"),
+    ("bias string", doc([affine([[1, 2]], "0")]), r"^layers\[0\] \(affine\): bias must be a list of numbers$"),
+    ("bias number", doc([affine([[1, 2]], 0)]), r"^layers\[0\] \(affine\): bias must be a list of numbers$"),
     ("NaN string", doc([affine([[1, "nan"]])]),
-     r"^layer 0 \(affine\): weight\[0\]\[1\]: expected a finite number, got 'nan'$"),
+     r"^layers\[0\] \(affine\): weight\[0\]\[1\]: expected a finite number, got 'nan'$"),
     ("Infinity string", doc([affine([[1, 1]], ["-Infinity"])]),
-     r"^layer 0 \(affine\): bias\[0\]: expected a finite number, got '-Infinity'$"),
+     r"^layers\[0\] \(affine\): bias\[0\]: expected a finite number, got '-Infinity'$"),
     ("boolean weight", doc([affine([[1, 1]]), {"type": "relu"}, affine([[True]])]),
-     r"^layer 2 \(affine\): weight\[0\]\[0\]: expected a number, got boolean True$"),
+     r"^layers\[2\] \(affine\): weight\[0\]\[0\]: expected a number, got boolean True$"),
     ("null weight", doc([affine([[1, None]])]),
-     r"^layer 0 \(affine\): weight\[0\]\[1\]: expected a number, got NoneType None$"),
+     r"^layers\[0\] \(affine\): weight\[0\]\[1\]: expected a number, got NoneType None$"),
     ("nested weight", doc([affine([[1, [2]]])]),
-     r"^layer 0 \(affine\): weight\[0\]\[1\]: expected a number, got list \[2\]$"),
+     r"^layers\[0\] \(affine\): weight\[0\]\[1\]: expected a number, got list \[2\]$"),
     ("text weight", doc([affine([[1, "two"]])]),
-     r"^layer 0 \(affine\): weight\[0\]\[1\]: expected a number, got 'two'$"),
+     r"^layers\[0\] \(affine\): weight\[0\]\[1\]: expected a number, got 'two'$"),
     ("zero denominator", doc([affine([[1, "1/0"]])]),
-     r"^layer 0 \(affine\): weight\[0\]\[1\]: zero denominator in '1/0'$"),
+     r"^layers\[0\] \(affine\): weight\[0\]\[1\]: zero denominator in '1/0'$"),
     ("absurd exponent", doc([affine([[1, "1e100000"]])]),
-     r"^layer 0 \(affine\): weight\[0\]\[1\]: number 1E\+100000 has an absurd exponent$"),
+     r"^layers\[0\] \(affine\): weight\[0\]\[1\]: number 1E\+100000 has an absurd exponent$"),
     ("maxout rank not dividing", doc([affine([[1, 0], [0, 1], [1, 1]]), {"type": "maxout", "rank": 2}]),
-     r"^layer 1: maxout rank 2 does not divide the width 3$"),
+     r"^layers\[1\]: maxout rank 2 does not divide the width 3$"),
     ("maxout rank 0", doc([affine([[1, 0]]), {"type": "maxout", "rank": 0}]),
-     r"^layer 1 \(maxout\): rank must be a positive integer, got 0$"),
+     r"^layers\[1\] \(maxout\): rank must be a positive integer, got 0$"),
     ("maxout rank negative", doc([affine([[1, 0]]), {"type": "maxout", "rank": -2}]),
-     r"^layer 1 \(maxout\): rank must be a positive integer, got -2$"),
+     r"^layers\[1\] \(maxout\): rank must be a positive integer, got -2$"),
     ("maxout rank decimal", doc([affine([[1, 0]]), {"type": "maxout", "rank": Decimal("1.5")}]),
-     r"^layer 1 \(maxout\): rank must be a positive integer, got Decimal\('1.5'\)$"),
+     r"^layers\[1\] \(maxout\): rank must be a positive integer, got Decimal\('1.5'\)$"),
     ("maxout rank string", doc([affine([[1, 0]]), {"type": "maxout", "rank": "2"}]),
-     r"^layer 1 \(maxout\): rank must be a positive integer, got '2'$"),
+     r"^layers\[1\] \(maxout\): rank must be a positive integer, got '2'$"),
     ("maxout rank boolean", doc([affine([[1, 0]]), {"type": "maxout", "rank": True}]),
-     r"^layer 1 \(maxout\): rank must be a positive integer, got True$"),
+     r"^layers\[1\] \(maxout\): rank must be a positive integer, got True$"),
     ("maxout missing rank", doc([affine([[1, 0]]), {"type": "maxout"}]),
-     r"^layer 1 \(maxout\): missing rank$"),
+     r"^layers\[1\] \(maxout\): missing rank$"),
     ("hardtanh min = max", doc([affine([[1, 0]]), {"type": "hardtanh", "min": 1, "max": "2/2"}]),
-     r"^layer 1: hardtanh needs min < max, got min=1 max=1$"),
+     r"^layers\[1\]: hardtanh needs min < max, got min=1 max=1$"),
     ("hardtanh min > max", doc([affine([[1, 0]]), {"type": "hardtanh", "min": "1/2", "max": "-1/2"}]),
-     r"^layer 1: hardtanh needs min < max, got min=1/2 max=-1/2$"),
+     r"^layers\[1\]: hardtanh needs min < max, got min=1/2 max=-1/2$"),
     ("hardtanh missing max", doc([affine([[1, 0]]), {"type": "hardtanh", "min": 0}]),
-     r"^layer 1 \(hardtanh\): missing max$"),
+     r"^layers\[1\] \(hardtanh\): missing max$"),
     ("hardtanh missing both", doc([affine([[1, 0]]), {"type": "hardtanh"}]),
-     r"^layer 1 \(hardtanh\): missing max, min$"),
+     r"^layers\[1\] \(hardtanh\): missing max, min$"),
     ("hardtanh NaN", doc([affine([[1, 0]]), {"type": "hardtanh", "min": "nan", "max": 1}]),
-     r"^layer 1 \(hardtanh\): min: expected a finite number, got 'nan'$"),
+     r"^layers\[1\] \(hardtanh\): min: expected a finite number, got 'nan'$"),
     ("leaky slope text", doc([affine([[1, 0]]), {"type": "leaky_relu", "slope": "x"}]),
-     r"^layer 1 \(leaky_relu\): slope: expected a number, got 'x'$"),
+     r"^layers\[1\] \(leaky_relu\): slope: expected a number, got 'x'$"),
     ("leaky slope boolean", doc([affine([[1, 0]]), {"type": "leaky_relu", "slope": False}]),
-     r"^layer 1 \(leaky_relu\): slope: expected a number, got boolean False$"),
+     r"^layers\[1\] \(leaky_relu\): slope: expected a number, got boolean False$"),
 ]
 
 
@@ -409,7 +409,7 @@ def test_non_finite_json_tokens_name_the_layer(tmp_path, token):
             f'{{"type": "affine", "weight": [[1, {token}]]}}]}}')
     path = write(tmp_path, text)
     with pytest.raises(NetworkError,
-                       match=rf"^{re.escape(str(path))}: layer 2 \(affine\): weight\[0\]\[1\]: "
+                       match=rf"^{re.escape(str(path))}: layers\[2\] \(affine\): weight\[0\]\[1\]: "
                              rf"expected a finite number, got {token}$"):
         load_network(path)
 
@@ -417,7 +417,7 @@ def test_non_finite_json_tokens_name_the_layer(tmp_path, token):
 def test_non_finite_token_in_a_slope(tmp_path):
     path = write(tmp_path, '{"format": "polyregions-network/1", "input_dim": 1, "layers": ['
                            '{"type": "affine", "weight": [[1]]}, {"type": "leaky_relu", "slope": NaN}]}')
-    with pytest.raises(NetworkError, match=r"layer 1 \(leaky_relu\): slope: expected a finite number, got NaN$"):
+    with pytest.raises(NetworkError, match=r"layers\[1\] \(leaky_relu\): slope: expected a finite number, got NaN$"):
         load_network(path)
 
 
@@ -435,26 +435,26 @@ def test_from_layers_errors(monkeypatch):
         Network.from_layers(2.0, [])
     with pytest.raises(NetworkError, match=r"^input_dim must be between 1 and 1000, got 1001$"):
         Network.from_layers(1001, [])
-    with pytest.raises(NetworkError, match=r"^layer 0: unknown layer 'relu'$"):
+    with pytest.raises(NetworkError, match=r"^layers\[0\]: unknown layer 'relu'$"):
         Network.from_layers(2, ["relu"])
-    with pytest.raises(NetworkError, match=r"^layer 0: bias has 2 entries, expected 1$"):
+    with pytest.raises(NetworkError, match=r"^layers\[0\]: bias has 2 entries, expected 1$"):
         Network.from_layers(2, [Affine(((F(1), F(2)),), (F(0), F(0)))])
-    with pytest.raises(NetworkError, match=r"^layer 1: maxout rank must be a positive integer, got True$"):
+    with pytest.raises(NetworkError, match=r"^layers\[1\]: maxout rank must be a positive integer, got True$"):
         Network.from_layers(2, [Affine.from_lists([[1, 2]]), Maxout(True)])
-    with pytest.raises(NetworkError, match=r"^layer 1: maxout rank must be a positive integer, got 0$"):
+    with pytest.raises(NetworkError, match=r"^layers\[1\]: maxout rank must be a positive integer, got 0$"):
         Network.from_layers(2, [Affine.from_lists([[1, 2]]), Maxout(0)])
-    with pytest.raises(NetworkError, match=r"^layer 1: hardtanh needs min < max, got min=0 max=0$"):
+    with pytest.raises(NetworkError, match=r"^layers\[1\]: hardtanh needs min < max, got min=0 max=0$"):
         Network.from_layers(2, [Affine.from_lists([[1, 2]]), HardTanh(F(0), F(0))])
 
 
 def test_width_and_parameter_limits(monkeypatch):
     monkeypatch.setattr(network_module, "MAX_WIDTH", 3)
-    with pytest.raises(NetworkError, match=r"^layer 0: width 4 exceeds the limit 3$"):
+    with pytest.raises(NetworkError, match=r"^layers\[0\]: width 4 exceeds the limit 3$"):
         Network.from_layers(2, [Affine.from_lists([[1, 2]] * 4)])
     monkeypatch.setattr(network_module, "MAX_WIDTH", 100)
     monkeypatch.setattr(network_module, "MAX_PARAMETERS", 8)
     assert Network.from_layers(2, [Affine.from_lists([[1, 2]] * 2), ReLU()]).widths() == (2, 2)  # 6 parameters
-    with pytest.raises(NetworkError, match=r"^layer 2: more than 8 parameters$"):
+    with pytest.raises(NetworkError, match=r"^layers\[2\]: more than 8 parameters$"):
         Network.from_layers(2, [Affine.from_lists([[1, 2]] * 2), ReLU(), Affine.from_lists([[1, 2]])])
 
 
@@ -590,7 +590,7 @@ def test_array_likes_in_mlp_and_affine():
     with pytest.raises(NetworkError, match=r"^mlp: weights must be a list with one entry per affine layer, "
                                            r"got int 3$"):
         Network.mlp(3, [[0]])
-    with pytest.raises(NetworkError, match=r"^layer 0: weight must be a non-empty list of rows, got float 1\.5$"):
+    with pytest.raises(NetworkError, match=r"^layers\[0\]: weight must be a non-empty list of rows, got float 1\.5$"):
         Network.mlp([np.float64(1.5)], [[0]])
 
 

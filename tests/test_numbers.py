@@ -192,8 +192,8 @@ def test_numbers_longer_than_the_int_str_limit():
     (float("-inf"), "-inf"),
 ])
 def test_non_finite_floats_rejected(value, shown):
-    with pytest.raises(NumberError, match=rf"^layer 2: weight\[0\]\[1\]: expected a finite number, got {shown}$"):
-        to_rational(value, "layer 2: weight[0][1]")
+    with pytest.raises(NumberError, match=rf"^layers\[2\]: weight\[0\]\[1\]: expected a finite number, got {shown}$"):
+        to_rational(value, "layers[2]: weight[0][1]")
 
 
 @pytest.mark.parametrize("value, shown", [
@@ -278,8 +278,8 @@ def test_long_string_is_shortened_in_the_message():
 @pytest.mark.parametrize("value", ["1e100000", "-1e100000", "1e-100000", Decimal("1e100000"),
                                    f"1e{MAX_EXPONENT + 1}", Decimal(f"1e-{MAX_EXPONENT + 1}")])
 def test_absurd_exponent_rejected(value):
-    with pytest.raises(NumberError, match=r"^layer 0: bias\[0\]: number .* has an absurd exponent$"):
-        to_rational(value, "layer 0: bias[0]")
+    with pytest.raises(NumberError, match=r"^layers\[0\]: bias\[0\]: number .* has an absurd exponent$"):
+        to_rational(value, "layers[0]: bias[0]")
 
 
 def test_exponent_at_the_limit_accepted():
