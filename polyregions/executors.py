@@ -26,23 +26,23 @@ skips what is there.
 from __future__ import annotations
 
 import heapq
-import logging
-import multiprocessing
 import os
-import signal
-import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from .checkpoint import Checkpoint
 from .engine import Search
 from .errors import InputError, PolyregionsError
 from .jobs import JobSpec, ProgressCallback, Reducer
 from .regions import Region
 from .tasks import Budget, InOrder, Path as SearchPath, Task, TaskResult, continue_walk, group_paths, run_task
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
+
+# multiprocessing, threading, signal, uuid and logging are imported where a run needs
+# them: a serial count should not pay for importing them.
 
 __all__ = ["Progress", "run_search", "default_jobs"]
 
@@ -102,7 +102,7 @@ def default_jobs() -> int:
 class _Run:
     """The bookkeeping of one run: results in, reducer fed, checkpoint and progress."""
 
-    def __init__(self, search: Search, spec: JobSpec, reducer: Reducer, checkpoint: Checkpoint | None,
+    def __init__(self, search: Search, spec: JobSpec, reducer: Reducer, checkpoint: "Checkpoint | None",
                  progress: ProgressCallback | None, workers: int) -> None:
         self.search = search
         self.spec = spec
@@ -213,7 +213,11 @@ def run_search(search: Search, spec: JobSpec, reducer: Reducer, *, jobs: int = 1
         raise InputError(f"task_seconds must be a number of seconds >= 0, got {task_seconds!r}")
     if on_region is not None and (jobs > 1 or scheduler is not None):
         raise InputError("on_region needs a serial run (jobs=1, no scheduler)")
-    ckpt = Checkpoint.open(checkpoint, search, spec) if checkpoint is not None else None
+    ckpt = None
+    if checkpoint is not None:
+        from .checkpoint import Checkpoint
+
+        ckpt = Checkpoint.open(checkpoint, search, spec)
     workers = jobs if (jobs > 1 or scheduler is not None) else 1
     run = _Run(search, spec, reducer, ckpt, progress, workers)
     try:
@@ -281,6 +285,8 @@ def _first(stack: list) -> SearchPath:
 
 def _worker_main(conn: Any, payload: tuple, hungry: Any) -> None:
     """A worker process: run the tasks that come down *conn*, send back each result."""
+    import signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the workers
     network, domain, spec = payload
     search = Search(network, domain)
@@ -310,6 +316,9 @@ def _digest(search: Search) -> str:
 
 
 def _start_method() -> str:
+    import multiprocessing
+    import threading
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return "fork"  # cheapest; safe without threads
@@ -324,6 +333,7 @@ def _processes(run: _Run, open_paths: list[SearchPath], restored: list[TaskResul
     the freshest frontier. No helper threads: ending the workers (at the end, on an
     error or on Ctrl-C) cannot hang on a half-sent message.
     """
+    import multiprocessing
     from multiprocessing.connection import wait
 
     if not restored:
@@ -438,6 +448,9 @@ def _require_dask() -> Any:
 
 def _dask(run: _Run, open_paths: list[SearchPath], restored: list[TaskResult], scheduler: Any, jobs: int,
           task_seconds: float) -> None:
+    import logging
+    import uuid
+
     distributed = _require_dask()
     if not restored:  # a network finished by then needs no cluster
         open_paths = _serial(run, open_paths, [], None, HEAD_START_SECONDS)

@@ -132,7 +132,9 @@ def test_small_networks_start_no_process(monkeypatch):
     def no_pool(*args, **kwargs):
         raise AssertionError("a process pool was started")
 
-    monkeypatch.setattr(executors.multiprocessing, "get_context", no_pool)
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_pool)
     net = Network.mlp([[[1], [-1]], [[1, -1]]], [[0, 0], [0]])
     assert count_regions(net, jobs=8).activation_regions == 2
 
