@@ -31,7 +31,7 @@ import networkx as nx
 
 from .adjacency import facet_neighbors
 from .domain import Domain
-from .engine import Search, enumerate_regions
+from .engine import Search, enumerate_regions  # noqa: F401 (the doctests use it)
 from .errors import PolyregionsError
 from .jobs import Collector, JobSpec, ProgressCallback, Reducer
 from .network import Network

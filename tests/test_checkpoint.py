@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,6 @@ from polyregions.certify import certify
 from polyregions.checker import check_certificate
 from polyregions.checkpoint import Checkpoint
 from polyregions.counting import count_regions
-from polyregions.domain import Domain
 from polyregions.errors import InputError
 from polyregions.export import write_regions_jsonl
 from polyregions.graph import region_graph

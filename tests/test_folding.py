@@ -112,8 +112,6 @@ def test_folding_command(tmp_path, capsys):
 
 def test_layers_are_numbered_by_activation_layer(capsys, tmp_path):
     """One numbering for users: the activation layer's number, the file position beside it."""
-    import json
-
     net = rectifier_zigzag(1, [2, 2, 2])
     report = folding_analysis(net, Domain.box(1, 0, 1))
     assert [(layer.layer, layer.index) for layer in report.layers] == [(1, 1), (2, 3), (3, 5)]

@@ -15,7 +15,6 @@ import pytest
 
 from netgen import random_network
 from clirun import assert_one_error_line, run
-from polyregions import cli
 from polyregions.domain import Domain
 from polyregions.engine import enumerate_regions
 from polyregions.errors import DomainError, InputError

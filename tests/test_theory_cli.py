@@ -7,7 +7,6 @@ import json
 import pytest
 
 from clirun import run
-from polyregions import cli
 from polyregions.bounds import bounds_table, montufar2014_lower
 from polyregions.constructions import arrangement_counts, maxout_construction_counts
 
