@@ -450,7 +450,7 @@ def test_bad_command_lines(capsys, files, argv, pattern):
 
 def test_no_command_is_one_error_line(capsys):
     code, out, err = run(capsys)
-    assert_one_error_line(code, out, err, r"^polyregions: error: missing command: count, regions, graph, plot, certify, check, folding, bounds or construct")
+    assert_one_error_line(code, out, err, r"^polyregions: error: missing command: count, regions, graph, plot, certify, check, folding, bounds, construct or convert")
 
 
 def test_write_failure_is_one_line(capsys, files, monkeypatch):
