@@ -38,7 +38,7 @@ from .numbers import format_rational
 from .adjacency import facet_neighbors
 from .regions import pattern_key
 
-__all__ = ["certify", "write_certificate"]
+__all__ = ["certify", "write_certificate", "check_network_certificate"]
 
 Row = tuple[list[Fraction], Fraction]  # (a, b): a . x < b
 
@@ -458,3 +458,40 @@ def write_certificate(cert: dict[str, Any], path: str | Path) -> None:
     with open_atomic(path) as handle, large_certificate():
         json.dump(cert, handle, separators=(",", ":"))
         handle.write("\n")
+
+
+def check_network_certificate(cert: dict[str, Any] | str | Path, network: Any, domain: Domain | None = None
+                              ) -> dict[str, int]:
+    """Check a certificate against a network with the standalone checker; return the counts.
+
+    The notebook form of :func:`polyregions.checker.check_certificate` (exported as
+    ``polyregions.check_certificate``): *cert* is a certificate dict or the path of a
+    certificate file, *network* a :class:`~polyregions.network.Network` or anything
+    :func:`polyregions.io.load_model` reads, and *domain* the domain the count must be
+    about (default all of R^n0). The checker itself sees only the canonical JSON form
+    of the network.
+
+    Raises
+    ------
+    polyregions.checker.CheckFailure
+        When the certificate does not prove its counts on this network and domain.
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1], [-1]], [[1, -1]]], [[0, 0], [0]])
+    >>> check_network_certificate(certify(net, linear=True), net)
+    {'activation_regions': 2, 'linear_regions_at_most': 1}
+    >>> check_network_certificate(certify(net, Domain.box(1, -1, 1)), net)
+    Traceback (most recent call last):
+    ...
+    polyregions.checker.CheckFailure: domain: the certificate proves the count on box [-1, 1]^1, not on the domain asked for (all of R^1)
+    """
+    from .checker import check_certificate, read_certificate
+    from .io.models import load_model
+
+    if isinstance(cert, (str, Path)):
+        cert = read_certificate(cert)
+    network = load_model(network)
+    domain = Domain.whole(network.input_dim) if domain is None else domain
+    rows = {"A": [list(a) for a, _ in domain.rows], "b": [b for _, b in domain.rows]}
+    return check_certificate(cert, network.to_json(), rows)
