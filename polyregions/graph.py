@@ -51,6 +51,9 @@ class RegionGraph(nx.Graph):
 
         return graph_html(self)
 
+    def __repr__(self) -> str:
+        return f"RegionGraph({self.number_of_nodes()} nodes, {self.number_of_edges()} edges)"
+
 
 def format_point(point: Iterable[Fraction]) -> str:
     """Comma-separated exact coordinates.
