@@ -14,6 +14,8 @@ Domains: :class:`Domain`. Counting and regions: :func:`count_regions`,
 :func:`check_certificate`. Results show as small tables in Jupyter.
 """
 
+from .certify import certify
+from .certify import check_network_certificate as check_certificate
 from .counting import RegionCounts, count_regions
 from .display import plot_regions, region_volume, regions_table
 from .domain import Domain, load_domain
@@ -29,25 +31,6 @@ from .network import (Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, Networ
 from .numbers import to_rational
 
 __version__ = "0.1.0"
-
-#: Loaded on first use: certify imports the standalone checker, which `python -m
-#: polyregions.checker` must be able to run without finding it imported already.
-_LAZY = {"certify": ("certify", "certify"), "check_certificate": ("certify", "check_network_certificate")}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        from importlib import import_module
-
-        module, attribute = _LAZY[name]
-        value = getattr(import_module(f"{__name__}.{module}"), attribute)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = ["load_model", "from_torch", "from_onnx", "save_model", "rationalize_network", "Network",
            "load_network", "Affine", "ReLU", "LeakyReLU", "Abs", "HardTanh", "Maxout", "Identity", "Domain",

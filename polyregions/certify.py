@@ -25,7 +25,6 @@ from typing import Any, Sequence
 
 from . import lp
 from .atomic import open_atomic
-from .checker import FORMAT, _branches, large_certificate, model_digest
 from .domain import Domain
 from .engine import Node, Search
 from .errors import SolverError
@@ -43,6 +42,15 @@ __all__ = ["certify", "write_certificate", "check_network_certificate"]
 Row = tuple[list[Fraction], Fraction]  # (a, b): a . x < b
 
 
+def _checker():
+    """The standalone checker module, imported on first use: ``import polyregions`` (which
+    imports this module) must not import it, so that ``python -m polyregions.checker`` runs
+    it fresh."""
+    from . import checker
+
+    return checker
+
+
 def _unit_rows(step: StageTrace, unit: int, state: str) -> list[tuple[int, ...]]:
     """The checker's canonical strict rows of *unit* in *state*, as the checker computes them (cached)."""
     key = ("certify-rows", unit, state)
@@ -51,7 +59,7 @@ def _unit_rows(step: StageTrace, unit: int, state: str) -> list[tuple[int, ...]]
         rules = step.rules
         layer = rules.checker_layer()
         funcs = rules.unit_functions(step.rows, unit)
-        found = step.cache[key] = _branches(layer[0], layer, funcs, step.den).get(state, [])
+        found = step.cache[key] = _checker()._branches(layer[0], layer, funcs, step.den).get(state, [])
     return found
 
 
@@ -345,7 +353,7 @@ class CertifySpec(JobSpec):
         return _CertifyCollector(search, self.linear)
 
     def task_context(self) -> Any:
-        return large_certificate()
+        return _checker().large_certificate()
 
 
 class _CertifyCollector(Collector):
@@ -435,12 +443,13 @@ def certify(network: Network, domain: Domain | None = None, linear: bool = False
 
     search = Search(network, domain)
     builder = _CertificateBuilder(linear)
-    with large_certificate():
+    checker = _checker()
+    with checker.large_certificate():
         run_search(search, CertifySpec(linear), builder, jobs=jobs, scheduler=scheduler,
                    checkpoint=checkpoint, progress=progress, task_seconds=task_seconds)
     cert: dict[str, Any] = {
-        "format": FORMAT,
-        "model_sha256": model_digest(network.to_json()),
+        "format": checker.FORMAT,
+        "model_sha256": checker.model_digest(network.to_json()),
         "domain": {"A": [[str(v) for v in a] for a, _ in search.domain.rows],
                    "b": [str(b) for _, b in search.domain.rows]},
         "counts": {"activation_regions": len(builder.regions)},
@@ -455,7 +464,7 @@ def certify(network: Network, domain: Domain | None = None, linear: bool = False
 
 def write_certificate(cert: dict[str, Any], path: str | Path) -> None:
     """Write a certificate as JSON, atomically."""
-    with open_atomic(path) as handle, large_certificate():
+    with open_atomic(path) as handle, _checker().large_certificate():
         json.dump(cert, handle, separators=(",", ":"))
         handle.write("\n")
 

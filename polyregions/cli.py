@@ -160,12 +160,6 @@ def _build_parser() -> argparse.ArgumentParser:
     expected.add_argument("--domain", metavar="FILE",
                           help='the domain the count must be about: {"A": [[...]], "b": [...]}')
 
-    convert = sub.add_parser("convert", help="write a model (ONNX, PyTorch, JSON) as an exact "
-                                             "polyregions-network/1 JSON file")
-    model_argument(convert)
-    convert.add_argument("-o", "--output", required=True, metavar="FILE.json",
-                         help="model file to write (atomically)")
-
     folding = sub.add_parser("folding", help="space folding per layer and the N_R recursion "
                                              "(bounded domains)")
     model_argument(folding)
@@ -199,6 +193,12 @@ def _build_parser() -> argparse.ArgumentParser:
     for p in (rect, maxout, arrangement):
         p.add_argument("-o", "--output", required=True, metavar="FILE.json",
                        help="model file to write (atomically)")
+
+    convert = sub.add_parser("convert", help="write a model (ONNX, PyTorch, JSON) as an exact "
+                                             "polyregions-network/1 JSON file")
+    model_argument(convert)
+    convert.add_argument("-o", "--output", required=True, metavar="FILE.json",
+                         help="model file to write (atomically)")
     return parser
 
 

@@ -432,7 +432,7 @@ def test_missing_domain_file(capsys, files, tmp_path):
 
 
 @pytest.mark.parametrize("argv, pattern", [
-    (["bogus"], r"argument COMMAND: invalid choice: 'bogus' \(choose from 'count', 'regions', 'graph', 'plot', 'certify', 'check', 'folding', 'bounds', 'construct'\)$"),
+    (["bogus"], r"argument COMMAND: invalid choice: 'bogus' \(choose from 'count', 'regions', 'graph', 'plot', 'certify', 'check', 'folding', 'bounds', 'construct', 'convert'\)$"),
     (["regions", "{model}"], r"the following arguments are required: -o/--output$"),
     (["count"], r"the following arguments are required: MODEL$"),
     (["count", "{model}", "--frob"], r"unrecognized arguments: --frob$"),

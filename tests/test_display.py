@@ -22,6 +22,9 @@ def test_one_import_has_what_a_notebook_needs():
                  "region_graph", "linear_region_graph", "certify", "check_certificate", "regions_table",
                  "plot_regions", "Explorer", "region_containing", "Network"):
         assert name in pr.__all__ and hasattr(pr, name), name
+    import polyregions.certify  # noqa: F401 - importing the submodule must not shadow the function
+
+    assert callable(pr.certify) and callable(pr.check_certificate)
 
 
 def test_certify_and_check_with_objects(tmp_path):

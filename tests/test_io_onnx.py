@@ -400,3 +400,33 @@ def test_network_error_names_the_file(tmp_path):
     with pytest.raises(NetworkError, match=r"^ONNX model: "):
         from_onnx(model([helper.make_node("Clip", ["x", "lo", "hi"], ["y"])],
                         [tensor("lo", 0.0), tensor("hi", 1.0)], in_shape=["b", 1000000]))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"auto_pad": b"SAME_UPPER"}, r"^conv: auto_pad SAME_UPPER is not supported; give explicit pads$"),
+    ({"groups": 2}, r"^conv: 1 filters and 2 groups do not fit 1 channels$"),
+    ({"weight": [[[[1.0]], [[1.0]]]]}, r"^conv: the weight has 2 input channels per filter, expected 1$"),
+    ({"weight": [[[[1.0] * 9]]]}, r"^conv: the kernel does not fit the 4 x 4 input$"),
+    ({"bias": [1.0, 2.0]}, r"^conv: bias has 2 entries, expected 1$"),
+    ({"shape": (64, 64, 64)}, r"^conv: as a dense map this convolution has 262144 x 262144 entries, more than the "
+                              r"limit of 4,000,000"),
+])
+def test_conv_errors(kwargs, message):
+    from polyregions.io.conv import conv2d_affine
+
+    shape = kwargs.pop("shape", (1, 4, 4))
+    weight = kwargs.pop("weight", [[[[1.0, 2.0], [3.0, 4.0]]]] if shape[0] == 1 else [[[[1.0]]] * shape[0]] * 64)
+    bias = kwargs.pop("bias", None)
+    with pytest.raises(InputError, match=message):
+        conv2d_affine(shape, weight, bias, place="conv", **kwargs)
+
+
+def test_output_must_be_a_vector_and_tensors_must_be_well_formed():
+    m = model([helper.make_node("MatMul", ["x", "w"], ["m"]), helper.make_node("Reshape", ["m", "s"], ["y"])],
+              [tensor("w", np.ones((2, 4))), tensor("s", [0, 2, 2], np.int64)])
+    with pytest.raises(InputError, match=r"^ONNX model: the output has shape \[2, 2\], expected a vector$"):
+        from_onnx(m)
+    broken = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[2, 2], raw_data=b"\x00\x01\x02")
+    m = model([helper.make_node("MatMul", ["x", "w"], ["y"])], [broken])
+    with pytest.raises(InputError, match=r"^ONNX model: malformed ONNX model: ValueError: "):
+        from_onnx(m)

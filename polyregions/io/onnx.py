@@ -241,8 +241,7 @@ class _Reader:
             rest = target[1:]
         else:
             rest = target
-        rest = [value.shape[i] if d == 0 and not value.batched and i < len(value.shape) else d
-                for i, d in enumerate(rest)]
+        rest = [value.shape[i] if d == 0 and i < len(value.shape) else d for i, d in enumerate(rest)]
         if rest.count(-1) > 1:
             raise InputError(f"{self.source}: {place}: Reshape to {target} has two unknown sizes")
         known = _size([d for d in rest if d != -1])
