@@ -344,6 +344,17 @@ def _allowed_classes(torch: Any) -> list:
     return [getattr(torch.nn, name) for name in SUPPORTED]
 
 
+def _is_torchscript(path: str | Path) -> bool:
+    """True for a zip archive written by ``torch.jit.save`` (it holds compiled code)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name.endswith("/constants.pkl") or "/code/" in name for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def load_torch(path: str | Path, arch: str | None = None, input_dim: int | None = None, *,
                input_shape: Sequence[int] | None = None, approximate_sqrt: bool = False) -> Network:
     """The network in a ``.pt``/``.pth`` file: a saved module, or a state dict with *arch*.
@@ -359,6 +370,9 @@ def load_torch(path: str | Path, arch: str | None = None, input_dim: int | None 
         raise InputError(f"{path}: no such model file")
     if Path(path).is_dir():
         raise InputError(f"{path}: is a directory, expected a model file")
+    if _is_torchscript(path):
+        raise InputError(f"{path}: a TorchScript archive (torch.jit.save); polyregions reads modules saved with "
+                         "torch.save(model) and state dicts, without running code from the file")
     allowed = _allowed_classes(torch)
     try:
         unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(source)
@@ -375,9 +389,6 @@ def load_torch(path: str | Path, arch: str | None = None, input_dim: int | None 
             obj = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as exc:
         text = " ".join(str(exc).split())
-        if "TorchScript" in text or "constants.pkl" in text:
-            raise InputError(f"{path}: a TorchScript archive; polyregions reads modules saved with torch.save(model) "
-                             "or state dicts") from None
         raise InputError(f"{path}: not a PyTorch file that polyregions can read: {type(exc).__name__}: "
                          f"{text[:160]}") from None
     if isinstance(obj, dict):
