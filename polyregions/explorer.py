@@ -55,8 +55,21 @@ def require_plotly() -> None:
         raise InputError(_MISSING) from None
 
 
-def format_affine(weight: Sequence[Fraction], bias: Fraction, names: Sequence[str]) -> str:
+def _short(value: Fraction, digits: int | None) -> str:
+    """Exact text, or ``~`` and 6 significant digits when the exact text is longer than *digits*."""
+    text = format_rational(value)
+    if digits is None or len(text) <= digits:
+        return text
+    return f"~{float(value):.6g}"
+
+
+def format_affine(weight: Sequence[Fraction], bias: Fraction, names: Sequence[str], digits: int | None = None
+                  ) -> str:
     """An affine function as exact text: ``3/2 x1 - x2 + 1/4``.
+
+    With *digits*, a coefficient whose exact text is longer is shown as ``~`` and six
+    significant digits (for hover labels; weights read from float32 files compose into
+    long exact fractions).
 
     Examples
     --------
@@ -65,35 +78,44 @@ def format_affine(weight: Sequence[Fraction], bias: Fraction, names: Sequence[st
     '3/2 x1 - x2 + 1/4'
     >>> format_affine([F(0), F(0)], F(-2), ["s", "t"])
     '-2'
+    >>> format_affine([F(1, 3), F(10**9, 7)], F(0), ["x1", "x2"], digits=8)
+    '1/3 x1 + ~1.42857e+08 x2'
     """
     parts: list[str] = []
     for w, name in zip(weight, names):
         if w == 0:
             continue
         size = abs(w)
-        term = name if size == 1 else f"{format_rational(size)} {name}"
+        term = name if size == 1 else f"{_short(size, digits)} {name}"
         parts.append(("- " if w < 0 else "+ ") + term if parts else ("-" if w < 0 else "") + term)
     if bias != 0 or not parts:
-        text = format_rational(abs(bias))
-        parts.append(("- " if bias < 0 else "+ ") + text if parts else format_rational(bias))
+        text = _short(abs(bias), digits)
+        parts.append(("- " if bias < 0 else "+ ") + text if parts else _short(bias, digits))
     return " ".join(parts)
 
 
-def _point_text(point: Sequence[Fraction]) -> str:
-    return "(" + ", ".join(format_rational(v) for v in point) + ")"
+def _point_text(point: Sequence[Fraction], digits: int | None = None) -> str:
+    return "(" + ", ".join(_short(v, digits) for v in point) + ")"
 
 
-def _hover(polygon: Polygon, names: Sequence[str], outputs: int) -> str:
+#: Longest exact number shown in a hover label (longer ones as ~ and 6 digits; the
+#: selection panel shows every number exactly).
+HOVER_DIGITS = 16
+
+
+def _hover(polygon: Polygon, names: Sequence[str], outputs: int, digits: int | None = None) -> str:
     lines = [f"<b>pattern {html.escape(polygon.key)}</b>", f"linear region L{polygon.linear_region}"]
     m = polygon.output_map
     shown = min(outputs, 4)
     for k in range(shown):
         label = "output" if outputs == 1 else f"output {k + 1}"
-        lines.append(f"{label} = {html.escape(format_affine(m.weight[k], m.bias[k], names))}")
+        lines.append(f"{label} = {html.escape(format_affine(m.weight[k], m.bias[k], names, digits))}")
     if outputs > shown:
         lines.append(f"... ({outputs - shown} more outputs)")
-    lines.append(f"interior point {_point_text(polygon.interior_point)}")
-    lines.append(f"area {format_rational(polygon_area(polygon.vertices))}")
+    lines.append(f"interior point {_point_text(polygon.interior_point, digits)}")
+    lines.append(f"area {_short(polygon_area(polygon.vertices), digits)}")
+    if digits is not None and any("~" in line for line in lines):
+        lines.append("(~: rounded for display; click for the exact numbers)")
     return "<br>".join(lines)
 
 
@@ -110,7 +132,8 @@ def explorer_figure(network: Network, domain: Domain | None = None, *, title: st
 
     The data are ``keys`` (the region of each of the first ``len(keys)`` traces),
     ``neighbors`` (for each region, the indices of the adjacent regions) and
-    ``details`` (each region's hover text).
+    ``details`` (each region's description with every number exact, for the selection
+    panel; the hover labels round numbers longer than :data:`HOVER_DIGITS` characters).
     """
     require_plotly()
     import plotly.graph_objects as go
@@ -127,8 +150,9 @@ def explorer_figure(network: Network, domain: Domain | None = None, *, title: st
     index = {p.key: i for i, p in enumerate(polygons)}
     neighbors = [sorted(index[other] for other in graph.neighbors(p.key)) for p in polygons]
     details = [_hover(p, names, outputs) for p in polygons]
+    hovers = [_hover(p, names, outputs, HOVER_DIGITS) for p in polygons]
     figure = go.Figure()
-    for polygon, text in zip(polygons, details):
+    for polygon, text in zip(polygons, hovers):
         xs, ys = _closed(polygon.vertices)
         figure.add_trace(go.Scatter(
             x=xs, y=ys, mode="lines", fill="toself", hoveron="fills", hoverinfo="text", text=text,
@@ -164,7 +188,7 @@ def explorer_figure(network: Network, domain: Domain | None = None, *, title: st
     figure.add_trace(go.Scatter(
         x=[float(p[0]) for p in points], y=[float(p[1]) for p in points], mode="markers",
         marker={"size": 5, "color": "white", "line": {"color": "black", "width": 0.8}},
-        hoverinfo="text", text=details, name="interior points (click to select)"))
+        hoverinfo="text", text=hovers, name="interior points (click to select)"))
     summary = PlotSummary(len(polygons), graph.graph["linear_regions"], domain)
     info = (f"{counted(summary.activation_regions, 'activation region')}, "
             f"{counted(summary.linear_regions, 'linear region')} on {domain_label or domain.describe()}")
@@ -187,7 +211,8 @@ _SCRIPT = """
   var n = data.keys.length, markers = gd.data.length - 1;
   var panel = document.createElement('div');
   panel.id = 'polyregions-selection';
-  panel.style.cssText = 'font-family: monospace; font-size: 13px; margin: 8px 60px; white-space: normal;';
+  panel.style.cssText = 'font-family: monospace; font-size: 13px; margin: 8px 60px; white-space: normal; ' +
+    'overflow-wrap: anywhere;';
   panel.innerHTML = %(help)s;
   gd.parentNode.insertBefore(panel, gd.nextSibling);
   var all = []; for (var i = 0; i < n; i++) { all.push(i); }
