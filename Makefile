@@ -5,7 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow bench notebooks clean
+# torch is large (the default wheel pulls GPU libraries): only make test-torch installs it,
+# pinned to the CPU build that setup.cfg's torch extra names.
+TORCH := torch==2.13.0
+
+.PHONY: setup demo test test-torch test-slow bench notebooks clean
 
 setup: $(STAMP)
 
@@ -17,7 +21,13 @@ demo: setup
 	$(BIN)/polyregions count examples/demo.json --box -1 1
 
 test: setup
-	$(BIN)/python -m pytest -m "not slow" -q
+	bash scripts/install_browser.sh
+	$(BIN)/python -m pytest -m "not slow and not torch" -q
+
+# The PyTorch importer's tests and notebooks/04_from_pytorch.ipynb, after installing torch.
+test-torch: setup
+	$(BIN)/python -c 'import torch' 2>/dev/null || $(BIN)/pip install --quiet '$(TORCH)'
+	$(BIN)/python -m pytest -m "torch and not slow" -q
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow -q

@@ -25,7 +25,6 @@ from typing import Any, Sequence
 
 from . import lp
 from .atomic import open_atomic
-from .checker import FORMAT, _branches, large_certificate, model_digest
 from .domain import Domain
 from .engine import Node, Search
 from .errors import SolverError
@@ -38,9 +37,18 @@ from .numbers import format_rational
 from .adjacency import facet_neighbors
 from .regions import pattern_key
 
-__all__ = ["certify", "write_certificate"]
+__all__ = ["certify", "write_certificate", "check_network_certificate"]
 
 Row = tuple[list[Fraction], Fraction]  # (a, b): a . x < b
+
+
+def _checker():
+    """The standalone checker module, imported on first use: ``import polyregions`` (which
+    imports this module) must not import it, so that ``python -m polyregions.checker`` runs
+    it fresh."""
+    from . import checker
+
+    return checker
 
 
 def _unit_rows(step: StageTrace, unit: int, state: str) -> list[tuple[int, ...]]:
@@ -51,7 +59,7 @@ def _unit_rows(step: StageTrace, unit: int, state: str) -> list[tuple[int, ...]]
         rules = step.rules
         layer = rules.checker_layer()
         funcs = rules.unit_functions(step.rows, unit)
-        found = step.cache[key] = _branches(layer[0], layer, funcs, step.den).get(state, [])
+        found = step.cache[key] = _checker()._branches(layer[0], layer, funcs, step.den).get(state, [])
     return found
 
 
@@ -345,7 +353,7 @@ class CertifySpec(JobSpec):
         return _CertifyCollector(search, self.linear)
 
     def task_context(self) -> Any:
-        return large_certificate()
+        return _checker().large_certificate()
 
 
 class _CertifyCollector(Collector):
@@ -435,12 +443,13 @@ def certify(network: Network, domain: Domain | None = None, linear: bool = False
 
     search = Search(network, domain)
     builder = _CertificateBuilder(linear)
-    with large_certificate():
+    checker = _checker()
+    with checker.large_certificate():
         run_search(search, CertifySpec(linear), builder, jobs=jobs, scheduler=scheduler,
                    checkpoint=checkpoint, progress=progress, task_seconds=task_seconds)
     cert: dict[str, Any] = {
-        "format": FORMAT,
-        "model_sha256": model_digest(network.to_json()),
+        "format": checker.FORMAT,
+        "model_sha256": checker.model_digest(network.to_json()),
         "domain": {"A": [[str(v) for v in a] for a, _ in search.domain.rows],
                    "b": [str(b) for _, b in search.domain.rows]},
         "counts": {"activation_regions": len(builder.regions)},
@@ -455,6 +464,43 @@ def certify(network: Network, domain: Domain | None = None, linear: bool = False
 
 def write_certificate(cert: dict[str, Any], path: str | Path) -> None:
     """Write a certificate as JSON, atomically."""
-    with open_atomic(path) as handle, large_certificate():
+    with open_atomic(path) as handle, _checker().large_certificate():
         json.dump(cert, handle, separators=(",", ":"))
         handle.write("\n")
+
+
+def check_network_certificate(cert: dict[str, Any] | str | Path, network: Any, domain: Domain | None = None
+                              ) -> dict[str, int]:
+    """Check a certificate against a network with the standalone checker; return the counts.
+
+    The notebook form of :func:`polyregions.checker.check_certificate` (exported as
+    ``polyregions.check_certificate``): *cert* is a certificate dict or the path of a
+    certificate file, *network* a :class:`~polyregions.network.Network` or anything
+    :func:`polyregions.io.load_model` reads, and *domain* the domain the count must be
+    about (default all of R^n0). The checker itself sees only the canonical JSON form
+    of the network.
+
+    Raises
+    ------
+    polyregions.checker.CheckFailure
+        When the certificate does not prove its counts on this network and domain.
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1], [-1]], [[1, -1]]], [[0, 0], [0]])
+    >>> check_network_certificate(certify(net, linear=True), net)
+    {'activation_regions': 2, 'linear_regions_at_most': 1}
+    >>> check_network_certificate(certify(net, Domain.box(1, -1, 1)), net)
+    Traceback (most recent call last):
+    ...
+    polyregions.checker.CheckFailure: domain: the certificate proves the count on box [-1, 1]^1, not on the domain asked for (all of R^1)
+    """
+    from .checker import check_certificate, read_certificate
+    from .io.models import load_model
+
+    if isinstance(cert, (str, Path)):
+        cert = read_certificate(cert)
+    network = load_model(network)
+    domain = Domain.whole(network.input_dim) if domain is None else domain
+    rows = {"A": [list(a) for a, _ in domain.rows], "b": [b for _, b in domain.rows]}
+    return check_certificate(cert, network.to_json(), rows)

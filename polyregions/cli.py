@@ -19,7 +19,8 @@ from .errors import InputError, PolyregionsError
 from .export import write_regions_jsonl
 from .graph import linear_region_graph, region_graph
 from .graph_io import FORMATS, write_graph
-from .network import Affine, Network, load_network, parse_json_exact, read_text
+from .io.models import load_model, model_kind, rationalize_note, save_model
+from .network import Affine, Network, parse_json_exact, read_text
 from .numbers import counted
 from .plot import image_format, plot_network, require_matplotlib
 from .slicing import parse_point, slice_network
@@ -42,6 +43,20 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise InputError(message)
+
+
+def model_argument(p: argparse.ArgumentParser, name: str = "model") -> None:
+    """The MODEL positional argument and the options that say how to read it."""
+    p.add_argument(name, metavar="MODEL",
+                   help="the network: polyregions-network/1 JSON, ONNX (.onnx) or PyTorch (.pt/.pth)")
+    p.add_argument("--input-dim", type=_int_arg("--input-dim"), metavar="N",
+                   help="the input size, for models that do not record it (checked where they do)")
+    p.add_argument("--arch", metavar="SPEC",
+                   help="the layers of a PyTorch state dict: mlp:ACT, mlp:ACT:FINAL or a list such as "
+                        "linear,relu,linear (README: Bring your own model)")
+    p.add_argument("--rationalize", type=_int_arg("--rationalize"), metavar="D",
+                   help="snap every number to the nearest rational with denominator <= D (a different "
+                        "network; every output says so)")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -78,7 +93,7 @@ def _build_parser() -> argparse.ArgumentParser:
         p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
 
     count = sub.add_parser("count", help="count activation, linear and bounded regions")
-    count.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    model_argument(count)
     domain_options(count)
     count.add_argument("--no-linear", action="store_true", help="skip the linear-region count")
     count.add_argument("--json", action="store_true", help="print one JSON object")
@@ -87,13 +102,13 @@ def _build_parser() -> argparse.ArgumentParser:
     run_options(count)
 
     regions = sub.add_parser("regions", help="write every activation region to a JSON-lines file")
-    regions.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    model_argument(regions)
     domain_options(regions)
     regions.add_argument("-o", "--output", required=True, metavar="FILE.jsonl",
                          help="output file, one region per line (written atomically)")
     run_options(regions)
     graph = sub.add_parser("graph", help="write the region adjacency graph (GraphML, GEXF or JSON)")
-    graph.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    model_argument(graph)
     domain_options(graph)
     graph.add_argument("--merge", action="store_true",
                        help="write the quotient graph of linear regions instead")
@@ -108,10 +123,11 @@ def _build_parser() -> argparse.ArgumentParser:
                                       "with boundaries styled per layer; a 1-input network is drawn "
                                       "as the graph of its function with every breakpoint marked. "
                                       "Without --box, --domain or --slice the domain is [-1, 1]^n.")
-    plot.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    model_argument(plot)
     domain_options(plot)
-    plot.add_argument("-o", "--output", required=True, metavar="FILE.png|FILE.svg|FILE.pdf",
-                      help="output image; the extension picks the format (written atomically)")
+    plot.add_argument("-o", "--output", required=True, metavar="FILE.png|FILE.svg|FILE.pdf|FILE.html",
+                      help="output image; the extension picks the format (written atomically); .html "
+                           "writes the interactive region explorer, one self-contained file")
     plot.add_argument("--graph", action="store_true",
                       help="overlay the region adjacency graph (nodes at interior points)")
     plot.add_argument("--heatmap", action="store_true",
@@ -122,7 +138,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     certify = sub.add_parser("certify", help="write a certificate of the count that "
                                              "'polyregions check' verifies independently")
-    certify.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    model_argument(certify)
     domain_options(certify)
     certify.add_argument("--linear", action="store_true",
                          help="also certify the merges of activation regions into linear regions")
@@ -137,7 +153,7 @@ def _build_parser() -> argparse.ArgumentParser:
                                        "nothing for all of R^n0): a certificate about another domain "
                                        "is INVALID.")
     check.add_argument("certificate", metavar="CERT.json")
-    check.add_argument("model", metavar="MODEL")
+    model_argument(check)
     expected = check.add_mutually_exclusive_group()
     expected.add_argument("--box", nargs=2, metavar=("LO", "HI"),
                           help="the domain the count must be about: the box LO <= x_i <= HI")
@@ -146,7 +162,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     folding = sub.add_parser("folding", help="space folding per layer and the N_R recursion "
                                              "(bounded domains)")
-    folding.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    model_argument(folding)
     domain_options(folding)
     folding.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -177,6 +193,12 @@ def _build_parser() -> argparse.ArgumentParser:
     for p in (rect, maxout, arrangement):
         p.add_argument("-o", "--output", required=True, metavar="FILE.json",
                        help="model file to write (atomically)")
+
+    convert = sub.add_parser("convert", help="write a model (ONNX, PyTorch, JSON) as an exact "
+                                             "polyregions-network/1 JSON file")
+    model_argument(convert)
+    convert.add_argument("-o", "--output", required=True, metavar="FILE.json",
+                         help="model file to write (atomically)")
     return parser
 
 
@@ -241,9 +263,21 @@ def _print_bounds(table: dict, count: int | None = None) -> None:
               "network (a bound, its hypotheses or the count is wrong)")
 
 
+def _load(args: argparse.Namespace) -> Network:
+    """The network of the command line's MODEL (any format; see polyregions.io.load_model)."""
+    return load_model(args.model, input_dim=getattr(args, "input_dim", None), arch=getattr(args, "arch", None),
+                      rationalize=getattr(args, "rationalize", None))
+
+
+def _note(args: argparse.Namespace) -> str | None:
+    """What every output of this command says about the network, if anything (--rationalize)."""
+    limit = getattr(args, "rationalize", None)
+    return None if limit is None else rationalize_note(limit)
+
+
 def _problem(args: argparse.Namespace) -> tuple[Network, Domain]:
     """The network and domain a command line asks for (a slice restricts the network)."""
-    network = load_network(args.model)
+    network = _load(args)
     if args.domain is not None and args.box is not None:
         raise InputError("argument --box: not allowed with argument --domain")
     if args.slice is not None:
@@ -315,11 +349,16 @@ def _cmd_count(args: argparse.Namespace) -> int:
         out = counts.to_json()
         out["model"] = args.model
         out["seconds"] = round(seconds, 6)
+        if args.rationalize is not None:
+            out["rationalized"] = args.rationalize
+            out["note"] = _note(args)
         if table is not None:
             out["bounds"] = table
         print(json.dumps(out))
         return 0
     print(f"network:            {args.model} ({_architecture(network)})")
+    if _note(args):
+        print(f"note:               {_note(args)}")
     print(f"domain:             {domain.describe()}")
     print(f"activation regions: {counts.activation_regions}  (full-dimensional sets with one activation pattern)")
     if counts.linear_regions is not None:
@@ -338,6 +377,7 @@ def _cmd_regions(args: argparse.Namespace) -> int:
     count = write_regions_jsonl(network, domain, args.output, **_run(args))
     seconds = time.perf_counter() - start
     print(f"wrote {counted(count, 'activation region')} to {args.output} in {seconds:.3f} s")
+    _print_note(args)
     return 0
 
 
@@ -352,18 +392,29 @@ def _cmd_graph(args: argparse.Namespace) -> int:
                          **_run(args))
     if args.merge:
         graph = linear_region_graph(graph)
+    if _note(args):
+        graph.graph["note"] = _note(args)
     write_graph(graph, args.output)
     seconds = time.perf_counter() - start
     what = "linear region" if args.merge else "activation region"
     print(f"wrote {counted(graph.number_of_nodes(), what)} and "
           f"{counted(graph.number_of_edges(), 'adjacency')} "
           f"to {args.output} in {seconds:.3f} s")
+    _print_note(args)
     return 0
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    image_format(args.output)
-    require_matplotlib()
+    html = args.output.lower().endswith(".html")
+    if html:
+        from .explorer import require_plotly
+
+        if args.heatmap:
+            raise InputError("plot: --heatmap is for images (.png, .svg, .pdf), not for the .html explorer")
+        require_plotly()
+    else:
+        image_format(args.output)
+        require_matplotlib()
     network, domain = _problem(args)
     n = network.input_dim
     if n > 2 and args.slice is None:
@@ -374,14 +425,24 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         domain = Domain.box(n, -1, 1)
         label = f"{domain.describe()} (default domain)"
     start = time.perf_counter()
-    summary = plot_network(network, domain, args.output, graph=args.graph, heatmap=args.heatmap,
-                           level_set=args.level_set, title=args.title or args.model,
-                           domain_label=label,
-                           axis_labels=("s", "t") if args.slice is not None else ("x1", "x2"))
+    title = args.title or args.model
+    if _note(args):
+        title += f" (weights rationalized to denominators <= {args.rationalize})"
+    axis_labels = ("s", "t") if args.slice is not None else ("x1", "x2")
+    if html:
+        from .explorer import write_explorer
+
+        summary = write_explorer(network, domain, args.output, title=title, domain_label=label,
+                                 axis_labels=axis_labels, level_set=args.level_set, note=_note(args))
+    else:
+        summary = plot_network(network, domain, args.output, graph=args.graph, heatmap=args.heatmap,
+                               level_set=args.level_set, title=title, domain_label=label,
+                               axis_labels=axis_labels)
     seconds = time.perf_counter() - start
     print(f"wrote {args.output}: {counted(summary.activation_regions, 'activation region')}, "
           f"{counted(summary.linear_regions, 'linear region')} on {label or domain.describe()} "
           f"in {seconds:.3f} s")
+    _print_note(args)
     return 0
 
 
@@ -398,6 +459,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     counts = ", ".join(counted(v, k.replace("_", " ")[:-1]) for k, v in cert["counts"].items())
     print(f"wrote a certificate of {counts} ({counted(len(cert['pruned']), 'pruned branch')}) "
           f"to {args.output} in {seconds:.3f} s")
+    _print_note(args)
     return 0
 
 
@@ -405,7 +467,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .checker import MAX_CERTIFICATE_BYTES, CheckFailure, check_certificate, parse_certificate, report
     from .fileformat import FormatError
 
-    network = load_network(args.model)  # bad model files are bad input (exit 2), not an invalid certificate
+    network = _load(args)  # bad model files are bad input (exit 2), not an invalid certificate
     n = network.input_dim
     if args.box is not None:
         expected = Domain.box(n, *(_box_value(v, n) for v in args.box))
@@ -414,7 +476,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         expected = Domain.whole(n)
     rows = {"A": [list(a) for a, _ in expected.rows], "b": [b for _, b in expected.rows]}
-    model = parse_json_exact(read_text(args.model, "model file"), args.model)
+    if model_kind(args.model) == "json" and args.rationalize is None:
+        model = parse_json_exact(read_text(args.model, "model file"), args.model)  # what the checker reads
+    else:  # the canonical JSON network of an ONNX or PyTorch model (or of the rationalized one)
+        model = network.to_json()
     text = read_text(args.certificate, "certificate file", MAX_CERTIFICATE_BYTES)
     try:
         cert = parse_certificate(text, args.certificate)
@@ -430,6 +495,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"INVALID: {exc}")
         return 1
     print("\n".join(lines))
+    _print_note(args)
     return 0
 
 
@@ -443,9 +509,13 @@ def _cmd_folding(args: argparse.Namespace) -> int:
     if args.json:
         out = report.to_json()
         out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
+        if args.rationalize is not None:
+            out.update(rationalized=args.rationalize, note=_note(args))
         print(json.dumps(out))
         return 0
     print(f"network: {args.model} ({_architecture(network)})")
+    if _note(args):
+        print(f"note:    {_note(args)}")
     print(f"domain:  {domain.describe()}")
     for layer in report.layers:
         shown = ", ".join(map(str, layer.multiplicities[:12])) + (", ..." if len(layer.multiplicities) > 12 else "")
@@ -455,6 +525,17 @@ def _cmd_folding(args: argparse.Namespace) -> int:
     print(f"activation regions:  {report.activation_regions}")
     print(f"recursion matches:   {'yes' if report.recursion_matches else 'NO'}")
     print(f"time:                {seconds:.3f} s")
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    network = _load(args)
+    description = f"converted by polyregions from {args.model}"
+    if _note(args):
+        description += f"; {_note(args)}"
+    save_model(network, args.output, description)
+    print(f"wrote {args.model} ({_architecture(network)}) as exact JSON to {args.output}")
+    _print_note(args)
     return 0
 
 
@@ -490,6 +571,11 @@ def _cmd_construct(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_note(args: argparse.Namespace) -> None:
+    if _note(args):
+        print(f"note: {_note(args)}")
+
+
 def _clear_progress() -> None:
     for line in _PROGRESS:
         line.clear()
@@ -518,7 +604,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise InputError("missing command: count, regions, graph, plot, certify, check, folding, bounds or construct (see polyregions --help)")
+            raise InputError("missing command: count, regions, graph, plot, certify, check, folding, bounds, construct or convert (see polyregions --help)")
         _refuse_overwriting_inputs(args)
         if args.command == "count":
             return _cmd_count(args)
@@ -536,6 +622,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_folding(args)
         if args.command == "construct":
             return _cmd_construct(args)
+        if args.command == "convert":
+            return _cmd_convert(args)
         return _cmd_regions(args)
     except PolyregionsError as exc:
         _clear_progress()

@@ -55,6 +55,11 @@ class RegionCounts:
                    domain=self.domain.to_json())
         return out
 
+    def _repr_html_(self) -> str:
+        from .display import counts_html
+
+        return counts_html(self)
+
 
 @dataclass(frozen=True, slots=True)
 class CountSpec(JobSpec):

@@ -40,7 +40,19 @@ from .polyhedron import oriented_key
 from .reduce import LinearRegions, map_text
 from .regions import Region, pattern_key
 
-__all__ = ["region_graph", "linear_region_graph", "differing_units", "format_point", "GraphSpec"]
+__all__ = ["region_graph", "linear_region_graph", "differing_units", "format_point", "GraphSpec", "RegionGraph"]
+
+
+class RegionGraph(nx.Graph):
+    """A networkx graph that shows a summary table in Jupyter (``_repr_html_``)."""
+
+    def _repr_html_(self) -> str:
+        from .display import graph_html
+
+        return graph_html(self)
+
+    def __repr__(self) -> str:
+        return f"RegionGraph({self.number_of_nodes()} nodes, {self.number_of_edges()} edges)"
 
 
 def format_point(point: Iterable[Fraction]) -> str:
@@ -213,7 +225,7 @@ def region_graph(network: Network, domain: Domain | None = None, *, maps: bool =
     from .executors import run_search
 
     search = Search(network, domain)
-    graph = nx.Graph(input_dim=network.input_dim, domain=search.domain.describe())
+    graph = RegionGraph(input_dim=network.input_dim, domain=search.domain.describe())
     run_search(search, GraphSpec(maps, inequalities), _GraphBuilder(graph), jobs=jobs, scheduler=scheduler,
                checkpoint=checkpoint, progress=progress, task_seconds=task_seconds, on_region=on_region)
     return graph
@@ -234,7 +246,7 @@ def linear_region_graph(graph: nx.Graph) -> nx.Graph:
     >>> dict(q.nodes(data="size"))
     {'L0': 2}
     """
-    quotient = nx.Graph(**graph.graph)
+    quotient = RegionGraph(**graph.graph)
     for key, data in graph.nodes(data=True):
         name = f"L{data['linear_region']}"
         if name not in quotient:

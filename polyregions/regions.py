@@ -123,6 +123,11 @@ class Region:
         """The label of what made row *row*: ``('domain', i)`` or ``(layer, unit, ...)``."""
         return self.cell.tags[row]
 
+    def _repr_html_(self) -> str:
+        from .display import region_html
+
+        return region_html(self)
+
     def __repr__(self) -> str:
         try:
             return f"Region(pattern={self.key}, dim={self.dim}, bounded={self.bounded})"

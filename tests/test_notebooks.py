@@ -33,7 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import run_notebooks  # noqa: E402
 
 NOTEBOOK_DIR = run_notebooks.NOTEBOOK_DIR
-NOTEBOOKS = ("01_space_folding.ipynb", "02_deep_vs_shallow.ipynb")
+NOTEBOOKS = ("01_space_folding.ipynb", "02_deep_vs_shallow.ipynb", "04_from_pytorch.ipynb", "05_from_onnx.ipynb")
+#: Notebooks that need torch: executed by make test-torch (marker torch), skipped without torch.
+TORCH_NOTEBOOKS = ("04_from_pytorch.ipynb",)
+EXECUTED = [pytest.param(name, marks=pytest.mark.torch) if name in TORCH_NOTEBOOKS else name for name in NOTEBOOKS]
 
 
 @pytest.fixture(scope="session")
@@ -95,8 +98,13 @@ def test_stored_with_outputs(name: str) -> None:
     assert nb.metadata["kernelspec"]["name"] == "python3"   # opens with the standard kernel
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", EXECUTED)
 def test_stored_outputs_are_current(name: str, kernel_name: str, record_property) -> None:
+    if name in TORCH_NOTEBOOKS:
+        pytest.importorskip("torch", reason="needs torch: make test-torch (pip install torch==2.13.0)")
+    if name == "05_from_onnx.ipynb":
+        pytest.importorskip("onnx", reason="needs onnx (test extra)")
+        pytest.importorskip("onnxruntime", reason="needs onnxruntime (test extra)")
     stored = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
     nb = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
     seconds = run_notebooks.execute(nb, kernel_name)   # raises CellExecutionError on a failing cell

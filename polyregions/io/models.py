@@ -1,0 +1,160 @@
+"""One entry point for models: :func:`load_model` reads JSON, ONNX and PyTorch.
+
+Every command that takes a ``MODEL`` reads it here, so ``.json``
+(``polyregions-network/1``), ``.onnx`` and ``.pt``/``.pth`` files are accepted
+everywhere; in Python, :func:`load_model` also takes a :class:`~polyregions.Network`,
+a parsed JSON object, an ``onnx.ModelProto`` or a ``torch.nn.Module``.
+
+The kind of a file comes from its extension, else from its first bytes. Whatever the
+source, the result is the canonical exact network: certificates name the digest of
+its JSON form (:meth:`~polyregions.Network.to_json`), so a certificate made from an
+ONNX file checks against the JSON file that ``polyregions convert`` writes from it,
+and the other way round.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..atomic import write_text_atomic
+from ..errors import InputError
+from ..network import Network, load_network
+from .layers import check_input_dim, rationalize_network
+
+__all__ = ["load_model", "model_kind", "save_model", "rationalize_note", "MODEL_SUFFIXES"]
+
+#: File extensions and the kind of model they hold.
+MODEL_SUFFIXES = {".json": "json", ".onnx": "onnx", ".pt": "torch", ".pth": "torch"}
+
+
+def model_kind(path: str | Path) -> str:
+    """``"json"``, ``"onnx"`` or ``"torch"``: from the extension, else from the first bytes.
+
+    Examples
+    --------
+    >>> model_kind("examples/demo.json"), model_kind("net.ONNX"), model_kind("net.pth")
+    ('json', 'onnx', 'torch')
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in MODEL_SUFFIXES:
+        return MODEL_SUFFIXES[suffix]
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return "json"  # the JSON reader names the problem (no such file, a directory, ...)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\x80"):
+        return "torch"
+    if head[:1] == b"\x08":  # protobuf field 1 (ir_version), as every ONNX file starts
+        return "onnx"
+    return "json"
+
+
+def rationalize_note(limit: int) -> str:
+    """What every output says about a network read with ``--rationalize``.
+
+    Examples
+    --------
+    >>> rationalize_note(100)
+    'weights rationalized: every number snapped to the nearest rational with denominator <= 100 (a different network from the model file)'
+    """
+    return (f"weights rationalized: every number snapped to the nearest rational with denominator <= {limit} "
+            "(a different network from the model file)")
+
+
+def _is_torch_module(obj: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def _is_onnx_model(obj: Any) -> bool:
+    onnx = sys.modules.get("onnx")
+    return onnx is not None and isinstance(obj, onnx.ModelProto)
+
+
+def load_model(source: Any, *, input_dim: int | None = None, arch: str | None = None,
+               rationalize: int | None = None, input_shape: Sequence[int] | None = None) -> Network:
+    """The exact network of a model file or object.
+
+    Parameters
+    ----------
+    source
+        A path (``.json``, ``.onnx``, ``.pt``/``.pth``; other names by their first
+        bytes), a :class:`~polyregions.Network`, a parsed ``polyregions-network/1``
+        object, an ``onnx.ModelProto`` or a ``torch.nn.Module``.
+    input_dim
+        The input size: required where the model does not record it, checked against
+        it where it does.
+    arch
+        The layers between the weights of a PyTorch state dict (see
+        :func:`polyregions.io.torch.parse_arch`); only for state dicts.
+    rationalize
+        Snap every number to the nearest rational with denominator at most this
+        (:func:`~polyregions.io.layers.rationalize_network`): a different network,
+        which every output must say (:func:`rationalize_note`).
+    input_shape
+        ``(C, H, W)`` for a PyTorch module that starts with a convolution.
+
+    Examples
+    --------
+    >>> load_model("examples/demo.json")
+    Network(input_dim=2, layers=[Affine(2->8), ReLU(), Affine(8->8), ReLU(), Affine(8->1), ReLU()])
+    >>> load_model("examples/demo.json", input_dim=3)
+    Traceback (most recent call last):
+    ...
+    polyregions.errors.InputError: examples/demo.json has 2 inputs, but --input-dim is 3
+    """
+    approximate = rationalize is not None
+    kind = None
+    if isinstance(source, Network):
+        network = source
+    elif isinstance(source, dict):
+        network = Network.from_json(source)
+    elif _is_torch_module(source):
+        from .torch import from_torch
+
+        kind = "torch"
+        network = from_torch(source, input_dim, input_shape=input_shape, approximate_sqrt=approximate)
+    elif _is_onnx_model(source):
+        from .onnx import from_onnx
+
+        kind = "onnx"
+        network = from_onnx(source, input_dim, approximate_sqrt=approximate)
+    elif isinstance(source, (str, Path)):
+        kind = model_kind(source)
+        if kind == "onnx":
+            from .onnx import from_onnx
+
+            network = from_onnx(source, input_dim, approximate_sqrt=approximate)
+        elif kind == "torch":
+            from .torch import load_torch
+
+            network = load_torch(source, arch, input_dim, input_shape=input_shape, approximate_sqrt=approximate)
+        else:
+            network = load_network(source)
+    else:
+        raise InputError(f"load_model: expected a path, a Network, a JSON object, an ONNX model or a torch "
+                         f"module, got {type(source).__name__}")
+    if arch is not None and kind != "torch":
+        raise InputError("--arch: only for PyTorch state dicts (.pt/.pth); this model records its layers")
+    if input_dim is not None and kind not in ("onnx", "torch"):
+        what = str(source) if isinstance(source, (str, Path)) else "the network"
+        check_input_dim(network.input_dim, input_dim, what)
+    if rationalize is not None:
+        network = rationalize_network(network, rationalize)
+    return network
+
+
+def save_model(network: Network, path: str | Path, description: str | None = None) -> None:
+    """Write *network* as a ``polyregions-network/1`` file (atomically), with an optional description.
+
+    The description is not part of the network: it does not change the digest that
+    certificates name.
+    """
+    obj = network.to_json()
+    if description:
+        obj["description"] = description
+    write_text_atomic(path, json.dumps(obj) + "\n")

@@ -1,0 +1,458 @@
+"""Reading ONNX models into exact networks.
+
+Supported operators (a chain from the one graph input to the one graph output,
+plus the branches of an elementwise ``Max``):
+
+- ``Gemm`` (``transA = 0``; ``alpha``, ``beta``, ``transB`` honoured), ``MatMul``
+  with a constant matrix, and ``Add`` / ``Sub`` of a constant vector (merged into
+  the affine layer before it);
+- ``Relu``, ``LeakyRelu`` (``alpha``), ``Clip`` with both bounds (hard-tanh),
+  ``Abs``;
+- ``Identity``, ``Dropout`` (the identity at inference), ``Flatten``, ``Reshape``
+  and ``Squeeze``;
+- ``BatchNormalization`` in inference form, folded into the neighbouring affine
+  layer (see :func:`polyregions.io.layers.batchnorm_affine` about square roots);
+- maxout written as ``Reshape`` to ``(units, k)`` then ``ReduceMax`` over an axis,
+  or as ``Max`` of ``k`` affine maps of one tensor;
+- ``Conv`` (2-D, with ``pads``, ``strides``, ``dilations`` and ``group``) on an
+  input of known size, unrolled into a dense affine map (practical for small inputs:
+  an 8x8 image with a few channels).
+
+Every number is taken exactly: a float32 weight is the rational it denotes. Any
+other operator is refused in one line naming the node and the operator. The
+``onnx`` package is imported inside :func:`from_onnx` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import InputError, NetworkError
+from ..network import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network, ReLU
+from ..numbers import to_rational
+from .layers import Fold, batchnorm_affine, check_input_dim, finalize
+
+__all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
+
+SUPPORTED_OPS = ("Gemm", "MatMul", "Add", "Sub", "Relu", "LeakyRelu", "Clip", "Abs", "Identity",
+                 "Dropout", "Flatten", "Reshape", "Squeeze", "BatchNormalization", "ReduceMax", "Max",
+                 "Conv", "Constant")
+
+_MISSING = "reading ONNX models needs the onnx package: pip install -e '.[onnx]' (from the clone)"
+
+def require_onnx() -> Any:
+    """The ``onnx`` module, or :class:`InputError` with the install hint."""
+    try:
+        import onnx
+    except ImportError:
+        raise InputError(_MISSING) from None
+    return onnx
+
+
+@dataclass(frozen=True, slots=True)
+class _Value:
+    """A tensor of the graph: the layers that compute it from the input, and its shape.
+
+    The shape leaves out the batch axis when the tensor has one (``batched``).
+    """
+
+    layers: tuple
+    shape: tuple[int, ...]
+    batched: bool
+
+
+def _size(shape: Sequence[int]) -> int:
+    out = 1
+    for d in shape:
+        out *= d
+    return out
+
+
+class _Reader:
+    def __init__(self, model: Any, input_dim: int | None, approximate: bool, source: str) -> None:
+        from onnx import numpy_helper
+
+        self.numpy_helper = numpy_helper
+        self.source = source
+        self.approximate = approximate
+        graph = model.graph
+        self.graph = graph
+        self.constants: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+        inputs = [i for i in graph.input if i.name not in self.constants]
+        if len(inputs) != 1:
+            raise InputError(f"{source}: expected one graph input, found {len(inputs)} "
+                             f"({', '.join(repr(i.name) for i in inputs) or 'none'})")
+        first = self._input_value(inputs[0], input_dim)
+        self.values: dict[str, _Value] = {inputs[0].name: first}
+        self.input_shape = first.shape
+        if len(graph.output) != 1:
+            raise InputError(f"{source}: expected one graph output, found {len(graph.output)}")
+        self.output = graph.output[0].name
+
+    # ---------------------------------------------------------------- helpers
+
+    def _input_value(self, info: Any, input_dim: int | None) -> _Value:
+        dims: list[int | None] = []
+        tensor = info.type.tensor_type
+        if tensor.HasField("shape"):
+            for d in tensor.shape.dim:
+                dims.append(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None)
+        else:
+            dims = [None, None]
+        if len(dims) <= 1:
+            found = dims[0] if dims else None
+            return _Value((), (check_input_dim(found, input_dim, f"{self.source}: input {info.name!r}"),), False)
+        rest = dims[1:]
+        if len(rest) == 1:
+            n = check_input_dim(rest[0], input_dim, f"{self.source}: input {info.name!r}")
+            return _Value((), (n,), True)
+        if any(d is None for d in rest):
+            raise InputError(f"{self.source}: input {info.name!r} has shape {dims} with unknown sizes; "
+                             "polyregions needs the size of every axis but the batch axis")
+        shape = tuple(int(d) for d in rest)  # type: ignore[arg-type]
+        check_input_dim(_size(shape), input_dim, f"{self.source}: input {info.name!r}")
+        return _Value((), shape, True)
+
+    def _place(self, node: Any, index: int) -> str:
+        name = f"{node.name!r}" if node.name else f"#{index}"
+        return f"node {name} ({node.op_type})"
+
+    def _attr(self, node: Any, name: str, default: Any = None) -> Any:
+        from onnx import helper
+
+        for attribute in node.attribute:
+            if attribute.name == name:
+                return helper.get_attribute_value(attribute)
+        return default
+
+    def _const(self, name: str, place: str) -> Any:
+        if name not in self.constants:
+            raise InputError(f"{place}: input {name!r} must be a constant (an initializer), "
+                             "not computed from the model's input")
+        return self.constants[name]
+
+    def _value(self, name: str, place: str) -> _Value:
+        if name not in self.values:
+            if name in self.constants:
+                raise InputError(f"{place}: input {name!r} is a constant where the data was expected")
+            raise InputError(f"{place}: input {name!r} is not computed by any node before it")
+        return self.values[name]
+
+    def _vector(self, value: _Value, place: str) -> int:
+        if len(value.shape) != 1:
+            raise InputError(f"{place}: expected a vector input, got shape {list(value.shape)}; "
+                             "flatten it first (Flatten, or Reshape to a vector)")
+        return value.shape[0]
+
+    # ---------------------------------------------------------------- operators
+
+    def run(self) -> Network:
+        for index, node in enumerate(self.graph.node):
+            place = self._place(node, index)
+            handler = getattr(self, f"_op_{node.op_type}", None)
+            if handler is None or node.domain not in ("", "ai.onnx"):
+                raise InputError(f"{self.source}: {place}: unsupported operator {node.op_type}"
+                                 f"{' of domain ' + node.domain if node.domain not in ('', 'ai.onnx') else ''} "
+                                 f"(supported: {', '.join(SUPPORTED_OPS)})")
+            try:
+                result = handler(node, place)
+            except (NetworkError,) as exc:
+                raise NetworkError(f"{self.source}: {exc}") from None
+            if result is not None and node.output:
+                self.values[node.output[0]] = result
+        if self.output not in self.values:
+            raise InputError(f"{self.source}: the graph output {self.output!r} is not computed from the input "
+                             "(a truncated or incomplete model?)")
+        value = self.values[self.output]
+        if len(value.shape) != 1 and _size(value.shape) != max(value.shape):
+            raise InputError(f"{self.source}: the output has shape {list(value.shape)}, expected a vector")
+        layers = finalize(value.layers)
+        input_dim = _size(self.input_shape)
+        try:
+            return Network.from_layers(input_dim, layers)
+        except NetworkError as exc:
+            raise NetworkError(f"{self.source}: {exc}") from None
+
+    def _unary(self, node: Any, place: str, layer: Any) -> _Value:
+        value = self._value(node.input[0], place)
+        return _Value(value.layers + ((layer,) if layer is not None else ()), value.shape, value.batched)
+
+    def _op_Constant(self, node: Any, place: str) -> None:
+        tensor = self._attr(node, "value")
+        if tensor is None:
+            raise InputError(f"{self.source}: {place}: only constants given as a tensor 'value' are supported")
+        self.constants[node.output[0]] = self.numpy_helper.to_array(tensor)
+        return None
+
+    def _op_Relu(self, node: Any, place: str) -> _Value:
+        return self._unary(node, place, ReLU())
+
+    def _op_Abs(self, node: Any, place: str) -> _Value:
+        return self._unary(node, place, Abs())
+
+    def _op_LeakyRelu(self, node: Any, place: str) -> _Value:
+        alpha = to_rational(self._attr(node, "alpha", 0.01), f"{place}: alpha")
+        return self._unary(node, place, LeakyReLU(alpha))
+
+    def _op_Clip(self, node: Any, place: str) -> _Value:
+        bounds = []
+        for position, name in ((1, "min"), (2, "max")):
+            if len(node.input) > position and node.input[position]:
+                bounds.append(self._const(node.input[position], place).reshape(-1).tolist()[0])
+            else:
+                bounds.append(self._attr(node, name))
+        if bounds[0] is None or bounds[1] is None:
+            raise InputError(f"{self.source}: {place}: Clip needs both min and max (it is read as hard-tanh)")
+        low = to_rational(bounds[0], f"{place}: min")
+        high = to_rational(bounds[1], f"{place}: max")
+        if not low < high:
+            raise InputError(f"{self.source}: {place}: Clip needs min < max, got {low} and {high}")
+        return self._unary(node, place, HardTanh(low, high))
+
+    def _op_Identity(self, node: Any, place: str) -> _Value:
+        return self._unary(node, place, None)
+
+    def _op_Dropout(self, node: Any, place: str) -> _Value:
+        return self._unary(node, place, None)
+
+    def _op_Flatten(self, node: Any, place: str) -> _Value:
+        value = self._value(node.input[0], place)
+        axis = self._attr(node, "axis", 1)
+        if value.batched and axis not in (1, -len(value.shape)):
+            raise InputError(f"{self.source}: {place}: only Flatten with axis 1 (keep the batch axis) is supported")
+        return _Value(value.layers, (_size(value.shape),), value.batched)
+
+    def _op_Squeeze(self, node: Any, place: str) -> _Value:
+        value = self._value(node.input[0], place)
+        return _Value(value.layers, tuple(d for d in value.shape if d != 1) or (1,), value.batched)
+
+    def _op_Reshape(self, node: Any, place: str) -> _Value:
+        value = self._value(node.input[0], place)
+        target = [int(v) for v in self._const(node.input[1], place).reshape(-1).tolist()]
+        total = _size(value.shape)
+        if value.batched:
+            if not target or target[0] not in (0, -1, 1):
+                raise InputError(f"{self.source}: {place}: Reshape to {target} changes the batch axis")
+            if target[0] == -1 and -1 in target[1:]:
+                raise InputError(f"{self.source}: {place}: Reshape to {target} has two unknown sizes")
+            rest = target[1:]
+        else:
+            rest = target
+        rest = [value.shape[i] if d == 0 and i < len(value.shape) else d for i, d in enumerate(rest)]
+        if rest.count(-1) > 1:
+            raise InputError(f"{self.source}: {place}: Reshape to {target} has two unknown sizes")
+        known = _size([d for d in rest if d != -1])
+        if -1 in rest:
+            if known == 0 or total % known:
+                raise InputError(f"{self.source}: {place}: cannot reshape {total} values to {target}")
+            rest[rest.index(-1)] = total // known
+        if _size(rest) != total or any(d <= 0 for d in rest):
+            raise InputError(f"{self.source}: {place}: cannot reshape {total} values to {target}")
+        return _Value(value.layers, tuple(rest) or (1,), value.batched)
+
+    def _affine_value(self, value: _Value, affine: Affine, place: str) -> _Value:
+        n = self._vector(value, place)
+        if affine.in_dim != n:
+            raise InputError(f"{self.source}: {place}: the weight takes {affine.in_dim} inputs, "
+                             f"but its input has {n} (check --input-dim)")
+        return _Value(value.layers + (affine,), (affine.out_dim,), value.batched)
+
+    def _op_Gemm(self, node: Any, place: str) -> _Value:
+        if self._attr(node, "transA", 0):
+            raise InputError(f"{self.source}: {place}: transA = 1 is not supported (the data must be A)")
+        value = self._value(node.input[0], place)
+        b = self._const(node.input[1], place)
+        if b.ndim != 2:
+            raise InputError(f"{self.source}: {place}: B must be a matrix, got shape {list(b.shape)}")
+        weight = b if self._attr(node, "transB", 0) else b.T
+        alpha = to_rational(self._attr(node, "alpha", 1.0), f"{place}: alpha")
+        beta = to_rational(self._attr(node, "beta", 1.0), f"{place}: beta")
+        rows = [[alpha * to_rational(v, f"{place}: B[{i}][{j}]") for j, v in enumerate(row)]
+                for i, row in enumerate(weight.tolist())]
+        bias: list[Fraction] = [Fraction(0)] * len(rows)
+        if len(node.input) > 2 and node.input[2]:
+            c = self._const(node.input[2], place).reshape(-1).tolist()
+            if len(c) == 1:
+                c = c * len(rows)
+            if len(c) != len(rows):
+                raise InputError(f"{self.source}: {place}: C has {len(c)} entries, expected {len(rows)}")
+            bias = [beta * to_rational(v, f"{place}: C[{i}]") for i, v in enumerate(c)]
+        return self._affine_value(value, Affine.from_lists(rows, bias, place=place), place)
+
+    def _op_MatMul(self, node: Any, place: str) -> _Value:
+        value = self._value(node.input[0], place)
+        w = self._const(node.input[1], place)
+        if w.ndim != 2:
+            raise InputError(f"{self.source}: {place}: the second input must be a matrix, got shape {list(w.shape)}")
+        return self._affine_value(value, Affine.from_lists(w.T.tolist(), None, place=place), place)
+
+    def _op_Add(self, node: Any, place: str, sign: int = 1) -> _Value:
+        first, second = node.input[0], node.input[1]
+        if first in self.constants and second not in self.constants:
+            if sign < 0:
+                raise InputError(f"{self.source}: {place}: constant minus data is not supported")
+            first, second = second, first
+        value = self._value(first, place)
+        n = _size(value.shape)
+        c = self._const(second, place).reshape(-1).tolist()
+        if len(c) == 1:
+            c = c * n
+        if len(c) != n:
+            raise InputError(f"{self.source}: {place}: adds {len(c)} values to a tensor of {n}")
+        eye = [[Fraction(int(i == j)) for j in range(n)] for i in range(n)]
+        shift = Affine.from_lists(eye, [sign * to_rational(v, f"{place}: B[{i}]") for i, v in enumerate(c)],
+                                  place=place)
+        return _Value(value.layers + (Fold(shift, node.op_type),), value.shape, value.batched)
+
+    def _op_Sub(self, node: Any, place: str) -> _Value:
+        return self._op_Add(node, place, sign=-1)
+
+    def _op_BatchNormalization(self, node: Any, place: str) -> _Value:
+        value = self._value(node.input[0], place)
+        if self._attr(node, "training_mode", 0):
+            raise InputError(f"{self.source}: {place}: training mode; export the model in inference form")
+        scale, bias, mean, var = (self._const(name, place).reshape(-1).tolist() for name in node.input[1:5])
+        eps = self._attr(node, "epsilon", 1e-5)
+        channels = value.shape[0]
+        if len(mean) != channels:
+            raise InputError(f"{self.source}: {place}: {len(mean)} channels, but the input has {channels}")
+        fold = batchnorm_affine(mean, var, scale, bias, eps, f"{self.source}: {place}", self.approximate)
+        per = _size(value.shape[1:])
+        if per > 1:  # one scale per channel, repeated over the spatial positions
+            w, b = fold.affine.weight, fold.affine.bias
+            n = channels * per
+            weight = [[Fraction(0)] * n for _ in range(n)]
+            shift = []
+            for c in range(channels):
+                for k in range(per):
+                    weight[c * per + k][c * per + k] = w[c][c]
+                    shift.append(b[c])
+            fold = Fold(Affine(tuple(map(tuple, weight)), tuple(shift)), "batch norm")
+        return _Value(value.layers + (fold,), value.shape, value.batched)
+
+    def _reduce_axes(self, node: Any, place: str) -> list[int]:
+        if len(node.input) > 1 and node.input[1]:
+            return [int(v) for v in self._const(node.input[1], place).reshape(-1).tolist()]
+        return list(self._attr(node, "axes", []) or [])
+
+    def _op_ReduceMax(self, node: Any, place: str) -> _Value:
+        value = self._value(node.input[0], place)
+        axes = self._reduce_axes(node, place)
+        keep = self._attr(node, "keepdims", 1)
+        full = len(value.shape) + (1 if value.batched else 0)
+        if len(axes) != 1:
+            raise InputError(f"{self.source}: {place}: maxout needs ReduceMax over one axis, got axes {axes}")
+        axis = axes[0] % full - (1 if value.batched else 0)
+        if len(value.shape) != 2 or axis not in (0, 1):
+            raise InputError(f"{self.source}: {place}: maxout is read from a Reshape to (units, k) "
+                             f"then ReduceMax over one of those axes; got shape {list(value.shape)}")
+        units, k = value.shape if axis == 1 else value.shape[::-1]
+        layers = finalize(value.layers)
+        if axis == 0:  # groups strided by k: reorder the rows of the affine map before it
+            if not layers or not isinstance(layers[-1], Affine):
+                raise InputError(f"{self.source}: {place}: ReduceMax over the first axis needs an affine "
+                                 "layer right before the Reshape")
+            last = layers[-1]
+            rows, cols = value.shape  # rows = k candidates, cols = units
+            order = [i * cols + j for j in range(cols) for i in range(rows)]
+            layers[-1] = Affine(tuple(last.weight[r] for r in order), tuple(last.bias[r] for r in order))
+        shape = ((units, 1) if axis == 1 else (1, units)) if keep else (units,)
+        return _Value(tuple(layers) + (Maxout(k),), shape, value.batched)
+
+    def _op_Max(self, node: Any, place: str) -> _Value:
+        values = [self._value(name, place) for name in node.input]
+        if len(values) == 1:
+            return values[0]
+        branches = [finalize(v.layers) for v in values]
+        prefix = branches[0][:-1]
+        if any(not b or not isinstance(b[-1], Affine) or b[:-1] != prefix for b in branches):
+            raise InputError(f"{self.source}: {place}: maxout as Max needs affine maps (Gemm or MatMul) "
+                             "of one and the same tensor")
+        affines = [b[-1] for b in branches]
+        units = affines[0].out_dim
+        if any(a.out_dim != units for a in affines):
+            raise InputError(f"{self.source}: {place}: the maps in Max have different widths")
+        weight = tuple(a.weight[i] for i in range(units) for a in affines)
+        bias = tuple(a.bias[i] for i in range(units) for a in affines)
+        return _Value(tuple(prefix) + (Affine(weight, bias), Maxout(len(affines))), (units,), values[0].batched)
+
+    def _op_Conv(self, node: Any, place: str) -> _Value:
+        value = self._value(node.input[0], place)
+        if len(value.shape) != 3:
+            raise InputError(f"{self.source}: {place}: only 2-D convolutions on (channels, height, width) "
+                             f"inputs are supported, got shape {list(value.shape)}")
+        w = self._const(node.input[1], place)
+        bias = self._const(node.input[2], place).reshape(-1).tolist() if len(node.input) > 2 and node.input[2] \
+            else None
+        from .conv import conv2d_affine
+
+        affine, shape = conv2d_affine(
+            value.shape, w.tolist(), bias, place=f"{self.source}: {place}",
+            strides=tuple(self._attr(node, "strides", [1, 1])), pads=tuple(self._attr(node, "pads", [0, 0, 0, 0])),
+            dilations=tuple(self._attr(node, "dilations", [1, 1])), groups=self._attr(node, "group", 1),
+            auto_pad=(self._attr(node, "auto_pad", b"NOTSET") or b"NOTSET"))
+        return _Value(value.layers + (affine,), shape, value.batched)
+
+
+def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: bool = False,
+              source: str | None = None) -> Network:
+    """The exact network of an ONNX model.
+
+    Parameters
+    ----------
+    model
+        An ``onnx.ModelProto``, the bytes of one, or the path of a ``.onnx`` file.
+    input_dim
+        The input size, required when the file does not record it; when both are
+        known they must agree.
+    approximate_sqrt
+        Allow irrational batch-norm square roots, taken to 256 bits (only for a
+        network that is rounded afterwards: ``load_model(..., rationalize=D)``).
+
+    Examples
+    --------
+    >>> from onnx import helper, numpy_helper, TensorProto
+    >>> import numpy as np
+    >>> w = numpy_helper.from_array(np.array([[1.0, -0.5]], dtype=np.float32), "w")
+    >>> graph = helper.make_graph(
+    ...     [helper.make_node("Gemm", ["x", "w"], ["z"], transB=1), helper.make_node("Relu", ["z"], ["y"])],
+    ...     "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2])],
+    ...     [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 1])], initializer=[w])
+    >>> from_onnx(helper.make_model(graph))
+    Network(input_dim=2, layers=[Affine(2->1), ReLU()])
+    """
+    onnx = require_onnx()
+    if isinstance(model, (str, Path)):
+        source = source or str(model)
+        try:
+            with open(model, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            raise InputError(f"{model}: no such model file") from None
+        except IsADirectoryError:
+            raise InputError(f"{model}: is a directory, expected a model file") from None
+        except OSError as exc:
+            raise InputError(f"{model}: cannot read: {exc.strerror}") from None
+        model = data
+    source = source or "ONNX model"
+    if isinstance(model, (bytes, bytearray)):
+        if not model:
+            raise InputError(f"{source}: empty file, not an ONNX model")
+        try:
+            model = onnx.load_model_from_string(bytes(model))
+        except Exception as exc:  # protobuf's DecodeError and friends
+            raise InputError(f"{source}: not a valid ONNX model (truncated or corrupt?): "
+                             f"{type(exc).__name__}: {str(exc)[:120]}") from None
+    if not isinstance(model, onnx.ModelProto):
+        raise InputError(f"expected an ONNX ModelProto, bytes or a path, got {type(model).__name__}")
+    if not model.graph.node:
+        raise InputError(f"{source}: the ONNX graph has no nodes (a truncated or empty model?)")
+    try:
+        return _Reader(model, input_dim, approximate_sqrt, source).run()
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{source}: malformed ONNX model: {type(exc).__name__}: {str(exc)[:160]}") from None
