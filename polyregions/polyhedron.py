@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
 from operator import mul
-from typing import Hashable, Sequence
+from typing import Callable, Hashable, Sequence
 
 __all__ = ["Cell", "whole_space", "primitive", "oriented_key", "dot"]
 
@@ -36,6 +36,32 @@ Vector = tuple[int, ...]
 def dot(u: Sequence[int], v: Sequence[int]) -> int:
     """Integer dot product."""
     return sum(map(mul, u, v))
+
+
+_EVALUATORS: dict[int, Callable[[Sequence[int], Sequence[Vector]], list[int]]] = {}
+
+
+def _evaluator(width: int) -> Callable[[Sequence[int], Sequence[Vector]], list[int]]:
+    """A function ``(h, vecs) -> [h . v for v in vecs]`` for vectors of length *width*.
+
+    For small widths the dot product is written out (``h0 * v0 + h1 * v1 + ...``),
+    compiled once per width: it avoids a call, ``map`` and ``sum`` per generator,
+    which cost more than the integer arithmetic on the small cells of the search.
+    """
+    found = _EVALUATORS.get(width)
+    if found is None:
+        if width > 12:
+            def found(h: Sequence[int], vecs: Sequence[Vector]) -> list[int]:
+                return [sum(map(mul, h, v)) for v in vecs]
+        else:
+            hs = "".join(f"h{k}, " for k in range(width))
+            vs = "".join(f"v{k}, " for k in range(width))
+            terms = " + ".join(f"h{k} * v{k}" for k in range(width))
+            namespace: dict = {}
+            exec(f"def evaluate(h, vecs):\n    {hs}= h\n    return [{terms} for {vs}in vecs]", namespace)
+            found = namespace["evaluate"]
+        _EVALUATORS[width] = found
+    return found
 
 
 def primitive(vec: Sequence[int]) -> Vector:
@@ -136,7 +162,7 @@ class Cell:
             hl = dot(h, line)
             if hl:
                 return self._cut_through_line(h, tag, want, index, hl)
-        vals = [dot(h, v) for v in self.vecs]
+        vals = _evaluator(len(h))(h, self.vecs)
         has_pos = has_neg = False
         for value in vals:
             if value > 0:
@@ -186,23 +212,27 @@ class Cell:
         zero = [i for i, v in enumerate(vals) if v == 0]
         bit = 1 << (len(self.rows) + 1)
         need = self.dim - 1 - len(self.lines)  # tight rows an edge needs: d - 2, d = n + 1 - lines
+        columns = _columns(tights, len(self.rows) + 1)
+        every = (1 << len(vecs)) - 1
         new_vecs: list[Vector] = []
         new_tights: list[int] = []
         for i in plus:
             ti = tights[i]
             vi = vecs[i]
             hi = vals[i]
+            pair_i = 1 << i
             for j in minus:
                 common = ti & tights[j]
                 if common.bit_count() < need:
                     continue
-                hits = 0
-                for t in tights:
-                    if t & common == common:
-                        hits += 1
-                        if hits > 2:
-                            break
-                if hits > 2:
+                # the generators on every row of common: adjacent when only i and j
+                on = every
+                rest = common
+                while rest:
+                    low = rest & -rest
+                    on &= columns[low.bit_length() - 1]
+                    rest ^= low
+                if on != pair_i | 1 << j:
                     continue
                 hj = vals[j]
                 vj = vecs[j]
@@ -229,15 +259,7 @@ class Cell:
 
     def _incidence(self) -> list[int]:
         """For row ``i``, the bitmask over ``vecs`` of the generators lying on it."""
-        count = len(self.rows) + 1
-        columns = [0] * count
-        for k, tight in enumerate(self.tights):
-            flag = 1 << k
-            while tight:
-                low = tight & -tight
-                columns[low.bit_length() - 1] |= flag
-                tight ^= low
-        return columns
+        return _columns(self.tights, len(self.rows) + 1)
 
     def facet_indices(self) -> list[int]:
         """Indices of the rows that are facets (irredundant), in row order.
@@ -357,6 +379,18 @@ class Cell:
         total = self._homogeneous_sum([k for k, t in enumerate(self.tights) if t & bit])
         return tuple(Fraction(v, total[-1]) for v in total[:-1])
 
+
+
+def _columns(tights: Sequence[int], count: int) -> list[int]:
+    """Transpose bitmasks: entry ``r`` has bit ``k`` set when ``tights[k]`` has bit ``r``."""
+    columns = [0] * count
+    for k, tight in enumerate(tights):
+        flag = 1 << k
+        while tight:
+            low = tight & -tight
+            columns[low.bit_length() - 1] |= flag
+            tight ^= low
+    return columns
 
 
 def simplest_between(low: Fraction, high: Fraction) -> Fraction:
