@@ -22,15 +22,126 @@ in :meth:`Cell.inequalities`; everything else in the package uses ``a . x <= b``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
 from operator import mul
-from typing import Callable, Hashable, Sequence
+from typing import Callable, Hashable, Iterator, Sequence
 
-__all__ = ["Cell", "whole_space", "primitive", "oriented_key", "dot"]
+from .errors import InputError
+
+try:
+    from . import _kernel as _built_kernel
+except ImportError:  # not compiled: the pure-Python kernel only
+    _built_kernel = None
+
+__all__ = ["Cell", "whole_space", "primitive", "oriented_key", "dot", "use_kernel", "kernel_name",
+           "kernel_counters", "LazyValues"]
 
 Vector = tuple[int, ...]
+
+#: The compiled kernel in use (``polyregions._kernel``), or None for the pure-Python one.
+_kernel = None if os.environ.get("POLYREGIONS_KERNEL", "c") == "python" else _built_kernel
+
+
+def use_kernel(name: str) -> str:
+    """Select the kernel of :meth:`Cell.cut`, :meth:`Cell.pruned` and :meth:`Cell.facet_indices`.
+
+    Parameters
+    ----------
+    name
+        ``"c"``: the compiled kernel (GMP integers and a float sign filter, see
+        ``polyregions/_kernel.c``); ``"python"``: the pure-Python reference. Both
+        build the same cells (same rows, generators, bitmasks, in the same order).
+        The environment variable ``POLYREGIONS_KERNEL=python`` selects the reference
+        at import time (in worker processes too); the default is ``"c"`` when built.
+
+    Returns
+    -------
+    str
+        The name of the kernel selected before.
+
+    Raises
+    ------
+    InputError
+        For another name, or ``"c"`` when the extension is not built.
+
+    Examples
+    --------
+    >>> previous = use_kernel("python")
+    >>> kernel_name()
+    'python'
+    >>> _ = use_kernel(previous)
+    """
+    global _kernel
+    previous = kernel_name()
+    if name == "python":
+        _kernel = None
+    elif name == "c":
+        if _built_kernel is None:
+            raise InputError("the compiled kernel polyregions._kernel is not built (run make setup)")
+        _kernel = _built_kernel
+    else:
+        raise InputError(f"unknown kernel {name!r}, expected 'c' or 'python'")
+    return previous
+
+
+def kernel_name() -> str:
+    """The kernel in use: ``"c"`` or ``"python"`` (see :func:`use_kernel`)."""
+    return "python" if _kernel is None else "c"
+
+
+def kernel_counters(reset: bool = False) -> dict[str, int]:
+    """The compiled kernel's counters: signs settled by the float filter (``filter``),
+    signs the filter left to the exact integer (``exact``), and exact values of
+    ``h . v`` computed (``values``: the fallbacks and the ends of new generators).
+    All 0 when the extension is not built. With *reset*, set them to 0 afterwards."""
+    if _built_kernel is None:
+        return {"filter": 0, "exact": 0, "values": 0}
+    found = _built_kernel.counters()
+    if reset:
+        _built_kernel.reset_counters()
+    return found
+
+
+class LazyValues(Sequence[int]):
+    """``h . v`` for the generators ``vecs``, computed exactly on first use.
+
+    The compiled kernel decides signs without these values (its float filter); the
+    few callers that need them (certificates, on dropped branches) get them from here.
+    """
+
+    __slots__ = ("_h", "_vecs", "_values")
+
+    def __init__(self, h: Vector, vecs: Sequence[Vector]) -> None:
+        self._h = h
+        self._vecs = vecs
+        self._values: list[int] | None = None
+
+    def _list(self) -> list[int]:
+        if self._values is None:
+            self._values = _evaluator(len(self._h))(self._h, self._vecs)
+        return self._values
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._vecs)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._list())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyValues):
+            other = other._list()
+        return self._list() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LazyValues({self._list()!r})"
 
 
 def dot(u: Sequence[int], v: Sequence[int]) -> int:
@@ -113,6 +224,9 @@ class Cell:
         For each of ``vecs``, the bitmask of rows it lies on (bit 0: ``t = 0``).
     lines
         A basis of the lineality space (``t = 0``).
+    image
+        The float images of ``vecs`` for the compiled kernel's sign filter (bytes of
+        C doubles), made on first use; None until then and in the pure-Python kernel.
     """
 
     dim: int
@@ -121,6 +235,7 @@ class Cell:
     vecs: list[Vector]
     tights: list[int]
     lines: list[Vector]
+    image: bytes | None = field(default=None, compare=False, repr=False)
 
     def __repr__(self) -> str:
         nv = sum(1 for v in self.vecs if v[-1])
@@ -150,18 +265,24 @@ class Cell:
             for ``h <= 0`` (both are None when ``h`` vanishes on the whole cell).
             When the hyperplane cuts the cell properly, a side that *want* does not
             ask for is not built and comes back as None. ``values`` are
-            ``h . v`` for the generators ``vecs``, in order, or None when ``h`` is not
-            constant along a line (then both sides have interior).
+            ``h . v`` for the generators ``vecs``, in order (a list, or with the
+            compiled kernel a :class:`LazyValues` computed on first use), or None
+            when ``h`` is not constant along a line (then both sides have interior).
 
         Notes
         -----
         Cost: one dot product per generator, plus for a proper cut one bitmask test
-        per pair of generators on opposite sides.
+        per pair of generators on opposite sides. The compiled kernel (see
+        :func:`use_kernel`) takes most signs from floats with a proven error bound
+        and computes exact values only where the bound does not settle the sign and
+        for the ends of new generators.
         """
         for index, line in enumerate(self.lines):
             hl = dot(h, line)
             if hl:
                 return self._cut_through_line(h, tag, want, index, hl)
+        if _kernel is not None:
+            return self._cut_compiled(h if type(h) is tuple else tuple(h), tag, want)
         vals = _evaluator(len(h))(h, self.vecs)
         has_pos = has_neg = False
         for value in vals:
@@ -174,6 +295,29 @@ class Cell:
         if not has_pos:
             return None, self, vals
         return self._cut_proper(h, tag, want, vals)
+
+    def _cut_compiled(self, h: Vector, tag: Hashable,
+                      want: int) -> tuple["Cell | None", "Cell | None", "LazyValues"]:
+        assert _kernel is not None
+        image = self.image
+        if image is None:
+            image = self.image = _kernel.image(self.vecs, self.dim + 1)
+        out = _kernel.cut(h, self.vecs, self.tights, image, len(self.rows), self.dim - 1 - len(self.lines), want)
+        values = LazyValues(h, self.vecs)
+        if type(out) is int:
+            if out == 1:
+                return self, None, values
+            if out == 2:
+                return None, self, values
+            return None, None, values
+        plus, minus = out
+        pos = neg = None
+        if plus is not None:
+            pos = Cell(self.dim, self.rows + [h], self.tags + [tag], plus[0], plus[1], list(self.lines), plus[2])
+        if minus is not None:
+            neg = Cell(self.dim, self.rows + [tuple(-v for v in h)], self.tags + [tag], minus[0], minus[1],
+                       list(self.lines), minus[2])
+        return pos, neg, values
 
     def _cut_through_line(self, h: Vector, tag: Hashable, want: int, index: int,
                           hl: int) -> tuple["Cell | None", "Cell | None", None]:
@@ -269,6 +413,8 @@ class Cell:
         facet and every facet is cut out by some row. Duplicate rows cannot occur,
         since a row is only added when it cuts the cell properly.
         """
+        if _kernel is not None:
+            return _kernel.facets(self.tights, len(self.rows))
         columns = self._incidence()
         result = []
         for i in range(1, len(columns)):
@@ -279,6 +425,13 @@ class Cell:
 
     def pruned(self) -> "Cell":
         """The same cell with redundant rows removed and bitmasks renumbered."""
+        if _kernel is not None:
+            found = _kernel.prune(self.tights, len(self.rows))
+            if found is None:
+                return self
+            keep, tights = found
+            return Cell(self.dim, [self.rows[i] for i in keep], [self.tags[i] for i in keep],
+                        list(self.vecs), tights, list(self.lines), self.image)
         keep = self.facet_indices()
         if len(keep) == len(self.rows):
             return self
