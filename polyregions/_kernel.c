@@ -3,6 +3,8 @@
  * The same algorithm as the pure-Python kernel in polyhedron.py (the reference),
  * with GMP integers and a floating-point sign filter:
  *
+ * - the generators of a cell are kept packed for GMP (see "packed exact generators"
+ *   below), and Python integers are made from them only when Cell.vecs is read;
  * - every generator carries a float image (one double per coordinate, scaled by a
  *   power of two so that the largest is below 1 in magnitude), kept in a bytes
  *   object beside the cell's generators;
@@ -233,14 +235,120 @@ static inline double bound_for(Py_ssize_t w) {
     return ldexp((double)w * (double)(w + 2), -52);
 }
 
-static int load_vec(PyObject *vec, Py_ssize_t w, mpz_t *z) {
-    if (!PyTuple_Check(vec) || PyTuple_GET_SIZE(vec) != w) {
-        PyErr_SetString(PyExc_ValueError, "a generator has the wrong length");
+/* ---- packed exact generators ------------------------------------------------------------
+ *
+ * The exact generators of a cell live in one bytes object of 64-bit words:
+ *   [m] [offset_0 .. offset_m] [data]
+ * generator i is data[offset_i .. offset_(i+1)): for each of its w entries a signed
+ * size (the number of limbs, negative for a negative entry) and then the limbs, least
+ * significant first. GMP reads an entry in place (mpz_roinit_n), without a copy, and
+ * a child cell copies the blocks of the generators it keeps. Python integers are made
+ * only when someone reads Cell.vecs (unpack).
+ */
+
+#if GMP_NAIL_BITS != 0 || GMP_LIMB_BITS != 64
+#error "polyregions._kernel needs 64-bit GMP limbs without nails"
+#endif
+
+typedef struct {
+    Py_ssize_t m;
+    const uint64_t *offsets;
+    const uint64_t *data;
+    Py_ssize_t data_words;
+} Packed;
+
+static int packed_view(PyObject *exact, Py_ssize_t w, Packed *p) {
+    if (!PyBytes_Check(exact)) {
+        PyErr_SetString(PyExc_TypeError, "the exact generators must be bytes");
         return -1;
     }
-    for (Py_ssize_t k = 0; k < w; k++)
-        if (long_to_mpz(z[k], PyTuple_GET_ITEM(vec, k)) < 0) return -1;
+    Py_ssize_t size = PyBytes_GET_SIZE(exact);
+    const uint64_t *words = (const uint64_t *)PyBytes_AS_STRING(exact);
+    if (size % 8 || size < 16) goto bad;
+    Py_ssize_t total = size / 8;
+    if (words[0] > (uint64_t)(total - 2)) goto bad;
+    Py_ssize_t m = (Py_ssize_t)words[0];
+    p->m = m;
+    p->offsets = words + 1;
+    p->data = words + 2 + m;
+    p->data_words = total - 2 - m;
+    if (p->offsets[0] != 0 || p->offsets[m] != (uint64_t)p->data_words) goto bad;
+    for (Py_ssize_t i = 0; i < m; i++) {  /* each block holds exactly w entries */
+        uint64_t at = p->offsets[i], end = p->offsets[i + 1];
+        if (at > end) goto bad;
+        for (Py_ssize_t k = 0; k < w; k++) {
+            if (at >= end) goto bad;
+            int64_t size = (int64_t)p->data[at];
+            uint64_t n = size < 0 ? (uint64_t)0 - (uint64_t)size : (uint64_t)size;
+            if (n > end - at - 1 || (n && p->data[at + n] == 0)) goto bad;  /* normalised limbs */
+            at += 1 + n;
+        }
+        if (at != end) goto bad;
+    }
     return 0;
+bad:
+    PyErr_SetString(PyExc_ValueError, "malformed exact generators");
+    return -1;
+}
+
+/* Read-only views of the entries of generator i into ro[0..w). */
+static void packed_entries(const Packed *p, Py_ssize_t i, Py_ssize_t w, mpz_t *ro) {
+    const uint64_t *at = p->data + p->offsets[i];
+    for (Py_ssize_t k = 0; k < w; k++) {
+        int64_t size = (int64_t)*at++;
+        Py_ssize_t n = size < 0 ? -size : size;
+        mpz_roinit_n(ro[k], (const mp_limb_t *)at, (mp_size_t)size);
+        at += n;
+    }
+}
+
+typedef struct {
+    uint64_t *w;
+    Py_ssize_t n, cap;
+} Buf;
+
+static int buf_reserve(Buf *b, Py_ssize_t extra) {
+    if (b->n + extra <= b->cap) return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 64;
+    while (cap < b->n + extra) cap *= 2;
+    uint64_t *grown = (uint64_t *)PyMem_Realloc(b->w, (size_t)cap * sizeof(uint64_t));
+    if (!grown) { PyErr_NoMemory(); return -1; }
+    b->w = grown;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_put_mpz(Buf *b, mpz_srcptr z) {
+    Py_ssize_t n = (Py_ssize_t)mpz_size(z);
+    if (buf_reserve(b, n + 1) < 0) return -1;
+    b->w[b->n++] = (uint64_t)(int64_t)(mpz_sgn(z) < 0 ? -n : n);
+    if (n) memcpy(b->w + b->n, mpz_limbs_read(z), (size_t)n * sizeof(uint64_t));
+    b->n += n;
+    return 0;
+}
+
+/* bytes [m][offsets][data] from the blocks listed: (source data, start, end) */
+typedef struct {
+    const uint64_t *data;
+    uint64_t start, end;
+} Block;
+
+static PyObject *packed_from_blocks(const Block *blocks, Py_ssize_t m) {
+    Py_ssize_t words = 0;
+    for (Py_ssize_t i = 0; i < m; i++) words += (Py_ssize_t)(blocks[i].end - blocks[i].start);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (2 + m + words) * 8);
+    if (!out) return NULL;
+    uint64_t *dst = (uint64_t *)PyBytes_AS_STRING(out);
+    dst[0] = (uint64_t)m;
+    uint64_t *offsets = dst + 1, *data = dst + 2 + m, at = 0;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        uint64_t n = blocks[i].end - blocks[i].start;
+        offsets[i] = at;
+        if (n) memcpy(data + at, blocks[i].data + blocks[i].start, (size_t)n * sizeof(uint64_t));
+        at += n;
+    }
+    offsets[m] = at;
+    return out;
 }
 
 static int load_h(PyObject *h, Py_ssize_t *w_out) {
@@ -256,10 +364,10 @@ static int load_h(PyObject *h, Py_ssize_t *w_out) {
     return 0;
 }
 
-/* image(vecs) -> bytes: the float images of the generators, w doubles each. */
-static PyObject *k_image(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+/* pack(vecs, width) -> (exact, image): the packed generators and their float images */
+static PyObject *k_pack(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2 || !PyList_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "image(vecs: list, width: int)");
+        PyErr_SetString(PyExc_TypeError, "pack(vecs: list, width: int)");
         return NULL;
     }
     PyObject *vecs = args[0];
@@ -267,63 +375,108 @@ static PyObject *k_image(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     if (w < 0) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "width < 0"); return NULL; }
     Py_ssize_t m = PyList_GET_SIZE(vecs);
     if (pool_reserve(w + 1) < 0) return NULL;
-    PyObject *out = PyBytes_FromStringAndSize(NULL, m * w * (Py_ssize_t)sizeof(double));
-    if (!out) return NULL;
-    double *img = (double *)PyBytes_AS_STRING(out);
+    Buf b = {0};
+    Block *blocks = (Block *)PyMem_Malloc((size_t)(m ? m : 1) * sizeof(Block));
+    PyObject *image = PyBytes_FromStringAndSize(NULL, m * w * (Py_ssize_t)sizeof(double)), *exact = NULL;
+    if (!blocks || !image) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
+    double *img = (double *)PyBytes_AS_STRING(image);
     for (Py_ssize_t i = 0; i < m; i++) {
-        if (load_vec(PyList_GET_ITEM(vecs, i), w, pool) < 0) { Py_DECREF(out); return NULL; }
+        PyObject *vec = PyList_GET_ITEM(vecs, i);
+        if (!PyTuple_Check(vec) || PyTuple_GET_SIZE(vec) != w) {
+            PyErr_SetString(PyExc_ValueError, "a generator has the wrong length");
+            goto done;
+        }
+        blocks[i].start = (uint64_t)b.n;
+        for (Py_ssize_t k = 0; k < w; k++) {
+            if (long_to_mpz(pool[k], PyTuple_GET_ITEM(vec, k)) < 0) goto done;
+            if (buf_put_mpz(&b, pool[k]) < 0) goto done;
+        }
+        blocks[i].end = (uint64_t)b.n;
         image_of(pool, w, img + i * w);
+    }
+    for (Py_ssize_t i = 0; i < m; i++) blocks[i].data = b.w;
+    exact = packed_from_blocks(blocks, m);
+done:
+    PyMem_Free(blocks);
+    PyMem_Free(b.w);
+    if (!exact) { Py_XDECREF(image); return NULL; }
+    return Py_BuildValue("(NN)", exact, image);
+}
+
+/* unpack(exact, width) -> list of tuples of ints */
+static PyObject *k_unpack(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "unpack(exact: bytes, width: int)");
+        return NULL;
+    }
+    Py_ssize_t w = PyLong_AsSsize_t(args[1]);
+    if (w < 0) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "width < 0"); return NULL; }
+    Packed p;
+    if (packed_view(args[0], w, &p) < 0) return NULL;
+    mpz_t ro[w > 0 ? w : 1];
+    PyObject *out = PyList_New(p.m);
+    if (!out) return NULL;
+    for (Py_ssize_t i = 0; i < p.m; i++) {
+        packed_entries(&p, i, w, ro);
+        PyObject *vec = PyTuple_New(w);
+        if (!vec) { Py_DECREF(out); return NULL; }
+        PyList_SET_ITEM(out, i, vec);
+        for (Py_ssize_t k = 0; k < w; k++) {
+            PyObject *entry = mpz_to_long(ro[k]);
+            if (!entry) { Py_DECREF(out); return NULL; }
+            PyTuple_SET_ITEM(vec, k, entry);
+        }
     }
     return out;
 }
 
 /* ---- the sign filter ---------------------------------------------------------------- */
 
-/* hz = pool[0..w), himg its image; the sign of h . vecs[i], exactly, into *sign; when
- * the exact value was computed it is left in value and *exact set. */
-static int sign_of(PyObject *vec, const double *img, const double *himg, Py_ssize_t w, double bound,
-                   mpz_t *hz, mpz_t *vz, mpz_t value, int *sign, int *exact) {
+/* hz = h as mpz, himg its image; the exact sign of h . (generator i) into *sign; when the
+ * exact value was computed (the filter did not settle it) it is left in value, *exact set. */
+static void sign_of(const Packed *p, Py_ssize_t i, const double *img, const double *himg, Py_ssize_t w,
+                    double bound, mpz_t *hz, mpz_t *ro, mpz_t value, int *sign, int *exact) {
     double s = 0.0;
     for (Py_ssize_t k = 0; k < w; k++) s += himg[k] * img[k];
-    if (s > bound) { *sign = 1; *exact = 0; n_filter++; return 0; }
-    if (s < -bound) { *sign = -1; *exact = 0; n_filter++; return 0; }
+    if (s > bound) { *sign = 1; *exact = 0; n_filter++; return; }
+    if (s < -bound) { *sign = -1; *exact = 0; n_filter++; return; }
     n_exact++;
     n_values++;
-    if (load_vec(vec, w, vz) < 0) return -1;
+    packed_entries(p, i, w, ro);
     mpz_set_ui(value, 0);
-    for (Py_ssize_t k = 0; k < w; k++) mpz_addmul(value, hz[k], vz[k]);
+    for (Py_ssize_t k = 0; k < w; k++) mpz_addmul(value, hz[k], ro[k]);
     *sign = mpz_sgn(value);
     *exact = 1;
+}
+
+static int check_image(PyObject *image, Py_ssize_t m, Py_ssize_t w) {
+    if (!PyBytes_Check(image) || PyBytes_GET_SIZE(image) != m * w * (Py_ssize_t)sizeof(double)) {
+        PyErr_SetString(PyExc_ValueError, "the image does not match the generators");
+        return -1;
+    }
     return 0;
 }
 
-/* signs(h, vecs, image) -> list of -1/0/1 (for the tests: the filter alone). */
+/* signs(h, exact, image) -> list of -1/0/1 (for the tests: the filter alone). */
 static PyObject *k_signs(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyList_Check(args[1]) || !PyBytes_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "signs(h: tuple, vecs: list, image: bytes)");
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "signs(h: tuple, exact: bytes, image: bytes)");
         return NULL;
     }
     Py_ssize_t w;
     if (load_h(args[0], &w) < 0) return NULL;
-    PyObject *vecs = args[1];
-    Py_ssize_t m = PyList_GET_SIZE(vecs);
-    if (PyBytes_GET_SIZE(args[2]) != m * w * (Py_ssize_t)sizeof(double)) {
-        PyErr_SetString(PyExc_ValueError, "the image does not match the generators");
-        return NULL;
-    }
+    Packed p;
+    if (packed_view(args[1], w, &p) < 0 || check_image(args[2], p.m, w) < 0) return NULL;
     const double *img = (const double *)PyBytes_AS_STRING(args[2]);
     double himg[w > 0 ? w : 1];
     image_of(pool, w, himg);
     double bound = bound_for(w);
-    PyObject *out = PyList_New(m);
+    mpz_t ro[w > 0 ? w : 1];
+    PyObject *out = PyList_New(p.m);
     if (!out) return NULL;
-    for (Py_ssize_t i = 0; i < m; i++) {
+    for (Py_ssize_t i = 0; i < p.m; i++) {
         int sign, exact;
-        if (sign_of(PyList_GET_ITEM(vecs, i), img + i * w, himg, w, bound, pool, pool + w, pool[2 * w],
-                    &sign, &exact) < 0) {
-            Py_DECREF(out);
-            return NULL;
-        }
+        sign_of(&p, i, img + i * w, himg, w, bound, pool, ro, pool[w], &sign, &exact);
         PyList_SET_ITEM(out, i, PyLong_FromLong(sign));
     }
     return out;
@@ -331,37 +484,23 @@ static PyObject *k_signs(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 
 /* ---- the cut -------------------------------------------------------------------------- */
 
-typedef struct {
-    Py_ssize_t m, w, nw, mw;
-    signed char *sign;
-    unsigned char *loaded;     /* exact value (and the generator as mpz) available */
-    uint64_t *tights;          /* m x nw */
-    uint64_t *columns;         /* (nrows + 1) x mw */
-} CutWork;
-
-static void work_free(CutWork *k) {
-    PyMem_Free(k->sign);
-    PyMem_Free(k->loaded);
-    PyMem_Free(k->tights);
-    PyMem_Free(k->columns);
-}
-
 static inline int popcount_words(const uint64_t *a, Py_ssize_t n) {
     int c = 0;
     for (Py_ssize_t k = 0; k < n; k++) c += __builtin_popcountll(a[k]);
     return c;
 }
 
-/* Build one side: the generators of sign `side`, the zeros, then the new ones. */
-static PyObject *side_lists(PyObject *vecs, PyObject *tights, const double *img, CutWork *k, int side,
-                            PyObject *bit, PyObject *new_vecs, PyObject *new_tights, const double *new_img,
-                            Py_ssize_t n_new) {
-    Py_ssize_t m = k->m, w = k->w, count = 0;
+/* One side of a proper cut: the generators of sign `side`, the zeros, then the new ones,
+ * as (exact, tights, image). */
+static PyObject *side_of(const Packed *p, PyObject *tights, const double *img, const signed char *sign,
+                         Py_ssize_t w, int side, PyObject *bit, const Buf *new_data, const uint64_t *new_offsets,
+                         PyObject *new_tights, const double *new_img, Py_ssize_t n_new) {
+    Py_ssize_t m = p->m, count = n_new;
     for (Py_ssize_t i = 0; i < m; i++)
-        if (k->sign[i] == side || k->sign[i] == 0) count++;
-    count += n_new;
-    PyObject *out_vecs = PyList_New(count), *out_tights = PyList_New(count), *out_img = NULL;
-    if (!out_vecs || !out_tights) goto fail;
+        if (sign[i] == side || sign[i] == 0) count++;
+    Block *blocks = (Block *)PyMem_Malloc((size_t)(count ? count : 1) * sizeof(Block));
+    PyObject *out_tights = PyList_New(count), *out_img = NULL, *exact = NULL;
+    if (!blocks || !out_tights) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto fail; }
     out_img = PyBytes_FromStringAndSize(NULL, count * w * (Py_ssize_t)sizeof(double));
     if (!out_img) goto fail;
     double *dst = (double *)PyBytes_AS_STRING(out_img);
@@ -369,10 +508,8 @@ static PyObject *side_lists(PyObject *vecs, PyObject *tights, const double *img,
     for (int pass = 0; pass < 2; pass++) {
         int want = pass == 0 ? side : 0;
         for (Py_ssize_t i = 0; i < m; i++) {
-            if (k->sign[i] != want) continue;
-            PyObject *v = PyList_GET_ITEM(vecs, i), *t = PyList_GET_ITEM(tights, i);
-            Py_INCREF(v);
-            PyList_SET_ITEM(out_vecs, at, v);
+            if (sign[i] != want) continue;
+            PyObject *t = PyList_GET_ITEM(tights, i);
             if (want == 0) {
                 t = PyNumber_Or(t, bit);
                 if (!t) goto fail;
@@ -380,154 +517,151 @@ static PyObject *side_lists(PyObject *vecs, PyObject *tights, const double *img,
                 Py_INCREF(t);
             }
             PyList_SET_ITEM(out_tights, at, t);
+            blocks[at].data = p->data;
+            blocks[at].start = p->offsets[i];
+            blocks[at].end = p->offsets[i + 1];
             memcpy(dst + at * w, img + i * w, (size_t)w * sizeof(double));
             at++;
         }
     }
-    for (Py_ssize_t i = 0; i < n_new; i++) {
-        PyObject *v = PyList_GET_ITEM(new_vecs, i), *t = PyList_GET_ITEM(new_tights, i);
-        Py_INCREF(v);
+    for (Py_ssize_t i = 0; i < n_new; i++, at++) {
+        PyObject *t = PyList_GET_ITEM(new_tights, i);
         Py_INCREF(t);
-        PyList_SET_ITEM(out_vecs, at, v);
         PyList_SET_ITEM(out_tights, at, t);
-        at++;
+        blocks[at].data = new_data->w;
+        blocks[at].start = new_offsets[i];
+        blocks[at].end = new_offsets[i + 1];
     }
     if (n_new) memcpy(dst + (count - n_new) * w, new_img, (size_t)(n_new * w) * sizeof(double));
-    return Py_BuildValue("(NNN)", out_vecs, out_tights, out_img);
+    exact = packed_from_blocks(blocks, count);
+    if (!exact) goto fail;
+    PyMem_Free(blocks);
+    return Py_BuildValue("(NNN)", exact, out_tights, out_img);
 fail:
-    Py_XDECREF(out_vecs);
+    PyMem_Free(blocks);
     Py_XDECREF(out_tights);
     Py_XDECREF(out_img);
     return NULL;
 }
 
-/* cut(h, vecs, tights, image, nrows, need, want)
+/* cut(h, exact, tights, image, nrows, need, want)
  *   -> 0 (h vanishes on every generator), 1 (all >= 0, some > 0), 2 (all <= 0, some < 0),
- *      or (pos, neg) for a proper cut, each None or (vecs, tights, image) */
+ *      or (pos, neg) for a proper cut, each None or (exact, tights, image) */
 static PyObject *k_cut(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 7 || !PyList_Check(args[1]) || !PyList_Check(args[2]) || !PyBytes_Check(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "cut(h: tuple, vecs: list, tights: list, image: bytes, nrows, need, want)");
+    if (nargs != 7 || !PyList_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "cut(h: tuple, exact: bytes, tights: list, image: bytes, nrows, need, want)");
         return NULL;
     }
-    PyObject *vecs = args[1], *tights = args[2];
+    PyObject *tights = args[2];
     Py_ssize_t nrows = PyLong_AsSsize_t(args[4]);
     long need = PyLong_AsLong(args[5]);
     long want = PyLong_AsLong(args[6]);
     if (PyErr_Occurred()) return NULL;
     Py_ssize_t w;
     if (load_h(args[0], &w) < 0) return NULL;
-    Py_ssize_t m = PyList_GET_SIZE(vecs);
-    if (PyList_GET_SIZE(tights) != m || PyBytes_GET_SIZE(args[3]) != m * w * (Py_ssize_t)sizeof(double)) {
-        PyErr_SetString(PyExc_ValueError, "the generators, bitmasks and image do not match");
+    Packed p;
+    if (packed_view(args[1], w, &p) < 0) return NULL;
+    Py_ssize_t m = p.m;
+    if (PyList_GET_SIZE(tights) != m) {
+        PyErr_SetString(PyExc_ValueError, "the generators and bitmasks do not match");
         return NULL;
     }
+    if (check_image(args[3], m, w) < 0) return NULL;
     const double *img = (const double *)PyBytes_AS_STRING(args[3]);
     double himg[w > 0 ? w : 1];
     image_of(pool, w, himg);
     double bound = bound_for(w);
 
-    CutWork k = {0};
-    k.m = m;
-    k.w = w;
-    k.sign = (signed char *)PyMem_Malloc((size_t)(m ? m : 1));
-    k.loaded = (unsigned char *)PyMem_Calloc((size_t)(m ? m : 1), 1);
-    if (!k.sign || !k.loaded) { work_free(&k); return PyErr_NoMemory(); }
-    /* pool layout: [0, w) h; then per generator i: w entries of v_i and 1 value */
-    if (pool_reserve(w + m * (w + 1) + 2 * w + 2) < 0) { work_free(&k); return NULL; }
-    mpz_t *hz = pool;
-    mpz_t *gen = pool + w;                 /* gen + i * (w + 1): v_i, then h . v_i */
-    mpz_t *tmp = pool + w + m * (w + 1);   /* w + 2 scratch entries */
+    /* pool: [0, w) h; [w, w + m) exact values; then w + 1 scratch entries */
+    if (pool_reserve(w + m + w + 1) < 0) return NULL;
+    mpz_t *hz = pool, *values = pool + w, *tmp = pool + w + m;
+    signed char *sign = (signed char *)PyMem_Malloc((size_t)(m ? m : 1));
+    unsigned char *loaded = (unsigned char *)PyMem_Calloc((size_t)(m ? m : 1), 1);
+    mpz_t *ro = (mpz_t *)PyMem_Malloc((size_t)((m ? m : 1) * (w ? w : 1)) * sizeof(mpz_t));
+    uint64_t *words = NULL, *columns = NULL, *common = NULL, *new_offsets = NULL;
+    PyObject *new_tights = NULL, *bit = NULL, *pos = NULL, *neg = NULL, *result = NULL;
+    double *new_img = NULL;
+    Buf new_data = {0};
+    if (!sign || !loaded || !ro) { PyErr_NoMemory(); goto done; }
     int has_pos = 0, has_neg = 0;
     for (Py_ssize_t i = 0; i < m; i++) {
-        int sign, exact;
-        mpz_t *vi = gen + i * (w + 1);
-        if (sign_of(PyList_GET_ITEM(vecs, i), img + i * w, himg, w, bound, hz, vi, vi[w], &sign, &exact) < 0) {
-            work_free(&k);
-            return NULL;
-        }
-        k.sign[i] = (signed char)sign;
-        k.loaded[i] = (unsigned char)exact;
-        if (sign > 0) has_pos = 1;
-        else if (sign < 0) has_neg = 1;
+        int s, exact;
+        sign_of(&p, i, img + i * w, himg, w, bound, hz, ro + i * w, values[i], &s, &exact);
+        sign[i] = (signed char)s;
+        loaded[i] = (unsigned char)exact;
+        if (s > 0) has_pos = 1;
+        else if (s < 0) has_neg = 1;
     }
     if (!has_neg || !has_pos) {
-        work_free(&k);
-        return PyLong_FromLong(!has_neg ? (has_pos ? 1 : 0) : 2);
+        result = PyLong_FromLong(!has_neg ? (has_pos ? 1 : 0) : 2);
+        goto done;
     }
 
     /* a proper cut: bitmasks as words, incidence columns */
-    Py_ssize_t nbits = nrows + 2;          /* bit 0 (t = 0), rows 1..nrows, the new row */
-    k.nw = (nbits + 63) / 64;
-    k.mw = (m + 63) / 64;
-    Py_ssize_t ncols = nrows + 1;
-    k.tights = (uint64_t *)PyMem_Calloc((size_t)(m * k.nw), sizeof(uint64_t));
-    k.columns = (uint64_t *)PyMem_Calloc((size_t)(ncols * k.mw), sizeof(uint64_t));
-    if (!k.tights || !k.columns) { work_free(&k); return PyErr_NoMemory(); }
+    Py_ssize_t nw = (nrows + 2 + 63) / 64;  /* bit 0 (t = 0), rows 1..nrows, the new row */
+    Py_ssize_t mw = (m + 63) / 64, ncols = nrows + 1;
+    words = (uint64_t *)PyMem_Calloc((size_t)(m * nw), sizeof(uint64_t));
+    columns = (uint64_t *)PyMem_Calloc((size_t)(ncols * mw), sizeof(uint64_t));
+    common = (uint64_t *)PyMem_Malloc((size_t)(nw + mw) * sizeof(uint64_t));
+    new_tights = PyList_New(0);
+    if (!words || !columns || !common || !new_tights) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
     for (Py_ssize_t i = 0; i < m; i++) {
-        uint64_t *t = k.tights + i * k.nw;
-        if (long_to_words(PyList_GET_ITEM(tights, i), t, k.nw) < 0) { work_free(&k); return NULL; }
-        for (Py_ssize_t q = 0; q < k.nw; q++) {
+        uint64_t *t = words + i * nw;
+        if (long_to_words(PyList_GET_ITEM(tights, i), t, nw) < 0) goto done;
+        for (Py_ssize_t q = 0; q < nw; q++) {
             uint64_t word = t[q];
             while (word) {
-                int b = __builtin_ctzll(word);
-                Py_ssize_t r = q * 64 + b;
-                if (r < ncols) k.columns[r * k.mw + i / 64] |= (uint64_t)1 << (i % 64);
+                Py_ssize_t r = q * 64 + __builtin_ctzll(word);
+                if (r < ncols) columns[r * mw + i / 64] |= (uint64_t)1 << (i % 64);
                 word &= word - 1;
             }
         }
     }
-    PyObject *new_vecs = PyList_New(0), *new_tights = PyList_New(0), *bit = NULL, *result = NULL;
-    PyObject *pos = NULL, *neg = NULL;
-    double *new_img = NULL;
+    uint64_t *on = common + nw;
     Py_ssize_t n_new = 0, cap_new = 0;
-    uint64_t *common = (uint64_t *)PyMem_Malloc((size_t)(k.nw + k.mw) * sizeof(uint64_t));
-    if (!new_vecs || !new_tights || !common) { PyErr_NoMemory(); goto done; }
-    uint64_t *on = common + k.nw;
     for (Py_ssize_t i = 0; i < m; i++) {
-        if (k.sign[i] <= 0) continue;
-        const uint64_t *ti = k.tights + i * k.nw;
+        if (sign[i] <= 0) continue;
+        const uint64_t *ti = words + i * nw;
         for (Py_ssize_t j = 0; j < m; j++) {
-            if (k.sign[j] >= 0) continue;
-            const uint64_t *tj = k.tights + j * k.nw;
-            for (Py_ssize_t q = 0; q < k.nw; q++) common[q] = ti[q] & tj[q];
-            if (popcount_words(common, k.nw) < need) continue;
+            if (sign[j] >= 0) continue;
+            const uint64_t *tj = words + j * nw;
+            for (Py_ssize_t q = 0; q < nw; q++) common[q] = ti[q] & tj[q];
+            if (popcount_words(common, nw) < need) continue;
             /* the generators on every row of common: adjacent when only i and j */
-            for (Py_ssize_t q = 0; q < k.mw; q++) on[q] = ~(uint64_t)0;
-            if (m % 64) on[k.mw - 1] = ((uint64_t)1 << (m % 64)) - 1;  /* only generators */
-            for (Py_ssize_t q = 0; q < k.nw; q++) {
+            for (Py_ssize_t q = 0; q < mw; q++) on[q] = ~(uint64_t)0;
+            if (m % 64) on[mw - 1] = ((uint64_t)1 << (m % 64)) - 1;  /* only generators */
+            for (Py_ssize_t q = 0; q < nw; q++) {
                 uint64_t word = common[q];
                 while (word) {
-                    Py_ssize_t r = q * 64 + __builtin_ctzll(word);
-                    const uint64_t *col = k.columns + r * k.mw;
-                    for (Py_ssize_t p = 0; p < k.mw; p++) on[p] &= col[p];
+                    const uint64_t *col = columns + (q * 64 + __builtin_ctzll(word)) * mw;
+                    for (Py_ssize_t c = 0; c < mw; c++) on[c] &= col[c];
                     word &= word - 1;
                 }
             }
             on[i / 64] &= ~((uint64_t)1 << (i % 64));
             on[j / 64] &= ~((uint64_t)1 << (j % 64));
             int other = 0;
-            for (Py_ssize_t p = 0; p < k.mw; p++) if (on[p]) { other = 1; break; }
+            for (Py_ssize_t c = 0; c < mw; c++) if (on[c]) { other = 1; break; }
             if (other) continue;
             /* exact values of both ends */
             Py_ssize_t ends[2] = {i, j};
             for (int e = 0; e < 2; e++) {
                 Py_ssize_t g = ends[e];
-                if (!k.loaded[g]) {
-                    mpz_t *vg = gen + g * (w + 1);
-                    if (load_vec(PyList_GET_ITEM(vecs, g), w, vg) < 0) goto done;
-                    mpz_set_ui(vg[w], 0);
-                    for (Py_ssize_t c = 0; c < w; c++) mpz_addmul(vg[w], hz[c], vg[c]);
-                    k.loaded[g] = 1;
+                if (!loaded[g]) {
+                    packed_entries(&p, g, w, ro + g * w);
+                    mpz_set_ui(values[g], 0);
+                    for (Py_ssize_t c = 0; c < w; c++) mpz_addmul(values[g], hz[c], ro[g * w + c]);
+                    loaded[g] = 1;
                     n_values++;
                 }
             }
-            mpz_t *vi = gen + i * (w + 1), *vj = gen + j * (w + 1);
+            mpz_t *vi = ro + i * w, *vj = ro + j * w;
             /* new = h_i v_j - h_j v_i, divided by the gcd of its entries */
             Py_ssize_t smallest = -1;
             size_t smallest_size = 0;
             for (Py_ssize_t c = 0; c < w; c++) {
-                mpz_mul(tmp[c], vi[w], vj[c]);
-                mpz_submul(tmp[c], vj[w], vi[c]);
+                mpz_mul(tmp[c], values[i], vj[c]);
+                mpz_submul(tmp[c], values[j], vi[c]);
                 size_t size = mpz_size(tmp[c]);
                 if (size && (smallest < 0 || size < smallest_size)) { smallest = c; smallest_size = size; }
             }
@@ -540,49 +674,46 @@ static PyObject *k_cut(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
             }
             if (mpz_cmp_ui(tmp[w], 1) > 0)
                 for (Py_ssize_t c = 0; c < w; c++) mpz_divexact(tmp[c], tmp[c], tmp[w]);
-            PyObject *vec = PyTuple_New(w);
-            if (!vec) goto done;
-            for (Py_ssize_t c = 0; c < w; c++) {
-                PyObject *entry = mpz_to_long(tmp[c]);
-                if (!entry) { Py_DECREF(vec); goto done; }
-                PyTuple_SET_ITEM(vec, c, entry);
-            }
-            int failed = PyList_Append(new_vecs, vec);
-            Py_DECREF(vec);
-            if (failed) goto done;
-            /* its bitmask: common and the new row */
-            Py_ssize_t r = nrows + 1;
-            common[r / 64] |= (uint64_t)1 << (r % 64);
-            PyObject *tight = words_to_long(common, k.nw);
-            if (!tight) goto done;
-            failed = PyList_Append(new_tights, tight);
-            Py_DECREF(tight);
-            if (failed) goto done;
-            if (n_new == cap_new) {
+            if (n_new + 1 >= cap_new) {
                 cap_new = cap_new ? 2 * cap_new : 16;
                 double *grown = (double *)PyMem_Realloc(new_img, (size_t)(cap_new * w) * sizeof(double));
                 if (!grown) { PyErr_NoMemory(); goto done; }
                 new_img = grown;
+                uint64_t *more = (uint64_t *)PyMem_Realloc(new_offsets, (size_t)(cap_new + 1) * sizeof(uint64_t));
+                if (!more) { PyErr_NoMemory(); goto done; }
+                new_offsets = more;
             }
+            new_offsets[n_new] = (uint64_t)new_data.n;
+            for (Py_ssize_t c = 0; c < w; c++)
+                if (buf_put_mpz(&new_data, tmp[c]) < 0) goto done;
+            new_offsets[n_new + 1] = (uint64_t)new_data.n;
             image_of(tmp, w, new_img + n_new * w);
+            /* its bitmask: common and the new row */
+            Py_ssize_t r = nrows + 1;
+            common[r / 64] |= (uint64_t)1 << (r % 64);
+            PyObject *tight = words_to_long(common, nw);
+            if (!tight) goto done;
+            int failed = PyList_Append(new_tights, tight);
+            Py_DECREF(tight);
+            if (failed) goto done;
             n_new++;
         }
     }
     {
-        Py_ssize_t r = nrows + 1, nwb = r / 64 + 1;
-        for (Py_ssize_t q = 0; q < k.nw + k.mw; q++) common[q] = 0;
+        Py_ssize_t r = nrows + 1;
+        for (Py_ssize_t q = 0; q < nw; q++) common[q] = 0;
         common[r / 64] = (uint64_t)1 << (r % 64);
-        bit = words_to_long(common, nwb);  /* 1 << (nrows + 1) */
+        bit = words_to_long(common, nw);  /* 1 << (nrows + 1) */
         if (!bit) goto done;
     }
     if (want & 1) {
-        pos = side_lists(vecs, tights, img, &k, 1, bit, new_vecs, new_tights, new_img, n_new);
+        pos = side_of(&p, tights, img, sign, w, 1, bit, &new_data, new_offsets, new_tights, new_img, n_new);
         if (!pos) goto done;
     } else {
         pos = Py_NewRef(Py_None);
     }
     if (want & 2) {
-        neg = side_lists(vecs, tights, img, &k, -1, bit, new_vecs, new_tights, new_img, n_new);
+        neg = side_of(&p, tights, img, sign, w, -1, bit, &new_data, new_offsets, new_tights, new_img, n_new);
         if (!neg) goto done;
     } else {
         neg = Py_NewRef(Py_None);
@@ -592,11 +723,16 @@ done:
     Py_XDECREF(pos);
     Py_XDECREF(neg);
     Py_XDECREF(bit);
-    Py_XDECREF(new_vecs);
     Py_XDECREF(new_tights);
     PyMem_Free(new_img);
+    PyMem_Free(new_offsets);
+    PyMem_Free(new_data.w);
+    PyMem_Free(words);
+    PyMem_Free(columns);
     PyMem_Free(common);
-    work_free(&k);
+    PyMem_Free(sign);
+    PyMem_Free(loaded);
+    PyMem_Free(ro);
     return result;
 }
 
@@ -720,12 +856,14 @@ static PyObject *k_reset_counters(PyObject *self, PyObject *unused) {
 }
 
 static PyMethodDef methods[] = {
-    {"image", (PyCFunction)(void (*)(void))k_image, METH_FASTCALL,
-     "image(vecs, width) -> bytes: the float images of integer vectors (width doubles each)."},
+    {"pack", (PyCFunction)(void (*)(void))k_pack, METH_FASTCALL,
+     "pack(vecs, width) -> (exact, image): integer vectors packed for GMP, and their float images."},
+    {"unpack", (PyCFunction)(void (*)(void))k_unpack, METH_FASTCALL,
+     "unpack(exact, width) -> list: the packed vectors as tuples of ints."},
     {"signs", (PyCFunction)(void (*)(void))k_signs, METH_FASTCALL,
-     "signs(h, vecs, image) -> list: the exact signs of h . v, through the float filter."},
+     "signs(h, exact, image) -> list: the exact signs of h . v, through the float filter."},
     {"cut", (PyCFunction)(void (*)(void))k_cut, METH_FASTCALL,
-     "cut(h, vecs, tights, image, nrows, need, want): one double description step."},
+     "cut(h, exact, tights, image, nrows, need, want): one double description step."},
     {"facets", (PyCFunction)(void (*)(void))k_facets, METH_FASTCALL,
      "facets(tights, nrows) -> list: the rows that are facets."},
     {"prune", (PyCFunction)(void (*)(void))k_prune, METH_FASTCALL,

@@ -26,7 +26,7 @@ import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
-from operator import mul
+from operator import mul, neg as neg_
 from typing import Callable, Hashable, Iterator, Sequence
 
 from .errors import InputError
@@ -112,23 +112,23 @@ class LazyValues(Sequence[int]):
     few callers that need them (certificates, on dropped branches) get them from here.
     """
 
-    __slots__ = ("_h", "_vecs", "_values")
+    __slots__ = ("_h", "_cell", "_values")
 
-    def __init__(self, h: Vector, vecs: Sequence[Vector]) -> None:
+    def __init__(self, h: Vector, cell: "Cell") -> None:
         self._h = h
-        self._vecs = vecs
+        self._cell = cell
         self._values: list[int] | None = None
 
     def _list(self) -> list[int]:
         if self._values is None:
-            self._values = _evaluator(len(self._h))(self._h, self._vecs)
+            self._values = _evaluator(len(self._h))(self._h, self._cell.vecs)
         return self._values
 
     def __getitem__(self, index):  # type: ignore[override]
         return self._list()[index]
 
     def __len__(self) -> int:
-        return len(self._vecs)
+        return len(self._cell.tights)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._list())
@@ -206,7 +206,7 @@ def oriented_key(vec: Sequence[int]) -> Vector:
     return p
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Cell:
     """A full-dimensional polyhedron with its double description.
 
@@ -219,7 +219,9 @@ class Cell:
     tags
         One hashable source label per row (which unit or domain face made it).
     vecs
-        Vertices and rays in homogeneous integer coordinates, each primitive.
+        Vertices and rays in homogeneous integer coordinates, each primitive (a
+        property: the compiled kernel keeps them packed in ``exact`` and makes the
+        Python integers on first reading).
     tights
         For each of ``vecs``, the bitmask of rows it lies on (bit 0: ``t = 0``).
     lines
@@ -227,20 +229,43 @@ class Cell:
     image
         The float images of ``vecs`` for the compiled kernel's sign filter (bytes of
         C doubles), made on first use; None until then and in the pure-Python kernel.
+    exact
+        ``vecs`` packed for the compiled kernel (bytes of GMP limbs), or None.
+
+    A vertex has ``t > 0`` and so never lies on the face at infinity: bit 0 of its
+    bitmask is clear, and set for every ray. Equality compares ``dim``, ``rows``,
+    ``tags``, ``vecs``, ``tights`` and ``lines``.
     """
 
     dim: int
     rows: list[Vector]
     tags: list[Hashable]
-    vecs: list[Vector]
+    _vecs: list[Vector] | None
     tights: list[int]
     lines: list[Vector]
-    image: bytes | None = field(default=None, compare=False, repr=False)
+    image: bytes | None = None
+    exact: bytes | None = None
+
+    @property
+    def vecs(self) -> list[Vector]:
+        vecs = self._vecs
+        if vecs is None:
+            assert _built_kernel is not None and self.exact is not None
+            vecs = self._vecs = _built_kernel.unpack(self.exact, self.dim + 1)
+        return vecs
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Cell):
+            return NotImplemented
+        return ((self.dim, self.rows, self.tags, self.tights, self.lines, self.vecs)
+                == (other.dim, other.rows, other.tags, other.tights, other.lines, other.vecs))
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        nv = sum(1 for v in self.vecs if v[-1])
-        return (f"Cell(dim={self.dim}, rows={len(self.rows)}, vertices={nv}, "
-                f"rays={len(self.vecs) - nv}, lines={len(self.lines)})")
+        rays = sum(t & 1 for t in self.tights)
+        return (f"Cell(dim={self.dim}, rows={len(self.rows)}, vertices={len(self.tights) - rays}, "
+                f"rays={rays}, lines={len(self.lines)})")
 
     # -- the splitting step -------------------------------------------------------------
 
@@ -299,11 +324,11 @@ class Cell:
     def _cut_compiled(self, h: Vector, tag: Hashable,
                       want: int) -> tuple["Cell | None", "Cell | None", "LazyValues"]:
         assert _kernel is not None
-        image = self.image
-        if image is None:
-            image = self.image = _kernel.image(self.vecs, self.dim + 1)
-        out = _kernel.cut(h, self.vecs, self.tights, image, len(self.rows), self.dim - 1 - len(self.lines), want)
-        values = LazyValues(h, self.vecs)
+        exact, image = self.exact, self.image
+        if exact is None or image is None:
+            exact, image = self.exact, self.image = _kernel.pack(self.vecs, self.dim + 1)
+        out = _kernel.cut(h, exact, self.tights, image, len(self.rows), self.dim - 1 - len(self.lines), want)
+        values = LazyValues(h, self)
         if type(out) is int:
             if out == 1:
                 return self, None, values
@@ -313,10 +338,11 @@ class Cell:
         plus, minus = out
         pos = neg = None
         if plus is not None:
-            pos = Cell(self.dim, self.rows + [h], self.tags + [tag], plus[0], plus[1], list(self.lines), plus[2])
+            pos = Cell(self.dim, self.rows + [h], self.tags + [tag], None, plus[1], list(self.lines), plus[2],
+                       plus[0])
         if minus is not None:
-            neg = Cell(self.dim, self.rows + [tuple(-v for v in h)], self.tags + [tag], minus[0], minus[1],
-                       list(self.lines), minus[2])
+            neg = Cell(self.dim, self.rows + [tuple(map(neg_, h))], self.tags + [tag], None, minus[1],
+                       list(self.lines), minus[2], minus[0])
         return pos, neg, values
 
     def _cut_through_line(self, h: Vector, tag: Hashable, want: int, index: int,
@@ -399,7 +425,7 @@ class Cell:
 
     def is_bounded(self) -> bool:
         """True when the cell has no rays and no lines."""
-        return not self.lines and all(v[-1] for v in self.vecs)
+        return not self.lines and not any(t & 1 for t in self.tights)
 
     def _incidence(self) -> list[int]:
         """For row ``i``, the bitmask over ``vecs`` of the generators lying on it."""
@@ -431,7 +457,7 @@ class Cell:
                 return self
             keep, tights = found
             return Cell(self.dim, [self.rows[i] for i in keep], [self.tags[i] for i in keep],
-                        list(self.vecs), tights, list(self.lines), self.image)
+                        self._vecs, tights, list(self.lines), self.image, self.exact)
         keep = self.facet_indices()
         if len(keep) == len(self.rows):
             return self

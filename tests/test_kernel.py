@@ -57,6 +57,7 @@ def _domain(net, A, b):
 
 
 def _facts(cell):
+    assert cell.is_bounded() == (not cell.lines and all(v[-1] for v in cell.vecs))
     return (cell.dim, cell.rows, cell.tags, cell.vecs, cell.tights, cell.lines)
 
 
@@ -157,9 +158,10 @@ def _exact_signs(h, vecs):
 
 def _filtered(h, vecs):
     """Signs through the filter, and how many needed the exact value."""
-    image = kernel.image(vecs, len(h))
+    exact, image = kernel.pack(vecs, len(h))
+    assert kernel.unpack(exact, len(h)) == vecs
     before = kernel_counters()
-    signs = kernel.signs(tuple(h), vecs, image)
+    signs = kernel.signs(tuple(h), exact, image)
     after = kernel_counters()
     assert after["filter"] - before["filter"] + after["exact"] - before["exact"] == len(vecs)
     return signs, after["exact"] - before["exact"]
@@ -245,10 +247,11 @@ def test_cuts_count_their_fallbacks():
 
 
 def test_lazy_values():
-    values = LazyValues((1, 2), [(3, 1), (-1, 0)])
+    cell = whole_space(1).cut((1, 0), "x", want=1)[0]   # x >= 0: the vertex 0 and the ray +1
+    values = LazyValues((2, 3), cell)
     assert len(values) == 2
-    assert values == [5, -1] and values == LazyValues((1, 2), [(3, 1), (-1, 0)])
-    assert list(values) == [5, -1] and values[1] == -1 and repr(values) == "LazyValues([5, -1])"
+    assert values == [3, 2] and values == LazyValues((2, 3), cell) and values != [3]
+    assert list(values) == [3, 2] and values[1] == 2 and repr(values) == "LazyValues([3, 2])"
 
 
 def test_use_kernel_rejects_unknown_names():
@@ -263,16 +266,26 @@ def test_use_kernel_says_when_the_extension_is_missing(monkeypatch):
     assert kernel_counters() == {"filter": 0, "exact": 0, "values": 0}
 
 
+PACKED, IMAGE = kernel.pack([(1, 2)], 2)
+
+
 @pytest.mark.parametrize("call,match", [
-    (lambda: kernel.cut([1, 2], [], [], b"", 0, 0, 3), "h must be a tuple of ints"),
-    (lambda: kernel.cut((1, 2), (), [], b"", 0, 0, 3), r"cut\(h: tuple, vecs: list"),
-    (lambda: kernel.cut((1, 2), [(1, 2)], [0], b"", 0, 0, 3), "do not match"),
-    (lambda: kernel.image([(1, 2, 3)], 2), "wrong length"),
-    (lambda: kernel.image([(1, 2)], -1), "width < 0"),
-    (lambda: kernel.image((), 2), r"image\(vecs: list, width: int\)"),
-    (lambda: kernel.signs((1, 2), [(1, 2)], b""), "image does not match"),
-    (lambda: kernel.signs((1, 2), [(1, 2)]), r"signs\(h: tuple"),
-    (lambda: kernel.signs((1, 2.0), [(1, 2)], b"\0" * 16), "expected an int"),
+    (lambda: kernel.cut([1, 2], PACKED, [0], IMAGE, 0, 0, 3), "h must be a tuple of ints"),
+    (lambda: kernel.cut((1, 2), PACKED, (0,), IMAGE, 0, 0, 3), r"cut\(h: tuple, exact: bytes"),
+    (lambda: kernel.cut((1, 2), PACKED, [0, 1], IMAGE, 0, 0, 3), "generators and bitmasks do not match"),
+    (lambda: kernel.cut((1, 2), PACKED, [0], b"", 0, 0, 3), "image does not match"),
+    (lambda: kernel.cut((1, 2), [(1, 2)], [0], IMAGE, 0, 0, 3), "exact generators must be bytes"),
+    (lambda: kernel.cut((1, 2), PACKED[:-8], [0], IMAGE, 0, 0, 3), "malformed exact generators"),
+    (lambda: kernel.cut((1, 2, 3), PACKED, [0], IMAGE, 0, 0, 3), "malformed exact generators"),
+    (lambda: kernel.unpack(b"\1" + b"\0" * 7, 2), "malformed exact generators"),
+    (lambda: kernel.unpack(PACKED), r"unpack\(exact: bytes, width: int\)"),
+    (lambda: kernel.unpack(PACKED, -1), "width < 0"),
+    (lambda: kernel.pack([(1, 2, 3)], 2), "wrong length"),
+    (lambda: kernel.pack([(1, 2)], -1), "width < 0"),
+    (lambda: kernel.pack((), 2), r"pack\(vecs: list, width: int\)"),
+    (lambda: kernel.pack([(1, 2.0)], 2), "expected an int"),
+    (lambda: kernel.signs((1, 2), PACKED, b""), "image does not match"),
+    (lambda: kernel.signs((1, 2), PACKED), r"signs\(h: tuple"),
     (lambda: kernel.prune([1], -1), "nrows < 0"),
     (lambda: kernel.prune((1,), 0), r"prune\(tights: list"),
     (lambda: kernel.facets([1], -1), "nrows < 0"),
