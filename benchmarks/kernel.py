@@ -7,7 +7,8 @@ noisier) and its peak RSS:
 1. parity_4630: this engine (compiled kernel) against the slow exact reference
    (tests/reference.py, two cdd-GMP LPs per unit); target: at least 100x;
 2. regions per second on parity_4630, parity_5490 and meta_graph_large (activation
-   regions only): this engine with the compiled kernel, with the pure-Python kernel
+   regions only), and on the generic arrangement of 16 hyperplanes in R^5 (small
+   integers): this engine with the compiled kernel, with the pure-Python kernel
    (POLYREGIONS_KERNEL=python), and the old engine, the package as it was at
    --baseline (exported with git archive into a temporary folder; its compiled
    kernel, if it has one, is built there first); target: meta_graph_large in under
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: The engine before issue 13 (pure Python, exact dot products everywhere).
 BASELINE = "1a1b34c"
+ARRANGEMENT = "generic 16 in R^5"
 
 RUNNER = r"""
 import json, resource, sys, time
@@ -113,17 +115,23 @@ def main() -> int:
     if not folder.is_dir():
         print(f"(relucent fixtures not found in {folder}: nothing to measure)")
         return 0
-    names = [n for n in ("parity_4630", "parity_5490", "meta_graph_large") if not args.only or n in args.only]
+    names = [n for n in ("parity_4630", "parity_5490", "meta_graph_large", ARRANGEMENT)
+             if not args.only or n in args.only]
     with tempfile.TemporaryDirectory() as scratch:
         base = _baseline(args.baseline, Path(scratch))
+        sys.path.insert(0, str(ROOT))
+        from polyregions.constructions import arrangement_network
+
+        arrangement = Path(scratch) / "arrangement.json"
+        arrangement_network("generic", 5, 16).save(arrangement)
         print(f"CPU seconds of one process each (best of {args.repeat}); old engine: {args.baseline}")
-        header = (f"{'network':18} {'regions':>8} {'this engine':>12} {'regions/s':>10} {'python kernel':>14} "
+        header = (f"{'network':20} {'regions':>8} {'this engine':>12} {'regions/s':>10} {'python kernel':>14} "
                   f"{'old engine':>11} {'old/this':>9} {'RSS MiB':>8} {'old RSS':>8} {'RSS ratio':>10}")
         print(header)
         print("-" * len(header))
         results = {}
         for name in names:
-            model = folder / f"{name}.json"
+            model = arrangement if name == ARRANGEMENT else folder / f"{name}.json"
             this_runs, py_runs, old_runs = [], [], []
             for _ in range(args.repeat):
                 this_runs.append(_measure(ROOT, model))
@@ -143,7 +151,7 @@ def main() -> int:
             ratio = f"{old['cpu'] / this['cpu']:.2f}x" if old else "-"
             old_rss = f"{old['rss_mib']:.0f}" if old else "-"
             rss_ratio = f"{this['rss_mib'] / old['rss_mib']:.2f}" if old else "-"
-            print(f"{name:18} {this['regions']:>8} {this['cpu']:>12.2f} {this['regions'] / this['cpu']:>10.0f} "
+            print(f"{name:20} {this['regions']:>8} {this['cpu']:>12.2f} {this['regions'] / this['cpu']:>10.0f} "
                   f"{py_text:>14} {old_text:>11} {ratio:>9} {this['rss_mib']:>8.0f} {old_rss:>8} {rss_ratio:>10}",
                   flush=True)
         print(f"this engine: kernel {this['kernel']}; targets: meta_graph_large under 7 s, RSS ratio at most 1.30")

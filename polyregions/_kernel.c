@@ -844,6 +844,101 @@ done:
     return out;
 }
 
+/* ---- affine maps -------------------------------------------------------------------- */
+
+/* affine(weight, bias, wden, rows, den) -> (rows, den): the rows of (weight @ (rows / den) + bias) / wden
+ * over one denominator, divided by the gcd of the denominator and every entry, exactly as
+ * engine._apply_affine: out[i][k] = sum_j weight[i][j] rows[j][k], plus bias[i] den in the
+ * last column; the denominator den wden. */
+static PyObject *k_affine(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5 || !PyTuple_Check(args[0]) || !PyTuple_Check(args[1]) || !PyList_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "affine(weight: tuple, bias: tuple, wden: int, rows: list, den: int)");
+        return NULL;
+    }
+    PyObject *weight = args[0], *bias = args[1], *rows = args[3];
+    Py_ssize_t out_n = PyTuple_GET_SIZE(weight), in_n = PyList_GET_SIZE(rows);
+    if (PyTuple_GET_SIZE(bias) != out_n) {
+        PyErr_SetString(PyExc_ValueError, "weight and bias do not match");
+        return NULL;
+    }
+    if (in_n == 0) {
+        PyErr_SetString(PyExc_ValueError, "no rows");
+        return NULL;
+    }
+    PyObject *first = PyList_GET_ITEM(rows, 0);
+    if (!PyList_Check(first)) {
+        PyErr_SetString(PyExc_TypeError, "rows must be lists of ints");
+        return NULL;
+    }
+    Py_ssize_t width = PyList_GET_SIZE(first);
+    if (width == 0) {
+        PyErr_SetString(PyExc_ValueError, "rows must not be empty");
+        return NULL;
+    }
+    /* pool: in_n * width inputs, out_n * width outputs, den, wden, weight entry, gcd */
+    Py_ssize_t n_in = in_n * width, n_out = out_n * width;
+    if (pool_reserve(n_in + n_out + 4) < 0) return NULL;
+    mpz_t *in = pool, *out = pool + n_in, *den = pool + n_in + n_out, *wden = den + 1, *wt = den + 2, *g = den + 3;
+    if (long_to_mpz(*den, args[4]) < 0 || long_to_mpz(*wden, args[2]) < 0) return NULL;
+    unsigned char *live = (unsigned char *)PyMem_Calloc((size_t)in_n, 1);
+    if (!live) return PyErr_NoMemory();
+    PyObject *result = NULL, *out_rows = NULL;
+    for (Py_ssize_t j = 0; j < in_n; j++) {
+        PyObject *row = PyList_GET_ITEM(rows, j);
+        if (!PyList_Check(row) || PyList_GET_SIZE(row) != width) {
+            PyErr_SetString(PyExc_ValueError, "rows of different lengths");
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < width; k++) {
+            if (long_to_mpz(in[j * width + k], PyList_GET_ITEM(row, k)) < 0) goto done;
+            if (mpz_sgn(in[j * width + k])) live[j] = 1;
+        }
+    }
+    for (Py_ssize_t i = 0; i < out_n; i++) {
+        PyObject *wrow = PyTuple_GET_ITEM(weight, i);
+        if (!PyTuple_Check(wrow) || PyTuple_GET_SIZE(wrow) != in_n) {
+            PyErr_SetString(PyExc_ValueError, "a weight row does not match the rows");
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < width; k++) mpz_set_ui(out[i * width + k], 0);
+        for (Py_ssize_t j = 0; j < in_n; j++) {
+            if (!live[j]) continue;
+            if (long_to_mpz(*wt, PyTuple_GET_ITEM(wrow, j)) < 0) goto done;
+            if (!mpz_sgn(*wt)) continue;
+            for (Py_ssize_t k = 0; k < width; k++) mpz_addmul(out[i * width + k], *wt, in[j * width + k]);
+        }
+        if (long_to_mpz(*wt, PyTuple_GET_ITEM(bias, i)) < 0) goto done;
+        mpz_addmul(out[i * width + width - 1], *wt, *den);
+    }
+    mpz_mul(*den, *den, *wden);
+    mpz_abs(*g, *den);
+    for (Py_ssize_t e = 0; e < n_out && mpz_cmp_ui(*g, 1) != 0; e++)
+        if (mpz_sgn(out[e])) mpz_gcd(*g, *g, out[e]);
+    if (mpz_cmp_ui(*g, 1) > 0) {
+        for (Py_ssize_t e = 0; e < n_out; e++) mpz_divexact(out[e], out[e], *g);
+        mpz_divexact(*den, *den, *g);
+    }
+    out_rows = PyList_New(out_n);
+    if (!out_rows) goto done;
+    for (Py_ssize_t i = 0; i < out_n; i++) {
+        PyObject *row = PyList_New(width);
+        if (!row) goto done;
+        PyList_SET_ITEM(out_rows, i, row);
+        for (Py_ssize_t k = 0; k < width; k++) {
+            PyObject *entry = mpz_to_long(out[i * width + k]);
+            if (!entry) goto done;
+            PyList_SET_ITEM(row, k, entry);
+        }
+    }
+    PyObject *den_long = mpz_to_long(*den);
+    if (!den_long) goto done;
+    result = Py_BuildValue("(ON)", out_rows, den_long);
+done:
+    Py_XDECREF(out_rows);
+    PyMem_Free(live);
+    return result;
+}
+
 /* ---- counters ---------------------------------------------------------------------- */
 
 static PyObject *k_counters(PyObject *self, PyObject *unused) {
@@ -868,6 +963,8 @@ static PyMethodDef methods[] = {
      "facets(tights, nrows) -> list: the rows that are facets."},
     {"prune", (PyCFunction)(void (*)(void))k_prune, METH_FASTCALL,
      "prune(tights, nrows) -> None or (kept rows, renumbered bitmasks)."},
+    {"affine", (PyCFunction)(void (*)(void))k_affine, METH_FASTCALL,
+     "affine(weight, bias, wden, rows, den) -> (rows, den): an affine map applied to integer rows over den."},
     {"counters", k_counters, METH_NOARGS,
      "counters() -> dict: signs settled by the filter, signs left to the exact value, exact values computed."},
     {"reset_counters", k_reset_counters, METH_NOARGS, "reset_counters(): set the counters to 0."},

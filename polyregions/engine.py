@@ -28,6 +28,7 @@ from typing import Callable, Iterator, Sequence
 from .domain import Domain, check_double_description
 from .errors import DomainError, InputError
 from .network import Network
+from . import polyhedron
 from .polyhedron import Cell, whole_space
 from .regions import Region
 from .stages import Stage, StageTrace, compile_stages
@@ -309,6 +310,9 @@ def enumerate_regions(network: Network, domain: Domain | None = None,
 
 def _apply_affine(stage: Stage, rows: IntRows, den: int) -> tuple[IntRows, int]:
     assert stage.weight is not None and stage.bias is not None
+    kernel = polyhedron._kernel
+    if kernel is not None and rows and rows[0]:
+        return kernel.affine(stage.weight, stage.bias, stage.den, rows, den)
     live = [j for j, row in enumerate(rows) if any(row)]
     width = len(rows[0]) if rows else 0
     columns = [[rows[j][k] for j in live] for k in range(width)]  # the live rows, transposed

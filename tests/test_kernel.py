@@ -294,3 +294,40 @@ PACKED, IMAGE = kernel.pack([(1, 2)], 2)
 def test_kernel_rejects_bad_arguments(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call()
+
+
+def test_affine_maps_agree(monkeypatch):
+    """The compiled affine map gives the rows and denominator of the pure-Python one."""
+    from polyregions import engine
+    from polyregions.stages import Stage
+
+    rng = random.Random(11)
+    for trial in range(200):
+        n_in, n_out, width = rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 5)
+        bits = rng.choice([2, 40, 64, 65, 300])
+        weight = tuple(tuple(rng.randint(-2 ** bits, 2 ** bits) * rng.choice([0, 1, 2]) for _ in range(n_in))
+                       for _ in range(n_out))
+        bias = tuple(rng.randint(-2 ** bits, 2 ** bits) for _ in range(n_out))
+        rows = [[rng.choice([0, 2, -4]) * rng.randint(-2 ** bits, 2 ** bits) for _ in range(width)]
+                for _ in range(n_in)]
+        stage = Stage(weight, bias, rng.choice([1, 2, 6, 2 ** 70]), None, 0, 0, None)
+        den = rng.choice([1, 4, 3 * 2 ** 80])
+        with _kernel("python"):
+            expected = engine._apply_affine(stage, rows, den)
+        found = kernel.affine(weight, bias, stage.den, rows, den)
+        assert found == expected
+
+
+@pytest.mark.parametrize("args,match", [
+    (((1,), (1,), 1, [[1]]), r"affine\(weight: tuple"),
+    ((((1,),), (1, 2), 1, [[1]], 1), "weight and bias do not match"),
+    ((((1,),), (1,), 1, [], 1), "no rows"),
+    ((((1,),), (1,), 1, [(1,)], 1), "rows must be lists of ints"),
+    ((((1,),), (1,), 1, [[]], 1), "rows must not be empty"),
+    ((((1, 1),), (1,), 1, [[1], [1, 2]], 1), "rows of different lengths"),
+    ((((1, 1),), (1,), 1, [[1]], 1), "a weight row does not match the rows"),
+    ((((1,),), (1,), 1, [[1.5]], 1), "expected an int"),
+])
+def test_affine_rejects_bad_arguments(args, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        kernel.affine(*args)
