@@ -59,8 +59,13 @@ else:
     from polyregions.engine import enumerate_regions
     count = sum(1 for _ in enumerate_regions(net))
 cpu, wall = time.process_time() - start, time.perf_counter() - wall
-print(json.dumps({"cpu": cpu, "wall": wall, "regions": count, "kernel": kernel,
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kept across exec: includes the parent's
+try:
+    with open("/proc/self/status") as status:  # the peak of this address space only
+        rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+except (OSError, StopIteration):
+    pass
+print(json.dumps({"cpu": cpu, "wall": wall, "regions": count, "kernel": kernel, "rss_mib": rss}))
 """
 
 

@@ -18,6 +18,20 @@ cell meets ``h > 0`` in an open set exactly when some generator has ``h > 0``.
 Rows are stored in *slack form*: a vector ``s`` such that ``s . (x, 1) >= 0`` on the
 cell, so the public row ``a . x <= b`` is ``s = (-a, b)``. The translation happens
 in :meth:`Cell.inequalities`; everything else in the package uses ``a . x <= b``.
+
+Two kernels do the cutting, pruning and facet tests, and build the same cells (same
+rows, generators, bitmasks, in the same order): the pure-Python one below, the
+reference, and the compiled one, ``polyregions._kernel`` (``_kernel.c``, C against
+GMP), the default when built (:func:`use_kernel`). The compiled kernel keeps the
+generators packed as GMP integers (``Cell.exact``) with a float image of each
+(``Cell.image``), and takes the sign of ``h . v`` from floats only where the float
+value exceeds a proven bound on its error: with ``w = dim + 1``, both vectors scaled
+by powers of two so that every entry is below 1 and truncated to 53 bits, the
+computed dot product is within ``w (w + 2) 2^-52`` of the exact scaled value, in
+any order of evaluation and with underflow (the derivation is at the top of
+``_kernel.c``). Elsewhere the exact integer decides; exact values are also computed
+for the ends of every new generator. :func:`kernel_counters` counts both kinds of
+decision.
 """
 
 from __future__ import annotations
