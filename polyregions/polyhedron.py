@@ -262,6 +262,8 @@ class Cell:
 
     @property
     def vecs(self) -> list[Vector]:
+        """The vertices and rays as tuples of Python integers (unpacked once from
+        ``exact`` when the compiled kernel made the cell)."""
         vecs = self._vecs
         if vecs is None:
             assert _built_kernel is not None and self.exact is not None
@@ -316,12 +318,26 @@ class Cell:
         and computes exact values only where the bound does not settle the sign and
         for the ends of new generators.
         """
-        for index, line in enumerate(self.lines):
-            hl = dot(h, line)
-            if hl:
-                return self._cut_through_line(h, tag, want, index, hl)
-        if _kernel is not None:
-            return self._cut_compiled(h if type(h) is tuple else tuple(h), tag, want)
+        lines = self.lines
+        if lines:
+            for index, line in enumerate(lines):
+                hl = dot(h, line)
+                if hl:
+                    return self._cut_through_line(h, tag, want, index, hl)
+        kernel = _kernel
+        if kernel is not None:  # the compiled kernel (see _cut_compiled for the proper cuts)
+            if type(h) is not tuple:
+                h = tuple(h)
+            if self.exact is None or self.image is None:  # made in Python: pack once
+                self.exact, self.image = kernel.pack(self.vecs, self.dim + 1)
+            out = kernel.cut(h, self.exact, self.tights, self.image, len(self.rows), self.dim - 1 - len(lines), want)
+            if type(out) is int:
+                if out == 1:
+                    return self, None, LazyValues(h, self)
+                if out == 2:
+                    return None, self, LazyValues(h, self)
+                return None, None, LazyValues(h, self)
+            return self._cut_compiled(h, tag, out)
         vals = _evaluator(len(h))(h, self.vecs)
         has_pos = has_neg = False
         for value in vals:
@@ -336,19 +352,8 @@ class Cell:
         return self._cut_proper(h, tag, want, vals)
 
     def _cut_compiled(self, h: Vector, tag: Hashable,
-                      want: int) -> tuple["Cell | None", "Cell | None", "LazyValues"]:
-        assert _kernel is not None
-        exact, image = self.exact, self.image
-        if exact is None or image is None:
-            exact, image = self.exact, self.image = _kernel.pack(self.vecs, self.dim + 1)
-        out = _kernel.cut(h, exact, self.tights, image, len(self.rows), self.dim - 1 - len(self.lines), want)
-        values = LazyValues(h, self)
-        if type(out) is int:
-            if out == 1:
-                return self, None, values
-            if out == 2:
-                return None, self, values
-            return None, None, values
+                      out: tuple) -> tuple["Cell | None", "Cell | None", "LazyValues"]:
+        """The sides of a proper cut from what the compiled kernel made of them."""
         plus, minus = out
         pos = neg = None
         if plus is not None:
@@ -357,7 +362,7 @@ class Cell:
         if minus is not None:
             neg = Cell(self.dim, self.rows + [tuple(map(neg_, h))], self.tags + [tag], None, minus[1],
                        list(self.lines), minus[2], minus[0])
-        return pos, neg, values
+        return pos, neg, LazyValues(h, self)
 
     def _cut_through_line(self, h: Vector, tag: Hashable, want: int, index: int,
                           hl: int) -> tuple["Cell | None", "Cell | None", None]:
