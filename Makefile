@@ -1,5 +1,6 @@
 # polyregions: two-command setup.  `make setup` (or any target below) builds .venv once;
-# the stamp .venv/.installed makes later runs skip pip until setup.cfg or pyproject.toml change.
+# the stamp .venv/.installed makes later runs skip pip until setup.cfg, setup.py, pyproject.toml or the
+# compiled kernel's source (polyregions/_kernel.c) change.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ TORCH := torch==2.13.0
 
 setup: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml scripts/bootstrap.sh
+$(STAMP): setup.cfg setup.py pyproject.toml scripts/bootstrap.sh polyregions/_kernel.c
 	PYTHON="$(PYTHON)" bash scripts/bootstrap.sh --force
 
 demo: setup
@@ -33,6 +34,7 @@ test-slow: setup
 	$(BIN)/python -m pytest -m slow -q
 
 bench: setup
+	$(BIN)/python benchmarks/kernel.py
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/parallel.py
 

@@ -22,11 +22,13 @@ subtrees to other processes by their paths.
 from __future__ import annotations
 
 from math import gcd
+from operator import mul
 from typing import Callable, Iterator, Sequence
 
 from .domain import Domain, check_double_description
 from .errors import DomainError, InputError
 from .network import Network
+from . import polyhedron
 from .polyhedron import Cell, whole_space
 from .regions import Region
 from .stages import Stage, StageTrace, compile_stages
@@ -308,16 +310,16 @@ def enumerate_regions(network: Network, domain: Domain | None = None,
 
 def _apply_affine(stage: Stage, rows: IntRows, den: int) -> tuple[IntRows, int]:
     assert stage.weight is not None and stage.bias is not None
-    live = [(j, row) for j, row in enumerate(rows) if any(row)]
+    kernel = polyhedron._kernel
+    if kernel is not None and rows and rows[0]:
+        return kernel.affine(stage.weight, stage.bias, stage.den, rows, den)
+    live = [j for j, row in enumerate(rows) if any(row)]
     width = len(rows[0]) if rows else 0
+    columns = [[rows[j][k] for j in live] for k in range(width)]  # the live rows, transposed
     out = []
     for wrow, b in zip(stage.weight, stage.bias):
-        acc = [0] * width
-        for j, row in live:
-            w = wrow[j]
-            if w:
-                for k in range(width):
-                    acc[k] += w * row[k]
+        weights = [wrow[j] for j in live]
+        acc = [sum(map(mul, weights, column)) for column in columns]
         acc[-1] += b * den
         out.append(acc)
     return _reduce(out, den * stage.den)

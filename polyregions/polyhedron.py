@@ -18,24 +18,175 @@ cell meets ``h > 0`` in an open set exactly when some generator has ``h > 0``.
 Rows are stored in *slack form*: a vector ``s`` such that ``s . (x, 1) >= 0`` on the
 cell, so the public row ``a . x <= b`` is ``s = (-a, b)``. The translation happens
 in :meth:`Cell.inequalities`; everything else in the package uses ``a . x <= b``.
+
+Two kernels do the cutting, pruning and facet tests, and build the same cells (same
+rows, generators, bitmasks, in the same order): the pure-Python one below, the
+reference, and the compiled one, ``polyregions._kernel`` (``_kernel.c``, C against
+GMP), the default when built (:func:`use_kernel`). The compiled kernel keeps the
+generators packed as GMP integers (``Cell.exact``) with a float image of each
+(``Cell.image``), and takes the sign of ``h . v`` from floats only where the float
+value exceeds a proven bound on its error: with ``w = dim + 1``, both vectors scaled
+by powers of two so that every entry is below 1 and truncated to 53 bits, the
+computed dot product is within ``w (w + 2) 2^-52`` of the exact scaled value, in
+any order of evaluation and with underflow (the derivation is at the top of
+``_kernel.c``). Elsewhere the exact integer decides; exact values are also computed
+for the ends of every new generator. :func:`kernel_counters` counts both kinds of
+decision.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
-from operator import mul
-from typing import Hashable, Sequence
+from operator import mul, neg as neg_
+from typing import Callable, Hashable, Iterator, Sequence
 
-__all__ = ["Cell", "whole_space", "primitive", "oriented_key", "dot"]
+from .errors import InputError
+
+try:
+    from . import _kernel as _built_kernel
+except ImportError:  # not compiled: the pure-Python kernel only
+    _built_kernel = None
+
+__all__ = ["Cell", "whole_space", "primitive", "oriented_key", "dot", "use_kernel", "kernel_name",
+           "kernel_counters", "LazyValues"]
 
 Vector = tuple[int, ...]
+
+#: The compiled kernel in use (``polyregions._kernel``), or None for the pure-Python one.
+_kernel = None if os.environ.get("POLYREGIONS_KERNEL", "c") == "python" else _built_kernel
+
+
+def use_kernel(name: str) -> str:
+    """Select the kernel of :meth:`Cell.cut`, :meth:`Cell.pruned` and :meth:`Cell.facet_indices`.
+
+    Parameters
+    ----------
+    name
+        ``"c"``: the compiled kernel (GMP integers and a float sign filter, see
+        ``polyregions/_kernel.c``); ``"python"``: the pure-Python reference. Both
+        build the same cells (same rows, generators, bitmasks, in the same order).
+        The environment variable ``POLYREGIONS_KERNEL=python`` selects the reference
+        at import time (in worker processes too); the default is ``"c"`` when built.
+
+    Returns
+    -------
+    str
+        The name of the kernel selected before.
+
+    Raises
+    ------
+    InputError
+        For another name, or ``"c"`` when the extension is not built.
+
+    Examples
+    --------
+    >>> previous = use_kernel("python")
+    >>> kernel_name()
+    'python'
+    >>> _ = use_kernel(previous)
+    """
+    global _kernel
+    previous = kernel_name()
+    if name == "python":
+        _kernel = None
+    elif name == "c":
+        if _built_kernel is None:
+            raise InputError("the compiled kernel polyregions._kernel is not built (run make setup)")
+        _kernel = _built_kernel
+    else:
+        raise InputError(f"unknown kernel {name!r}, expected 'c' or 'python'")
+    return previous
+
+
+def kernel_name() -> str:
+    """The kernel in use: ``"c"`` or ``"python"`` (see :func:`use_kernel`)."""
+    return "python" if _kernel is None else "c"
+
+
+def kernel_counters(reset: bool = False) -> dict[str, int]:
+    """The compiled kernel's counters: signs settled by the float filter (``filter``),
+    signs the filter left to the exact integer (``exact``), and exact values of
+    ``h . v`` computed (``values``: the fallbacks and the ends of new generators).
+    All 0 when the extension is not built. With *reset*, set them to 0 afterwards."""
+    if _built_kernel is None:
+        return {"filter": 0, "exact": 0, "values": 0}
+    found = _built_kernel.counters()
+    if reset:
+        _built_kernel.reset_counters()
+    return found
+
+
+class LazyValues(Sequence[int]):
+    """``h . v`` for the generators ``vecs``, computed exactly on first use.
+
+    The compiled kernel decides signs without these values (its float filter); the
+    few callers that need them (certificates, on dropped branches) get them from here.
+    """
+
+    __slots__ = ("_h", "_cell", "_values")
+
+    def __init__(self, h: Vector, cell: "Cell") -> None:
+        self._h = h
+        self._cell = cell
+        self._values: list[int] | None = None
+
+    def _list(self) -> list[int]:
+        if self._values is None:
+            self._values = _evaluator(len(self._h))(self._h, self._cell.vecs)
+        return self._values
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._cell.tights)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._list())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyValues):
+            other = other._list()
+        return self._list() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LazyValues({self._list()!r})"
 
 
 def dot(u: Sequence[int], v: Sequence[int]) -> int:
     """Integer dot product."""
     return sum(map(mul, u, v))
+
+
+_EVALUATORS: dict[int, Callable[[Sequence[int], Sequence[Vector]], list[int]]] = {}
+
+
+def _evaluator(width: int) -> Callable[[Sequence[int], Sequence[Vector]], list[int]]:
+    """A function ``(h, vecs) -> [h . v for v in vecs]`` for vectors of length *width*.
+
+    For small widths the dot product is written out (``h0 * v0 + h1 * v1 + ...``),
+    compiled once per width: it avoids a call, ``map`` and ``sum`` per generator,
+    which cost more than the integer arithmetic on the small cells of the search.
+    """
+    found = _EVALUATORS.get(width)
+    if found is None:
+        if width > 12:
+            def found(h: Sequence[int], vecs: Sequence[Vector]) -> list[int]:
+                return [sum(map(mul, h, v)) for v in vecs]
+        else:
+            hs = "".join(f"h{k}, " for k in range(width))
+            vs = "".join(f"v{k}, " for k in range(width))
+            terms = " + ".join(f"h{k} * v{k}" for k in range(width))
+            namespace: dict = {}
+            exec(f"def evaluate(h, vecs):\n    {hs}= h\n    return [{terms} for {vs}in vecs]", namespace)
+            found = namespace["evaluate"]
+        _EVALUATORS[width] = found
+    return found
 
 
 def primitive(vec: Sequence[int]) -> Vector:
@@ -69,7 +220,7 @@ def oriented_key(vec: Sequence[int]) -> Vector:
     return p
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Cell:
     """A full-dimensional polyhedron with its double description.
 
@@ -82,24 +233,55 @@ class Cell:
     tags
         One hashable source label per row (which unit or domain face made it).
     vecs
-        Vertices and rays in homogeneous integer coordinates, each primitive.
+        Vertices and rays in homogeneous integer coordinates, each primitive (a
+        property: the compiled kernel keeps them packed in ``exact`` and makes the
+        Python integers on first reading).
     tights
         For each of ``vecs``, the bitmask of rows it lies on (bit 0: ``t = 0``).
     lines
         A basis of the lineality space (``t = 0``).
+    image
+        The float images of ``vecs`` for the compiled kernel's sign filter (bytes of
+        C doubles), made on first use; None until then and in the pure-Python kernel.
+    exact
+        ``vecs`` packed for the compiled kernel (bytes of GMP limbs), or None.
+
+    A vertex has ``t > 0`` and so never lies on the face at infinity: bit 0 of its
+    bitmask is clear, and set for every ray. Equality compares ``dim``, ``rows``,
+    ``tags``, ``vecs``, ``tights`` and ``lines``.
     """
 
     dim: int
     rows: list[Vector]
     tags: list[Hashable]
-    vecs: list[Vector]
+    _vecs: list[Vector] | None
     tights: list[int]
     lines: list[Vector]
+    image: bytes | None = None
+    exact: bytes | None = None
+
+    @property
+    def vecs(self) -> list[Vector]:
+        """The vertices and rays as tuples of Python integers (unpacked once from
+        ``exact`` when the compiled kernel made the cell)."""
+        vecs = self._vecs
+        if vecs is None:
+            assert _built_kernel is not None and self.exact is not None
+            vecs = self._vecs = _built_kernel.unpack(self.exact, self.dim + 1)
+        return vecs
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Cell):
+            return NotImplemented
+        return ((self.dim, self.rows, self.tags, self.tights, self.lines, self.vecs)
+                == (other.dim, other.rows, other.tags, other.tights, other.lines, other.vecs))
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        nv = sum(1 for v in self.vecs if v[-1])
-        return (f"Cell(dim={self.dim}, rows={len(self.rows)}, vertices={nv}, "
-                f"rays={len(self.vecs) - nv}, lines={len(self.lines)})")
+        rays = sum(t & 1 for t in self.tights)
+        return (f"Cell(dim={self.dim}, rows={len(self.rows)}, vertices={len(self.tights) - rays}, "
+                f"rays={rays}, lines={len(self.lines)})")
 
     # -- the splitting step -------------------------------------------------------------
 
@@ -124,19 +306,39 @@ class Cell:
             for ``h <= 0`` (both are None when ``h`` vanishes on the whole cell).
             When the hyperplane cuts the cell properly, a side that *want* does not
             ask for is not built and comes back as None. ``values`` are
-            ``h . v`` for the generators ``vecs``, in order, or None when ``h`` is not
-            constant along a line (then both sides have interior).
+            ``h . v`` for the generators ``vecs``, in order (a list, or with the
+            compiled kernel a :class:`LazyValues` computed on first use), or None
+            when ``h`` is not constant along a line (then both sides have interior).
 
         Notes
         -----
         Cost: one dot product per generator, plus for a proper cut one bitmask test
-        per pair of generators on opposite sides.
+        per pair of generators on opposite sides. The compiled kernel (see
+        :func:`use_kernel`) takes most signs from floats with a proven error bound
+        and computes exact values only where the bound does not settle the sign and
+        for the ends of new generators.
         """
-        for index, line in enumerate(self.lines):
-            hl = dot(h, line)
-            if hl:
-                return self._cut_through_line(h, tag, want, index, hl)
-        vals = [dot(h, v) for v in self.vecs]
+        lines = self.lines
+        if lines:
+            for index, line in enumerate(lines):
+                hl = dot(h, line)
+                if hl:
+                    return self._cut_through_line(h, tag, want, index, hl)
+        kernel = _kernel
+        if kernel is not None:  # the compiled kernel (see _cut_compiled for the proper cuts)
+            if type(h) is not tuple:
+                h = tuple(h)
+            if self.exact is None or self.image is None:  # made in Python: pack once
+                self.exact, self.image = kernel.pack(self.vecs, self.dim + 1)
+            out = kernel.cut(h, self.exact, self.tights, self.image, len(self.rows), self.dim - 1 - len(lines), want)
+            if type(out) is int:
+                if out == 1:
+                    return self, None, LazyValues(h, self)
+                if out == 2:
+                    return None, self, LazyValues(h, self)
+                return None, None, LazyValues(h, self)
+            return self._cut_compiled(h, tag, out)
+        vals = _evaluator(len(h))(h, self.vecs)
         has_pos = has_neg = False
         for value in vals:
             if value > 0:
@@ -148,6 +350,19 @@ class Cell:
         if not has_pos:
             return None, self, vals
         return self._cut_proper(h, tag, want, vals)
+
+    def _cut_compiled(self, h: Vector, tag: Hashable,
+                      out: tuple) -> tuple["Cell | None", "Cell | None", "LazyValues"]:
+        """The sides of a proper cut from what the compiled kernel made of them."""
+        plus, minus = out
+        pos = neg = None
+        if plus is not None:
+            pos = Cell(self.dim, self.rows + [h], self.tags + [tag], None, plus[1], list(self.lines), plus[2],
+                       plus[0])
+        if minus is not None:
+            neg = Cell(self.dim, self.rows + [tuple(map(neg_, h))], self.tags + [tag], None, minus[1],
+                       list(self.lines), minus[2], minus[0])
+        return pos, neg, LazyValues(h, self)
 
     def _cut_through_line(self, h: Vector, tag: Hashable, want: int, index: int,
                           hl: int) -> tuple["Cell | None", "Cell | None", None]:
@@ -186,23 +401,27 @@ class Cell:
         zero = [i for i, v in enumerate(vals) if v == 0]
         bit = 1 << (len(self.rows) + 1)
         need = self.dim - 1 - len(self.lines)  # tight rows an edge needs: d - 2, d = n + 1 - lines
+        columns = _columns(tights, len(self.rows) + 1)
+        every = (1 << len(vecs)) - 1
         new_vecs: list[Vector] = []
         new_tights: list[int] = []
         for i in plus:
             ti = tights[i]
             vi = vecs[i]
             hi = vals[i]
+            pair_i = 1 << i
             for j in minus:
                 common = ti & tights[j]
                 if common.bit_count() < need:
                     continue
-                hits = 0
-                for t in tights:
-                    if t & common == common:
-                        hits += 1
-                        if hits > 2:
-                            break
-                if hits > 2:
+                # the generators on every row of common: adjacent when only i and j
+                on = every
+                rest = common
+                while rest:
+                    low = rest & -rest
+                    on &= columns[low.bit_length() - 1]
+                    rest ^= low
+                if on != pair_i | 1 << j:
                     continue
                 hj = vals[j]
                 vj = vecs[j]
@@ -225,19 +444,11 @@ class Cell:
 
     def is_bounded(self) -> bool:
         """True when the cell has no rays and no lines."""
-        return not self.lines and all(v[-1] for v in self.vecs)
+        return not self.lines and not any(t & 1 for t in self.tights)
 
     def _incidence(self) -> list[int]:
         """For row ``i``, the bitmask over ``vecs`` of the generators lying on it."""
-        count = len(self.rows) + 1
-        columns = [0] * count
-        for k, tight in enumerate(self.tights):
-            flag = 1 << k
-            while tight:
-                low = tight & -tight
-                columns[low.bit_length() - 1] |= flag
-                tight ^= low
-        return columns
+        return _columns(self.tights, len(self.rows) + 1)
 
     def facet_indices(self) -> list[int]:
         """Indices of the rows that are facets (irredundant), in row order.
@@ -247,6 +458,8 @@ class Cell:
         facet and every facet is cut out by some row. Duplicate rows cannot occur,
         since a row is only added when it cuts the cell properly.
         """
+        if _kernel is not None:
+            return _kernel.facets(self.tights, len(self.rows))
         columns = self._incidence()
         result = []
         for i in range(1, len(columns)):
@@ -257,6 +470,13 @@ class Cell:
 
     def pruned(self) -> "Cell":
         """The same cell with redundant rows removed and bitmasks renumbered."""
+        if _kernel is not None:
+            found = _kernel.prune(self.tights, len(self.rows))
+            if found is None:
+                return self
+            keep, tights = found
+            return Cell(self.dim, [self.rows[i] for i in keep], [self.tags[i] for i in keep],
+                        self._vecs, tights, list(self.lines), self.image, self.exact)
         keep = self.facet_indices()
         if len(keep) == len(self.rows):
             return self
@@ -357,6 +577,18 @@ class Cell:
         total = self._homogeneous_sum([k for k, t in enumerate(self.tights) if t & bit])
         return tuple(Fraction(v, total[-1]) for v in total[:-1])
 
+
+
+def _columns(tights: Sequence[int], count: int) -> list[int]:
+    """Transpose bitmasks: entry ``r`` has bit ``k`` set when ``tights[k]`` has bit ``r``."""
+    columns = [0] * count
+    for k, tight in enumerate(tights):
+        flag = 1 << k
+        while tight:
+            low = tight & -tight
+            columns[low.bit_length() - 1] |= flag
+            tight ^= low
+    return columns
 
 
 def simplest_between(low: Fraction, high: Fraction) -> Fraction:

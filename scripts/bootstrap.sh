@@ -6,7 +6,8 @@
 #   scripts/bootstrap.sh --force   reinstall even if .venv/.installed is up to date
 #
 # pycddlib 3.0.2 has no Linux wheel: pip builds it from source against cddlib and GMP
-# (its exact module cdd.gmp links libcddgmp and libgmp), so their headers must be there.
+# (its exact module cdd.gmp links libcddgmp and libgmp), so their headers must be there;
+# polyregions' own compiled kernel (polyregions/_kernel.c, see setup.py) links GMP too.
 # Environment: PYTHON (default python3) is the interpreter that creates the venv.
 set -euo pipefail
 
@@ -95,10 +96,11 @@ fi
 
 # --- (b) virtualenv and editable install ----------------------------------------------
 
-venv_works() { "$VENV/bin/python" -c 'import cdd.gmp, polyregions' >/dev/null 2>&1; }
+venv_works() { "$VENV/bin/python" -c 'import cdd.gmp, polyregions, polyregions._kernel' >/dev/null 2>&1; }
 
 if [ "$mode" = install ] && [ -f "$STAMP" ] && [ "$STAMP" -nt setup.cfg ] \
-        && [ "$STAMP" -nt pyproject.toml ] && venv_works; then
+        && [ "$STAMP" -nt pyproject.toml ] && [ "$STAMP" -nt setup.py ] \
+        && [ "$STAMP" -nt polyregions/_kernel.c ] && venv_works; then
     say "$VENV is up to date (use --force to reinstall)"
     exit 0
 fi
@@ -125,6 +127,8 @@ if ! err="$("$VENV/bin/python" -c 'import cdd.gmp' 2>&1)"; then
     die "'import cdd.gmp' fails in $VENV: pycddlib was built without its GMP module. Check that libcdd-dev and libgmp-dev are installed, then run: $VENV/bin/pip install --force-reinstall --no-cache-dir --no-binary pycddlib pycddlib==3.0.2"
 fi
 "$VENV/bin/python" -c 'import polyregions' || die "'import polyregions' fails in $VENV"
+"$VENV/bin/python" -c 'import polyregions._kernel' \
+    || die "the compiled kernel polyregions._kernel (polyregions/_kernel.c, built against GMP by pip) does not import in $VENV"
 
 touch "$STAMP"
 say "ready: $("$VENV/bin/python" -c 'from importlib.metadata import version as v; print("polyregions", v("polyregions"), "with pycddlib", v("pycddlib"), "and cdd.gmp")')"
