@@ -144,6 +144,28 @@ def _build_parser() -> argparse.ArgumentParser:
     expected.add_argument("--domain", metavar="FILE",
                           help='the domain the count must be about: {"A": [[...]], "b": [...]}')
 
+    maximum = sub.add_parser("max", help="the exact maximum (or minimum) of an output or a linear "
+                                         "function of the outputs, with a maximiser",
+                             description="The exact maximum (or --min minimum) of one output or of a "
+                                         "linear function of the outputs over the domain, an exact "
+                                         "maximiser (a vertex of a region, checked by an exact forward "
+                                         "pass) and its region, or 'unbounded' with a region and a ray. "
+                                         "Subtrees of the search whose exact bound cannot beat the best "
+                                         "value found are dropped.")
+    maximum.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    domain_options(maximum)
+    which = maximum.add_mutually_exclusive_group()
+    which.add_argument("--output", type=_int_arg("--output"), metavar="I",
+                       help="the output to maximise (0-based; default: the only output)")
+    which.add_argument("--objective", metavar="C1,...,CM",
+                       help="maximise c . y: one exact coefficient per output, comma-separated")
+    maximum.add_argument("--min", action="store_true", help="the minimum instead")
+    maximum.add_argument("--compare", action="store_true",
+                         help="also count every region (a full enumeration), to show what pruning saved")
+    maximum.add_argument("--json", action="store_true", help="print one JSON object")
+    maximum.add_argument("-o", "--certificate", metavar="CERT.json",
+                         help="write a certificate that 'polyregions check' verifies")
+
     folding = sub.add_parser("folding", help="space folding per layer and the N_R recursion "
                                              "(bounded domains)")
     folding.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
@@ -433,6 +455,72 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _objective(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if not all(parts):
+        raise InputError(f"--objective: expected comma-separated numbers, got {text!r}")
+    return parts
+
+
+def _point_text(point: Sequence[Any]) -> str:
+    from .numbers import format_rational
+
+    return "(" + ", ".join(format_rational(v) for v in point) + ")"
+
+
+def _cmd_max(args: argparse.Namespace) -> int:
+    from .certify import write_certificate
+    from .numbers import format_rational
+    from .optimize import maximize
+
+    network, domain = _problem(args)
+    if args.certificate is not None and args.slice is not None:
+        raise InputError("max: --slice is not supported with a certificate (-o); use the model's own inputs")
+    start = time.perf_counter()
+    result = maximize(network, domain, output=args.output, objective=_objective(args.objective),
+                      minimize=args.min, certificate=args.certificate is not None)
+    seconds = time.perf_counter() - start
+    total = None
+    if args.compare:
+        total = count_regions(network, domain, linear=False, jobs=1).activation_regions
+    if result.certificate is not None:
+        write_certificate(result.certificate, args.certificate)
+    if args.json:
+        out = result.to_json()
+        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
+        if total is not None:
+            out["regions_total"] = total
+        print(json.dumps(out))
+        return 0
+    name = "maximum" if not args.min else "minimum"
+    if args.objective is not None:
+        what = "c . y with c = (" + ", ".join(format_rational(v) for v in result.objective) + ")"
+    else:
+        what = f"output {result.objective.index(1)}"
+    print(f"network:         {args.model} ({_architecture(network)})")
+    print(f"domain:          {domain.describe()}")
+    print(f"objective:       {what}")
+    if result.status == "unbounded":
+        print(f"{name}:{' ' * (16 - len(name))}unbounded ({'grows' if not args.min else 'falls'} without bound)")
+        print(f"region:          {result.region}")
+        print(f"point:           {_point_text(result.point)}")
+        print(f"ray:             {_point_text(result.ray or ())}")
+    else:
+        assert result.value is not None
+        print(f"{name}:{' ' * (16 - len(name))}{format_rational(result.value)}")
+        print(f"point:           {_point_text(result.point)}")
+        print(f"region:          {result.region}")
+    shown = f" of {total}" if total is not None else ""
+    print(f"regions visited: {result.regions_visited}{shown} ({counted(result.subtrees_dropped, 'subtree')} "
+          f"dropped by their bound)")
+    if result.certificate is not None:
+        print(f"certificate:     {args.certificate}")
+    print(f"time:            {seconds:.3f} s")
+    return 0
+
+
 def _cmd_folding(args: argparse.Namespace) -> int:
     from .folding import folding_analysis
 
@@ -499,6 +587,8 @@ def _clear_progress() -> None:
 def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
     """An output file (or the checkpoint) must not be one of the command's input files."""
     output = getattr(args, "output", None)
+    if not isinstance(output, str):  # max: --output is an output index; its file is the certificate
+        output = getattr(args, "certificate", None) if args.command != "check" else None
     checkpoint = getattr(args, "checkpoint", None)
     for name in ("model", "domain", "certificate"):
         source = getattr(args, name, None)
@@ -518,7 +608,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise InputError("missing command: count, regions, graph, plot, certify, check, folding, bounds or construct (see polyregions --help)")
+            raise InputError("missing command: count, regions, graph, plot, certify, check, max, verify, "
+                             "equiv, lipschitz, boundary, folding, bounds or construct (see polyregions --help)")
         _refuse_overwriting_inputs(args)
         if args.command == "count":
             return _cmd_count(args)
@@ -534,6 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_bounds(args)
         if args.command == "folding":
             return _cmd_folding(args)
+        if args.command == "max":
+            return _cmd_max(args)
         if args.command == "construct":
             return _cmd_construct(args)
         return _cmd_regions(args)
