@@ -24,6 +24,7 @@ test-slow: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/queries.py
 
 # Execute notebooks/*.ipynb in place and store their outputs (figures included);
 # `make notebooks FIGDIR=docs/figures` also writes every figure there as PNG.

@@ -174,7 +174,12 @@ def node_bounds(search: "Search", node: "Node", objectives: Sequence[Sequence[Fr
     cell = node.cell
     ctx = node.ctx
     stages = search.stages
-    exact = _exact_intervals(cell, ctx.rows, ctx.den)
+    rows = ctx.rows
+    skip = 0
+    if not any(st.rules is not None and st.rules.family != "identity" for st in stages[ctx.index + 1:]):
+        # no later layer needs the ranges of the decided units (their pieces are known)
+        skip = len(rows) // max(1, ctx.units) * node.unit
+    exact = [(None, -1, None, -1)] * skip + _exact_intervals(cell, rows[skip:], ctx.den)
     e = _grid_exponent(exact)
     result.e = e
     scale = 1 << e
