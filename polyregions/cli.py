@@ -143,6 +143,8 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="the domain the count must be about: the box LO <= x_i <= HI")
     expected.add_argument("--domain", metavar="FILE",
                           help='the domain the count must be about: {"A": [[...]], "b": [...]}')
+    expected.add_argument("--property", metavar="FILE",
+                          help="a verify certificate: the property (.vnnlib or JSON) it must be about")
 
     maximum = sub.add_parser("max", help="the exact maximum (or minimum) of an output or a linear "
                                          "function of the outputs, with a maximiser",
@@ -165,6 +167,30 @@ def _build_parser() -> argparse.ArgumentParser:
     maximum.add_argument("--json", action="store_true", help="print one JSON object")
     maximum.add_argument("-o", "--certificate", metavar="CERT.json",
                          help="write a certificate that 'polyregions check' verifies")
+
+    verify = sub.add_parser("verify", help="prove that no input of a domain maps into an unsafe set of "
+                                           "outputs, or find an exact counterexample",
+                            description="Prove a property (VNN-LIB subset or polyregions-property/1 JSON: "
+                                        "linear constraints on the inputs, and an unsafe set of outputs, a "
+                                        "disjunction of conjunctions of linear constraints) or find an exact "
+                                        "counterexample. Exit 0: holds; 1: violated; 2: bad input.")
+    verify.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    verify.add_argument("property", metavar="PROPERTY", help="property file (.vnnlib, or JSON)")
+    verify.add_argument("--json", action="store_true", help="print one JSON object")
+    verify.add_argument("-o", "--certificate", metavar="CERT.json",
+                        help="write a certificate that 'polyregions check' verifies")
+
+    lip = sub.add_parser("lipschitz", help="the exact Lipschitz constant for the l1 or l-infinity norm",
+                         description="The exact Lipschitz constant of the network on the (convex) domain "
+                                     "for the l1 or l-infinity norm on inputs and outputs: the largest "
+                                     "induced norm of a region's Jacobian, with a region attaining it; "
+                                     "with --output, the constant of one output (its gradient's norm).")
+    lip.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    domain_options(lip)
+    lip.add_argument("--norm", required=True, choices=["1", "inf"], help="the norm on inputs and outputs")
+    lip.add_argument("--output", type=_int_arg("--output"), metavar="I",
+                     help="the constant of one output (0-based) instead of the whole map")
+    lip.add_argument("--json", action="store_true", help="print one JSON object")
 
     folding = sub.add_parser("folding", help="space folding per layer and the N_R recursion "
                                              "(bounded domains)")
@@ -424,18 +450,24 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .checker import MAX_CERTIFICATE_BYTES, CheckFailure, check_certificate, parse_certificate, report
+    from .checker import (MAX_CERTIFICATE_BYTES, VERIFY_FORMAT, CheckFailure, check_certificate,
+                          parse_certificate, report)
     from .fileformat import FormatError
 
     network = load_network(args.model)  # bad model files are bad input (exit 2), not an invalid certificate
     n = network.input_dim
+    prop = None
+    if args.property is not None:
+        from .vnnlib import load_property
+
+        prop = load_property(args.property, n, network.output_dim).to_json()
     if args.box is not None:
         expected = Domain.box(n, *(_box_value(v, n) for v in args.box))
     elif args.domain is not None:
         expected = load_domain(args.domain, dim=n)
     else:
         expected = Domain.whole(n)
-    rows = {"A": [list(a) for a, _ in expected.rows], "b": [b for _, b in expected.rows]}
+    rows: dict | None = {"A": [list(a) for a, _ in expected.rows], "b": [b for _, b in expected.rows]}
     model = parse_json_exact(read_text(args.model, "model file"), args.model)
     text = read_text(args.certificate, "certificate file", MAX_CERTIFICATE_BYTES)
     try:
@@ -443,9 +475,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except FormatError as exc:
         print(f"INVALID: {exc}")
         return 1
+    if isinstance(cert, dict) and cert.get("format") == VERIFY_FORMAT and args.box is None and args.domain is None:
+        rows = None  # a property's domain is its input set: compared through --property
     start = time.perf_counter()
     try:
-        counts = check_certificate(cert, model, rows)
+        counts = check_certificate(cert, model, rows, prop)
         seconds = time.perf_counter() - start
         lines = report(counts, cert, model, seconds)
     except CheckFailure as exc:
@@ -462,6 +496,10 @@ def _objective(text: str | None) -> list[str] | None:
     if not all(parts):
         raise InputError(f"--objective: expected comma-separated numbers, got {text!r}")
     return parts
+
+
+def _dropped(count: int) -> str:
+    return f"{counted(count, 'subtree')} dropped by {'its bound' if count == 1 else 'their bounds'}"
 
 
 def _point_text(point: Sequence[Any]) -> str:
@@ -513,11 +551,71 @@ def _cmd_max(args: argparse.Namespace) -> int:
         print(f"point:           {_point_text(result.point)}")
         print(f"region:          {result.region}")
     shown = f" of {total}" if total is not None else ""
-    print(f"regions visited: {result.regions_visited}{shown} ({counted(result.subtrees_dropped, 'subtree')} "
-          f"dropped by their bound)")
+    print(f"regions visited: {result.regions_visited}{shown} ({_dropped(result.subtrees_dropped)})")
     if result.certificate is not None:
         print(f"certificate:     {args.certificate}")
     print(f"time:            {seconds:.3f} s")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .certify import write_certificate
+    from .verify import verify_property
+    from .vnnlib import load_property
+
+    network = load_network(args.model)
+    prop = load_property(args.property, network.input_dim, network.output_dim)
+    start = time.perf_counter()
+    result = verify_property(network, prop, certificate=args.certificate is not None)
+    seconds = time.perf_counter() - start
+    if result.certificate is not None:
+        write_certificate(result.certificate, args.certificate)
+    code = 0 if result.holds else 1
+    if args.json:
+        out = result.to_json()
+        out.update(model=args.model, property=args.property, seconds=round(seconds, 6))
+        print(json.dumps(out))
+        return code
+    print(f"network:         {args.model} ({_architecture(network)})")
+    print(f"property:        {args.property} ({prop.describe()})")
+    if result.holds:
+        print("result:          holds (no input of the domain has outputs in the unsafe set)")
+    else:
+        assert result.counterexample is not None and result.outputs is not None
+        print(f"result:          violated (disjunct {result.disjunct} of the unsafe set)")
+        print(f"counterexample:  {_point_text(result.counterexample)}")
+        print(f"outputs:         {_point_text(result.outputs)}")
+    print(f"regions visited: {result.regions_visited} ({_dropped(result.subtrees_dropped)})")
+    if result.certificate is not None:
+        print(f"certificate:     {args.certificate}")
+    print(f"time:            {seconds:.3f} s")
+    return code
+
+
+def _cmd_lipschitz(args: argparse.Namespace) -> int:
+    from .lipschitz import lipschitz_constant
+    from .numbers import format_rational
+
+    network, domain = _problem(args)
+    start = time.perf_counter()
+    result = lipschitz_constant(network, domain, norm=args.norm, output=args.output)
+    seconds = time.perf_counter() - start
+    if args.json:
+        out = result.to_json()
+        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
+        print(json.dumps(out))
+        return 0
+    norm = "l1" if args.norm == "1" else "l-infinity"
+    what = "the whole map" if args.output is None else f"output {args.output}"
+    print(f"network:            {args.model} ({_architecture(network)})")
+    print(f"domain:             {domain.describe()}")
+    print(f"norm:               {norm} on inputs and outputs ({what})")
+    print(f"lipschitz constant: {format_rational(result.value)}")
+    print(f"region:             {result.region}")
+    rows = "; ".join(", ".join(format_rational(v) for v in row) for row in result.jacobian)
+    print(f"jacobian:           [{rows}]")
+    print(f"regions visited:    {result.regions_visited} ({_dropped(result.subtrees_dropped)})")
+    print(f"time:               {seconds:.3f} s")
     return 0
 
 
@@ -587,10 +685,12 @@ def _clear_progress() -> None:
 def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
     """An output file (or the checkpoint) must not be one of the command's input files."""
     output = getattr(args, "output", None)
-    if not isinstance(output, str):  # max: --output is an output index; its file is the certificate
-        output = getattr(args, "certificate", None) if args.command != "check" else None
+    inputs = ("model", "domain", "certificate", "property")
+    if args.command in ("max", "verify"):  # their output file is the certificate (max's --output is an index)
+        output = args.certificate
+        inputs = ("model", "domain", "property")
     checkpoint = getattr(args, "checkpoint", None)
-    for name in ("model", "domain", "certificate"):
+    for name in inputs:
         source = getattr(args, name, None)
         if source is None:
             continue
@@ -627,6 +727,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_folding(args)
         if args.command == "max":
             return _cmd_max(args)
+        if args.command == "verify":
+            return _cmd_verify(args)
+        if args.command == "lipschitz":
+            return _cmd_lipschitz(args)
         if args.command == "construct":
             return _cmd_construct(args)
         return _cmd_regions(args)

@@ -236,3 +236,18 @@ def unbounded_certificate(search: Search, recorder: QueryRecorder, region: Regio
             "objective": [format_rational(v) for v in objective], "sense": sense, "status": "unbounded",
             "value": None, "region": states, "point": [format_rational(v) for v in point],
             "ray": [str(v) for v in ray]}
+
+
+def holds_certificate(search: Search, recorder: QueryRecorder, prop: Any, regions: int) -> dict[str, Any]:
+    """The certificate that a property holds: every leaf's closure and every bounded subtree
+    misses every disjunct of the unsafe set."""
+    return {"format": VERIFY_FORMAT, "model_sha256": _model_digest(search), "domain": domain_json(search),
+            "property": {"unsafe": prop.unsafe_json()}, "result": "holds", "regions_visited": regions,
+            "regions": recorder.regions, "pruned": recorder.pruned, "bounded": recorder.bounded}
+
+
+def violated_certificate(search: Search, prop: Any, point: Sequence[Fraction], disjunct: int) -> dict[str, Any]:
+    """The certificate that a property is violated: the counterexample (no tree is needed)."""
+    return {"format": VERIFY_FORMAT, "model_sha256": _model_digest(search), "domain": domain_json(search),
+            "property": {"unsafe": prop.unsafe_json()}, "result": "violated",
+            "counterexample": [format_rational(v) for v in point], "disjunct": disjunct}
