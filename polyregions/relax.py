@@ -171,6 +171,22 @@ def node_bounds(search: "Search", node: "Node", objectives: Sequence[Sequence[Fr
     then a few integer operations per weight of each later layer, per objective.
     """
     result = NodeBound()
+    layers = _forward(search, node, result, keep)
+    cell = node.cell
+    ctx = node.ctx
+    e = result.e
+    for g in objectives:
+        bound, final = _backward(layers, g, ctx.rows, ctx.den, cell, e, keep)
+        result.bounds.append(bound)
+        if keep:
+            result.finals.append(final)
+    return result
+
+
+def _forward(search: "Search", node: "Node", result: NodeBound, keep: bool) -> list[tuple[_Family, list, Any]]:
+    """The relaxation of every activation layer from the node's stage on: per layer its
+    family, per unit its piece, lines or candidates, and the stage of the next map.
+    Sets ``result.e`` and, with *keep*, the intervals and entries of ``result``."""
     cell = node.cell
     ctx = node.ctx
     stages = search.stages
@@ -220,12 +236,7 @@ def node_bounds(search: "Search", node: "Node", objectives: Sequence[Sequence[Fr
             ivals = out
             same = None
         decided = ()
-    for g in objectives:
-        bound, final = _backward(layers, g, ctx.rows, ctx.den, cell, e, keep)
-        result.bounds.append(bound)
-        if keep:
-            result.finals.append(final)
-    return result
+    return layers
 
 
 def _exact_intervals(cell: "Cell", rows: Sequence[Sequence[int]], den: int) -> list[tuple]:
@@ -581,3 +592,83 @@ def _entry_data(fam: _Family, r: tuple, e: int) -> Any:
     s_lo, t_lo, s_up, t_up, _ = r
     return [None if s_lo is None else Fraction(s_lo, unit), None if s_lo is None else Fraction(t_lo, big),
             None if s_up is None else Fraction(s_up, unit), None if s_up is None else Fraction(t_up, big)]
+
+
+# -- the Jacobian over a subtree ---------------------------------------------------------------
+
+def node_jacobian_bounds(search: "Search", node: "Node") -> tuple[list[list[int]], list[list[int]], int]:
+    """Entrywise bounds ``lo / den <= J <= hi / den`` of the Jacobian of the network's output
+    with respect to the input, valid in every region below *node*.
+
+    The current stage's pre-activations are exact affine functions of the input; each unit
+    then multiplies by its activation's slope, exact when the unit is decided or its range
+    (as in :func:`node_bounds`) lies in one piece, else the interval of the slopes it can
+    take (``[0, 1]`` for relu); a maxout unit takes the row of its dominant candidate, or
+    the entrywise hull of its candidates' rows. Interval matrix products, exact integers.
+
+    Returns
+    -------
+    (lo, hi, den)
+        Integer matrices (outputs x inputs) and their common positive denominator.
+    """
+    layers = _forward(search, node, NodeBound(), False)
+    ctx = node.ctx
+    lo = [list(r[:-1]) for r in ctx.rows]
+    hi = [list(r) for r in lo]
+    den = ctx.den
+    for fam, relax, nxt in layers:
+        if fam.kind == "argmax":
+            rank = fam.rank
+            new_lo, new_hi = [], []
+            for u, (j_lo, j_up, _, kind) in enumerate(relax):
+                if j_up is not None:
+                    new_lo.append(lo[u * rank + j_up])
+                    new_hi.append(hi[u * rank + j_up])
+                else:
+                    group = range(u * rank, (u + 1) * rank)
+                    new_lo.append([min(lo[i][j] for i in group) for j in range(len(lo[0]))])
+                    new_hi.append([max(hi[i][j] for i in group) for j in range(len(hi[0]))])
+            lo, hi = new_lo, new_hi
+        elif fam.kind != "identity":
+            q = fam.q
+            if fam.kind == "threshold":
+                slopes = {"L": (0, 0), "H": (0, 0), "M": (1, 1), "lines": (0, 1)}
+            else:
+                slopes = {"+": (q, q), "-": (fam.pl, fam.pl), "0": (0, 0), "lines": (min(fam.pl, q), max(fam.pl, q))}
+            new_lo, new_hi = [], []
+            for (a_row, b_row), entry in zip(zip(lo, hi), relax):
+                a, b = slopes[entry[4]]
+                row_lo, row_hi = [], []
+                for x, y in zip(a_row, b_row):
+                    products = (x * a, x * b, y * a, y * b)
+                    row_lo.append(min(products))
+                    row_hi.append(max(products))
+                new_lo.append(row_lo)
+                new_hi.append(row_hi)
+            lo, hi = new_lo, new_hi
+            den *= q
+        if nxt is None or nxt.weight is None:
+            continue
+        width = len(lo[0]) if lo else 0
+        out_lo, out_hi = [], []
+        for wrow in nxt.weight:
+            acc_lo = [0] * width
+            acc_hi = [0] * width
+            for w, r_lo, r_hi in zip(wrow, lo, hi):
+                if w > 0:
+                    for j in range(width):
+                        acc_lo[j] += w * r_lo[j]
+                        acc_hi[j] += w * r_hi[j]
+                elif w < 0:
+                    for j in range(width):
+                        acc_lo[j] += w * r_hi[j]
+                        acc_hi[j] += w * r_lo[j]
+            out_lo.append(acc_lo)
+            out_hi.append(acc_hi)
+        lo, hi, den = out_lo, out_hi, den * nxt.den
+        common = gcd(den, *(v for row in lo for v in row), *(v for row in hi for v in row))
+        if common > 1:
+            lo = [[v // common for v in row] for row in lo]
+            hi = [[v // common for v in row] for row in hi]
+            den //= common
+    return lo, hi, den
