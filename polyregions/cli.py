@@ -180,6 +180,19 @@ def _build_parser() -> argparse.ArgumentParser:
     verify.add_argument("-o", "--certificate", metavar="CERT.json",
                         help="write a certificate that 'polyregions check' verifies")
 
+    equiv = sub.add_parser("equiv", help="whether two networks compute the same function on a domain",
+                           description="Whether two networks with the same input dimension compute the same "
+                                       "function on the domain; otherwise an exact input where they differ, "
+                                       "with both outputs. Exit 0: equivalent; 1: they differ; 2: bad input.")
+    equiv.add_argument("model", metavar="MODEL_A", help="network file (polyregions-network/1 JSON)")
+    equiv.add_argument("model_b", metavar="MODEL_B", help="network file (polyregions-network/1 JSON)")
+    equiv_domain = equiv.add_mutually_exclusive_group()
+    equiv_domain.add_argument("--domain", metavar="FILE",
+                              help='a JSON file {"A": [[...]], "b": [...]} for {x : A x <= b}')
+    equiv_domain.add_argument("--box", nargs=2, metavar=("LO", "HI"),
+                              help="the box LO <= x_i <= HI (rationals, or comma-separated per coordinate)")
+    equiv.add_argument("--json", action="store_true", help="print one JSON object")
+
     lip = sub.add_parser("lipschitz", help="the exact Lipschitz constant for the l1 or l-infinity norm",
                          description="The exact Lipschitz constant of the network on the (convex) domain "
                                      "for the l1 or l-infinity norm on inputs and outputs: the largest "
@@ -592,6 +605,44 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return code
 
 
+def _cmd_equiv(args: argparse.Namespace) -> int:
+    from .equivalence import equivalent
+
+    a = load_network(args.model)
+    b = load_network(args.model_b)
+    n = a.input_dim
+    if args.box is not None:
+        domain = Domain.box(n, *(_box_value(v, n) for v in args.box))
+    elif args.domain is not None:
+        domain = load_domain(args.domain, dim=n)
+    else:
+        domain = Domain.whole(n)
+    start = time.perf_counter()
+    result = equivalent(a, b, domain)
+    seconds = time.perf_counter() - start
+    code = 0 if result.equivalent else 1
+    if args.json:
+        out = result.to_json()
+        out.update(model_a=args.model, model_b=args.model_b, domain=domain.to_json(), seconds=round(seconds, 6))
+        print(json.dumps(out))
+        return code
+    print(f"network A:       {args.model} ({_architecture(a)})")
+    print(f"network B:       {args.model_b} ({_architecture(b)})")
+    print(f"domain:          {domain.describe()}")
+    if result.equivalent:
+        print("result:          equivalent (the same function on the domain)")
+    else:
+        assert result.counterexample is not None and result.regions is not None
+        print("result:          they differ")
+        print(f"counterexample:  {_point_text(result.counterexample)}")
+        print(f"outputs of A:    {_point_text(result.outputs_a or ())}")
+        print(f"outputs of B:    {_point_text(result.outputs_b or ())}")
+        print(f"regions:         {result.regions[0]} (A), {result.regions[1]} (B)")
+    print(f"pieces compared: {result.pieces_visited}")
+    print(f"time:            {seconds:.3f} s")
+    return code
+
+
 def _cmd_lipschitz(args: argparse.Namespace) -> int:
     from .lipschitz import lipschitz_constant
     from .numbers import format_rational
@@ -685,7 +736,7 @@ def _clear_progress() -> None:
 def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
     """An output file (or the checkpoint) must not be one of the command's input files."""
     output = getattr(args, "output", None)
-    inputs = ("model", "domain", "certificate", "property")
+    inputs = ("model", "model_b", "domain", "certificate", "property")
     if args.command in ("max", "verify"):  # their output file is the certificate (max's --output is an index)
         output = args.certificate
         inputs = ("model", "domain", "property")
@@ -731,6 +782,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_verify(args)
         if args.command == "lipschitz":
             return _cmd_lipschitz(args)
+        if args.command == "equiv":
+            return _cmd_equiv(args)
         if args.command == "construct":
             return _cmd_construct(args)
         return _cmd_regions(args)
