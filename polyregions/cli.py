@@ -193,6 +193,21 @@ def _build_parser() -> argparse.ArgumentParser:
                               help="the box LO <= x_i <= HI (rationals, or comma-separated per coordinate)")
     equiv.add_argument("--json", action="store_true", help="print one JSON object")
 
+    bnd = sub.add_parser("boundary", help="the exact decision boundary of a classifier, as pieces",
+                         description="The exact decision boundary of a classifier (the argmax of the "
+                                     "outputs): the (n0-1)-dimensional pieces where output I equals output "
+                                     "J and both are the largest (by default every pair I < J), counted, "
+                                     "exported as JSON lines (-o) and, for 2 inputs, plotted over the "
+                                     "regions (--plot).")
+    bnd.add_argument("model", metavar="MODEL", help="network file (polyregions-network/1 JSON)")
+    domain_options(bnd)
+    bnd.add_argument("--classes", metavar="I,J", help="only the boundary between outputs I and J (0-based)")
+    bnd.add_argument("-o", "--output", metavar="PIECES.jsonl",
+                     help="write one piece per line: classes, region, equalities, inequalities, point")
+    bnd.add_argument("--plot", metavar="FILE.png|FILE.svg|FILE.pdf",
+                     help="draw the pieces over the regions (2 inputs, bounded domain)")
+    bnd.add_argument("--json", action="store_true", help="print one JSON object")
+
     lip = sub.add_parser("lipschitz", help="the exact Lipschitz constant for the l1 or l-infinity norm",
                          description="The exact Lipschitz constant of the network on the (convex) domain "
                                      "for the l1 or l-infinity norm on inputs and outputs: the largest "
@@ -643,6 +658,52 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
     return code
 
 
+def _cmd_boundary(args: argparse.Namespace) -> int:
+    from .boundary import decision_boundary, figure_boundary, parse_classes, write_pieces_jsonl
+
+    if args.plot is not None:
+        image_format(args.plot)
+        require_matplotlib()
+    network, domain = _problem(args)
+    classes = None if args.classes is None else parse_classes(args.classes, network.output_dim)
+    if args.plot is not None:
+        if network.input_dim != 2:
+            raise InputError(f"--plot: the network has {network.input_dim} inputs; plot a 2-D --slice")
+        if domain.kind == "all":
+            raise InputError("--plot needs a bounded domain (--box, --domain or --slice)")
+    start = time.perf_counter()
+    result = decision_boundary(network, domain, classes=classes)
+    if args.output is not None:
+        write_pieces_jsonl(result, args.output)
+    if args.plot is not None:
+        from .plot import save_figure
+
+        figure, _ = figure_boundary(network, domain, result, title=args.model)
+        save_figure(figure, args.plot)
+    seconds = time.perf_counter() - start
+    if args.json:
+        out = result.to_json()
+        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
+        print(json.dumps(out))
+        return 0
+    pairs = "; ".join(f"{k}: {v}" for k, v in result.counts().items())
+    which = "every pair (where the argmax changes)" if classes is None else f"{classes[0]} and {classes[1]}"
+    print(f"network:         {args.model} ({_architecture(network)})")
+    print(f"domain:          {domain.describe()}")
+    print(f"classes:         {which}")
+    print(f"boundary pieces: {len(result.pieces)} ({pairs})")
+    if result.ties:
+        print(f"tie regions:     {len(result.ties)} (two classes are the same function there: "
+              + ", ".join(f"{c[0]},{c[1]} in {key}" for c, key in result.ties[:4])
+              + (", ..." if len(result.ties) > 4 else "") + ")")
+    print(f"regions visited: {result.regions_visited} ({_dropped(result.subtrees_dropped)})")
+    for path in (args.output, args.plot):
+        if path is not None:
+            print(f"wrote:           {path}")
+    print(f"time:            {seconds:.3f} s")
+    return 0
+
+
 def _cmd_lipschitz(args: argparse.Namespace) -> int:
     from .lipschitz import lipschitz_constant
     from .numbers import format_rational
@@ -784,6 +845,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_lipschitz(args)
         if args.command == "equiv":
             return _cmd_equiv(args)
+        if args.command == "boundary":
+            return _cmd_boundary(args)
         if args.command == "construct":
             return _cmd_construct(args)
         return _cmd_regions(args)

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import run_notebooks  # noqa: E402
 
 NOTEBOOK_DIR = run_notebooks.NOTEBOOK_DIR
-NOTEBOOKS = ("01_space_folding.ipynb", "02_deep_vs_shallow.ipynb")
+NOTEBOOKS = ("01_space_folding.ipynb", "02_deep_vs_shallow.ipynb", "03_exact_queries.ipynb")
 
 
 @pytest.fixture(scope="session")
