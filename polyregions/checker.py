@@ -1,4 +1,5 @@
-"""Standalone checker of region-count certificates (``polyregions-certificate/1``).
+"""Standalone checker of certificates: region counts (``polyregions-certificate/1``), maxima
+(``polyregions-max-certificate/1``) and properties (``polyregions-verify-certificate/1``).
 
 Uses only Python's standard library (json, hashlib, fractions, decimal, math,
 operator, reprlib; gc, sys and contextlib for the settings of
@@ -37,6 +38,21 @@ has one, so near ``p`` the regions are the two sides of that hyperplane and shar
 Merges prove that regions belong to one linear region, so the certified number of
 linear regions is an upper bound: regions not joined by a listed merge are counted
 apart.
+
+Maxima and properties (:class:`_QueryChecker`). The same tree, but a subtree may end at a
+*bounded* node: there the certificate gives the intervals of the current layer's
+pre-activations over the node (each end proved by multipliers ``y >= 0`` on the node's
+strict rows: ``sum y a = D h`` and ``sum y b <= D (bound - h0)`` for the function ``h``),
+the piece, the two lines or the candidates of each later unit, and multipliers for the
+final bound; the checker recomputes the later intervals by interval arithmetic, checks
+each line against the activation at the ends and breakpoints of its interval (and its
+slope at an infinite end), each piece and dominant candidate against the intervals,
+pulls the objective back through the layers (the upper line where its coefficient is
+positive, the lower where negative) and checks that the resulting affine function is at
+most the bound on the node. A leaf carries multipliers showing that the objective is at
+most its bound (max) or Farkas multipliers on its rows and a disjunct's rows showing
+that its closure misses the disjunct (verify). The maximiser, a counterexample and an
+unbounded ray are checked by an exact forward pass.
 
 What it is about. The counts hold on the certificate's own domain, for the model whose
 digest it names. A valid proof about a smaller box proves nothing about the domain
@@ -1442,7 +1458,8 @@ def main(argv=None):
             if box is not None:
                 domain = box_domain(box[0], box[1], n)
             elif domain is None:
-                domain = {"A": [], "b": []}
+                if not (type(cert) is dict and cert.get("format") == VERIFY_FORMAT):
+                    domain = {"A": [], "b": []}  # (a verify certificate's domain is its property's inputs)
             elif type(domain) is not dict:
                 raise CheckFailure(f"{domain_path}: expected an object with keys A and b")
             counts = check_certificate(cert, model, domain)

@@ -17,8 +17,9 @@ layers pair up, same count and same activation), whose regions are the same piec
 cut in the order layer 1 of both, layer 2 of both, ..., so that the cuts of early
 layers are shared instead of repeated in every region of the first network.
 ``benchmarks/queries.py`` measures both: on unrelated random ReLU networks the
-difference network is 0 to 15% faster, on a network against a copy with permuted and
-rescaled units (equivalent: every piece is compared) about 1.8 times faster. So
+difference network is about as fast (0.99 to 1.17 times), on a network against a copy
+with permuted and rescaled units (equivalent: every piece is compared) about twice as
+fast. So
 ``method="auto"`` (the default) takes the difference network when the layers pair up,
 else the refinement.
 """

@@ -115,13 +115,21 @@ def _tokens(text: str, source: str) -> list[tuple[str, int]]:
     return out
 
 
+class _List(list):
+    """A parenthesised list, with the line of its ``(``."""
+
+    line = 0
+
+
 def _parse(tokens: list[tuple[str, int]], source: str) -> list[Any]:
     """Nested lists of (token, line) atoms."""
     stack: list[list[Any]] = [[]]
     lines: list[int] = []
     for token, line in tokens:
         if token == "(":
-            stack.append([])
+            opened = _List()
+            opened.line = line
+            stack.append(opened)
             lines.append(line)
         elif token == ")":
             if len(stack) == 1:
@@ -137,11 +145,7 @@ def _parse(tokens: list[tuple[str, int]], source: str) -> list[Any]:
 
 
 def _line(expr: Any) -> int:
-    while isinstance(expr, list):
-        if not expr:
-            return 0
-        expr = expr[0]
-    return expr[1]
+    return expr.line if isinstance(expr, _List) else expr[1]
 
 
 def _word(expr: Any) -> str | None:

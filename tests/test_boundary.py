@@ -246,5 +246,9 @@ def test_cli_boundary(capsys, tmp_path):
     assert set(data["pairs"]) == {"0,2"} and data["pieces"] == data["pairs"]["0,2"]
     assert_one_error_line(*run(capsys, "boundary", model, "--classes", "0,0"), r"the two classes must differ")
     assert_one_error_line(*run(capsys, "boundary", model, "--plot", png), r"--plot needs a bounded domain")
+    three = tmp_path / "three.json"
+    Network.mlp([[[1, 0, 0], [0, 1, 1]]], [[0, 0]]).save(three)
+    assert_one_error_line(*run(capsys, "boundary", three, "--box", 0, 1, "--plot", png),
+                          r"--plot: the network has 3 inputs; plot a 2-D --slice$")
     assert_one_error_line(*run(capsys, "boundary", model, "--box", -1, 1, "--plot", tmp_path / "x.bmp"),
                           r"x\.bmp")

@@ -153,6 +153,10 @@ def test_vnnlib_reads_the_subset():
     ("", r"no assertion about the outputs \(nothing is unsafe\)"),
     ("(assert (<= 0 1))", r"a disjunct of the unsafe set puts no constraint on the outputs"),
     ("7", r"line 6: expected \(declare-const \.\.\.\) or \(assert \.\.\.\)"),
+    ("(declare-const X_5)", r"line 6: expected \(declare-const NAME Real\)$"),
+    ("(assert (<= () 1))", r"line 6: expected a term$"),
+    ("(assert (and " + "(or (<= Y_0 0) (<= Y_0 1) (<= Y_0 2) (<= Y_0 3))" * 9 + "))",
+     r"line 6: the unsafe set has more than 100,000 disjuncts$"),
 ])
 def test_vnnlib_refusals(text, pattern):
     with pytest.raises(InputError, match=r"^prop: " + pattern):
