@@ -1,4 +1,5 @@
-"""Standalone checker of region-count certificates (``polyregions-certificate/1``).
+"""Standalone checker of certificates: region counts (``polyregions-certificate/1``), maxima
+(``polyregions-max-certificate/1``) and properties (``polyregions-verify-certificate/1``).
 
 Uses only Python's standard library (json, hashlib, fractions, decimal, math,
 operator, reprlib; gc, sys and contextlib for the settings of
@@ -37,6 +38,21 @@ has one, so near ``p`` the regions are the two sides of that hyperplane and shar
 Merges prove that regions belong to one linear region, so the certified number of
 linear regions is an upper bound: regions not joined by a listed merge are counted
 apart.
+
+Maxima and properties (:class:`_QueryChecker`). The same tree, but a subtree may end at a
+*bounded* node: there the certificate gives the intervals of the current layer's
+pre-activations over the node (each end proved by multipliers ``y >= 0`` on the node's
+strict rows: ``sum y a = D h`` and ``sum y b <= D (bound - h0)`` for the function ``h``),
+the piece, the two lines or the candidates of each later unit, and multipliers for the
+final bound; the checker recomputes the later intervals by interval arithmetic, checks
+each line against the activation at the ends and breakpoints of its interval (and its
+slope at an infinite end), each piece and dominant candidate against the intervals,
+pulls the objective back through the layers (the upper line where its coefficient is
+positive, the lower where negative) and checks that the resulting affine function is at
+most the bound on the node. A leaf carries multipliers showing that the objective is at
+most its bound (max) or Farkas multipliers on its rows and a disjunct's rows showing
+that its closure misses the disjunct (verify). The maximiser, a counterexample and an
+unbounded ray are checked by an exact forward pass.
 
 What it is about. The counts hold on the certificate's own domain, for the model whose
 digest it names. A valid proof about a smaller box proves nothing about the domain
@@ -304,6 +320,9 @@ def _activate(kind, layer, funcs_per_unit, states, den):
 class _Checker:
     """The walk over the decision tree, in time and memory linear in its size.
 
+    Query certificates (:class:`_QueryChecker`) walk the same tree; they stop at bounded
+    subtrees (:meth:`_stop`) and check more at each leaf (:meth:`_leaf`).
+
     The kept part of the tree is a trie of dicts, state -> subtree; a node also holds
     the index of the region that ends there (key 0) and of the pruned branches that
     leave it (key None: state -> index), so no key is rebuilt along the walk. The
@@ -311,11 +330,19 @@ class _Checker:
     explicit stack of units instead of recursion.
     """
 
+    FORMAT = FORMAT
+
     def __init__(self, cert, model):
+        self._header(cert, model)
+        self.trie = {}  # the kept part of the tree: state -> subtree; 0: region; None: pruned
+        self._tree(cert)
+
+    def _header(self, cert, model):
+        """The model, the format, the model's digest and the domain."""
         self.n, self.layers = _read_model(model)
         self.affine = {i: _integer_affine(layer) for i, layer in enumerate(self.layers) if layer[0] == "affine"}
-        if cert.get("format") != FORMAT:
-            raise CheckFailure(f"format: expected {FORMAT!r}, got {_show(cert.get('format'))}")
+        if cert.get("format") != self.FORMAT:
+            raise CheckFailure(f"format: expected {self.FORMAT!r}, got {_show(cert.get('format'))}")
         if cert.get("model_sha256") != model_digest(model):
             raise CheckFailure("model_sha256: the certificate is for another model")
         dom = cert["domain"]
@@ -333,7 +360,9 @@ class _Checker:
                 raise CheckFailure(f"domain A[{i}]: every coefficient is zero (a domain row must be a hyperplane)")
             scale = _lcm(v.denominator for v in row)
             self.domain.append(tuple(_primitive([int(v * scale) for v in row])))
-        self.trie = {}  # the kept part of the tree: state -> subtree; 0: region; None: pruned
+
+    def _tree(self, cert):
+        """The regions and the pruned branches, as a trie."""
         self.regions = {}
         for i, region in enumerate(cert["regions"]):
             _list_of(region["states"], str, f"regions[{i}].states")
@@ -433,11 +462,17 @@ class _Checker:
             vec = _reduce(*_activate(layer[0], layer, funcs, path[start:], den))
             self._open_layer(index + 1, vec, node, path, rows, stack)
             return
+        if self._stop(context, u, node, path, rows):
+            return
         branches = _branches(layer[0], layer, funcs[u], den)
         extra = [state for state in node if type(state) is str and state not in branches]
         if extra:
             raise CheckFailure(f"branch {' '.join(path + [sorted(extra)[0]])} is not a branch of the tree")
         stack.append([context, u, node, list(branches.items()), len(path), 0])
+
+    def _stop(self, context, u, node, path, rows):
+        """True when the walk stops at this node (query certificates: a bounded subtree)."""
+        return False
 
     def _row(self, ref, rows, where):
         if type(ref) is not list or len(ref) != 2:
@@ -546,6 +581,677 @@ class _Checker:
         return sum(1 for k in range(len(parent)) if find(k) == k)
 
 
+# -- query certificates: max and verify ------------------------------------------------------
+
+MAX_FORMAT = "polyregions-max-certificate/1"
+VERIFY_FORMAT = "polyregions-verify-certificate/1"
+
+# The activations with one input per unit, as pieces: breakpoints, the slope left of the
+# first and right of the last, and the function itself.
+
+
+def _act(layer, z):
+    kind = layer[0]
+    if kind == "relu":
+        return z if z > 0 else Fraction(0)
+    if kind == "leaky_relu":
+        return z if z >= 0 else layer[1] * z
+    if kind == "abs":
+        return abs(z)
+    return min(max(z, layer[1]), layer[2])  # hardtanh
+
+
+def _breaks(layer):
+    return [layer[1], layer[2]] if layer[0] == "hardtanh" else [Fraction(0)]
+
+
+def _end_slopes(layer):
+    """The slopes of the activation left of its first breakpoint and right of its last."""
+    kind = layer[0]
+    if kind == "hardtanh":
+        return Fraction(0), Fraction(0)
+    if kind == "leaky_relu":
+        return layer[1], Fraction(1)
+    return (Fraction(-1) if kind == "abs" else Fraction(0)), Fraction(1)
+
+
+def _piece(layer, state):
+    """(slope, offset, lowest z, highest z) of the linear piece named *state* (None: infinite)."""
+    kind = layer[0]
+    if kind == "hardtanh":
+        lo, hi = layer[1], layer[2]
+        if state in ("L", "l"):
+            return Fraction(0), lo, None, lo
+        if state in ("H", "h"):
+            return Fraction(0), hi, hi, None
+        if state == "M":
+            return Fraction(1), Fraction(0), lo, hi
+        return None
+    if state == "+":
+        return Fraction(1), Fraction(0), Fraction(0), None
+    if state == "-":
+        return _end_slopes(layer)[0], Fraction(0), None, Fraction(0)
+    if state == "0":
+        return Fraction(0), Fraction(0), Fraction(0), Fraction(0)
+    return None
+
+
+def _inter(lo, hi, a, b):
+    """[lo, hi] cut down to [a, b] (None: infinite)."""
+    lo = a if lo is None else lo if a is None else max(lo, a)
+    hi = b if hi is None else hi if b is None else min(hi, b)
+    return lo, hi
+
+
+def _range(layer, lo, hi):
+    """The range of the activation over [lo, hi] (None: infinite ends)."""
+    points = [p for p in (lo, hi) if p is not None]
+    points += [b for b in _breaks(layer) if (lo is None or b > lo) and (hi is None or b < hi)]
+    values = [_act(layer, p) for p in points]
+    low, high = (min(values), max(values)) if values else (None, None)
+    left, right = _end_slopes(layer)
+    if lo is None:
+        if left > 0:
+            low = None
+        elif left < 0:
+            high = None
+    if hi is None:
+        if right > 0:
+            high = None
+        elif right < 0:
+            low = None
+    return low, high
+
+
+def _line_ok(layer, line, lo, hi, upper):
+    """True when s z + t is above (below) the activation on [lo, hi]."""
+    s, t = line
+    points = [p for p in (lo, hi) if p is not None]
+    points += [b for b in _breaks(layer) if (lo is None or b > lo) and (hi is None or b < hi)]
+    left, right = _end_slopes(layer)
+    if upper:
+        if (lo is None and s > left) or (hi is None and s < right):
+            return False
+        return all(s * p + t >= _act(layer, p) for p in points)
+    if (lo is None and s < left) or (hi is None and s > right):
+        return False
+    return all(s * p + t <= _act(layer, p) for p in points)
+
+
+def _compose(first, second):
+    """The affine map second o first; each is (W, b) with Fraction entries, or None (identity)."""
+    if first is None:
+        return second
+    w1, b1 = first
+    w2, b2 = second
+    weight = [[sum((row[k] * w1[k][j] for k in range(len(row))), Fraction(0)) for j in range(len(w1[0]))]
+              for row in w2]
+    bias = [sum((row[k] * b1[k] for k in range(len(row))), Fraction(0)) + c for row, c in zip(w2, b2)]
+    return weight, bias
+
+
+def _stage_list(layers):
+    """Consecutive affine layers composed and paired with the activation after them, as the
+    engine compiles them: ``([(map or None, activation index), ...], final map or None)``."""
+    stages, pending = [], None
+    for index, layer in enumerate(layers):
+        if layer[0] == "affine":
+            pending = _compose(pending, ([list(r) for r in layer[1]], list(layer[2])))
+        else:
+            stages.append((pending, index))
+            pending = None
+    return stages, pending
+
+
+def _forward(layers, x):
+    """The network's outputs at the point *x* (exact)."""
+    v = list(x)
+    for layer in layers:
+        kind = layer[0]
+        if kind == "affine":
+            v = [sum((w * c for w, c in zip(row, v)), Fraction(0)) + b for row, b in zip(layer[1], layer[2])]
+        elif kind == "maxout":
+            k = layer[1]
+            v = [max(v[i:i + k]) for i in range(0, len(v), k)]
+        elif kind != "identity":
+            v = [_act(layer, z) for z in v]
+    return v
+
+
+class _QueryChecker(_Checker):
+    """max and verify certificates: the count certificate's tree, where each leaf carries
+    the query's proof and the walk stops at bounded subtrees (see :func:`check_certificate`).
+
+    A bounded subtree carries the relaxation of :mod:`polyregions.relax`: the intervals of
+    the current layer's pre-activations over the node (each end proved by multipliers),
+    the piece, lines or candidates of each later unit, and the multipliers of the final
+    bound. The later intervals and the back-substitution are recomputed here; every line
+    is checked on its interval, every piece and dominant candidate against the intervals.
+    """
+
+    def __init__(self, cert, model, fmt):
+        self.FORMAT = fmt
+        self._header(cert, model)
+        self.trie = {}
+        self.bounded = cert["bounded"]
+        _list_of(self.bounded, dict, "bounded")
+        for i, item in enumerate(self.bounded):
+            _list_of(item["path"], str, f"bounded[{i}].path")
+            node = self.trie
+            for state in item["path"]:
+                node = node.setdefault(state, {})
+            if 1 in node:
+                raise CheckFailure(f"bounded[{i}]: node {' '.join(item['path']) or '(root)'} listed twice")
+            node[1] = i
+        self._tree(cert)  # after the bounded paths: a pruned branch may leave one
+        self.stages, self.final = _stage_list(self.layers)
+        self.stage_of = {act: i for i, (_, act) in enumerate(self.stages)}
+        self.used_bounded = bytearray(len(self.bounded))
+        self.leaves = cert["regions"]
+
+    def run(self):
+        super().run()
+        for i, item in enumerate(self.bounded):
+            if not self.used_bounded[i]:
+                raise CheckFailure(f"bounded[{i}]: node {' '.join(item['path']) or '(root)'} is not in the tree")
+
+    # -- the claims ------------------------------------------------------------------------
+
+    def objectives(self, i):
+        """The objectives a bounded subtree must bound: [(name, g, limit, strict)]."""
+        raise NotImplementedError
+
+    def _leaf(self, node, path, rows, vec):
+        if 1 in node:
+            raise CheckFailure(f"bounded[{node[1]}]: node {' '.join(path)} is a leaf, not a subtree")
+        super()._leaf(node, path, rows, vec)
+        self.leaf_claim(node[0], path, rows, vec)
+
+    def _stop(self, context, u, node, path, rows):
+        i = node.get(1)
+        if i is None:
+            return False
+        if 0 in node or None in node or any(type(k) is str for k in node):
+            raise CheckFailure(f"bounded[{i}]: node {' '.join(path) or '(root)'} is bounded and expanded")
+        self.used_bounded[i] = 1
+        self._bounded(i, context, u, path, rows)
+        return True
+
+    # -- multipliers --------------------------------------------------------------------------
+
+    def _proof(self, proof, h_lin, h0, limit, rows, where, strict=False):
+        """Check multipliers proving h(x) = h_lin . x + h0 <= limit (< with *strict*) on the node."""
+        if type(proof) is not dict:
+            raise CheckFailure(f"{where}: expected multipliers, got {_show(proof)}")
+        _list_of(proof["multipliers"], list, f"{where}: multipliers")
+        scale = _integer(proof["scale"], f"{where}: scale")
+        if not scale:
+            raise CheckFailure(f"{where}: scale is zero")
+        total = [0] * (self.n + 1)
+        for j, pair in enumerate(proof["multipliers"]):
+            if len(pair) != 2:
+                raise CheckFailure(f"{where}: multiplier {j} is not a pair [inequality, y]")
+            y = _integer(pair[1], f"{where}: multiplier {j}")
+            row = self._row(pair[0], rows, lambda: where)
+            total = [t + y * c for t, c in zip(total, row)]
+        if [Fraction(t) for t in total[:-1]] != [scale * c for c in h_lin]:
+            raise CheckFailure(f"{where}: the combination's linear part is not the scale times the bounded function's")
+        room = scale * (limit - h0)
+        if total[-1] > room or (strict and total[-1] == room):
+            raise CheckFailure(f"{where}: the multipliers do not prove the bound {_text(limit)}")
+
+    # -- a bounded subtree --------------------------------------------------------------------
+
+    def _bounded(self, i, context, u, path, rows):
+        item = self.bounded[i]
+        where = f"bounded[{i}] (node {' '.join(path) or '(root)'})"
+        index, layer, funcs, den, start = context
+        decided = path[start:]
+        flat = [f for unit in funcs for f in unit]
+        _list_of(item["intervals"], list, f"{where}.intervals")
+        _list_of(item["interval_multipliers"], list, f"{where}.interval_multipliers")
+        if len(item["intervals"]) != len(flat) or len(item["interval_multipliers"]) != len(flat):
+            raise CheckFailure(f"{where}: {len(item['intervals'])} intervals for {len(flat)} pre-activations")
+        ivals = []
+        for r, (row, pair, proof) in enumerate(zip(flat, item["intervals"], item["interval_multipliers"])):
+            if len(pair) != 2 or len(proof) != 2:
+                raise CheckFailure(f"{where}: interval {r} is not a pair")
+            lo = None if pair[0] is None else _num(pair[0], f"{where}: interval {r}")
+            hi = None if pair[1] is None else _num(pair[1], f"{where}: interval {r}")
+            lin = [Fraction(c, den) for c in row[:-1]]
+            const = Fraction(row[-1], den)
+            if lo is not None:
+                self._proof(proof[0], [-c for c in lin], -const, -lo, rows, f"{where}: lower end of interval {r}")
+            if hi is not None:
+                self._proof(proof[1], lin, const, hi, rows, f"{where}: upper end of interval {r}")
+            ivals.append((lo, hi))
+        pos = self.stage_of[index]
+        relax = item["relaxation"]
+        _list_of(relax, list, f"{where}.relaxation")
+        if len(relax) != len(self.stages) - pos:
+            raise CheckFailure(f"{where}: relaxation for {len(relax)} layers, expected {len(self.stages) - pos}")
+        plan = []
+        for depth, entries in enumerate(relax):
+            _, act = self.stages[pos + depth]
+            lay = self.layers[act]
+            if depth:
+                rule = self.stages[pos + depth][0]
+                ivals = ivals if rule is None else self._affine_ivals(rule, ivals)
+                same = None if rule is None else [tuple(w) + (b,) for w, b in zip(*rule)]
+            else:
+                same = [tuple(f) for f in flat]
+            units, out = self._relax(lay, ivals, decided if depth == 0 else [], entries, same,
+                                     f"{where}: layer {act}")
+            plan.append((lay, units))
+            ivals = out
+        self.bound_claims(i, item, plan, pos, flat, den, rows, where)
+
+    def _affine_ivals(self, rule, ivals):
+        out = []
+        for wrow, b in zip(*rule):
+            lo = hi = b
+            for w, (a_lo, a_hi) in zip(wrow, ivals):
+                if w > 0:
+                    lo = None if lo is None or a_lo is None else lo + w * a_lo
+                    hi = None if hi is None or a_hi is None else hi + w * a_hi
+                elif w < 0:
+                    lo = None if lo is None or a_hi is None else lo + w * a_hi
+                    hi = None if hi is None or a_lo is None else hi + w * a_lo
+            out.append((lo, hi))
+        return out
+
+    def _relax(self, lay, ivals, decided, entries, same, where):
+        """Per unit: ('lines', lower, upper) with (s, t) pairs or None, or ('maxout', j_lo, j_up,
+        top); and the intervals of the outputs."""
+        kind = lay[0]
+        if kind == "identity":
+            if entries:
+                raise CheckFailure(f"{where}: an identity layer has no units")
+            return [], ivals
+        k = lay[1] if kind == "maxout" else 1
+        count = len(ivals) // k
+        _list_of(entries, None, f"{where}: relaxation")
+        if len(entries) != count - len(decided):
+            raise CheckFailure(f"{where}: {len(entries)} relaxed units, expected {count - len(decided)}")
+        units, out = [], []
+        for u in range(count):
+            group = ivals[u * k:(u + 1) * k]
+            if kind == "maxout":
+                if u < len(decided):
+                    j = int(decided[u])
+                    units.append(("maxout", j, j, None))
+                    out.append(group[j])
+                    continue
+                entry = entries[u - len(decided)]
+                if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not int \
+                        or not 0 <= entry[0] < k or not (entry[1] is None or (type(entry[1]) is int and 0 <= entry[1] < k)):
+                    raise CheckFailure(f"{where} unit {u}: expected [candidate, candidate or null], got {_show(entry)}")
+                j_lo, j_up = entry
+                rows_of = same[u * k:(u + 1) * k] if same is not None else None
+                if j_up is not None:
+                    lo_j = group[j_up][0]
+                    for c, (_, hi_c) in enumerate(group):
+                        if c == j_up or (rows_of is not None and rows_of[c] == rows_of[j_up]):
+                            continue
+                        if lo_j is None or hi_c is None or lo_j < hi_c:
+                            raise CheckFailure(f"{where} unit {u}: candidate {j_up} does not dominate candidate {c}")
+                    out.append(group[j_up])
+                    top = None
+                else:
+                    top = None if any(h is None for _, h in group) else max(h for _, h in group)
+                    finite = [lo for lo, _ in group if lo is not None]
+                    out.append((max(finite) if finite else None, top))
+                units.append(("maxout", j_lo, j_up, top))
+                continue
+            lo, hi = group[0]
+            if u < len(decided):
+                state = decided[u]
+            else:
+                state = entries[u - len(decided)]
+            if type(state) is str:
+                piece = _piece(lay, state)
+                if piece is None:
+                    raise CheckFailure(f"{where} unit {u}: no piece {_show(state)}")
+                s, t, a, b = piece
+                if u >= len(decided) and ((a is not None and (lo is None or lo < a))
+                                          or (b is not None and (hi is None or hi > b))):
+                    raise CheckFailure(f"{where} unit {u}: the interval does not lie in piece {state}")
+                units.append(("lines", (s, t), (s, t)))
+                out.append(_range(lay, *_inter(lo, hi, a, b)))
+                continue
+            if type(state) is not list or len(state) != 4:
+                raise CheckFailure(f"{where} unit {u}: expected a piece or four numbers, got {_show(state)}")
+            values = [None if v is None else _num(v, f"{where} unit {u}") for v in state]
+            lines = []
+            for side, (s, t) in (("lower", values[:2]), ("upper", values[2:])):
+                if (s is None) != (t is None):
+                    raise CheckFailure(f"{where} unit {u}: half a {side} line")
+                if s is not None and not _line_ok(lay, (s, t), lo, hi, side == "upper"):
+                    raise CheckFailure(f"{where} unit {u}: the {side} line {_text(s)} z + {_text(t)} "
+                                       f"does not hold on the unit's interval")
+                lines.append(None if s is None else (s, t))
+            units.append(("lines", lines[0], lines[1]))
+            out.append(_range(lay, lo, hi))
+        return units, out
+
+    def _back(self, g, plan, pos, flat, den, where):
+        """Back-substitution of g . y to h(x) = h_lin . x + h0, an upper bound on the node."""
+        lam = list(g)
+        const = Fraction(0)
+        if self.final is not None:
+            weight, bias = self.final
+            const += sum((l * b for l, b in zip(lam, bias)), Fraction(0))
+            lam = [sum((lam[v] * weight[v][j] for v in range(len(weight))), Fraction(0)) for j in range(len(weight[0]))]
+        for depth in range(len(plan) - 1, -1, -1):
+            lay, units = plan[depth]
+            if lay[0] == "maxout":
+                k = lay[1]
+                new = [Fraction(0)] * (len(units) * k)
+                for u, (l, (_, j_lo, j_up, top)) in enumerate(zip(lam, units)):
+                    if l > 0:
+                        if j_up is not None:
+                            new[u * k + j_up] += l
+                        elif top is None:
+                            raise CheckFailure(f"{where}: unit {u} of layer {self.stages[pos + depth][1]} "
+                                               "has no upper bound")
+                        else:
+                            const += l * top
+                    elif l < 0:
+                        new[u * k + j_lo] += l
+                lam = new
+            elif lay[0] != "identity":
+                new = []
+                for u, (l, (_, lower, upper)) in enumerate(zip(lam, units)):
+                    line = upper if l > 0 else lower
+                    if not l:
+                        new.append(Fraction(0))
+                        continue
+                    if line is None:
+                        raise CheckFailure(f"{where}: unit {u} of layer {self.stages[pos + depth][1]} has no "
+                                           f"{'upper' if l > 0 else 'lower'} line")
+                    new.append(l * line[0])
+                    const += l * line[1]
+                lam = new
+            if depth:
+                rule = self.stages[pos + depth][0]
+                if rule is not None:
+                    weight, bias = rule
+                    const += sum((l * b for l, b in zip(lam, bias)), Fraction(0))
+                    lam = [sum((lam[v] * weight[v][j] for v in range(len(weight))), Fraction(0))
+                           for j in range(len(weight[0]))]
+        h_lin = [sum((l * f[j] for l, f in zip(lam, flat)), Fraction(0)) / den for j in range(self.n)]
+        h0 = sum((l * f[-1] for l, f in zip(lam, flat)), Fraction(0)) / den + const
+        return h_lin, h0
+
+
+
+def _map_rows(vec):
+    """A leaf's output map as Fraction rows (coefficients, then the constant)."""
+    rows, den = vec
+    return [[Fraction(c, den) for c in row] for row in rows]
+
+
+class _Header(_Checker):
+    """The model, format, digest and domain of a certificate without a tree."""
+
+    def __init__(self, cert, model, fmt):
+        self.FORMAT = fmt
+        self._header(cert, model)
+
+
+class _MaxChecker(_QueryChecker):
+    """An optimum: the point attains the value; every leaf and bounded subtree is at most it."""
+
+    def __init__(self, cert, model, g, limit):
+        super().__init__(cert, model, MAX_FORMAT)
+        self.g = g
+        self.limit = limit
+
+    def leaf_claim(self, i, path, rows, vec):
+        leaf = self.leaves[i]
+        where = f"regions[{i}]"
+        bound = _num(leaf["bound"], f"{where}.bound")
+        if bound > self.limit:
+            raise CheckFailure(f"{where}: bound {_text(bound)} is above the optimum {_text(self.limit)}")
+        rows_out = _map_rows(vec)
+        h = [sum((gi * r[j] for gi, r in zip(self.g, rows_out)), Fraction(0)) for j in range(self.n + 1)]
+        self._proof(leaf, h[:-1], h[-1], bound, rows, f"{where}: bound")
+
+    def bound_claims(self, i, item, plan, pos, flat, den, rows, where):
+        claims = item["bounds"]
+        _list_of(claims, dict, f"{where}.bounds")
+        if len(claims) != 1:
+            raise CheckFailure(f"{where}: expected one bound, got {len(claims)}")
+        bound = _num(claims[0]["bound"], f"{where}: bound")
+        if bound > self.limit:
+            raise CheckFailure(f"{where}: bound {_text(bound)} is above the optimum {_text(self.limit)}")
+        h_lin, h0 = self._back(self.g, plan, pos, flat, den, where)
+        self._proof(claims[0], h_lin, h0, bound, rows, f"{where}: bound")
+
+
+class _VerifyChecker(_QueryChecker):
+    """A property that holds: no leaf's closure and no bounded subtree meets a disjunct."""
+
+    def __init__(self, cert, model, disjuncts):
+        super().__init__(cert, model, VERIFY_FORMAT)
+        self.disjuncts = disjuncts
+
+    def leaf_claim(self, i, path, rows, vec):
+        leaf = self.leaves[i]
+        where = f"regions[{i}]"
+        refutations = leaf["refutations"]
+        _list_of(refutations, list, f"{where}.refutations")
+        if len(refutations) != len(self.disjuncts):
+            raise CheckFailure(f"{where}: {len(refutations)} refutations for {len(self.disjuncts)} disjuncts")
+        out = _map_rows(vec)
+        for k, (conj, multipliers) in enumerate(zip(self.disjuncts, refutations)):
+            # the disjunct's rows on the leaf: (c . M) x <= d - c . m
+            extra = []
+            for c, d in conj:
+                coeffs = [sum((ci * r[j] for ci, r in zip(c, out)), Fraction(0)) for j in range(self.n + 1)]
+                extra.append(coeffs[:-1] + [d - coeffs[-1]])
+            total = [Fraction(0)] * (self.n + 1)
+            used = 0
+            for j, pair in enumerate(multipliers):
+                if type(pair) is not list or len(pair) != 2:
+                    raise CheckFailure(f"{where}: disjunct {k}: multiplier {j} is not a pair [inequality, y]")
+                ref, y = pair
+                y = _integer(y, f"{where}: disjunct {k}: multiplier {j}")
+                used += y
+                if type(ref) is list and len(ref) == 2 and ref[0] == "property":
+                    if type(ref[1]) is not int or not 0 <= ref[1] < len(extra):
+                        raise CheckFailure(f"{where}: disjunct {k}: no property row {_show(ref[1])}")
+                    row = extra[ref[1]]
+                else:
+                    row = self._row(ref, rows, lambda: f"{where}: disjunct {k}")
+                total = [t + y * c for t, c in zip(total, row)]
+            if not used:
+                raise CheckFailure(f"{where}: disjunct {k}: all multipliers are zero")
+            if any(total[:-1]) or total[-1] >= 0:
+                raise CheckFailure(f"{where}: disjunct {k}: the multipliers do not refute it on the region")
+
+    def bound_claims(self, i, item, plan, pos, flat, den, rows, where):
+        claims = item["bounds"]
+        _list_of(claims, dict, f"{where}.bounds")
+        covered = set()
+        for claim in claims:
+            k, j = claim["disjunct"], claim["row"]
+            if type(k) is not int or not 0 <= k < len(self.disjuncts) or type(j) is not int \
+                    or not 0 <= j < len(self.disjuncts[k]):
+                raise CheckFailure(f"{where}: no row {_show(j)} of disjunct {_show(k)}")
+            c, d = self.disjuncts[k][j]
+            bound = _num(claim["bound"], f"{where}: bound")
+            if not bound < -d:
+                raise CheckFailure(f"{where}: disjunct {k} row {j}: bound {_text(bound)} of -(c . y) is not "
+                                   f"below {_text(-d)}")
+            h_lin, h0 = self._back([-v for v in c], plan, pos, flat, den, where)
+            self._proof(claim, h_lin, h0, bound, rows, f"{where}: disjunct {k} row {j}")
+            covered.add(k)
+        if len(covered) != len(self.disjuncts):
+            missing = min(set(range(len(self.disjuncts))) - covered)
+            raise CheckFailure(f"{where}: disjunct {missing} is not refuted on the subtree")
+
+
+def _query_domain(checker, domain, cert):
+    if domain is not None:
+        proved, asked = domain_rows(cert["domain"], checker.n), domain_rows(domain, checker.n, "expected domain")
+        if proved != asked:
+            raise CheckFailure(f"domain: the certificate proves it on {describe_domain(cert['domain'], checker.n)}, "
+                               f"not on the domain asked for ({describe_domain(domain, checker.n)})")
+
+
+def _in_domain(checker, x, where):
+    if len(x) != checker.n:
+        raise CheckFailure(f"{where}: {len(x)} coordinates, expected {checker.n}")
+    for d, row in enumerate(checker.domain):
+        if sum((c * v for c, v in zip(row, x)), Fraction(0)) > row[-1]:
+            raise CheckFailure(f"{where}: outside the domain (row {d})")
+
+
+def _follow(checker, states, where):  # checker: a _Header or a _Checker
+    """The strict rows and the output map of the leaf reached by *states* (a path from the root)."""
+    vec = ([[int(i == j) for j in range(checker.n)] + [0] for i in range(checker.n)], 1)
+    rows, pos = [], 0
+    for index, layer in enumerate(checker.layers):
+        kind = layer[0]
+        if kind == "affine":
+            vec = _affine(checker.affine[index], vec)
+            continue
+        if kind == "identity":
+            continue
+        k = layer[1] if kind == "maxout" else 1
+        funcs = [vec[0][u * k:(u + 1) * k] for u in range(len(vec[0]) // k)]
+        mine = states[pos:pos + len(funcs)]
+        if len(mine) != len(funcs):
+            raise CheckFailure(f"{where}: {len(states)} states, the path needs more")
+        for u, state in enumerate(mine):
+            branches = _branches(kind, layer, funcs[u], vec[1])
+            if state not in branches:
+                raise CheckFailure(f"{where}: {_show(state)} is not a branch of layer {index} unit {u}")
+            rows.extend(branches[state])
+        pos += len(funcs)
+        vec = _reduce(*_activate(kind, layer, funcs, mine, vec[1]))
+    if pos != len(states):
+        raise CheckFailure(f"{where}: {len(states)} states, the path has {pos}")
+    return rows, vec
+
+
+def _check_max(cert, model, domain):
+    n, layers = _read_model(model)
+    where = "objective"
+    _list_of(cert["objective"], None, "objective")
+    c = [_num(v, where) for v in cert["objective"]]
+    outputs = len(_forward(layers, [Fraction(0)] * n))
+    if len(c) != outputs:
+        raise CheckFailure(f"objective: {len(c)} coefficients, the model has {outputs} outputs")
+    sense = cert["sense"]
+    if sense not in ("max", "min"):
+        raise CheckFailure(f"sense: expected 'max' or 'min', got {_show(sense)}")
+    g = c if sense == "max" else [-v for v in c]
+    name = "maximum" if sense == "max" else "minimum"
+    _list_of(cert["point"], None, "point")
+    x = [_num(v, "point") for v in cert["point"]]
+    if cert["status"] == "unbounded":
+        checker = _Header(cert, model, MAX_FORMAT)
+        _query_domain(checker, domain, cert)
+        _list_of(cert["region"], str, "region")
+        _list_of(cert["ray"], None, "ray")
+        ray = [_num(v, "ray") for v in cert["ray"]]
+        if len(ray) != n:
+            raise CheckFailure(f"ray: {len(ray)} coordinates, expected {n}")
+        rows, vec = _follow(checker, cert["region"], "region")
+        for r, row in enumerate(rows + checker.domain):
+            if sum((a * v for a, v in zip(row, x)), Fraction(0)) > row[-1]:
+                raise CheckFailure(f"point: outside the closure of the region (inequality {r})")
+            if sum((a * v for a, v in zip(row, ray)), Fraction(0)) > 0:
+                raise CheckFailure(f"ray: leaves the region (inequality {r})")
+        out = _map_rows(vec)
+        slope = sum((gi * sum((r[j] * ray[j] for j in range(n)), Fraction(0)) for gi, r in zip(g, out)), Fraction(0))
+        if not slope > 0:
+            raise CheckFailure(f"ray: the objective does not {'grow' if sense == 'max' else 'fall'} along it")
+        return {name: "unbounded"}
+    if cert["status"] != "optimal":
+        raise CheckFailure(f"status: expected 'optimal' or 'unbounded', got {_show(cert['status'])}")
+    value = _num(cert["value"], "value")
+    limit = value if sense == "max" else -value
+    checker = _MaxChecker(cert, model, g, limit)
+    _query_domain(checker, domain, cert)
+    _in_domain(checker, x, "point")
+    at = sum((gi * yi for gi, yi in zip(g, _forward(layers, x))), Fraction(0))
+    if at != limit:
+        raise CheckFailure(f"point: the objective there is {_text(at if sense == 'max' else -at)}, "
+                           f"not {_text(value)}")
+    checker.run()
+    return {name: _text(value), "regions_visited": len(checker.leaves)}
+
+
+def read_disjuncts(unsafe, outputs, place="unsafe"):
+    """The unsafe set ``[[{"c": [...], "d": ...}, ...], ...]`` (a disjunction of conjunctions of
+    ``c . y <= d``) as lists of (c, d) with exact numbers."""
+    _list_of(unsafe, list, place)
+    if not unsafe:
+        raise CheckFailure(f"{place}: no disjunct")
+    out = []
+    for k, conj in enumerate(unsafe):
+        _list_of(conj, dict, f"{place}[{k}]")
+        if not conj:
+            raise CheckFailure(f"{place}[{k}]: an empty conjunction (every output would be unsafe)")
+        rows = []
+        for j, item in enumerate(conj):
+            _list_of(item["c"], None, f"{place}[{k}][{j}].c")
+            if len(item["c"]) != outputs:
+                raise CheckFailure(f"{place}[{k}][{j}].c: {len(item['c'])} coefficients, the model has {outputs} outputs")
+            rows.append(([_num(v, f"{place}[{k}][{j}].c") for v in item["c"]], _num(item["d"], f"{place}[{k}][{j}].d")))
+        out.append(rows)
+    return out
+
+
+def _canonical_disjuncts(disjuncts):
+    """The disjuncts as a set of sets of primitive integer rows (order, scaling and repeats ignored)."""
+    out = set()
+    for conj in disjuncts:
+        rows = set()
+        for c, d in conj:
+            row = list(c) + [d]
+            scale = _lcm(v.denominator for v in row)
+            rows.add(tuple(_primitive([int(v * scale) for v in row])))
+        out.add(frozenset(rows))
+    return out
+
+
+def _check_verify(cert, model, domain, prop):
+    n, layers = _read_model(model)
+    outputs = len(_forward(layers, [Fraction(0)] * n))
+    disjuncts = read_disjuncts(cert["property"]["unsafe"], outputs, "property.unsafe")
+    if prop is not None:
+        asked = read_disjuncts(prop["unsafe"], outputs, "expected property.unsafe")
+        if _canonical_disjuncts(asked) != _canonical_disjuncts(disjuncts):
+            raise CheckFailure("property: the certificate is about another unsafe set of outputs")
+        if domain is None:
+            domain = prop["input"]
+    result = cert["result"]
+    if result == "violated":
+        checker = _Header(cert, model, VERIFY_FORMAT)
+        _query_domain(checker, domain, cert)
+        _list_of(cert["counterexample"], None, "counterexample")
+        x = [_num(v, "counterexample") for v in cert["counterexample"]]
+        _in_domain(checker, x, "counterexample")
+        y = _forward(layers, x)
+        k = cert["disjunct"]
+        if type(k) is not int or not 0 <= k < len(disjuncts):
+            raise CheckFailure(f"disjunct: no disjunct {_show(k)}")
+        for j, (c, d) in enumerate(disjuncts[k]):
+            if sum((a * b for a, b in zip(c, y)), Fraction(0)) > d:
+                raise CheckFailure(f"counterexample: the outputs there do not satisfy row {j} of disjunct {k}")
+        return {"property": "violated"}
+    if result != "holds":
+        raise CheckFailure(f"result: expected 'holds' or 'violated', got {_show(result)}")
+    checker = _VerifyChecker(cert, model, disjuncts)
+    _query_domain(checker, domain, cert)
+    checker.run()
+    return {"property": "holds", "regions_visited": len(checker.leaves)}
+
+
 def domain_rows(domain, n, place="domain"):
     """The canonical rows of ``{"A": [...], "b": [...]}``: a set of primitive integer tuples
     ``(a_1, ..., a_n, b)`` for ``a . x <= b``, trivial rows ``0 <= b`` (b >= 0) left out."""
@@ -635,8 +1341,15 @@ def describe_model(model):
     return f"{' -> '.join(map(str, widths))}, {', '.join(kinds) or 'affine'}"
 
 
-def check_certificate(cert, model, domain=None):
-    """Return the certified counts, or raise :class:`CheckFailure` at the first failing item.
+def check_certificate(cert, model, domain=None, prop=None):
+    """Return what the certificate proves, or raise :class:`CheckFailure` at the first failing item.
+
+    A count certificate (``polyregions-certificate/1``) proves counts; a max certificate
+    (``polyregions-max-certificate/1``) an optimum (``{"maximum": "7/2", ...}``, or
+    ``"unbounded"``); a verify certificate (``polyregions-verify-certificate/1``) that a
+    property holds or is violated. *prop* (verify certificates only: ``{"input": {"A":
+    ..., "b": ...}, "unsafe": [...]}``) is the property the proof must be about: the
+    same unsafe rows up to order, scaling and repeats, and the same input domain.
 
     *domain* (``{"A": [...], "b": [...]}``, rows ``a . x <= b`` of exact numbers; no rows for
     all of R^n0) is the domain the count must be about: the certificate's domain must be
@@ -644,6 +1357,17 @@ def check_certificate(cert, model, domain=None):
     rows, or the check fails (a valid proof about another domain is not a proof about
     this one). With None the domain is not compared: read it from :func:`describe_domain`.
     """
+    fmt = cert.get("format") if type(cert) is dict else None
+    if fmt in (MAX_FORMAT, VERIFY_FORMAT):
+        try:
+            with large_certificate():
+                if fmt == MAX_FORMAT:
+                    return _check_max(cert, model, domain)
+                return _check_verify(cert, model, domain, prop)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise CheckFailure(f"malformed certificate or model: {type(exc).__name__}: {str(exc)[:200]}") from None
+        except RecursionError:
+            raise CheckFailure("malformed certificate or model: nested too deeply") from None
     try:
         with large_certificate():
             checker = _Checker(cert, model)
@@ -734,7 +1458,8 @@ def main(argv=None):
             if box is not None:
                 domain = box_domain(box[0], box[1], n)
             elif domain is None:
-                domain = {"A": [], "b": []}
+                if not (type(cert) is dict and cert.get("format") == VERIFY_FORMAT):
+                    domain = {"A": [], "b": []}  # (a verify certificate's domain is its property's inputs)
             elif type(domain) is not dict:
                 raise CheckFailure(f"{domain_path}: expected an object with keys A and b")
             counts = check_certificate(cert, model, domain)

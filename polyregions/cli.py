@@ -159,6 +159,83 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="the domain the count must be about: the box LO <= x_i <= HI")
     expected.add_argument("--domain", metavar="FILE",
                           help='the domain the count must be about: {"A": [[...]], "b": [...]}')
+    expected.add_argument("--property", metavar="FILE",
+                          help="a verify certificate: the property (.vnnlib or JSON) it must be about")
+
+    maximum = sub.add_parser("max", help="the exact maximum (or minimum) of an output or a linear "
+                                         "function of the outputs, with a maximiser",
+                             description="The exact maximum (or --min minimum) of one output or of a "
+                                         "linear function of the outputs over the domain, an exact "
+                                         "maximiser (a vertex of a region, checked by an exact forward "
+                                         "pass) and its region, or 'unbounded' with a region and a ray. "
+                                         "Subtrees of the search whose exact bound cannot beat the best "
+                                         "value found are dropped.")
+    model_argument(maximum)
+    domain_options(maximum)
+    which = maximum.add_mutually_exclusive_group()
+    which.add_argument("--output", type=_int_arg("--output"), metavar="I",
+                       help="the output to maximise (0-based; default: the only output)")
+    which.add_argument("--objective", metavar="C1,...,CM",
+                       help="maximise c . y: one exact coefficient per output, comma-separated")
+    maximum.add_argument("--min", action="store_true", help="the minimum instead")
+    maximum.add_argument("--compare", action="store_true",
+                         help="also count every region (a full enumeration), to show what pruning saved")
+    maximum.add_argument("--json", action="store_true", help="print one JSON object")
+    maximum.add_argument("-o", "--certificate", metavar="CERT.json",
+                         help="write a certificate that 'polyregions check' verifies")
+
+    verify = sub.add_parser("verify", help="prove that no input of a domain maps into an unsafe set of "
+                                           "outputs, or find an exact counterexample",
+                            description="Prove a property (VNN-LIB subset or polyregions-property/1 JSON: "
+                                        "linear constraints on the inputs, and an unsafe set of outputs, a "
+                                        "disjunction of conjunctions of linear constraints) or find an exact "
+                                        "counterexample. Exit 0: holds; 1: violated; 2: bad input.")
+    model_argument(verify)
+    verify.add_argument("property", metavar="PROPERTY", help="property file (.vnnlib, or JSON)")
+    verify.add_argument("--json", action="store_true", help="print one JSON object")
+    verify.add_argument("-o", "--certificate", metavar="CERT.json",
+                        help="write a certificate that 'polyregions check' verifies")
+
+    equiv = sub.add_parser("equiv", help="whether two networks compute the same function on a domain",
+                           description="Whether two networks with the same input dimension compute the same "
+                                       "function on the domain; otherwise an exact input where they differ, "
+                                       "with both outputs. Exit 0: equivalent; 1: they differ; 2: bad input.")
+    model_argument(equiv)
+    equiv.add_argument("model_b", metavar="MODEL_B", help="the second network, in any of MODEL's formats "
+                                                          "(--input-dim, --arch and --rationalize apply to both)")
+    equiv_domain = equiv.add_mutually_exclusive_group()
+    equiv_domain.add_argument("--domain", metavar="FILE",
+                              help='a JSON file {"A": [[...]], "b": [...]} for {x : A x <= b}')
+    equiv_domain.add_argument("--box", nargs=2, metavar=("LO", "HI"),
+                              help="the box LO <= x_i <= HI (rationals, or comma-separated per coordinate)")
+    equiv.add_argument("--json", action="store_true", help="print one JSON object")
+
+    bnd = sub.add_parser("boundary", help="the exact decision boundary of a classifier, as pieces",
+                         description="The exact decision boundary of a classifier (the argmax of the "
+                                     "outputs): the (n0-1)-dimensional pieces where output I equals output "
+                                     "J and both are the largest (by default every pair I < J), counted, "
+                                     "exported as JSON lines (-o) and, for 2 inputs, plotted over the "
+                                     "regions (--plot).")
+    model_argument(bnd)
+    domain_options(bnd)
+    bnd.add_argument("--classes", metavar="I,J", help="only the boundary between outputs I and J (0-based)")
+    bnd.add_argument("-o", "--output", metavar="PIECES.jsonl",
+                     help="write one piece per line: classes, region, equalities, inequalities, point")
+    bnd.add_argument("--plot", metavar="FILE.png|FILE.svg|FILE.pdf",
+                     help="draw the pieces over the regions (2 inputs, bounded domain)")
+    bnd.add_argument("--json", action="store_true", help="print one JSON object")
+
+    lip = sub.add_parser("lipschitz", help="the exact Lipschitz constant for the l1 or l-infinity norm",
+                         description="The exact Lipschitz constant of the network on the (convex) domain "
+                                     "for the l1 or l-infinity norm on inputs and outputs: the largest "
+                                     "induced norm of a region's Jacobian, with a region attaining it; "
+                                     "with --output, the constant of one output (its gradient's norm).")
+    model_argument(lip)
+    domain_options(lip)
+    lip.add_argument("--norm", required=True, choices=["1", "inf"], help="the norm on inputs and outputs")
+    lip.add_argument("--output", type=_int_arg("--output"), metavar="I",
+                     help="the constant of one output (0-based) instead of the whole map")
+    lip.add_argument("--json", action="store_true", help="print one JSON object")
 
     folding = sub.add_parser("folding", help="space folding per layer and the N_R recursion "
                                              "(bounded domains)")
@@ -464,18 +541,24 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .checker import MAX_CERTIFICATE_BYTES, CheckFailure, check_certificate, parse_certificate, report
+    from .checker import (MAX_CERTIFICATE_BYTES, VERIFY_FORMAT, CheckFailure, check_certificate,
+                          parse_certificate, report)
     from .fileformat import FormatError
 
     network = _load(args)  # bad model files are bad input (exit 2), not an invalid certificate
     n = network.input_dim
+    prop = None
+    if args.property is not None:
+        from .vnnlib import load_property
+
+        prop = load_property(args.property, n, network.output_dim).to_json()
     if args.box is not None:
         expected = Domain.box(n, *(_box_value(v, n) for v in args.box))
     elif args.domain is not None:
         expected = load_domain(args.domain, dim=n)
     else:
         expected = Domain.whole(n)
-    rows = {"A": [list(a) for a, _ in expected.rows], "b": [b for _, b in expected.rows]}
+    rows: dict | None = {"A": [list(a) for a, _ in expected.rows], "b": [b for _, b in expected.rows]}
     if model_kind(args.model) == "json" and args.rationalize is None:
         model = parse_json_exact(read_text(args.model, "model file"), args.model)  # what the checker reads
     else:  # the canonical JSON network of an ONNX or PyTorch model (or of the rationalized one)
@@ -486,9 +569,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except FormatError as exc:
         print(f"INVALID: {exc}")
         return 1
+    if isinstance(cert, dict) and cert.get("format") == VERIFY_FORMAT and args.box is None and args.domain is None:
+        rows = None  # a property's domain is its input set: compared through --property
     start = time.perf_counter()
     try:
-        counts = check_certificate(cert, model, rows)
+        counts = check_certificate(cert, model, rows, prop)
         seconds = time.perf_counter() - start
         lines = report(counts, cert, model, seconds)
     except CheckFailure as exc:
@@ -496,6 +581,220 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 1
     print("\n".join(lines))
     _print_note(args)
+    return 0
+
+
+def _objective(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if not all(parts):
+        raise InputError(f"--objective: expected comma-separated numbers, got {text!r}")
+    return parts
+
+
+def _dropped(count: int) -> str:
+    return f"{counted(count, 'subtree')} dropped by {'its bound' if count == 1 else 'their bounds'}"
+
+
+def _point_text(point: Sequence[Any]) -> str:
+    from .numbers import format_rational
+
+    return "(" + ", ".join(format_rational(v) for v in point) + ")"
+
+
+def _cmd_max(args: argparse.Namespace) -> int:
+    from .certify import write_certificate
+    from .numbers import format_rational
+    from .optimize import maximize
+
+    network, domain = _problem(args)
+    if args.certificate is not None and args.slice is not None:
+        raise InputError("max: --slice is not supported with a certificate (-o); use the model's own inputs")
+    start = time.perf_counter()
+    result = maximize(network, domain, output=args.output, objective=_objective(args.objective),
+                      minimize=args.min, certificate=args.certificate is not None)
+    seconds = time.perf_counter() - start
+    total = None
+    if args.compare:
+        total = count_regions(network, domain, linear=False, jobs=1).activation_regions
+    if result.certificate is not None:
+        write_certificate(result.certificate, args.certificate)
+    if args.json:
+        out = result.to_json()
+        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
+        if total is not None:
+            out["regions_total"] = total
+        print(json.dumps(out))
+        return 0
+    name = "maximum" if not args.min else "minimum"
+    if args.objective is not None:
+        what = "c . y with c = (" + ", ".join(format_rational(v) for v in result.objective) + ")"
+    else:
+        what = f"output {result.objective.index(1)}"
+    print(f"network:         {args.model} ({_architecture(network)})")
+    print(f"domain:          {domain.describe()}")
+    print(f"objective:       {what}")
+    if result.status == "unbounded":
+        print(f"{name}:{' ' * (16 - len(name))}unbounded ({'grows' if not args.min else 'falls'} without bound)")
+        print(f"region:          {result.region}")
+        print(f"point:           {_point_text(result.point)}")
+        print(f"ray:             {_point_text(result.ray or ())}")
+    else:
+        assert result.value is not None
+        print(f"{name}:{' ' * (16 - len(name))}{format_rational(result.value)}")
+        print(f"point:           {_point_text(result.point)}")
+        print(f"region:          {result.region}")
+    shown = f" of {total}" if total is not None else ""
+    print(f"regions visited: {result.regions_visited}{shown} ({_dropped(result.subtrees_dropped)})")
+    if result.certificate is not None:
+        print(f"certificate:     {args.certificate}")
+    print(f"time:            {seconds:.3f} s")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .certify import write_certificate
+    from .verify import verify_property
+    from .vnnlib import load_property
+
+    network = _load(args)
+    prop = load_property(args.property, network.input_dim, network.output_dim)
+    start = time.perf_counter()
+    result = verify_property(network, prop, certificate=args.certificate is not None)
+    seconds = time.perf_counter() - start
+    if result.certificate is not None:
+        write_certificate(result.certificate, args.certificate)
+    code = 0 if result.holds else 1
+    if args.json:
+        out = result.to_json()
+        out.update(model=args.model, property=args.property, seconds=round(seconds, 6))
+        print(json.dumps(out))
+        return code
+    print(f"network:         {args.model} ({_architecture(network)})")
+    print(f"property:        {args.property} ({prop.describe()})")
+    if result.holds:
+        print("result:          holds (no input of the domain has outputs in the unsafe set)")
+    else:
+        assert result.counterexample is not None and result.outputs is not None
+        print(f"result:          violated (disjunct {result.disjunct} of the unsafe set)")
+        print(f"counterexample:  {_point_text(result.counterexample)}")
+        print(f"outputs:         {_point_text(result.outputs)}")
+    print(f"regions visited: {result.regions_visited} ({_dropped(result.subtrees_dropped)})")
+    if result.certificate is not None:
+        print(f"certificate:     {args.certificate}")
+    print(f"time:            {seconds:.3f} s")
+    return code
+
+
+def _cmd_equiv(args: argparse.Namespace) -> int:
+    from .equivalence import equivalent
+
+    a = _load(args)
+    b = load_model(args.model_b, input_dim=args.input_dim, arch=args.arch, rationalize=args.rationalize)
+    n = a.input_dim
+    if args.box is not None:
+        domain = Domain.box(n, *(_box_value(v, n) for v in args.box))
+    elif args.domain is not None:
+        domain = load_domain(args.domain, dim=n)
+    else:
+        domain = Domain.whole(n)
+    start = time.perf_counter()
+    result = equivalent(a, b, domain)
+    seconds = time.perf_counter() - start
+    code = 0 if result.equivalent else 1
+    if args.json:
+        out = result.to_json()
+        out.update(model_a=args.model, model_b=args.model_b, domain=domain.to_json(), seconds=round(seconds, 6))
+        print(json.dumps(out))
+        return code
+    print(f"network A:       {args.model} ({_architecture(a)})")
+    print(f"network B:       {args.model_b} ({_architecture(b)})")
+    print(f"domain:          {domain.describe()}")
+    if result.equivalent:
+        print("result:          equivalent (the same function on the domain)")
+    else:
+        assert result.counterexample is not None and result.regions is not None
+        print("result:          they differ")
+        print(f"counterexample:  {_point_text(result.counterexample)}")
+        print(f"outputs of A:    {_point_text(result.outputs_a or ())}")
+        print(f"outputs of B:    {_point_text(result.outputs_b or ())}")
+        print(f"regions:         {result.regions[0]} (A), {result.regions[1]} (B)")
+    print(f"pieces compared: {result.pieces_visited}")
+    print(f"time:            {seconds:.3f} s")
+    return code
+
+
+def _cmd_boundary(args: argparse.Namespace) -> int:
+    from .boundary import decision_boundary, figure_boundary, parse_classes, write_pieces_jsonl
+
+    if args.plot is not None:
+        image_format(args.plot)
+        require_matplotlib()
+    network, domain = _problem(args)
+    classes = None if args.classes is None else parse_classes(args.classes, network.output_dim)
+    if args.plot is not None:
+        if network.input_dim != 2:
+            raise InputError(f"--plot: the network has {network.input_dim} inputs; plot a 2-D --slice")
+        if domain.kind == "all":
+            raise InputError("--plot needs a bounded domain (--box, --domain or --slice)")
+    start = time.perf_counter()
+    result = decision_boundary(network, domain, classes=classes)
+    if args.output is not None:
+        write_pieces_jsonl(result, args.output)
+    if args.plot is not None:
+        from .plot import save_figure
+
+        figure, _ = figure_boundary(network, domain, result, title=args.model)
+        save_figure(figure, args.plot)
+    seconds = time.perf_counter() - start
+    if args.json:
+        out = result.to_json()
+        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
+        print(json.dumps(out))
+        return 0
+    pairs = "; ".join(f"{k}: {v}" for k, v in result.counts().items())
+    which = "every pair (where the argmax changes)" if classes is None else f"{classes[0]} and {classes[1]}"
+    print(f"network:         {args.model} ({_architecture(network)})")
+    print(f"domain:          {domain.describe()}")
+    print(f"classes:         {which}")
+    print(f"boundary pieces: {len(result.pieces)} ({pairs})")
+    if result.ties:
+        print(f"tie regions:     {len(result.ties)} (two classes are the same function there: "
+              + ", ".join(f"{c[0]},{c[1]} in {key}" for c, key in result.ties[:4])
+              + (", ..." if len(result.ties) > 4 else "") + ")")
+    print(f"regions visited: {result.regions_visited} ({_dropped(result.subtrees_dropped)})")
+    for path in (args.output, args.plot):
+        if path is not None:
+            print(f"wrote:           {path}")
+    print(f"time:            {seconds:.3f} s")
+    return 0
+
+
+def _cmd_lipschitz(args: argparse.Namespace) -> int:
+    from .lipschitz import lipschitz_constant
+    from .numbers import format_rational
+
+    network, domain = _problem(args)
+    start = time.perf_counter()
+    result = lipschitz_constant(network, domain, norm=args.norm, output=args.output)
+    seconds = time.perf_counter() - start
+    if args.json:
+        out = result.to_json()
+        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
+        print(json.dumps(out))
+        return 0
+    norm = "l1" if args.norm == "1" else "l-infinity"
+    what = "the whole map" if args.output is None else f"output {args.output}"
+    print(f"network:            {args.model} ({_architecture(network)})")
+    print(f"domain:             {domain.describe()}")
+    print(f"norm:               {norm} on inputs and outputs ({what})")
+    print(f"lipschitz constant: {format_rational(result.value)}")
+    print(f"region:             {result.region}")
+    rows = "; ".join(", ".join(format_rational(v) for v in row) for row in result.jacobian)
+    print(f"jacobian:           [{rows}]")
+    print(f"regions visited:    {result.regions_visited} ({_dropped(result.subtrees_dropped)})")
+    print(f"time:               {seconds:.3f} s")
     return 0
 
 
@@ -585,8 +884,12 @@ def _clear_progress() -> None:
 def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
     """An output file (or the checkpoint) must not be one of the command's input files."""
     output = getattr(args, "output", None)
+    inputs = ("model", "model_b", "domain", "certificate", "property")
+    if args.command in ("max", "verify"):  # their output file is the certificate (max's --output is an index)
+        output = args.certificate
+        inputs = ("model", "domain", "property")
     checkpoint = getattr(args, "checkpoint", None)
-    for name in ("model", "domain", "certificate"):
+    for name in inputs:
         source = getattr(args, name, None)
         if source is None:
             continue
@@ -604,7 +907,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise InputError("missing command: count, regions, graph, plot, certify, check, folding, bounds, construct or convert (see polyregions --help)")
+            raise InputError("missing command: count, regions, graph, plot, certify, check, max, verify, "
+                             "equiv, lipschitz, boundary, folding, bounds, construct or convert "
+                             "(see polyregions --help)")
         _refuse_overwriting_inputs(args)
         if args.command == "count":
             return _cmd_count(args)
@@ -620,6 +925,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_bounds(args)
         if args.command == "folding":
             return _cmd_folding(args)
+        if args.command == "max":
+            return _cmd_max(args)
+        if args.command == "verify":
+            return _cmd_verify(args)
+        if args.command == "lipschitz":
+            return _cmd_lipschitz(args)
+        if args.command == "equiv":
+            return _cmd_equiv(args)
+        if args.command == "boundary":
+            return _cmd_boundary(args)
         if args.command == "construct":
             return _cmd_construct(args)
         if args.command == "convert":

@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import run_notebooks  # noqa: E402
 
 NOTEBOOK_DIR = run_notebooks.NOTEBOOK_DIR
-NOTEBOOKS = ("01_space_folding.ipynb", "02_deep_vs_shallow.ipynb", "04_from_pytorch.ipynb", "05_from_onnx.ipynb")
+NOTEBOOKS = ("01_space_folding.ipynb", "02_deep_vs_shallow.ipynb", "03_exact_queries.ipynb",
+             "04_from_pytorch.ipynb", "05_from_onnx.ipynb")
 #: Notebooks that need torch: executed by make test-torch (marker torch), skipped without torch.
 TORCH_NOTEBOOKS = ("04_from_pytorch.ipynb",)
 EXECUTED = [pytest.param(name, marks=pytest.mark.torch) if name in TORCH_NOTEBOOKS else name for name in NOTEBOOKS]

@@ -15,8 +15,9 @@ clone and print the numbers shown. The rules, for anyone who edits the README:
   ``...`` stands for any text (a whole line of ``...`` for any number of lines).
   A command whose comment contains ``output not compared`` has its output ignored.
   A command shown with no output must print nothing.
-- The exit code must be 0, or 1 when the shown output starts with ``INVALID``, or 2
-  when it starts with ``polyregions: error:``.
+- The exit code must be 0, or 1 when the shown output starts with ``INVALID`` or the
+  comment says ``exit code 1`` (``verify`` finding a counterexample), or 2 when it starts
+  with ``polyregions: error:``.
 - A block preceded by ``<!-- test: first line of FILE -->`` is JSON equal to the first
   line of FILE as written by the commands before it.
 - A ```` ```python ```` block is run (in the same directory, after the commands before
@@ -60,6 +61,7 @@ class Command:
     shown: list[str] = field(default_factory=list)
     compared: bool = True
     line: int = 0
+    exit_one: bool = False
 
 
 def code_blocks(text: str) -> list[Block]:
@@ -115,7 +117,7 @@ def commands(block: Block) -> list[Command]:
                 comment = line.split(" #", 1)[1] if " #" in line else ""
                 current = Command(words[1:], line[2:].split(" #")[0].strip(),
                                   compared="output not compared" not in comment,
-                                  line=block.line + offset)
+                                  line=block.line + offset, exit_one="exit code 1" in comment)
                 found.append(current)
         elif current is not None:
             current.shown.append(line)
@@ -197,7 +199,8 @@ def test_readme_examples(tmp_path, monkeypatch, capsys):
             printed = out + err
             where = f"README.md:{command.line}: $ polyregions {' '.join(command.argv)}"
             first = command.shown[0] if command.shown else ""
-            expected_code = 1 if first.startswith("INVALID") else 2 if first.startswith("polyregions: error:") else 0
+            expected_code = 1 if first.startswith("INVALID") or command.exit_one else \
+                2 if first.startswith("polyregions: error:") else 0
             assert code == expected_code, f"{where}: exit {code}\n{printed}"
             if command.compared:
                 assert matches(command.shown, printed), f"{where}\nshown:\n" + "\n".join(command.shown) + \
