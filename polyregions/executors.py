@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["Progress", "run_search", "default_jobs"]
 
 #: How long a fresh parallel run searches in this process before starting workers.
-HEAD_START_SECONDS = 0.25
+HEAD_START_SECONDS = 0.15
 #: A serial chunk ends after this long or after this many regions.
 CHUNK_SECONDS = 1.0
 CHUNK_REGIONS = 4096
@@ -333,13 +333,13 @@ def _processes(run: _Run, open_paths: list[SearchPath], restored: list[TaskResul
     the freshest frontier. No helper threads: ending the workers (at the end, on an
     error or on Ctrl-C) cannot hang on a half-sent message.
     """
-    import multiprocessing
-    from multiprocessing.connection import wait
-
     if not restored:
         open_paths = _serial(run, open_paths, [], None, HEAD_START_SECONDS)
         if not open_paths:
             return  # finished before any process was needed
+    import multiprocessing
+    from multiprocessing.connection import wait
+
     ctx = multiprocessing.get_context(_start_method())
     hungry = ctx.Event()
     digest = _digest(run.search)
@@ -419,7 +419,8 @@ def _dask_task(payload: tuple, task: Task, seconds: float, event_name: str) -> T
         cached = (key, Search(network, domain))
         _DASK["search"] = cached
     hungry = _DaskEvent(event_name)
-    return run_task(cached[1], spec, task.paths, Budget(seconds=seconds, hungry=hungry, min_seconds=0.1))
+    return run_task(cached[1], spec, task.paths,
+                    Budget(seconds=seconds, hungry=hungry, min_seconds=0.1, poll_seconds=0.1))
 
 
 class _DaskEvent:

@@ -81,17 +81,19 @@ class Budget:
     hungry
         An event (anything with ``is_set()``) that other workers set when they have
         nothing to do: then stop soon, after at least *min_seconds*, so the frontier
-        can be shared.
+        can be shared. It is read at most every *poll_seconds*.
     """
 
-    __slots__ = ("seconds", "regions", "hungry", "min_seconds", "_start", "_deadline", "_next_poll", "found")
+    __slots__ = ("seconds", "regions", "hungry", "min_seconds", "poll_seconds", "_start", "_deadline",
+                 "_next_poll", "found")
 
     def __init__(self, seconds: float | None = None, regions: int | None = None,
-                 hungry: Any = None, min_seconds: float = 0.05) -> None:
+                 hungry: Any = None, min_seconds: float = 0.05, poll_seconds: float = 0.02) -> None:
         self.seconds = seconds
         self.regions = regions
         self.hungry = hungry
         self.min_seconds = min_seconds
+        self.poll_seconds = poll_seconds
         self.found = 0
         self.start()
 
@@ -112,7 +114,7 @@ class Budget:
         if self._deadline is not None and now >= self._deadline:
             return True
         if self.hungry is not None and now >= self._next_poll:
-            self._next_poll = now + 0.02
+            self._next_poll = now + self.poll_seconds
             return bool(self.hungry.is_set())
         return False
 
