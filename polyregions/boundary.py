@@ -45,7 +45,7 @@ from .atomic import open_atomic
 from .domain import Domain
 from .engine import Node, Search
 from .errors import InputError
-from .network import Network
+from .network import Network, takes_models
 from .numbers import format_rational
 from .polyhedron import oriented_key, primitive
 from .regions import Region, pattern_key
@@ -237,6 +237,7 @@ def _reports_facet(search: Search, region: Region, key: tuple, i: int, j: int) -
     return sum((Fraction(a) * b for a, b in zip(key[:-1], point)), Fraction(key[-1])) > 0
 
 
+@takes_models("network")
 def decision_boundary(network: Network, domain: Domain | None = None, *, classes: tuple[int, int] | None = None,
                       prune: bool = True, bound_every: int = 2) -> BoundaryResult:
     """The pieces of the decision boundary of a classifier (argmax of the outputs).

@@ -29,7 +29,7 @@ from .domain import Domain
 from .engine import Node, Search
 from .errors import SolverError
 from .jobs import Collector, JobSpec, ProgressCallback, Reducer
-from .network import Network
+from .network import Network, takes_models
 from .reduce import LinearRegions, map_text
 from .regions import Region
 from .stages import StageTrace
@@ -423,6 +423,7 @@ class _CertificateBuilder(Reducer):
         self.bounded_regions += partial["bounded"]
 
 
+@takes_models("network")
 def certify(network: Network, domain: Domain | None = None, linear: bool = False, *,
             jobs: int = 1, scheduler: str | None = None, checkpoint: str | Path | None = None,
             progress: ProgressCallback | None = None, task_seconds: float | None = None) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from .errors import InputError, PolyregionsError
 from .export import write_regions_jsonl
 from .graph import linear_region_graph, region_graph
 from .graph_io import FORMATS, write_graph
-from .io.models import load_model, model_kind, rationalize_note, save_model
+from .io.models import load_model, model_kind, model_kind_of_name, rationalize_note, save_model
 from .network import Affine, Network, parse_json_exact, read_text
 from .numbers import counted
 from .plot import image_format, plot_network, require_matplotlib
@@ -360,6 +360,7 @@ def _problem(args: argparse.Namespace) -> tuple[Network, Domain]:
     if args.slice is not None:
         n = network.input_dim
         points = [parse_point(text, n, f"--slice P{i}") for i, text in enumerate(args.slice)]
+        args.sliced = (network, points)  # what outputs say about the view (see _context)
         network = slice_network(network, *points)
         if args.box is None:
             return network, Domain.box(2, 0, 1)
@@ -426,17 +427,12 @@ def _cmd_count(args: argparse.Namespace) -> int:
         out = counts.to_json()
         out["model"] = args.model
         out["seconds"] = round(seconds, 6)
-        if args.rationalize is not None:
-            out["rationalized"] = args.rationalize
-            out["note"] = _note(args)
+        out.update(_context_json(args))
         if table is not None:
             out["bounds"] = table
         print(json.dumps(out))
         return 0
-    print(f"network:            {args.model} ({_architecture(network)})")
-    if _note(args):
-        print(f"note:               {_note(args)}")
-    print(f"domain:             {domain.describe()}")
+    _print_header(args, network, domain, 20)
     print(f"activation regions: {counts.activation_regions}  (full-dimensional sets with one activation pattern)")
     if counts.linear_regions is not None:
         print(f"linear regions:     {counts.linear_regions}  (maximal connected pieces with one affine output map)")
@@ -469,8 +465,8 @@ def _cmd_graph(args: argparse.Namespace) -> int:
                          **_run(args))
     if args.merge:
         graph = linear_region_graph(graph)
-    if _note(args):
-        graph.graph["note"] = _note(args)
+    for label, text in _context(args):
+        graph.graph[label] = text
     write_graph(graph, args.output)
     seconds = time.perf_counter() - start
     what = "linear region" if args.merge else "activation region"
@@ -597,6 +593,13 @@ def _dropped(count: int) -> str:
     return f"{counted(count, 'subtree')} dropped by {'its bound' if count == 1 else 'their bounds'}"
 
 
+def _lift(args: argparse.Namespace, point: Sequence[Any]) -> list[Any]:
+    """A point (s, t) of a --slice view as the model's input P0 + s (P1 - P0) + t (P2 - P0)."""
+    p0, p1, p2 = args.sliced[1]
+    s, t = point
+    return [a + s * (b - a) + t * (c - a) for a, b, c in zip(p0, p1, p2)]
+
+
 def _point_text(point: Sequence[Any]) -> str:
     from .numbers import format_rational
 
@@ -622,9 +625,11 @@ def _cmd_max(args: argparse.Namespace) -> int:
         write_certificate(result.certificate, args.certificate)
     if args.json:
         out = result.to_json()
-        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
+        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6), **_context_json(args))
         if total is not None:
             out["regions_total"] = total
+        if getattr(args, "sliced", None) is not None:
+            out["input_point"] = [format_rational(v) for v in _lift(args, result.point)]
         print(json.dumps(out))
         return 0
     name = "maximum" if not args.min else "minimum"
@@ -632,8 +637,7 @@ def _cmd_max(args: argparse.Namespace) -> int:
         what = "c . y with c = (" + ", ".join(format_rational(v) for v in result.objective) + ")"
     else:
         what = f"output {result.objective.index(1)}"
-    print(f"network:         {args.model} ({_architecture(network)})")
-    print(f"domain:          {domain.describe()}")
+    _print_header(args, network, domain, 17)
     print(f"objective:       {what}")
     if result.status == "unbounded":
         print(f"{name}:{' ' * (16 - len(name))}unbounded ({'grows' if not args.min else 'falls'} without bound)")
@@ -644,6 +648,8 @@ def _cmd_max(args: argparse.Namespace) -> int:
         assert result.value is not None
         print(f"{name}:{' ' * (16 - len(name))}{format_rational(result.value)}")
         print(f"point:           {_point_text(result.point)}")
+        if getattr(args, "sliced", None) is not None:
+            print(f"input point:     {_point_text(_lift(args, result.point))}  (the point in the model's inputs)")
         print(f"region:          {result.region}")
     shown = f" of {total}" if total is not None else ""
     print(f"regions visited: {result.regions_visited}{shown} ({_dropped(result.subtrees_dropped)})")
@@ -668,10 +674,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     code = 0 if result.holds else 1
     if args.json:
         out = result.to_json()
-        out.update(model=args.model, property=args.property, seconds=round(seconds, 6))
+        out.update(model=args.model, property=args.property, seconds=round(seconds, 6), **_context_json(args))
         print(json.dumps(out))
         return code
-    print(f"network:         {args.model} ({_architecture(network)})")
+    _print_header(args, network, None, 17)
     print(f"property:        {args.property} ({prop.describe()})")
     if result.holds:
         print("result:          holds (no input of the domain has outputs in the unsafe set)")
@@ -705,11 +711,14 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
     code = 0 if result.equivalent else 1
     if args.json:
         out = result.to_json()
-        out.update(model_a=args.model, model_b=args.model_b, domain=domain.to_json(), seconds=round(seconds, 6))
+        out.update(model_a=args.model, model_b=args.model_b, domain=domain.to_json(), seconds=round(seconds, 6),
+                   **_context_json(args))
         print(json.dumps(out))
         return code
     print(f"network A:       {args.model} ({_architecture(a)})")
     print(f"network B:       {args.model_b} ({_architecture(b)})")
+    for label, text in _context(args):
+        print(f"{label + ':':17}{text} (both networks)")
     print(f"domain:          {domain.describe()}")
     if result.equivalent:
         print("result:          equivalent (the same function on the domain)")
@@ -750,13 +759,12 @@ def _cmd_boundary(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     if args.json:
         out = result.to_json()
-        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
+        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6), **_context_json(args))
         print(json.dumps(out))
         return 0
     pairs = "; ".join(f"{k}: {v}" for k, v in result.counts().items())
     which = "every pair (where the argmax changes)" if classes is None else f"{classes[0]} and {classes[1]}"
-    print(f"network:         {args.model} ({_architecture(network)})")
-    print(f"domain:          {domain.describe()}")
+    _print_header(args, network, domain, 17)
     print(f"classes:         {which}")
     print(f"boundary pieces: {len(result.pieces)} ({pairs})")
     if result.ties:
@@ -781,13 +789,12 @@ def _cmd_lipschitz(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     if args.json:
         out = result.to_json()
-        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
+        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6), **_context_json(args))
         print(json.dumps(out))
         return 0
     norm = "l1" if args.norm == "1" else "l-infinity"
     what = "the whole map" if args.output is None else f"output {args.output}"
-    print(f"network:            {args.model} ({_architecture(network)})")
-    print(f"domain:             {domain.describe()}")
+    _print_header(args, network, domain, 20)
     print(f"norm:               {norm} on inputs and outputs ({what})")
     print(f"lipschitz constant: {format_rational(result.value)}")
     print(f"region:             {result.region}")
@@ -807,19 +814,15 @@ def _cmd_folding(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     if args.json:
         out = report.to_json()
-        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6))
-        if args.rationalize is not None:
-            out.update(rationalized=args.rationalize, note=_note(args))
+        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6), **_context_json(args))
         print(json.dumps(out))
         return 0
-    print(f"network: {args.model} ({_architecture(network)})")
-    if _note(args):
-        print(f"note:    {_note(args)}")
-    print(f"domain:  {domain.describe()}")
+    _print_header(args, network, domain, 9)
     for layer in report.layers:
-        shown = ", ".join(map(str, layer.multiplicities[:12])) + (", ..." if len(layer.multiplicities) > 12 else "")
+        largest = sorted(layer.multiplicities, reverse=True)
+        shown = ", ".join(map(str, largest[:12])) + (", ..." if len(largest) > 12 else "")
         print(f"layer {layer.layer}: {counted(layer.cells, 'cell')} onto "
-              f"{counted(layer.distinct_images, 'distinct image')}; multiplicities {shown}")
+              f"{counted(layer.distinct_images, 'distinct image')}; multiplicities, largest first: {shown}")
     print(f"N_R recursion total: {report.recursion_total}")
     print(f"activation regions:  {report.activation_regions}")
     print(f"recursion matches:   {'yes' if report.recursion_matches else 'NO'}")
@@ -828,6 +831,9 @@ def _cmd_folding(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
+    if model_kind_of_name(args.output) not in (None, "json"):
+        raise InputError(f"-o {args.output}: convert writes polyregions JSON (polyregions-network/1); "
+                         "name the output .json")
     network = _load(args)
     description = f"converted by polyregions from {args.model}"
     if _note(args):
@@ -870,9 +876,60 @@ def _cmd_construct(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_note(args: argparse.Namespace) -> None:
+def _slice_text(args: argparse.Namespace) -> str | None:
+    """The plane of a --slice view, in words, or None."""
+    sliced = getattr(args, "sliced", None)
+    if sliced is None:
+        return None
+    p0, p1, p2 = (_point_text(p) for p in sliced[1])
+    return (f"the plane x = P0 + s (P1 - P0) + t (P2 - P0) with P0 = {p0}, P1 = {p1}, P2 = {p2}; "
+            "the domain, points and regions are in (s, t)")
+
+
+def _context(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """What every output of this command says beside its results: a --slice view, --rationalize."""
+    lines = []
+    if _slice_text(args):
+        lines.append(("slice", _slice_text(args)))
     if _note(args):
-        print(f"note: {_note(args)}")
+        lines.append(("note", _note(args)))
+    return lines
+
+
+def _context_json(args: argparse.Namespace) -> dict[str, Any]:
+    """The same as JSON keys: ``slice`` (the three points, exact strings) and ``rationalized``/``note``."""
+    from .numbers import format_rational
+
+    out: dict[str, Any] = {}
+    sliced = getattr(args, "sliced", None)
+    if sliced is not None:
+        out["slice"] = {name: [format_rational(v) for v in point]
+                        for name, point in zip(("p0", "p1", "p2"), sliced[1])}
+        out["slice"]["coordinates"] = "x = p0 + s (p1 - p0) + t (p2 - p0); domain, points and regions in (s, t)"
+    limit = getattr(args, "rationalize", None)
+    if limit is not None:
+        out.update(rationalized=limit, note=_note(args))
+    return out
+
+
+def _network_text(args: argparse.Namespace, network: Network) -> str:
+    """The model and its architecture (the model's own, under a --slice view)."""
+    sliced = getattr(args, "sliced", None)
+    return f"{args.model} ({_architecture(network if sliced is None else sliced[0])})"
+
+
+def _print_header(args: argparse.Namespace, network: Network, domain: Domain | None, width: int) -> None:
+    """The first lines of a command's text output: network, slice and note, domain."""
+    print(f"{'network:':{width}}{_network_text(args, network)}")
+    for label, text in _context(args):
+        print(f"{label + ':':{width}}{text}")
+    if domain is not None:
+        print(f"{'domain:':{width}}{domain.describe()}")
+
+
+def _print_note(args: argparse.Namespace) -> None:
+    for label, text in _context(args):
+        print(f"{label}: {text}")
 
 
 def _clear_progress() -> None:

@@ -19,7 +19,7 @@ from .adjacency import facet_neighbors
 from .domain import Domain
 from .engine import Search
 from .jobs import Collector, JobSpec, ProgressCallback, Reducer
-from .network import Network
+from .network import Network, takes_models
 from .reduce import LinearRegions, map_text
 from .regions import Region, pattern_key
 
@@ -110,6 +110,7 @@ class CountReducer(Reducer):
             self.linear.absorb(partial["linear"])
 
 
+@takes_models("network")
 def count_regions(network: Network, domain: Domain | None = None, linear: bool = True, *,
                   jobs: int = 1, scheduler: str | None = None, checkpoint: str | Path | None = None,
                   progress: ProgressCallback | None = None, task_seconds: float | None = None) -> RegionCounts:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .domain import Domain
 from .errors import InputError
-from .network import Network
+from .network import Network, takes_models
 from .numbers import counted, format_rational
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -182,6 +182,7 @@ def region_volume(region: "Region") -> Fraction | None:
 # ---------------------------------------------------------------------------- tables
 
 
+@takes_models("network")
 def regions_table(network: Network, domain: Domain | None = None, *, volume: bool = True,
                   limit: int | None = None) -> Any:
     """The activation regions as a pandas DataFrame, one row per region.
@@ -257,6 +258,7 @@ class RegionPlot:
                 f"{counted(self.summary.linear_regions, 'linear region')} on {self.summary.domain.describe()})")
 
 
+@takes_models("network")
 def plot_regions(network: Network, domain: Domain | None = None, **options: Any) -> RegionPlot:
     """The regions of a 2-input network (the function of a 1-input one) as an inline plot.
 

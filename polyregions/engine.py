@@ -27,7 +27,7 @@ from typing import Callable, Iterator, Sequence
 
 from .domain import Domain, check_double_description
 from .errors import DomainError, InputError
-from .network import Network
+from .network import Network, takes_models
 from . import polyhedron
 from .polyhedron import Cell, whole_space
 from .regions import Region
@@ -281,6 +281,7 @@ class Search:
         return self.walk([self.root()], on_drop)
 
 
+@takes_models("network")
 def enumerate_regions(network: Network, domain: Domain | None = None,
                       on_drop: "DropObserver | None" = None) -> Iterator[Region]:
     """Yield every activation region of *network* on *domain* (default: all of R^n0).

@@ -34,7 +34,7 @@ from typing import Any, Sequence
 from .domain import Domain
 from .engine import Node, Search
 from .errors import InputError, SolverError
-from .network import Affine, Network
+from .network import Affine, Network, takes_models
 from .numbers import format_rational
 from .regions import Region
 from .stages import compile_stages
@@ -133,6 +133,7 @@ def _found(a: Network, b: Network, cell: Any, delta: list[list[Fraction]], keys:
     return EquivalenceResult(False, x, ya, yb, keys, pieces)
 
 
+@takes_models("a", "b")
 def equivalent(a: Network, b: Network, domain: Domain | None = None, *, method: str = "auto") -> EquivalenceResult:
     """Whether *a* and *b* compute the same function on *domain* (default: all of R^n0).
 

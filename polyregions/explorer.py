@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .atomic import write_text_atomic
 from .domain import Domain
 from .errors import InputError
-from .network import Network
+from .network import Network, takes_models
 from .numbers import counted, format_rational
 from .plot import (PALETTE, PlotSummary, Polygon, _LAYER_STYLES, _layer_names, _merged_boundaries,
                    _polygons_and_graph, level_segment, linear_region_colors, polygon_area)
@@ -295,6 +295,7 @@ class Explorer:
     4
     """
 
+    @takes_models("network")
     def __init__(self, network: Network, domain: Domain | None = None, *, title: str | None = None,
                  level_set: bool = False) -> None:
         self.network = network

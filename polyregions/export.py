@@ -11,7 +11,7 @@ from .atomic import open_atomic
 from .domain import Domain
 from .engine import Search
 from .jobs import Collector, JobSpec, ProgressCallback, Reducer
-from .network import Network
+from .network import Network, takes_models
 from .numbers import format_rational
 from .regions import Region
 
@@ -83,6 +83,7 @@ class _LinesWriter(Reducer):
         self.bounded_regions += partial["bounded"]
 
 
+@takes_models("network")
 def write_regions_jsonl(network: Network, domain: Domain | None, path: str | Path, *, jobs: int = 1,
                         scheduler: str | None = None, checkpoint: str | Path | None = None,
                         progress: ProgressCallback | None = None, task_seconds: float | None = None) -> int:

@@ -28,7 +28,7 @@ from . import lp
 from .domain import Domain
 from .engine import enumerate_regions, initial_cell
 from .errors import DomainError, InputError
-from .network import Affine, Network
+from .network import Affine, Network, takes_models
 
 __all__ = ["FoldingLayer", "FoldingReport", "folding_analysis", "folding_product"]
 
@@ -114,6 +114,7 @@ def _image(region: Any) -> Image:
     return frozenset(points[i] for i in lp.extreme_points(points))
 
 
+@takes_models("network")
 def folding_analysis(network: Network, domain: Domain) -> FoldingReport:
     """Images, multiplicities and the exact N_R recursion, layer by layer.
 

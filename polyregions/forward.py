@@ -29,7 +29,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .errors import BreakpointError, InputError, NumberError, SolverError
-from .network import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network, ReLU
+from .network import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network, ReLU, takes_models
 from .numbers import counted, format_rational, primitive_row, to_rational
 from .regions import AffineMap, pattern_key
 
@@ -378,6 +378,7 @@ def _cut(cell, row: _Row, side: int, tag):
     return piece
 
 
+@takes_models("network")
 def region_containing(network: Network, x: Any, domain: "Domain | None" = None) -> PointRegion:
     """The activation region of *network* on *domain* that contains the point *x*.
 

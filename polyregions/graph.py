@@ -34,7 +34,7 @@ from .domain import Domain
 from .engine import Search, enumerate_regions  # noqa: F401 (the doctests use it)
 from .errors import PolyregionsError
 from .jobs import Collector, JobSpec, ProgressCallback, Reducer
-from .network import Network
+from .network import Network, takes_models
 from .numbers import format_rational, int_text
 from .polyhedron import oriented_key
 from .reduce import LinearRegions, map_text
@@ -187,6 +187,7 @@ class _GraphBuilder(Reducer):
         graph.graph["linear_regions"] = len(ids)
 
 
+@takes_models("network")
 def region_graph(network: Network, domain: Domain | None = None, *, maps: bool = False,
                  inequalities: bool = False, on_region: Callable[[Region], None] | None = None,
                  jobs: int = 1, scheduler: str | None = None, checkpoint: str | Path | None = None,

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 from .domain import Domain
 from .engine import Node, Search
 from .errors import InputError
-from .network import Network
+from .network import Network, takes_models
 from .numbers import format_rational
 from .regions import Region
 from .relax import node_jacobian_bounds
@@ -102,6 +102,7 @@ def _bound(lo: Sequence[Sequence[int]], hi: Sequence[Sequence[int]], den: int, n
     return Fraction(top, den)
 
 
+@takes_models("network")
 def lipschitz_constant(network: Network, domain: Domain | None = None, *, norm: str = "inf",
                        output: int | None = None, prune: bool = True, bound_every: int = 2) -> LipschitzResult:
     """The exact Lipschitz constant of *network* on the (convex) domain.

@@ -7,11 +7,13 @@ raise :class:`~polyregions.errors.NetworkError` naming the layer at fault.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar, Union
 
 from . import fileformat
 from .atomic import write_text_atomic
@@ -21,6 +23,8 @@ from .numbers import format_rational, to_rational
 
 if TYPE_CHECKING:
     from .forward import PointPattern
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "FORMAT",
@@ -231,7 +235,10 @@ class Network:
         tensors and anything with ``tolist()``; floats are taken as the exact binary
         values they hold); *activation* is a layer type name of the file format
         (``"relu"``, ``"leaky_relu"``, ``"abs"``, ``"hardtanh"``, ``"maxout"``) and
-        *options* its fields (``slope=...``, ``rank=...``).
+        *options* its fields (``slope=...``, ``rank=...``). Each option goes to every
+        activation layer whose type has that field (so ``activation="leaky_relu",
+        slope="1/100", final_activation="relu"`` works); an option that neither type
+        has is an error.
 
         Examples
         --------
@@ -249,13 +256,24 @@ class Network:
             raise NetworkError(f"mlp: {len(weights)} weight matrices but {len(biases)} bias vectors")
         if not weights:
             raise NetworkError("mlp: no layers")
+        kinds = [activation] + ([final_activation] if final_activation is not None else [])
+        fields = set().union(*(_FIELDS.get(kind, set()) for kind in kinds if isinstance(kind, str)))
+        unused = sorted(set(options) - fields - {"type"})
+        if unused and all(isinstance(kind, str) and kind in _FIELDS for kind in kinds):
+            raise NetworkError(f"mlp: option(s) {', '.join(unused)} belong to no activation asked for "
+                               f"({' and '.join(kinds)})")
+
+        def activation_layer(kind: str, index: int) -> Activation:
+            own = {k: v for k, v in options.items() if k in _FIELDS.get(kind, set()) or k not in fields}
+            return _activation_from_json({"type": kind, **own}, index)
+
         layers: list[Layer] = []
         for i, (w, b) in enumerate(zip(weights, biases)):
             layers.append(Affine.from_lists(w, b, place=f"layers[{len(layers)}]"))
             if i < len(weights) - 1:
-                layers.append(_activation_from_json({"type": activation, **options}, len(layers)))
+                layers.append(activation_layer(activation, len(layers)))
         if final_activation is not None:
-            layers.append(_activation_from_json({"type": final_activation, **options}, len(layers)))
+            layers.append(activation_layer(final_activation, len(layers)))
         input_dim = layers[0].in_dim  # type: ignore[union-attr]
         return cls.from_layers(input_dim, layers)
 
@@ -363,6 +381,41 @@ def _from_tuple(layer: tuple) -> Layer:
     if kind == "maxout":
         return Maxout(layer[1])
     return {"relu": ReLU, "abs": Abs, "identity": Identity}[kind]()
+
+
+def as_network(model: Any) -> "Network":
+    """*model* as a :class:`Network`: a Network itself, else whatever
+    :func:`polyregions.load_model` reads (a path to ``.json``, ``.onnx``, ``.pt``; a
+    parsed JSON object; an ONNX model; a torch module)."""
+    if isinstance(model, Network):
+        return model
+    from .io.models import load_model
+
+    return load_model(model)
+
+
+def takes_models(*names: str) -> Callable[[F], F]:
+    """Let the parameters *names* of a library function be given as anything
+    :func:`as_network` reads (so ``count_regions("model.onnx")`` works in a notebook)."""
+    def wrap(func: F) -> F:
+        params = list(inspect.signature(func).parameters)
+        places = [(name, params.index(name)) for name in names]
+
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            if places:
+                args_list = list(args)
+                for name, place in places:
+                    if place < len(args_list):
+                        args_list[place] = as_network(args_list[place])
+                    elif name in kwargs:
+                        kwargs[name] = as_network(kwargs[name])
+                args = tuple(args_list)
+            return func(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
 
 
 def _activation_from_json(raw: dict[str, Any], index: int) -> Activation:

@@ -33,7 +33,7 @@ from typing import Any, Sequence
 from .domain import Domain
 from .engine import Node, Search
 from .errors import InputError, SolverError
-from .network import Network
+from .network import Network, takes_models
 from .numbers import format_rational, to_rational
 from .regions import Region
 from .relax import cell_maximum, node_bounds
@@ -201,6 +201,7 @@ def region_at(search: Search, point: Sequence[Fraction]) -> str:
     return node.key
 
 
+@takes_models("network")
 def maximize(network: Network, domain: Domain | None = None, *, output: int | None = None,
              objective: Sequence[Any] | None = None, minimize: bool = False, certificate: bool = False,
              prune: bool = True, bound_every: int = 2) -> MaxResult:

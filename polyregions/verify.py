@@ -30,7 +30,7 @@ from typing import Any, Sequence
 from . import lp
 from .engine import Node, Search
 from .errors import InputError, SolverError
-from .network import Network
+from .network import Network, takes_models
 from .numbers import format_rational
 from .regions import Region
 from .relax import cell_maximum, node_bounds
@@ -108,6 +108,7 @@ def _leaf_rows(region: Region, conj: Sequence[tuple[Sequence[Fraction], Fraction
     return out
 
 
+@takes_models("network")
 def verify_property(network: Network, prop: Property, *, certificate: bool = False, prune: bool = True,
                     bound_every: int = 2) -> VerifyResult:
     """Decide whether some input of ``prop.domain`` maps into ``prop.unsafe``.

@@ -175,3 +175,64 @@ def test_state_dict_without_arch_and_missing_torch(tmp_path, capsys, monkeypatch
     assert_one_error_line(code, out, err, re.escape("reading PyTorch models needs torch: pip install "
                                                     "torch==2.13.0 (or pip install -e '.[torch]' from the clone; "
                                                     "make test-torch does it)"))
+
+
+def test_rationalize_is_said_by_the_queries(tmp_path, capsys):
+    model = tmp_path / "m.json"
+    Network.mlp([[[0.1, 0.2], [-0.3, 1 / 3]], [[1, 1], [1, -1]]], [[0, 0], [0.05, 0]]).save(model)
+    limit = ["--rationalize", 10]
+    prop = tmp_path / "p.vnnlib"
+    prop.write_text("(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n"
+                    "(declare-const Y_1 Real)\n(assert (>= X_0 -1))\n(assert (<= X_0 1))\n(assert (>= X_1 -1))\n"
+                    "(assert (<= X_1 1))\n(assert (>= Y_0 100))\n")
+    commands = [["max", model, "--box", -1, 1, "--output", 0], ["lipschitz", model, "--box", -1, 1, "--norm", "inf"],
+                ["boundary", model, "--box", -1, 1], ["verify", model, prop],
+                ["equiv", model, model, "--box", -1, 1]]
+    for command in commands:
+        code, out, err = run(capsys, *command, *limit)
+        assert code == 0, (command, err)
+        assert re.search(rf"^note: +{re.escape(NOTE)}", out, re.M), (command, out)
+        code, out, err = run(capsys, *command, *limit, "--json")
+        found = json.loads(out)
+        assert found["rationalized"] == 10 and found["note"].startswith(NOTE), command
+        code, out, err = run(capsys, *command, "--json")
+        assert "rationalized" not in json.loads(out) and "note" not in json.loads(out), command
+
+
+def test_convert_writes_json_only(tmp_path, capsys):
+    for name in ("out.onnx", "out.pt", "out.PTH"):
+        code, out, err = run(capsys, "convert", DEMO, "-o", tmp_path / name)
+        assert_one_error_line(code, out, err, rf"-o .*{re.escape(name)}: convert writes polyregions JSON")
+        assert not (tmp_path / name).exists()
+    code, out, err = run(capsys, "convert", DEMO, "-o", tmp_path / "out.net")
+    assert code == 0 and load_model(tmp_path / "out.net") == load_model(DEMO)
+
+
+def test_a_missing_torch_file_is_a_missing_file(tmp_path, capsys):
+    # whether torch is installed or not: installing it would not help
+    code, out, err = run(capsys, "count", tmp_path / "nothing.pt")
+    assert_one_error_line(code, out, err, r"nothing\.pt: no such model file$")
+    code, out, err = run(capsys, "count", tmp_path)
+    assert code == 2
+
+
+def test_library_functions_take_model_paths(tmp_path):
+    import polyregions as pr
+
+    box = pr.Domain.box(2, -1, 1)
+    net = load_model(DEMO)
+    assert pr.count_regions(str(DEMO), box) == pr.count_regions(net, box)
+    assert pr.count_regions(network=DEMO, domain=box, linear=False).activation_regions == 69
+    assert pr.maximize(DEMO, box).value == pr.maximize(net, box).value
+    assert pr.lipschitz_constant(str(DEMO), box).value == pr.lipschitz_constant(net, box).value
+    assert pr.equivalent(DEMO, str(DEMO), box).equivalent
+    assert pr.region_containing(DEMO, ["1/10", "1/5"]).key == pr.region_containing(net, ["1/10", "1/5"]).key
+    assert len(list(pr.enumerate_regions(DEMO, box))) == 69
+    assert pr.region_graph(DEMO, box).number_of_nodes() == 69
+    assert pr.certify(DEMO, box)["counts"] == pr.certify(net, box)["counts"]
+    assert pr.Explorer(DEMO, box).summary.activation_regions == 69
+    assert pr.count_regions(net.to_json(), box).activation_regions == 69  # a parsed JSON object too
+    with pytest.raises(InputError, match=r"no such model file"):
+        pr.count_regions(tmp_path / "missing.json")
+    with pytest.raises(InputError, match=r"expected a path, a Network"):
+        pr.count_regions(3)

@@ -241,7 +241,7 @@ def test_mlp_errors():
         Network.mlp([[[1, 0], [0, 1]], [[1, 1]]], [[0, 0], [0]], activation="maxout", rank=2)
     with pytest.raises(NumberError, match=r"^layers\[2\]: weight\[0\]\[0\]: expected a finite number, got 'nan'$"):
         Network.mlp([[[1]], [["nan"]]], [[0], [0]])
-    with pytest.raises(NetworkError, match=r"^layers\[1\] \(relu\): unknown field\(s\) slope$"):
+    with pytest.raises(NetworkError, match=r"^mlp: option\(s\) slope belong to no activation asked for \(relu\)$"):
         Network.mlp([[[1]], [[1]]], [[0], [0]], slope=1)
 
 
@@ -617,3 +617,19 @@ def test_file_errors_are_input_errors_and_value_errors(tmp_path):
         load_network(tmp_path / "missing.json")
     with pytest.raises(PolyregionsError):
         load_network(tmp_path / "missing.json")
+
+
+def test_mlp_options_go_to_the_layers_that_have_them():
+    w, b = [[[1, 0], [0, 1]], [[1, 1], [1, -1]]], [[0, 0], [0, 0]]
+    net = Network.mlp(w, b, activation="leaky_relu", slope="1/100", final_activation="relu")
+    assert [layer["type"] for layer in net.to_json()["layers"]] == ["affine", "leaky_relu", "affine", "relu"]
+    assert net.to_json()["layers"][1]["slope"] == "1/100"
+    net = Network.mlp(w, b, activation="relu", final_activation="leaky_relu", slope="1/3")
+    assert net.to_json()["layers"][3] == {"type": "leaky_relu", "slope": "1/3"}
+    net = Network.mlp([[[1, 0], [0, 1], [1, 1], [0, 0]], [[1, 1]]], [[0, 0, 0, 0], [0]], activation="maxout",
+                      rank=2, final_activation="relu")
+    assert net.to_json()["layers"][1] == {"type": "maxout", "rank": 2}
+    with pytest.raises(NetworkError, match=r"^mlp: option\(s\) slope belong to no activation asked for \(relu\)$"):
+        Network.mlp(w, b, activation="relu", slope=1)
+    with pytest.raises(NetworkError, match=r"unknown layer type 'nope'"):
+        Network.mlp(w, b, activation="nope", slope=1)

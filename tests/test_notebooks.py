@@ -130,3 +130,20 @@ def test_shown_outputs_notice_a_changed_number() -> None:
     out = next(o for o in cell.outputs if o.output_type == "stream" and "36" in o.text)
     out.text = out.text.replace("36", "37", 1)
     assert shown(changed) != shown(stored)
+
+
+def test_a_notebook_whose_package_is_missing_is_skipped(monkeypatch, capsys, tmp_path):
+    """`make notebooks` without torch skips 04 with a line (and fails when it is named)."""
+    monkeypatch.setitem(run_notebooks.NEEDS, "needs_nothing_here.ipynb",
+                        ("polyregions_no_such_package", "install it"))
+    path = tmp_path / "needs_nothing_here.ipynb"
+    path.write_text("not a notebook: it must not be read")
+    assert run_notebooks.missing_package(path) == "needs polyregions_no_such_package (install it)"
+    assert run_notebooks.missing_package(NOTEBOOK_DIR / "01_space_folding.ipynb") is None
+    assert run_notebooks.main([str(path)]) == 2
+    assert capsys.readouterr().err == (f"run_notebooks: {path}: needs polyregions_no_such_package "
+                                       "(install it)\n")
+    monkeypatch.setattr(run_notebooks, "NOTEBOOK_DIR", tmp_path)
+    assert run_notebooks.main([]) == 0
+    assert capsys.readouterr().out == (f"skipped {path}: needs polyregions_no_such_package (install it); "
+                                       "its stored outputs stay\n")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction as F
+from pathlib import Path
 
 import pytest
 
@@ -165,3 +167,43 @@ def test_certify_refuses_slices(tmp_path, capsys):
     code, out, err = run(capsys, "certify", path, "--slice", "0,0,0", "1,0,0", "0,1,0", "-o", tmp_path / "c.json")
     assert code == 2 and "certify: --slice is not supported" in err
     assert not (tmp_path / "c.json").exists()
+
+
+def test_a_slice_view_says_so_everywhere(tmp_path, capsys):
+    """Outputs on a --slice name the plane and give the model's own architecture; max also
+    gives its maximiser in the model's inputs."""
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo.json"
+    plane = ["--slice", "0,0", "2,0", "0,2"]
+    said = ("slice:", "the plane x = P0 + s (P1 - P0) + t (P2 - P0) with P0 = (0, 0), P1 = (2, 0), "
+            "P2 = (0, 2); the domain, points and regions are in (s, t)")
+    for command in (["count"], ["max"], ["lipschitz", "--norm", "1"], ["folding"]):
+        code, out, err = run(capsys, *command, demo, *plane, "--box", 0, "1/2")
+        assert code == 0, err
+        lines = out.splitlines()
+        assert lines[0].split(None, 1) == ["network:", f"{demo} (2 -> 8 -> 8 -> 1, relu)"], command
+        assert lines[1].split(None, 1) == list(said), command
+        code, out, err = run(capsys, *command, demo, *plane, "--box", 0, "1/2", "--json")
+        found = json.loads(out)
+        assert found["slice"]["p0"] == ["0", "0"] and found["slice"]["p2"] == ["0", "2"], command
+        code, out, err = run(capsys, *command, demo, "--box", 0, "1/2", "--json")
+        assert "slice" not in json.loads(out), command
+    code, out, _ = run(capsys, "max", demo, *plane, "--box", 0, "1/2", "--json")
+    found = json.loads(out)
+    s, t = (F(v) for v in found["point"])
+    assert found["input_point"] == [str(2 * s), str(2 * t)]
+    code, out, _ = run(capsys, "max", demo, *plane, "--box", 0, "1/2")
+    assert f"input point:     ({2 * s}, {2 * t})" in out
+    for command in (["regions", "-o", tmp_path / "r.jsonl"], ["graph", "-o", tmp_path / "g.json"]):
+        code, out, err = run(capsys, command[0], demo, *plane, *command[1:])
+        assert code == 0 and f"{said[0]} {said[1]}" in out, err
+    assert json.loads((tmp_path / "g.json").read_text())["graph"]["slice"] == said[1]
+    classifier = demo.parent / "classifier.json"
+    code, out, err = run(capsys, "boundary", classifier, *plane)
+    assert code == 0 and out.splitlines()[1].split(None, 1) == list(said), err
+
+
+def test_folding_lists_the_largest_multiplicities_first(capsys):
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo.json"
+    code, out, _ = run(capsys, "folding", demo, "--box", -1, 1)
+    assert code == 0
+    assert "layer 3: 69 cells onto 61 distinct images; multiplicities, largest first: 9, 1, 1," in out

@@ -30,6 +30,15 @@ __all__ = ["load_model", "model_kind", "save_model", "rationalize_note", "MODEL_
 MODEL_SUFFIXES = {".json": "json", ".onnx": "onnx", ".pt": "torch", ".pth": "torch"}
 
 
+def model_kind_of_name(path: str | Path) -> str | None:
+    """The kind a file name's extension says (``"json"``, ``"onnx"``, ``"torch"``), or None.
+
+    >>> model_kind_of_name("out.onnx"), model_kind_of_name("out.txt")
+    ('onnx', None)
+    """
+    return MODEL_SUFFIXES.get(Path(path).suffix.lower())
+
+
 def model_kind(path: str | Path) -> str:
     """``"json"``, ``"onnx"`` or ``"torch"``: from the extension, else from the first bytes.
 
@@ -38,9 +47,9 @@ def model_kind(path: str | Path) -> str:
     >>> model_kind("examples/demo.json"), model_kind("net.ONNX"), model_kind("net.pth")
     ('json', 'onnx', 'torch')
     """
-    suffix = Path(path).suffix.lower()
-    if suffix in MODEL_SUFFIXES:
-        return MODEL_SUFFIXES[suffix]
+    named = model_kind_of_name(path)
+    if named is not None:
+        return named
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)

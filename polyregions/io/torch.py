@@ -364,12 +364,12 @@ def load_torch(path: str | Path, arch: str | None = None, input_dim: int | None 
     A checkpoint dict with a ``"state_dict"`` (or ``"model_state_dict"``) entry is
     read as that state dict; a ``"model"`` entry holding a module as that module.
     """
-    torch = require_torch()
     source = str(path)
-    if not Path(path).exists():
+    if not Path(path).exists():  # a wrong path first: installing torch would not help
         raise InputError(f"{path}: no such model file")
     if Path(path).is_dir():
         raise InputError(f"{path}: is a directory, expected a model file")
+    torch = require_torch()
     if _is_torchscript(path):
         raise InputError(f"{path}: a TorchScript archive (torch.jit.save); polyregions reads modules saved with "
                          "torch.save(model) and state dicts, without running code from the file")
