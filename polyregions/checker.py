@@ -1402,6 +1402,11 @@ def check_certificate(cert, model, domain=None, prop=None):
 USAGE = "usage: python -m polyregions.checker CERT.json MODEL.json [--box LO HI | --domain FILE]"
 
 
+#: Said under a valid verify certificate checked without a property to compare with.
+OWN_PROPERTY = ("property: the one stored in the certificate (compare it with yours: "
+                "polyregions check CERT MODEL --property FILE)")
+
+
 def _arguments(args):
     """(certificate path, model path, box or None, domain path or None) from the command line."""
     positional, box, domain = [], None, None
@@ -1438,7 +1443,16 @@ def main(argv=None):
     the domain given: ``--box LO HI`` (numbers, or one per coordinate, comma-separated),
     ``--domain FILE`` (``{"A": [[...]], "b": [...]}``) or, without either, all of R^n0.
     """
-    parsed = _arguments(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("-h", "--help"):
+        print(USAGE)
+        print("Verifies a certificate written by `polyregions certify`, `max -o` or `verify -o` against a "
+              "polyregions JSON model (convert others with `polyregions convert`): VALID (exit 0), INVALID "
+              "(exit 1). Counts must be about the domain given (--box, --domain, or all of R^n0); a verify "
+              "certificate proves the property stored in it (compare it with yours: polyregions check CERT "
+              "MODEL --property FILE).")
+        return 0
+    parsed = _arguments(argv)
     if parsed is None:
         print(USAGE, file=sys.stderr)
         return 2
@@ -1446,7 +1460,11 @@ def main(argv=None):
     try:
         try:
             cert = read_certificate(cert_path)
-            model = loads(read_file(model_path, "model file"), model_path)
+            try:
+                model = loads(read_file(model_path, "model file"), model_path)
+            except FormatError as exc:
+                raise FormatError(f"{exc} (this checker reads polyregions JSON models: convert an ONNX or "
+                                  "PyTorch model with `polyregions convert MODEL -o MODEL.json`)") from None
             domain = None
             if domain_path is not None:
                 domain = loads(read_file(domain_path, "domain file"), domain_path)
@@ -1464,6 +1482,8 @@ def main(argv=None):
                 raise CheckFailure(f"{domain_path}: expected an object with keys A and b")
             counts = check_certificate(cert, model, domain)
             lines = report(counts, cert, model)
+            if cert.get("format") == VERIFY_FORMAT:
+                lines.append(OWN_PROPERTY)
         except CheckFailure as exc:
             print(f"INVALID: {exc}")
             return 1

@@ -537,7 +537,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .checker import (MAX_CERTIFICATE_BYTES, VERIFY_FORMAT, CheckFailure, check_certificate,
+    from .checker import (MAX_CERTIFICATE_BYTES, OWN_PROPERTY, VERIFY_FORMAT, CheckFailure, check_certificate,
                           parse_certificate, report)
     from .fileformat import FormatError
 
@@ -565,13 +565,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except FormatError as exc:
         print(f"INVALID: {exc}")
         return 1
-    if isinstance(cert, dict) and cert.get("format") == VERIFY_FORMAT and args.box is None and args.domain is None:
+    is_verify = isinstance(cert, dict) and cert.get("format") == VERIFY_FORMAT
+    if args.property is not None and not is_verify:
+        raise InputError(f"--property: only for verify certificates ({VERIFY_FORMAT}); {args.certificate} is "
+                         f"{'a ' + str(cert.get('format')) if isinstance(cert, dict) else 'not a'} certificate")
+    if is_verify and args.box is None and args.domain is None:
         rows = None  # a property's domain is its input set: compared through --property
     start = time.perf_counter()
     try:
         counts = check_certificate(cert, model, rows, prop)
         seconds = time.perf_counter() - start
         lines = report(counts, cert, model, seconds)
+        if is_verify and prop is None:
+            lines.append(OWN_PROPERTY)
     except CheckFailure as exc:
         print(f"INVALID: {exc}")
         return 1

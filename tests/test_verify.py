@@ -375,8 +375,30 @@ def test_cli_verify(capsys, files, tmp_path):
     assert code == 0 and out.startswith("VALID property=holds")
     code, out, err = run(capsys, "check", cert, model, "--property", prop("1.25", "q.vnnlib"))
     assert code == 1 and out == "INVALID: property: the certificate is about another unsafe set of outputs\n"
+    assert "property: the one stored" not in out
     code, out, err = run(capsys, "check", cert, model)
     assert code == 0
+    assert out.splitlines()[-1] == ("property: the one stored in the certificate (compare it with yours: "
+                                    "polyregions check CERT MODEL --property FILE)")
+    # a count certificate has no property to compare with
+    from polyregions.certify import certify, write_certificate
+    from polyregions.network import load_network
+
+    write_certificate(certify(load_network(model)), tmp_path / "count.json")
+    assert_one_error_line(*run(capsys, "check", tmp_path / "count.json", model, "--property", prop("1.5")),
+                          r"^polyregions: error: --property: only for verify certificates "
+                          r"\(polyregions-verify-certificate/1\); .*count\.json is a polyregions-certificate/1")
+    # the standalone checker says the same, and reads only JSON models
+    from polyregions.checker import main
+
+    assert main([str(cert), str(model)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("property: the one stored in the certificate")
+    binary = tmp_path / "model.onnx"
+    binary.write_bytes(b"\x08\x07\x00binary")
+    assert main([str(cert), str(binary)]) == 1
+    assert "this checker reads polyregions JSON models: convert" in capsys.readouterr().out
+    assert main(["--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: python -m polyregions.checker")
 
 
 def test_cli_verify_bad_input(capsys, files, tmp_path):
