@@ -20,7 +20,7 @@ from .export import write_regions_jsonl
 from .graph import linear_region_graph, region_graph
 from .graph_io import FORMATS, write_graph
 from .io.models import load_model, model_kind, model_kind_of_name, rationalize_note, save_model
-from .network import Affine, Network, parse_json_exact, read_text
+from .network import Affine, Network, layer_type, parse_json_exact, read_text
 from .numbers import counted
 from .plot import image_format, plot_network, require_matplotlib
 from .slicing import parse_point, slice_network
@@ -49,19 +49,22 @@ def model_argument(p: argparse.ArgumentParser, name: str = "model") -> None:
     """The MODEL positional argument and the options that say how to read it."""
     p.add_argument(name, metavar="MODEL",
                    help="the network: polyregions-network/1 JSON, ONNX (.onnx) or PyTorch (.pt/.pth)")
-    p.add_argument("--input-dim", type=_int_arg("--input-dim"), metavar="N",
+    p.add_argument("--input-dim", type=_int_arg, metavar="N",
                    help="the input size, for models that do not record it (checked where they do)")
     p.add_argument("--arch", metavar="SPEC",
                    help="the layers of a PyTorch state dict: mlp:ACT, mlp:ACT:FINAL or a list such as "
                         "linear,relu,linear (README: Bring your own model)")
-    p.add_argument("--rationalize", type=_int_arg("--rationalize"), metavar="D",
+    p.add_argument("--rationalize", type=_int_arg, metavar="D",
                    help="snap every number to the nearest rational with denominator <= D (a different "
                         "network; every output says so)")
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = _Parser(prog="polyregions",
                      description="Exact linear regions of piecewise-linear neural networks.")
+    parser.add_argument("--version", action="version", version=f"polyregions {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def domain_options(p: argparse.ArgumentParser) -> None:
@@ -77,7 +80,7 @@ def _build_parser() -> argparse.ArgumentParser:
                             "or comma-separated, one per coordinate")
 
     def run_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--jobs", type=_int_arg("--jobs"), metavar="N",
+        p.add_argument("--jobs", type=_int_arg, metavar="N",
                        help="worker processes (default: all cores; a run that ends within a "
                             "quarter of a second never starts one); with --scheduler local, "
                             "the workers of the local cluster")
@@ -87,7 +90,7 @@ def _build_parser() -> argparse.ArgumentParser:
         p.add_argument("--checkpoint", metavar="FILE",
                        help="record finished parts of the search in FILE as the run goes; "
                             "the same command with the same FILE resumes a killed run")
-        p.add_argument("--task-seconds", type=_float_arg("--task-seconds"), metavar="S",
+        p.add_argument("--task-seconds", type=_seconds_arg, metavar="S",
                        help="how long a piece of the search runs before it reports back and is "
                             "written to the checkpoint (default 1 here, 2 on workers)")
         p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
@@ -173,7 +176,7 @@ def _build_parser() -> argparse.ArgumentParser:
     model_argument(maximum)
     domain_options(maximum)
     which = maximum.add_mutually_exclusive_group()
-    which.add_argument("--output", type=_int_arg("--output"), metavar="I",
+    which.add_argument("--output", type=_int_arg, metavar="I",
                        help="the output to maximise (0-based; default: the only output)")
     which.add_argument("--objective", metavar="C1,...,CM",
                        help="maximise c . y: one exact coefficient per output, comma-separated")
@@ -233,7 +236,7 @@ def _build_parser() -> argparse.ArgumentParser:
     model_argument(lip)
     domain_options(lip)
     lip.add_argument("--norm", required=True, choices=["1", "inf"], help="the norm on inputs and outputs")
-    lip.add_argument("--output", type=_int_arg("--output"), metavar="I",
+    lip.add_argument("--output", type=_int_arg, metavar="I",
                      help="the constant of one output (0-based) instead of the whole map")
     lip.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -244,10 +247,10 @@ def _build_parser() -> argparse.ArgumentParser:
     folding.add_argument("--json", action="store_true", help="print one JSON object")
 
     bounds = sub.add_parser("bounds", help="the counting-theory bounds for an architecture")
-    bounds.add_argument("--n0", required=True, type=_int_arg("--n0"), help="input dimension")
+    bounds.add_argument("--n0", required=True, type=_int_arg, help="input dimension")
     bounds.add_argument("--widths", required=True, metavar="N1,N2,...",
                         help="units per hidden layer (maxout: units after taking the maximum)")
-    bounds.add_argument("--rank", type=_int_arg("--rank"), help="maxout rank k")
+    bounds.add_argument("--rank", type=_int_arg, help="maxout rank k")
     bounds.add_argument("--activation", choices=["relu", "leaky_relu", "abs", "hardtanh", "maxout"],
                         help="activation of every layer (default relu, or maxout with --rank); "
                              "a bound applies only where its hypotheses hold for it")
@@ -257,16 +260,16 @@ def _build_parser() -> argparse.ArgumentParser:
                                                  "classical arrangement as a model file")
     kinds = construct.add_subparsers(dest="construction", metavar="KIND", parser_class=_Parser)
     rect = kinds.add_parser("rectifier", help="Montufar et al. 2014 zig-zag rectifier network")
-    rect.add_argument("--n0", required=True, type=_int_arg("--n0"))
+    rect.add_argument("--n0", required=True, type=_int_arg)
     rect.add_argument("--widths", required=True, metavar="N1,...,NL")
     maxout = kinds.add_parser("maxout", help="maxout network attaining k^(L-1) k^n0 on the unit cube")
-    maxout.add_argument("--n0", required=True, type=_int_arg("--n0"))
-    maxout.add_argument("--rank", required=True, type=_int_arg("--rank"))
-    maxout.add_argument("--depth", required=True, type=_int_arg("--depth"))
+    maxout.add_argument("--n0", required=True, type=_int_arg)
+    maxout.add_argument("--rank", required=True, type=_int_arg)
+    maxout.add_argument("--depth", required=True, type=_int_arg)
     arrangement = kinds.add_parser("arrangement", help="one ReLU layer realising an arrangement")
     arrangement.add_argument("name", choices=["braid", "shi", "catalan", "generic"])
-    arrangement.add_argument("--dim", required=True, type=_int_arg("--dim"))
-    arrangement.add_argument("--count", type=_int_arg("--count"), help="hyperplanes (generic only)")
+    arrangement.add_argument("--dim", required=True, type=_int_arg)
+    arrangement.add_argument("--count", type=_int_arg, help="hyperplanes (generic only)")
     for p in (rect, maxout, arrangement):
         p.add_argument("-o", "--output", required=True, metavar="FILE.json",
                        help="model file to write (atomically)")
@@ -279,25 +282,23 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _int_arg(name: str):
-    def parse(text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}: expected an integer, got {text!r}") from None
-    return parse
+def _int_arg(text: str) -> int:
+    """An integer option (argparse names the option in its message)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
-def _float_arg(name: str):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}: expected a number of seconds, got {text!r}") from None
-        if not 0 <= value < 1e6:
-            raise argparse.ArgumentTypeError(f"{name}: expected seconds between 0 and 1e6, got {text!r}")
-        return value
-    return parse
+def _seconds_arg(text: str) -> float:
+    """A number of seconds from 0 up to 1e6."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 <= value < 1e6:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 1e6, got {text!r}")
+    return value
 
 
 def _widths(text: str) -> list[int]:
@@ -401,7 +402,7 @@ def _architecture(network: Network) -> str:
     names = []
     for layer in network.layers:
         if not isinstance(layer, Affine):
-            kind = type(layer).__name__.lower()
+            kind = layer_type(layer)
             if kind not in names:
                 names.append(kind)
     widths = " -> ".join(map(str, network.widths()))
@@ -459,6 +460,9 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     if suffix not in FORMATS:
         raise InputError(f"{args.output}: unknown graph format {suffix or '(none)'!r}; "
                          f"use one of {', '.join(FORMATS)}")
+    if args.merge and args.inequalities:
+        raise InputError("--inequalities: a linear region (--merge) is a union of activation regions, not one "
+                         "polyhedron; use --inequalities without --merge")
     network, domain = _problem(args)
     start = time.perf_counter()
     graph = region_graph(network, domain, maps=args.maps or args.merge, inequalities=args.inequalities,

@@ -77,7 +77,7 @@ def region_html(region: "Region") -> str:
     maps = _map_text(region, names)
     rows: list[tuple[str, Any]] = [("pattern", region.key), ("bounded", region.bounded),
                                    ("interior point", _point(region.interior_point))]
-    rows += [(f"output {k + 1}" if len(maps) > 1 else "output", text) for k, text in enumerate(maps[:8])]
+    rows += [(f"output {k}" if len(maps) > 1 else "output", text) for k, text in enumerate(maps[:8])]
     if len(maps) > 8:
         rows.append(("outputs", f"... {len(maps) - 8} more"))
     rows.append(("facets", len(region.inequalities)))

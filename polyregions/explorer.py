@@ -108,7 +108,7 @@ def _hover(polygon: Polygon, names: Sequence[str], outputs: int, digits: int | N
     m = polygon.output_map
     shown = min(outputs, 4)
     for k in range(shown):
-        label = "output" if outputs == 1 else f"output {k + 1}"
+        label = "output" if outputs == 1 else f"output {k}"
         lines.append(f"{label} = {html.escape(format_affine(m.weight[k], m.bias[k], names, digits))}")
     if outputs > shown:
         lines.append(f"... ({outputs - shown} more outputs)")
@@ -183,7 +183,7 @@ def explorer_figure(network: Network, domain: Domain | None = None, *, title: st
                 xs += [float(segment[0][0]), float(segment[1][0]), None]
                 ys += [float(segment[0][1]), float(segment[1][1]), None]
         figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#e7298a", "width": 2.4},
-                                    name="output 1 = 0", hoverinfo="skip"))
+                                    name="output 0 = 0", hoverinfo="skip"))
     points = [polygon.interior_point for polygon in polygons]
     figure.add_trace(go.Scatter(
         x=[float(p[0]) for p in points], y=[float(p[1]) for p in points], mode="markers",

@@ -430,6 +430,11 @@ def _activation_from_json(raw: dict[str, Any], index: int) -> Activation:
         raise NetworkError(str(exc)) from None
 
 
+def layer_type(layer: Layer) -> str:
+    """The file format's name of a layer's type (``"affine"``, ``"leaky_relu"``, ...)."""
+    return "affine" if isinstance(layer, Affine) else _layer_to_json(layer)["type"]
+
+
 def _layer_to_json(layer: Layer) -> dict[str, Any]:
     def num(v: Fraction) -> Any:
         text = format_rational(v)

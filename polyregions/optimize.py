@@ -34,7 +34,7 @@ from .domain import Domain
 from .engine import Node, Search
 from .errors import InputError, SolverError
 from .network import Network, takes_models
-from .numbers import format_rational, to_rational
+from .numbers import counted, format_rational, to_rational
 from .regions import Region
 from .relax import cell_maximum, node_bounds
 
@@ -127,7 +127,8 @@ def objective_vector(network: Network, output: int | None = None, objective: Seq
     if objective is not None:
         values = list(objective)
         if len(values) != m:
-            raise InputError(f"objective has {len(values)} coefficients, the network has {m} outputs")
+            raise InputError(f"objective has {counted(len(values), 'coefficient')}, the network has "
+                             f"{counted(m, 'output')}")
         return tuple(to_rational(v, f"objective[{i}]") for i, v in enumerate(values))
     if output is None:
         if m != 1:

@@ -468,7 +468,7 @@ def _draw_heatmap(ax: "Axes", figure: "Figure", polygons: Sequence[Polygon], out
     # an affine function interpolated linearly on a triangle is itself: Gouraud shading is exact
     mesh = ax.tripcolor(Triangulation(xs, ys, triangles), zs, shading="gouraud", cmap="viridis",
                         zorder=1)
-    label = "output 1" if outputs == 1 else f"output 1 of {outputs}"
+    label = "output 0" if outputs == 1 else f"output 0 of {outputs} (0-based)"
     figure.colorbar(mesh, ax=ax, label=label, shrink=0.8)
 
 
@@ -484,10 +484,10 @@ def _draw_level_set(ax: "Axes", polygons: Sequence[Polygon]) -> None:
         elif not any(polygon.output_map.weight[0]) and polygon.output_map.bias[0] == 0:
             zero.append([_floats(v) for v in polygon.vertices])
     ax.add_collection(LineCollection(segments, colors="#e7298a", linewidths=2.2,
-                                     label="output 1 = 0", zorder=6))
+                                     label="output 0 = 0", zorder=6))
     if zero:
         ax.add_collection(PolyCollection(zero, facecolors="none", edgecolors="#e7298a",
-                                         hatch="///", linewidths=0, label="output 1 = 0 (whole region)",
+                                         hatch="///", linewidths=0, label="output 0 = 0 (whole region)",
                                          zorder=2))
 
 
@@ -549,7 +549,7 @@ def figure_function(network: Network, domain: Domain | None = None, *, level_set
                     ) -> tuple["Figure", "PlotSummary"]:
     """Draw the graph of the first output of a 1-input network with every breakpoint marked.
 
-    Filled markers are breakpoints where the slope of output 1 changes, hollow ones
+    Filled markers are breakpoints where the slope of output 0 changes, hollow ones
     those where only the activation pattern changes; *level_set* marks the zeros.
     """
     if domain is None:
@@ -583,9 +583,9 @@ def figure_function(network: Network, domain: Domain | None = None, *, level_set
         zeros = _zeros(intervals)
         if zeros:
             ax.scatter([float(z) for z in zeros], [0.0] * len(zeros), marker="x", s=36,
-                       c="#e7298a", zorder=4, label="output 1 = 0")
+                       c="#e7298a", zorder=4, label="output 0 = 0")
     ax.set_xlabel("x")
-    ax.set_ylabel("output 1" if network.output_dim == 1 else f"output 1 of {network.output_dim}")
+    ax.set_ylabel("output 0" if network.output_dim == 1 else f"output 0 of {network.output_dim} (0-based)")
     summary = PlotSummary(len(intervals), len({i.linear_region for i in intervals}), domain)
     info = (f"{counted(summary.activation_regions, 'activation region')}, "
             f"{counted(summary.linear_regions, 'linear region')}, "
@@ -601,7 +601,7 @@ def figure_function(network: Network, domain: Domain | None = None, *, level_set
 
 
 def _zeros(intervals: Sequence[Interval]) -> list[Fraction]:
-    """Exact zeros of output 1 at the ends and inside the intervals (isolated ones only)."""
+    """Exact zeros of output 0 at the ends and inside the intervals (isolated ones only)."""
     zeros: list[Fraction] = []
     for interval in intervals:
         f_low = _value(interval.output_map, (interval.low,), 0)
@@ -631,12 +631,12 @@ def image_format(path: str | Path) -> str:
     >>> image_format("regions.jpg")
     Traceback (most recent call last):
     ...
-    polyregions.errors.InputError: regions.jpg: unknown image format '.jpg'; use one of .png, .svg, .pdf
+    polyregions.errors.InputError: regions.jpg: unknown image format '.jpg'; use one of .png, .svg, .pdf (or .html for plot's interactive explorer)
     """
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise InputError(f"{path}: unknown image format {suffix or '(none)'!r}; "
-                         f"use one of {', '.join(FORMATS)}")
+                         f"use one of {', '.join(FORMATS)} (or .html for plot's interactive explorer)")
     return FORMATS[suffix]
 
 

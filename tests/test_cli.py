@@ -605,3 +605,27 @@ def test_messages_count_in_the_singular_and_plural(tmp_path, capsys):
     Network.mlp([[[1]]], [[0]]).save(line)
     code, out, _ = run(capsys, "regions", line, "-o", tmp_path / "r.jsonl")
     assert code == 0 and out.startswith("wrote 1 activation region to ")
+
+
+def test_version_and_small_messages(tmp_path, capsys):
+    import polyregions
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out == f"polyregions {polyregions.__version__}\n"
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo.json"
+    # argparse names the option once
+    assert_one_error_line(*run(capsys, "count", demo, "--task-seconds", "-1"),
+                          r"^polyregions: error: argument --task-seconds: expected seconds between 0 and 1e6, "
+                          r"got '-1'$")
+    assert_one_error_line(*run(capsys, "count", demo, "--jobs", "x"),
+                          r"^polyregions: error: argument --jobs: expected an integer, got 'x'$")
+    # a linear region is no polyhedron: --inequalities needs activation regions
+    assert_one_error_line(*run(capsys, "graph", demo, "--merge", "--inequalities", "-o", tmp_path / "g.json"),
+                          r"--inequalities: a linear region \(--merge\) is a union of activation regions")
+    assert not (tmp_path / "g.json").exists()
+    # layer types by their file-format names
+    leaky = tmp_path / "leaky.json"
+    Network.mlp([[[1, 0], [0, 1]], [[1, 1]]], [[0, 0], [0]], activation="leaky_relu", slope="1/10").save(leaky)
+    code, out, _ = run(capsys, "count", leaky)
+    assert code == 0 and out.splitlines()[0] == f"network:            {leaky} (2 -> 2 -> 1, leaky_relu)"

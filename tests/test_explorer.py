@@ -49,7 +49,7 @@ def test_options_and_errors(tmp_path, capsys):
     assert_one_error_line(code, out, err, r"--heatmap is for images \(\.png, \.svg, \.pdf\), not for the \.html "
                                           r"explorer$")
     code, out, err = run(capsys, "plot", DEMO, "--level-set", "--title", "demo", "-o", tmp_path / "l.html")
-    assert code == 0 and "output 1 = 0" in (tmp_path / "l.html").read_text()
+    assert code == 0 and "output 0 = 0" in (tmp_path / "l.html").read_text()
     # a slice of a 4-input network, and the default domain
     code, out, err = run(capsys, "plot", ROOT / "examples" / "demo.json", "--slice", "0,0", "1,0", "0,1",
                          "-o", tmp_path / "s.html")

@@ -186,7 +186,7 @@ def test_bad_objectives():
         maximize(two)
     with pytest.raises(InputError, match=r"^give either an output index or an objective, not both$"):
         maximize(two, output=0, objective=[1, 1])
-    with pytest.raises(InputError, match=r"^objective has 1 coefficients, the network has 2 outputs$"):
+    with pytest.raises(InputError, match=r"^objective has 1 coefficient, the network has 2 outputs$"):
         objective_vector(two, objective=[1])
     with pytest.raises(InputError, match=r"^output 2: expected an index from 0 to 1$"):
         objective_vector(two, output=2)
@@ -625,7 +625,7 @@ def test_cli_max_certificate(capsys, demo, tmp_path):
 
 
 @pytest.mark.parametrize("argv, pattern", [
-    (["--objective", "1,2,3"], r"objective has 3 coefficients, the network has 1 outputs$"),
+    (["--objective", "1,2,3"], r"objective has 3 coefficients, the network has 1 output$"),
     (["--objective", "1,,2"], r"--objective: expected comma-separated numbers, got '1,,2'$"),
     (["--output", "1"], r"output 1: expected an index from 0 to 0$"),
     (["--output", "x"], r"--output: expected an integer, got 'x'$"),
