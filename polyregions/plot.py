@@ -178,9 +178,21 @@ def polygon_area(vertices: Sequence[Sequence[Fraction]]) -> Fraction:
 
 
 def _check_bounded(domain: Domain) -> None:
-    if not initial_cell(domain).is_bounded():
+    """A picture needs a bounded domain whose extent floating point can draw."""
+    cell = initial_cell(domain)
+    if not cell.is_bounded():
         raise DomainError(f"a plot needs a bounded domain (a box or a bounded polyhedron), "
                           f"got {domain.describe()}")
+    import math
+
+    vertices = list(cell.vertices())
+    for axis in range(domain.dim):
+        values = [float(v[axis]) for v in vertices]
+        low, high = min(values), max(values)
+        if not (math.isfinite(low) and math.isfinite(high) and high - low > 1e-300 * max(1.0, abs(low))
+                and math.isfinite(high - low)):
+            raise DomainError(f"a plot draws in floating point, and the domain {domain.describe()} is too small or "
+                              "too large there (the counts are exact; scale the inputs to draw it)")
 
 
 def _source(tag: Any) -> Source:

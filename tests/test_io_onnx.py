@@ -408,6 +408,11 @@ def test_network_error_names_the_file(tmp_path):
     ({"weight": [[[[1.0]], [[1.0]]]]}, r"^conv: the weight has 2 input channels per filter, expected 1$"),
     ({"weight": [[[[1.0] * 9]]]}, r"^conv: the kernel does not fit the 4 x 4 input$"),
     ({"bias": [1.0, 2.0]}, r"^conv: bias has 2 entries, expected 1$"),
+    ({"strides": (0, 1)}, r"^conv: strides and dilations must be at least 1 and pads at least 0, got strides "
+                          r"\[0, 1\], dilations \[1, 1\], pads \[0, 0, 0, 0\]$"),
+    ({"dilations": (1, 0)}, r"^conv: strides and dilations must be at least 1"),
+    ({"pads": (0, -1, 0, 0)}, r"^conv: strides and dilations must be at least 1 and pads at least 0"),
+    ({"strides": (1,)}, r"^conv: expected 2 strides, 2 dilations and 4 pads for a 2-D convolution"),
     ({"shape": (64, 64, 64)}, r"^conv: as a dense map this convolution has 262144 x 262144 entries, more than the "
                               r"limit of 4,000,000"),
 ])
@@ -430,3 +435,18 @@ def test_output_must_be_a_vector_and_tensors_must_be_well_formed():
     m = model([helper.make_node("MatMul", ["x", "w"], ["y"])], [broken])
     with pytest.raises(InputError, match=r"^ONNX model: malformed ONNX model: ValueError: "):
         from_onnx(m)
+
+
+def test_external_data_is_refused(tmp_path, capsys):
+    """A tensor stored in a separate file is not read, wherever its path points."""
+    m = model(mlp_nodes([helper.make_node("Relu", ["h"], ["a"])]), mlp_inits())
+    weight = m.graph.initializer[0]
+    weight.data_location = TensorProto.EXTERNAL
+    del weight.external_data[:]
+    weight.external_data.add(key="location", value="../../../../etc/passwd")
+    weight.ClearField("float_data")
+    weight.ClearField("raw_data")
+    path = write(tmp_path, m)
+    code, out, err = run(capsys, "count", path)
+    assert_one_error_line(code, out, err, rf"m\.onnx: tensor {weight.name} keeps its data in a separate file "
+                                          r"\(\.\./\.\./\.\./\.\./etc/passwd\); polyregions reads self-contained")

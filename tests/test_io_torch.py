@@ -225,3 +225,21 @@ def test_relucent_checkpoints_import_to_the_json_beside_them(relucent_dir, capsy
     code, out, err = run(capsys, "count", relucent_dir / "ckpt6013_d4_w12_nh1.pt", "--arch", "mlp:relu:relu",
                          "--no-linear")
     assert code == 0 and "activation regions: 1237" in out, err
+
+
+def test_a_pickle_that_runs_code_is_refused_in_one_line(tmp_path, capsys):
+    import os
+    import pickle
+
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps(Evil(), protocol=4))  # a legacy (not zip) file: torch warns about protocol 4
+    code, out, err = run(capsys, "count", path)
+    assert_one_error_line(code, out, err, r"evil\.pt: not a PyTorch file that polyregions can read: the safe "
+                                          r"unpickler refused it \(.+\); polyregions runs no code from a model file$")
+    assert not marker.exists()

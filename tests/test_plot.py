@@ -361,3 +361,18 @@ def test_package_import_does_not_import_matplotlib():
             "print(any(m == 'matplotlib' or m.startswith('matplotlib.') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("high", ["1e-320", "1/" + "7" * 400])
+def test_a_domain_floating_point_cannot_draw_is_refused(tmp_path, capsys, high):
+    """The regions are exact; a picture of a box narrower than floating point resolves is not."""
+    from pathlib import Path
+
+    pytest.importorskip("matplotlib")
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo.json"
+    code, out, err = run(capsys, "plot", demo, "--box", 0, high, "-o", tmp_path / "p.png")
+    assert_one_error_line(code, out, err, r"a plot draws in floating point, and the domain box \[0, .*\]\^2 is too "
+                                          r"small or too large there")
+    assert not (tmp_path / "p.png").exists()
+    code, out, err = run(capsys, "plot", demo, "--box", 0, "1e-30", "-o", tmp_path / "q.png")
+    assert code == 0 and err == ""

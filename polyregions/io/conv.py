@@ -55,6 +55,12 @@ def conv2d_affine(shape: Sequence[int], weight: Sequence[Any], bias: Sequence[An
         raise InputError(f"{place}: the weight has {len(kernel[0])} input channels per filter, "
                          f"expected {per_group}")
     kh, kw = len(kernel[0][0]), len(kernel[0][0][0])
+    if len(strides) != 2 or len(dilations) != 2 or len(pads) != 4:
+        raise InputError(f"{place}: expected 2 strides, 2 dilations and 4 pads for a 2-D convolution, got "
+                         f"{list(strides)}, {list(dilations)}, {list(pads)}")
+    if min(strides) < 1 or min(dilations) < 1 or min(pads) < 0:
+        raise InputError(f"{place}: strides and dilations must be at least 1 and pads at least 0, got "
+                         f"strides {list(strides)}, dilations {list(dilations)}, pads {list(pads)}")
     sh, sw = strides
     dh, dw = dilations
     top, left, bottom, right = pads

@@ -397,6 +397,20 @@ class _Reader:
         return _Value(value.layers + (affine,), shape, value.batched)
 
 
+def _refuse_external_data(model: Any, source: str) -> None:
+    """Tensors kept in separate files are not read (a model file must not make polyregions
+    open other files, wherever their paths point)."""
+    tensors = [(t.name, t) for t in model.graph.initializer]
+    for node in model.graph.node:
+        tensors += [(f"{node.name or node.op_type}.{a.name}", a.t) for a in node.attribute if a.HasField("t")]
+    for name, tensor in tensors:
+        if tensor.data_location == 1:  # TensorProto.EXTERNAL
+            where = next((e.value for e in tensor.external_data if e.key == "location"), "?")
+            raise InputError(f"{source}: tensor {name} keeps its data in a separate file ({where}); polyregions "
+                             "reads self-contained ONNX files (onnx.save_model(model, path, "
+                             "save_as_external_data=False))")
+
+
 def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: bool = False,
               source: str | None = None) -> Network:
     """The exact network of an ONNX model.
@@ -450,6 +464,7 @@ def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: boo
         raise InputError(f"expected an ONNX ModelProto, bytes or a path, got {type(model).__name__}")
     if not model.graph.node:
         raise InputError(f"{source}: the ONNX graph has no nodes (a truncated or empty model?)")
+    _refuse_external_data(model, source)
     try:
         return _Reader(model, input_dim, approximate_sqrt, source).run()
     except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:

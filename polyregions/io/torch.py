@@ -19,6 +19,7 @@ torch is imported inside these functions only; without it they say how to instal
 
 from __future__ import annotations
 
+import warnings
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Sequence
@@ -385,10 +386,15 @@ def load_torch(path: str | Path, arch: str | None = None, input_dim: int | None 
                          f"polyregions does not read; save an nn.Sequential of {', '.join(SUPPORTED[1:])}, or "
                          "its state_dict() and pass --arch (README: Bring your own model)")
     try:
-        with torch.serialization.safe_globals(allowed):
+        with torch.serialization.safe_globals(allowed), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's warnings about pickle protocols are not ours to print
             obj = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as exc:
         text = " ".join(str(exc).split())
+        if "WeightsUnpickler error:" in text:  # torch's safe unpickler refused something in the file
+            reason = text.split("WeightsUnpickler error:", 1)[1].split(" Check the documentation")[0].strip()
+            raise InputError(f"{path}: not a PyTorch file that polyregions can read: the safe unpickler refused "
+                             f"it ({reason[:120]}); polyregions runs no code from a model file") from None
         raise InputError(f"{path}: not a PyTorch file that polyregions can read: {type(exc).__name__}: "
                          f"{text[:160]}") from None
     if isinstance(obj, dict):
