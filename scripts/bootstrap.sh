@@ -127,6 +127,10 @@ if ! err="$("$VENV/bin/python" -c 'import cdd.gmp' 2>&1)"; then
     die "'import cdd.gmp' fails in $VENV: pycddlib was built without its GMP module. Check that libcdd-dev and libgmp-dev are installed, then run: $VENV/bin/pip install --force-reinstall --no-cache-dir --no-binary pycddlib pycddlib==3.0.2"
 fi
 "$VENV/bin/python" -c 'import polyregions' || die "'import polyregions' fails in $VENV"
+# Byte-compile the package once: where PYTHONDONTWRITEBYTECODE is set Python never writes
+# .pyc files, and every command would parse the sources again (a CLI start takes 0.17 s
+# instead of 0.25 s). Python checks each .pyc against its source, so edits stay live.
+"$VENV/bin/python" -m compileall -q polyregions >/dev/null || say "(byte-compiling polyregions failed; it runs from the sources)"
 "$VENV/bin/python" -c 'import polyregions._kernel' \
     || die "the compiled kernel polyregions._kernel (polyregions/_kernel.c, built against GMP by pip) does not import in $VENV"
 
