@@ -66,6 +66,7 @@ def open_atomic(path: str | Path, mode: str = "w") -> Iterator[IO]:
     to is replaced, the link stays); an existing target that is not a regular file
     (a device such as ``/dev/null``, a named pipe) is opened and written directly.
     """
+    check_file_name(path)
     given = Path(path)
     try:
         info = os.stat(given)  # through links
@@ -80,6 +81,8 @@ def open_atomic(path: str | Path, mode: str = "w") -> Iterator[IO]:
     target = Path(os.path.realpath(given)) if given.is_symlink() else given
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
+        if directory.exists():
+            raise InputError(f"{path}: {directory} is not a directory")
         raise InputError(f"{path}: directory {directory} does not exist")
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise InputError(f"{path}: is a directory, expected a file name")
@@ -131,12 +134,25 @@ def _direct(path: str | Path, target: Path, mode: str) -> Iterator[IO]:
 
 
 def is_same_file(a: str | Path, b: str | Path) -> bool:
-    """True when both names exist and are one file (through links, ``..``, hard links)."""
+    """True when both names are one file: the same existing file (through links, ``..``,
+    hard links), or the same absolute name."""
+    if os.path.abspath(a) == os.path.abspath(b):
+        return True
     try:
         first, second = os.stat(a), os.stat(b)
     except OSError:
         return False
     return stat.S_ISREG(first.st_mode) and (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def check_file_name(path: str | Path) -> None:
+    """Refuse a name that cannot be an output file: empty, or ending with a separator (a
+    directory's name: ``m.json/`` would otherwise be written as ``m.json``)."""
+    text = os.fspath(path)
+    if not text:
+        raise InputError("an empty output file name")
+    if text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)):
+        raise InputError(f"{text}: ends with {text[-1]!r}, a directory's name; expected a file name")
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

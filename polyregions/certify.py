@@ -27,7 +27,7 @@ from . import lp
 from .atomic import open_atomic
 from .domain import Domain
 from .engine import Node, Search
-from .errors import SolverError
+from .errors import InputError, SolverError
 from .jobs import Collector, JobSpec, ProgressCallback, Reducer
 from .network import Network, takes_models
 from .reduce import LinearRegions, map_text
@@ -497,10 +497,14 @@ def check_network_certificate(cert: dict[str, Any] | str | Path, network: Any, d
     polyregions.checker.CheckFailure: domain: the certificate proves the count on box [-1, 1]^1, not on the domain asked for (all of R^1)
     """
     from .checker import check_certificate, read_certificate
+    from .fileformat import FormatError
     from .io.models import load_model
 
     if isinstance(cert, (str, Path)):
-        cert = read_certificate(cert)
+        try:
+            cert = read_certificate(cert)
+        except FormatError as exc:  # an unreadable file is bad input, not an invalid certificate
+            raise InputError(str(exc)) from None
     network = load_model(network)
     domain = Domain.whole(network.input_dim) if domain is None else domain
     rows = {"A": [list(a) for a, _ in domain.rows], "b": [b for _, b in domain.rows]}

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["Checkpoint", "FORMAT"]
 
 FORMAT = "polyregions-checkpoint/1"
+#: The longest first line read when looking for a header (another run's may be longer than ours).
+MAX_HEADER_BYTES = 64 << 20
 
 
 @contextmanager
@@ -64,6 +66,24 @@ def _describe_job(job: Any) -> str:
     return f"{job.get('job')}" + (f" ({options})" if options else "")
 
 
+def _paths(value: Any, least: int) -> list[SearchPath]:
+    """A list of at least *least* search paths (lists of branch indices), or ValueError."""
+    if not isinstance(value, list) or len(value) < least:
+        raise ValueError("expected a list of paths")
+    out = []
+    for path in value:
+        if not isinstance(path, list) or not all(type(i) is int and i >= 0 for i in path):
+            raise ValueError("a path is a list of branch indices")
+        out.append(tuple(path))
+    return out
+
+
+def _count(value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise ValueError("expected a count")
+    return value
+
+
 class Checkpoint:
     """An open checkpoint file: the results it holds and an append handle.
 
@@ -82,6 +102,8 @@ class Checkpoint:
         header = _header(search, spec)
         if path.is_dir():
             raise InputError(f"checkpoint {path}: is a directory, expected a file name")
+        if path.exists() and not path.is_file():
+            raise InputError(f"checkpoint {path}: not a regular file (a device or a pipe); name a file")
         results: list[TaskResult] = []
         if path.exists() and path.stat().st_size > 0:
             results, good_bytes, header_ok = cls._read(path, header)
@@ -102,16 +124,23 @@ class Checkpoint:
 
     @staticmethod
     def _read(path: Path, header: dict[str, Any]) -> tuple[list[TaskResult], int, bool]:
+        expected = (json.dumps(header) + "\n").encode()
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as handle:
+                first = handle.readline(max(len(expected) + 1, MAX_HEADER_BYTES))
+                if not first.endswith(b"\n"):
+                    # no complete first line: a run killed while writing the header leaves a
+                    # piece of it; anything else is some other file, which is not overwritten
+                    if expected.startswith(first) and not handle.read(1):
+                        return [], 0, False
+                    raise InputError(f"checkpoint {path}: not a {FORMAT} file; name a new file or a checkpoint")
+                data = first + handle.read()
         except OSError as exc:
             raise InputError(f"checkpoint {path}: cannot read: {exc.strerror}") from None
         lines = data.split(b"\n")
-        if len(lines) == 1:  # no complete line: a run killed while creating it
-            return [], 0, False
         try:
             found = json.loads(lines[0])
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InputError(f"checkpoint {path}: not a polyregions checkpoint (line 1 is not JSON)") from None
         if not isinstance(found, dict) or found.get("format") != FORMAT:
             raise InputError(f"checkpoint {path}: not a {FORMAT} file")
@@ -131,10 +160,10 @@ class Checkpoint:
             for number, line in enumerate(complete, 2):
                 try:
                     entry = json.loads(line)
-                    result = TaskResult([tuple(p) for p in entry["paths"]], [tuple(p) for p in entry["frontier"]],
-                                        entry["partial"], int(entry["regions"]), float(entry.get("seconds", 0)))
+                    result = TaskResult(_paths(entry["paths"], 1), _paths(entry["frontier"], 0), entry["partial"],
+                                        _count(entry["regions"]), float(entry.get("seconds", 0)))
                     result.paths = tuple(result.paths)
-                except (ValueError, KeyError, TypeError):
+                except (ValueError, KeyError, TypeError, RecursionError):
                     if number == len(lines):  # pragma: no cover - complete lines end with a newline
                         break
                     raise InputError(f"checkpoint {path}: line {number} is damaged; delete the file "

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any, Sequence
 
-from .atomic import Terminated, is_same_file
+from .atomic import Terminated, check_file_name, is_same_file
 from .counting import count_regions
 from .domain import Domain, load_domain
 from .errors import InputError, PolyregionsError
@@ -385,12 +385,14 @@ def _box_value(text: str, n: int) -> Any:
 
 def _run(args: argparse.Namespace, quiet: bool = False) -> dict[str, Any]:
     """The executor options of a command line, with a progress line unless asked for quiet."""
-    from .executors import default_jobs
+    from .executors import MAX_JOBS, default_jobs
     from .progress import ProgressLine
 
     jobs = args.jobs if args.jobs is not None else default_jobs()
     if jobs < 1:
         raise InputError(f"--jobs: expected a positive integer, got {jobs}")
+    if jobs > MAX_JOBS:
+        raise InputError(f"--jobs: {jobs} worker processes is more than the limit of {MAX_JOBS}")
     progress = None if (args.quiet or quiet) else ProgressLine()
     if progress is not None:
         _PROGRESS.append(progress)
@@ -955,13 +957,22 @@ def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
     if args.command in ("max", "verify"):  # their output file is the certificate (max's --output is an index)
         output = args.certificate
         inputs = ("model", "domain", "property")
+    if not isinstance(output, str):
+        output = None  # lipschitz's --output is an output index, not a file
     checkpoint = getattr(args, "checkpoint", None)
+    plot = getattr(args, "plot", None) if args.command == "boundary" else None
+    for name in (output, checkpoint, plot):
+        if name is not None:
+            check_file_name(name)
+    if output is not None and plot is not None and is_same_file(output, plot):
+        raise InputError(f"--plot {plot}: is the -o file too; write them to two files")
     for name in inputs:
         source = getattr(args, name, None)
         if source is None:
             continue
-        if output is not None and is_same_file(output, source):
-            raise InputError(f"{output}: is the input file {source}; write the output to another file")
+        for out in (output, plot):
+            if out is not None and is_same_file(out, source):
+                raise InputError(f"{out}: is the input file {source}; write the output to another file")
         if checkpoint is not None and is_same_file(checkpoint, source):
             raise InputError(f"--checkpoint {checkpoint}: is the input file {source}; use another file")
     if output is not None and checkpoint is not None and is_same_file(output, checkpoint):

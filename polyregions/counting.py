@@ -104,8 +104,11 @@ class CountReducer(Reducer):
         self.linear = LinearRegions() if linear else None
 
     def absorb(self, partial: dict[str, Any]) -> None:
-        self.activation_regions += partial["regions"]
-        self.bounded_regions += partial["bounded"]
+        regions, bounded = partial["regions"], partial["bounded"]
+        if not (type(regions) is int and type(bounded) is int and 0 <= bounded <= regions):
+            raise ValueError(f"a partial count of {regions!r} regions, {bounded!r} bounded")
+        self.activation_regions += regions
+        self.bounded_regions += bounded
         if self.linear is not None:
             self.linear.absorb(partial["linear"])
 

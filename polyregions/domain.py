@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from . import lp
 from .errors import DomainError, InputError, NumberError
+from .fileformat import MAX_INPUT_DIM
 from .network import parse_json_exact, read_text
 from .numbers import counted, format_rational, primitive_row, to_rational
 
@@ -24,6 +25,8 @@ Row = tuple[tuple[int, ...], int]
 #: Most vertices and rays of the domain's exact double description. The engine keeps
 #: every vertex of every piece, and a box in R^n has 2^n of them: boxes up to R^12.
 MAX_DOMAIN_GENERATORS = 4096
+#: Most inequalities in a domain file (its exact interior-point LP grows with them).
+MAX_DOMAIN_ROWS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,9 @@ class Domain:
             raise DomainError(f"{source}: b must be a list of numbers")
         if len(A) != len(b):
             raise DomainError(f"{source}: A has {len(A)} rows but b has {len(b)} entries")
+        if len(A) > MAX_DOMAIN_ROWS:
+            raise DomainError(f"{source}: {len(A)} inequalities, more than the limit of {MAX_DOMAIN_ROWS:,} "
+                              "for a domain")
         if dim is None:
             if not A:
                 raise DomainError(f"{source}: no rows, so the dimension is unknown")
@@ -194,6 +200,8 @@ def check_double_description(domain: Domain, generators: int | None = None) -> N
 def _check_dim(dim: Any, place: str = "domain") -> None:
     if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
         raise DomainError(f"{place}: dimension must be a positive integer, got {dim!r}")
+    if dim > MAX_INPUT_DIM:
+        raise DomainError(f"{place}: dimension {dim} exceeds the limit {MAX_INPUT_DIM} (a network's inputs)")
 
 
 def _per_coordinate(value: Any, dim: int, place: str) -> tuple[Fraction, ...]:

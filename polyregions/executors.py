@@ -28,9 +28,10 @@ from __future__ import annotations
 import heapq
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .engine import Search
 from .errors import InputError, PolyregionsError
@@ -53,6 +54,8 @@ CHUNK_SECONDS = 1.0
 CHUNK_REGIONS = 4096
 #: A task on a worker hands back its frontier after this long (progress, checkpoints).
 TASK_SECONDS = 2.0
+#: The most worker processes one run starts (--jobs); beyond, a typo is likelier than a machine.
+MAX_JOBS = 512
 #: How long to try to reach a Dask scheduler.
 DASK_CONNECT_SECONDS = 20
 
@@ -155,10 +158,23 @@ class _Run:
             self.report(force=True)
 
     def _absorb(self, result: TaskResult) -> None:
-        if self.order is not None:
-            self.order.finished(result.paths[0], result.partial)
-        else:
-            self.reducer.absorb(result.partial)
+        with self._malformed():
+            if self.order is not None:
+                self.order.finished(result.paths[0], result.partial)
+            else:
+                self.reducer.absorb(result.partial)
+
+    @contextmanager
+    def _malformed(self) -> Iterator[None]:
+        """A partial result the reducer cannot take came from a damaged checkpoint (the
+        engine's own are well formed): say so in one line."""
+        try:
+            yield
+        except (TypeError, KeyError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+            if self.checkpoint is None:
+                raise
+            raise InputError(f"checkpoint {self.checkpoint.path}: a finished task's partial result is damaged "
+                             f"({type(exc).__name__}); delete the file to start over") from None
 
     def report(self, force: bool = False, done: bool = False) -> None:
         if self.progress is None:
@@ -171,9 +187,10 @@ class _Run:
                                self.workers, done))
 
     def close(self) -> None:
-        if self.order is not None:
-            self.order.close()
-        self.reducer.close()
+        with self._malformed():
+            if self.order is not None:
+                self.order.close()
+            self.reducer.close()
         self.report(force=True, done=True)
 
 
@@ -208,6 +225,9 @@ def run_search(search: Search, spec: JobSpec, reducer: Reducer, *, jobs: int = 1
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InputError(f"jobs must be a positive integer, got {jobs!r}")
+    if jobs > MAX_JOBS:
+        raise InputError(f"jobs: {jobs} worker processes is more than the limit of {MAX_JOBS} (this machine has "
+                         f"{os.cpu_count()} cores; a cluster's size is set where its workers start)")
     if task_seconds is not None and (isinstance(task_seconds, bool) or not isinstance(task_seconds, (int, float))
                                      or not 0 <= task_seconds < float("inf")):
         raise InputError(f"task_seconds must be a number of seconds >= 0, got {task_seconds!r}")
@@ -283,10 +303,17 @@ def _first(stack: list) -> SearchPath:
 # -- local processes -------------------------------------------------------------------
 
 
-def _worker_main(conn: Any, payload: tuple, hungry: Any) -> None:
-    """A worker process: run the tasks that come down *conn*, send back each result."""
+def _worker_main(conn: Any, payload: tuple, hungry: Any, foreign: list) -> None:
+    """A worker process: run the tasks that come down *conn*, send back each result.
+
+    *foreign* are the parent's ends of the pipes (this worker's and the earlier
+    workers'), which a forked worker inherits: closed at once, so that when the parent
+    dies (even by SIGKILL) every pipe ends and the worker stops instead of waiting forever.
+    """
     import signal
 
+    for other in foreign:
+        other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the workers
     network, domain, spec = payload
     search = Search(network, domain)
@@ -348,7 +375,8 @@ def _processes(run: _Run, open_paths: list[SearchPath], restored: list[TaskResul
     try:
         for _ in range(jobs):
             parent, child = ctx.Pipe()
-            process = ctx.Process(target=_worker_main, args=(child, payload, hungry), daemon=True)
+            foreign = [conn for _, conn in workers] + [parent]
+            process = ctx.Process(target=_worker_main, args=(child, payload, hungry, foreign), daemon=True)
             process.start()
             child.close()
             workers.append((process, parent))

@@ -29,7 +29,7 @@ from fractions import Fraction
 
 __all__ = ["FormatError", "read_number", "loads", "read_file", "read_model", "json_type",
            "FORMAT", "MAX_DIGITS", "MAX_EXPONENT", "MAX_MODEL_BYTES", "MAX_INPUT_DIM",
-           "MAX_WIDTH", "MAX_PARAMETERS"]
+           "MAX_WIDTH", "MAX_PARAMETERS", "MAX_LAYERS", "MAX_RANK"]
 
 FORMAT = "polyregions-network/1"
 
@@ -45,6 +45,8 @@ MAX_MODEL_BYTES = 1 << 30
 MAX_INPUT_DIM = 1_000
 MAX_WIDTH = 100_000
 MAX_PARAMETERS = 10_000_000
+MAX_LAYERS = 5_000
+MAX_RANK = 256
 
 _BLANKS = " \t\n\r\f\v"
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -332,6 +334,8 @@ def read_model(obj, number=read_number):
     raw_layers = obj.get("layers")
     if not isinstance(raw_layers, list):
         raise FormatError(f"layers: expected a list, got {json_type(raw_layers)}")
+    if len(raw_layers) > MAX_LAYERS:
+        raise FormatError(f"layers: {len(raw_layers)} layers, more than the limit of {MAX_LAYERS:,}")
     layers = [_layer(raw, i, number) for i, raw in enumerate(raw_layers)]
     _check_shapes(input_dim, layers)
     return input_dim, layers
@@ -422,6 +426,8 @@ def _check_shapes(input_dim: int, layers) -> None:
             width = len(w)
             parameters += len(w) * (len(w[0]) + 1)
         elif kind == "maxout":
+            if layer[1] > MAX_RANK:
+                raise FormatError(f"{place}: maxout rank {layer[1]} exceeds the limit {MAX_RANK}")
             if width % layer[1]:
                 raise FormatError(f"{place}: maxout rank {layer[1]} does not divide the width {width}")
             width //= layer[1]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar, Un
 from . import fileformat
 from .atomic import write_text_atomic
 from .errors import InputError, NetworkError, NumberError
-from .fileformat import MAX_INPUT_DIM, MAX_PARAMETERS, MAX_WIDTH, FormatError
+from .fileformat import MAX_INPUT_DIM, MAX_LAYERS, MAX_PARAMETERS, MAX_RANK, MAX_WIDTH, FormatError
 from .numbers import format_rational, to_rational
 
 if TYPE_CHECKING:
@@ -191,7 +191,11 @@ class Network:
             raise NetworkError(f"input_dim must be an integer, got {input_dim!r}")
         if not 1 <= input_dim <= MAX_INPUT_DIM:
             raise NetworkError(f"input_dim must be between 1 and {MAX_INPUT_DIM}, got {input_dim}")
+        if isinstance(layers, (str, bytes, dict)) or not isinstance(layers, Iterable):
+            raise NetworkError(f"layers: expected a sequence of layers, got {type(layers).__name__}")
         layers = tuple(layers)
+        if len(layers) > MAX_LAYERS:
+            raise NetworkError(f"layers: {len(layers)} layers, more than the limit of {MAX_LAYERS:,}")
         width = input_dim
         parameters = 0
         for index, layer in enumerate(layers):
@@ -208,6 +212,8 @@ class Network:
             elif isinstance(layer, Maxout):
                 if isinstance(layer.rank, bool) or not isinstance(layer.rank, int) or layer.rank < 1:
                     raise NetworkError(f"{place}: maxout rank must be a positive integer, got {layer.rank!r}")
+                if layer.rank > MAX_RANK:
+                    raise NetworkError(f"{place}: maxout rank {layer.rank} exceeds the limit {MAX_RANK}")
                 if width % layer.rank:
                     raise NetworkError(
                         f"{place}: maxout rank {layer.rank} does not divide the width {width}")

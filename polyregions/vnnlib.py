@@ -121,12 +121,18 @@ class _List(list):
     line = 0
 
 
+#: How deep parentheses may nest (the terms and formulas are walked recursively).
+MAX_NESTING = 100
+
+
 def _parse(tokens: list[tuple[str, int]], source: str) -> list[Any]:
     """Nested lists of (token, line) atoms."""
     stack: list[list[Any]] = [[]]
     lines: list[int] = []
     for token, line in tokens:
         if token == "(":
+            if len(stack) > MAX_NESTING:
+                raise InputError(f"{source}: line {line}: parentheses nested more than {MAX_NESTING} deep")
             opened = _List()
             opened.line = line
             stack.append(opened)

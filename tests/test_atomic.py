@@ -88,7 +88,7 @@ def test_missing_directory(tmp_path):
 def test_parent_is_a_file(tmp_path):
     (tmp_path / "file").write_text("x", encoding="utf-8")
     path = tmp_path / "file" / "out.txt"
-    with pytest.raises(InputError, match=r"does not exist$"):
+    with pytest.raises(InputError, match=r"file is not a directory$"):
         write_text_atomic(path, "y")
 
 
@@ -301,3 +301,27 @@ def test_device_that_cannot_be_opened(tmp_path):
             write_text_atomic(path, "x")
     finally:
         server.close()
+
+
+def test_an_output_name_ending_with_a_slash_is_refused(tmp_path, capsys):
+    """`-o m.json/` used to write m.json (the input model) past the same-file check."""
+    from pathlib import Path
+
+    from clirun import assert_one_error_line, run
+
+    model = tmp_path / "m.json"
+    model.write_text((Path(__file__).resolve().parent.parent / "examples" / "demo.json").read_text())
+    before = model.read_bytes()
+    for command in (["regions", model, "-o", f"{model}/"], ["certify", model, "-o", f"{model}/"],
+                    ["count", model, "--checkpoint", f"{model}/"], ["regions", model, "-o", f"{tmp_path}/new/"]):
+        code, out, err = run(capsys, *command)
+        assert_one_error_line(code, out, err, r"ends with '/', a directory's name; expected a file name")
+    assert model.read_bytes() == before and not (tmp_path / "new").exists()
+    assert_one_error_line(*run(capsys, "regions", model, "-o", ""), r"an empty output file name")
+    assert_one_error_line(*run(capsys, "regions", model, "-o", f"{model}/out"), r"m\.json is not a directory")
+    out_file = tmp_path / "f.jsonl"
+    assert_one_error_line(*run(capsys, "regions", model, "-o", out_file, "--checkpoint", out_file),
+                          r"--checkpoint .*f\.jsonl: is the output file")
+    classifier = Path(__file__).resolve().parent.parent / "examples" / "classifier.json"
+    assert_one_error_line(*run(capsys, "boundary", classifier, "--box", -1, 1, "-o", tmp_path / "p.png",
+                               "--plot", tmp_path / "p.png"), r"--plot .*p\.png: is the -o file too")

@@ -281,3 +281,42 @@ def test_progress_line_on_a_terminal(tmp_path):
     silent = io.StringIO()
     count_regions(net, progress=ProgressLine(silent))  # not a terminal: nothing
     assert silent.getvalue() == ""
+
+
+def test_a_file_that_is_no_checkpoint_is_never_overwritten(tmp_path, capsys):
+    """Only a piece of this run's own header counts as a checkpoint killed while starting;
+    any other file without a complete line (notes, a model written without a newline, a
+    device) is refused and left as it is."""
+    demo = REPO / "examples" / "demo.json"
+    for content in (b"notes", b'{"format": "polyregions-network/1"}', b"\x00" * 100):
+        path = tmp_path / "n.txt"
+        path.write_bytes(content)
+        code, out, err = run(capsys, "count", demo, "--checkpoint", path)
+        assert_one_error_line(code, out, err, r"checkpoint .*n\.txt: not a polyregions-checkpoint/1 file")
+        assert path.read_bytes() == content
+    code, out, err = run(capsys, "count", demo, "--checkpoint", "/dev/null")
+    assert_one_error_line(code, out, err, r"checkpoint /dev/null: not a regular file")
+
+
+@pytest.mark.parametrize("edit", [
+    lambda e: e.__setitem__("partial", None),
+    lambda e: e.__setitem__("partial", []),
+    lambda e: e["partial"].__setitem__("regions", "x"),
+    lambda e: e["partial"].__setitem__("bounded", -7),
+    lambda e: e.__setitem__("paths", []),
+    lambda e: e.__setitem__("frontier", [[[0]]]),
+    lambda e: e.__setitem__("frontier", [[True]]),
+    lambda e: e.__setitem__("regions", -1),
+])
+def test_a_damaged_result_is_refused_in_one_line(tmp_path, capsys, edit):
+    demo = REPO / "examples" / "demo.json"
+    checkpoint = tmp_path / "c.ckpt"
+    code, out, err = run(capsys, "count", demo, "--checkpoint", checkpoint, "--jobs", 1, "--task-seconds", 0)
+    assert code == 0, err
+    lines = checkpoint.read_text().splitlines()
+    entry = json.loads(lines[1])
+    edit(entry)
+    checkpoint.write_text("\n".join([lines[0], json.dumps(entry)] + lines[2:]) + "\n")
+    code, out, err = run(capsys, "count", demo, "--checkpoint", checkpoint)
+    assert_one_error_line(code, out, err, r"checkpoint .*c\.ckpt: (line 2 is damaged|a finished task's partial "
+                                          r"result is damaged)")

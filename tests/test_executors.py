@@ -205,3 +205,49 @@ def test_leaky_relu_large_slope_parallel(split_often):
     net = Network.mlp([[[1, 1], [1, -1], [2, 1]], [[1, 1, 1]]], [[0, 0, 1], [0]], activation="leaky_relu",
                       slope=Fraction(7, 3))
     assert count_regions(net, jobs=2, task_seconds=0.0) == count_regions(net)
+
+
+def test_workers_end_when_the_parent_is_killed(tmp_path):
+    """SIGKILL of the parent: every pipe ends, so no worker waits forever (regression:
+    forked workers kept the parent's ends of the pipes open and blocked in recv)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from polyregions.constructions import arrangement_network
+
+    model = tmp_path / "big.json"
+    arrangement_network("generic", 4, 40).save(model)  # about 100,000 regions: seconds of work
+    script = ("import sys; from polyregions.network import load_network; from polyregions.counting import "
+              "count_regions; count_regions(load_network(sys.argv[1]), linear=False, jobs=2, task_seconds=0.2)")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(model)])
+    try:
+        deadline = time.monotonic() + 30
+        children: list[int] = []
+        while len(children) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout
+            children = [int(p) for p in found.split()]
+        assert len(children) == 2, "the workers did not start"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        alive = children
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [pid for pid in alive if _running(pid)]
+        assert not alive, f"workers {alive} outlived their parent"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _running(pid: int) -> bool:
+    """True while *pid* runs (a zombie, reaped by init eventually, has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False

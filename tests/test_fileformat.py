@@ -272,3 +272,54 @@ def test_width_and_parameter_limits_of_model_files(monkeypatch):
         fileformat.read_model(_doc([_affine([[1, 2]] * 2), RELU, _affine([[1, 2]])]))
     with pytest.raises(NetworkError, match=r"^layers\[2\]: more than 8 parameters$"):
         Network.from_json(_doc([_affine([[1, 2]] * 2), RELU, _affine([[1, 2]])]))
+
+
+def test_limits_on_layers_ranks_domains_and_jobs(tmp_path):
+    from polyregions.domain import Domain, MAX_DOMAIN_ROWS
+    from polyregions.errors import DomainError, InputError, NetworkError
+    from polyregions.executors import MAX_JOBS
+    from polyregions.fileformat import MAX_LAYERS, MAX_RANK
+    from polyregions.network import Network, ReLU
+
+    obj = {"format": "polyregions-network/1", "input_dim": 1, "layers": [{"type": "relu"}] * (MAX_LAYERS + 1)}
+    with pytest.raises(NetworkError, match=rf"^layers: {MAX_LAYERS + 1} layers, more than the limit of 5,000$"):
+        Network.from_json(obj)
+    with pytest.raises(NetworkError, match=r"^layers: 5001 layers, more than the limit"):
+        Network.from_layers(1, [ReLU()] * (MAX_LAYERS + 1))
+    with pytest.raises(NetworkError, match=rf"^layers\[1\]: maxout rank {MAX_RANK + 1} exceeds the limit"):
+        Network.mlp([[[1]] * (MAX_RANK + 1)], [[0] * (MAX_RANK + 1)], final_activation="maxout", rank=MAX_RANK + 1)
+    with pytest.raises(NetworkError, match=r"^layers: expected a sequence of layers, got NoneType$"):
+        Network.from_layers(2, None)
+    rows = [[1, 0]] * (MAX_DOMAIN_ROWS + 1)
+    with pytest.raises(DomainError, match=r"^d\.json: 1001 inequalities, more than the limit of 1,000"):
+        Domain.from_inequalities(rows, [1] * len(rows), source="d.json")
+    with pytest.raises(DomainError, match=r"dimension 2000 exceeds the limit 1000"):
+        Domain.box(2000, 0, 1)
+    from polyregions.counting import count_regions
+
+    with pytest.raises(InputError, match=rf"^jobs: {MAX_JOBS + 1} worker processes is more than the limit"):
+        count_regions(Network.mlp([[[1]]], [[0]]), jobs=MAX_JOBS + 1)
+
+
+def test_deeply_nested_vnnlib_is_refused():
+    from polyregions.errors import InputError
+    from polyregions.vnnlib import MAX_NESTING, parse_vnnlib
+
+    text = ("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (>= X_0 0))\n(assert (<= X_0 1))\n"
+            "(assert " + "(and " * 600 + "(>= Y_0 3)" + ")" * 601 + "\n")
+    with pytest.raises(InputError, match=rf"^p: line 5: parentheses nested more than {MAX_NESTING} deep$"):
+        parse_vnnlib(text, 1, 1, source="p")
+
+
+def test_library_errors_are_the_projects(tmp_path):
+    import polyregions as pr
+
+    with pytest.raises(pr.InputError, match=r"nope\.json: no such certificate file"):
+        pr.check_certificate(str(tmp_path / "nope.json"), Path(__file__).resolve().parent.parent / "examples"
+                             / "demo.json")
+    net = pr.Network.mlp([[[1]]], [[0]])
+    with pytest.raises(pr.InputError, match=r"save_model writes polyregions JSON"):
+        pr.save_model(net, tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+    with pytest.raises(pr.InputError, match=r"save_model: expected a Network, got NoneType"):
+        pr.save_model(None, tmp_path / "x.json")

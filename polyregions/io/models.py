@@ -163,6 +163,10 @@ def save_model(network: Network, path: str | Path, description: str | None = Non
     The description is not part of the network: it does not change the digest that
     certificates name.
     """
+    if model_kind_of_name(path) not in (None, "json"):
+        raise InputError(f"{path}: save_model writes polyregions JSON (polyregions-network/1); name the file .json")
+    if not isinstance(network, Network):
+        raise InputError(f"save_model: expected a Network, got {type(network).__name__}")
     obj = network.to_json()
     if description:
         obj["description"] = description

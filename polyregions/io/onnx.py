@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import InputError, NetworkError
+from ..fileformat import MAX_MODEL_BYTES
 from ..network import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network, ReLU
 from ..numbers import to_rational
 from .layers import Fold, batchnorm_affine, check_input_dim, finalize
@@ -443,7 +444,9 @@ def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: boo
         source = source or str(model)
         try:
             with open(model, "rb") as handle:
-                data = handle.read()
+                data = handle.read(MAX_MODEL_BYTES + 1)
+            if len(data) > MAX_MODEL_BYTES:
+                raise InputError(f"{model}: larger than the limit of {MAX_MODEL_BYTES >> 30} GiB for a model file")
         except FileNotFoundError:
             raise InputError(f"{model}: no such model file") from None
         except IsADirectoryError:

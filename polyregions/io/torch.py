@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import InputError, NetworkError
+from ..fileformat import MAX_MODEL_BYTES
 from ..network import Abs, Affine, HardTanh, LeakyReLU, Network, ReLU
 from ..numbers import to_rational
 from .layers import Fold, batchnorm_affine, check_input_dim, finalize
@@ -370,6 +371,8 @@ def load_torch(path: str | Path, arch: str | None = None, input_dim: int | None 
         raise InputError(f"{path}: no such model file")
     if Path(path).is_dir():
         raise InputError(f"{path}: is a directory, expected a model file")
+    if Path(path).is_file() and Path(path).stat().st_size > MAX_MODEL_BYTES:
+        raise InputError(f"{path}: larger than the limit of {MAX_MODEL_BYTES >> 30} GiB for a model file")
     torch = require_torch()
     if _is_torchscript(path):
         raise InputError(f"{path}: a TorchScript archive (torch.jit.save); polyregions reads modules saved with "
