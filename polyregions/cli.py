@@ -283,11 +283,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _int_arg(text: str) -> int:
-    """An integer option (argparse names the option in its message)."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    """An integer option in ASCII digits (argparse names the option in its message); Python's
+    int() would also take '2_0' and other scripts' digits."""
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", text.strip()):
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
+    return int(text)
 
 
 def _seconds_arg(text: str) -> float:

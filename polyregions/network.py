@@ -406,6 +406,7 @@ def takes_models(*names: str) -> Callable[[F], F]:
     def wrap(func: F) -> F:
         params = list(inspect.signature(func).parameters)
         places = [(name, params.index(name)) for name in names]
+        domain_place = params.index("domain") if "domain" in params else None
 
         @functools.wraps(func)
         def inner(*args: Any, **kwargs: Any) -> Any:
@@ -417,11 +418,25 @@ def takes_models(*names: str) -> Callable[[F], F]:
                     elif name in kwargs:
                         kwargs[name] = as_network(kwargs[name])
                 args = tuple(args_list)
+            if domain_place is not None:
+                domain = args[domain_place] if domain_place < len(args) else kwargs.get("domain")
+                _check_domain_argument(domain)
             return func(*args, **kwargs)
 
         return inner  # type: ignore[return-value]
 
     return wrap
+
+
+def _check_domain_argument(domain: Any) -> None:
+    """A library call's *domain* must be None (all of R^n0) or a Domain."""
+    if domain is None:
+        return
+    from .domain import Domain
+
+    if not isinstance(domain, Domain):
+        raise InputError(f"domain: expected a Domain (Domain.box, Domain.from_inequalities, load_domain) or None, "
+                         f"got {type(domain).__name__}")
 
 
 def _activation_from_json(raw: dict[str, Any], index: int) -> Activation:

@@ -236,3 +236,15 @@ def test_library_functions_take_model_paths(tmp_path):
         pr.count_regions(tmp_path / "missing.json")
     with pytest.raises(InputError, match=r"expected a path, a Network"):
         pr.count_regions(3)
+
+
+def test_wrong_argument_types_are_input_errors(capsys):
+    import polyregions as pr
+
+    with pytest.raises(InputError, match=r"^domain: expected a Domain .* got str$"):
+        pr.count_regions(DEMO, "box")
+    with pytest.raises(InputError, match=r"^domain: expected a Domain"):
+        pr.maximize(DEMO, domain=[0, 1])
+    for text in ("2_0", "\u0662", "1e3", "9" * 30):
+        code, out, err = run(capsys, "count", DEMO, "--jobs", text)
+        assert_one_error_line(code, out, err, r"argument --jobs: expected an integer")

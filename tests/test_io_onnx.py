@@ -450,3 +450,13 @@ def test_external_data_is_refused(tmp_path, capsys):
     code, out, err = run(capsys, "count", path)
     assert_one_error_line(code, out, err, rf"m\.onnx: tensor {weight.name} keeps its data in a separate file "
                                           r"\(\.\./\.\./\.\./\.\./etc/passwd\); polyregions reads self-contained")
+
+
+def test_every_message_names_the_file_once(tmp_path, capsys):
+    bad = model(mlp_nodes([helper.make_node("Relu", ["h"], ["a"])]),
+                [tensor("w1", [[float("nan"), 1.0]] * 3), tensor("b1", B1), tensor("w2", W2), tensor("b2", B2)])
+    path = write(tmp_path, bad)
+    code, out, err = run(capsys, "count", path)
+    assert_one_error_line(code, out, err, r"^polyregions: error: [^:]*m\.onnx: node #0 \(Gemm\): .*expected a finite "
+                                          r"number, got nan$")
+    assert err.count("m.onnx") == 1

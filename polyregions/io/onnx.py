@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import InputError, NetworkError
+from ..errors import InputError, NetworkError, PolyregionsError
 from ..fileformat import MAX_MODEL_BYTES
 from ..network import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network, ReLU
 from ..numbers import to_rational
@@ -160,8 +160,11 @@ class _Reader:
                                  f"(supported: {', '.join(SUPPORTED_OPS)})")
             try:
                 result = handler(node, place)
-            except (NetworkError,) as exc:
-                raise NetworkError(f"{self.source}: {exc}") from None
+            except PolyregionsError as exc:  # every message names the file, once
+                text = str(exc)
+                if not text.startswith(f"{self.source}: "):
+                    text = f"{self.source}: {text}"
+                raise type(exc)(text) from None
             if result is not None and node.output:
                 self.values[node.output[0]] = result
         if self.output not in self.values:
