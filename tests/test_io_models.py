@@ -248,3 +248,13 @@ def test_wrong_argument_types_are_input_errors(capsys):
     for text in ("2_0", "\u0662", "1e3", "9" * 30):
         code, out, err = run(capsys, "count", DEMO, "--jobs", text)
         assert_one_error_line(code, out, err, r"argument --jobs: expected an integer")
+
+
+def test_a_model_piped_in_is_read(tmp_path):
+    """`cat model.json | polyregions count /dev/stdin`: no sniffing of the pipe's first bytes."""
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", "polyregions", "count", "/dev/stdin", "--no-linear"],
+                          input=DEMO.read_text(), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "activation regions: 149 " in proc.stdout

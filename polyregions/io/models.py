@@ -50,6 +50,8 @@ def model_kind(path: str | Path) -> str:
     named = model_kind_of_name(path)
     if named is not None:
         return named
+    if Path(path).exists() and not Path(path).is_file():
+        return "json"  # a pipe (/dev/stdin) can be read once: by the JSON reader, not by sniffing
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)
