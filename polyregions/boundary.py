@@ -283,13 +283,10 @@ def decision_boundary(network: Network, domain: Domain | None = None, *, classes
     pieces: list[Piece] = []
     ties: list[tuple[tuple[int, int], str]] = []
     regions = nodes = dropped = 0
-    stack: list[Node | Region] = [search.root()]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Region):
-            regions += 1
-            _region_pieces(search, item, pairs, pieces, ties)
-            continue
+
+    def drop(item: Node) -> bool:
+        """True when, on the whole subtree, every pair is apart or not on top."""
+        nonlocal nodes, dropped
         nodes += 1
         if prune and item.unit % bound_every == 0:
             bounds = dict(zip(ordered, node_bounds(search, item, objectives).bounds))
@@ -301,10 +298,12 @@ def decision_boundary(network: Network, domain: Domain | None = None, *, classes
             if all(below(i, j) or below(j, i) or any(below(i, k) for k in range(m) if k not in (i, j))
                    for i, j in pairs):
                 dropped += 1
-                continue
-        children = search.children(item)
-        children.reverse()
-        stack.extend(children)
+                return True
+        return False
+
+    for item in search.walk([search.root()], skip=drop):
+        regions += 1
+        _region_pieces(search, item, pairs, pieces, ties)
     return BoundaryResult(tuple(pieces), tuple(ties), tuple(pairs), regions, nodes, dropped)
 
 

@@ -254,18 +254,22 @@ class Search:
     # -- the depth-first walk ---------------------------------------------------------
 
     def walk(self, stack: list[Node | Region], on_drop: "DropObserver | None" = None,
-             stop: Callable[[], bool] | None = None) -> Iterator[Region]:
+             stop: Callable[[], bool] | None = None,
+             skip: Callable[[Node], bool] | None = None) -> Iterator[Region]:
         """Yield the regions below the nodes of *stack* in order, depth first.
 
         *stack* holds nodes in reverse order (the next one last) and is consumed; when
         *stop* returns True (asked after each expansion) the walk ends and *stack*
         holds the unexplored nodes, so that ``walk(stack)`` later goes on where it
-        stopped.
+        stopped. *skip* is asked before each node is expanded: True drops its subtree
+        (the branch and bound of the exact queries).
         """
         while stack:
             node = stack.pop()
             if isinstance(node, Region):
                 yield node
+                continue
+            if skip is not None and skip(node):
                 continue
             grown = self.children(node, on_drop)
             if grown and type(grown[0]) is Region:

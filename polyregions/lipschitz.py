@@ -30,7 +30,6 @@ from .engine import Node, Search
 from .errors import InputError
 from .network import Network, takes_models
 from .numbers import format_rational
-from .regions import Region
 from .relax import node_jacobian_bounds
 
 __all__ = ["LipschitzResult", "lipschitz_constant", "induced_norm"]
@@ -144,24 +143,23 @@ def lipschitz_constant(network: Network, domain: Domain | None = None, *, norm: 
     best_region = ""
     best_jacobian: tuple[tuple[Fraction, ...], ...] = ()
     regions = nodes = dropped = 0
-    stack: list[Node | Region] = [search.root()]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Region):
-            regions += 1
-            jacobian = tuple(tuple(Fraction(v, item.map_den) for v in item.map_rows[i][:-1]) for i in rows)
-            value = induced_norm(jacobian, norm)
-            if best is None or value > best:
-                best, best_region, best_jacobian = value, item.key, jacobian
-            continue
+
+    def drop(item: Node) -> bool:
+        """True when no Jacobian of the subtree can beat the incumbent's norm."""
+        nonlocal nodes, dropped
         nodes += 1
         if prune and best is not None and item.unit % bound_every == 0:
             lo, hi, den = node_jacobian_bounds(search, item)
             if _bound(lo, hi, den, norm, rows) <= best:
                 dropped += 1
-                continue
-        children = search.children(item)
-        children.reverse()
-        stack.extend(children)
+                return True
+        return False
+
+    for item in search.walk([search.root()], skip=drop):
+        regions += 1
+        jacobian = tuple(tuple(Fraction(v, item.map_den) for v in item.map_rows[i][:-1]) for i in rows)
+        value = induced_norm(jacobian, norm)
+        if best is None or value > best:
+            best, best_region, best_jacobian = value, item.key, jacobian
     assert best is not None
     return LipschitzResult(best, norm, output, best_region, best_jacobian, regions, nodes, dropped)

@@ -274,34 +274,10 @@ def maximize(network: Network, domain: Domain | None = None, *, output: int | No
     assert best_value is not None
 
     regions = nodes = dropped = 0
-    stack: list[Node | Region] = [search.root()]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Region):
-            regions += 1
-            row = _objective_row(item, gint)
-            top = cell_maximum(row, item.cell)
-            if top is None:
-                ray = _growing_direction(row, item.cell)
-                point = _any_vertex(item.cell)
-                if _value(g, network([p + r for p, r in zip(point, ray)])) <= _value(g, network(point)):
-                    raise SolverError("the objective does not grow along the ray (internal error)")
-                cert = None
-                if recorder is not None:
-                    from .querycert import unbounded_certificate
 
-                    cert = unbounded_certificate(search, recorder, item, c, sense, point, ray)
-                return MaxResult("unbounded", sense, c, None, point, item.key, tuple(Fraction(v) for v in ray),
-                                 regions, nodes, dropped, cert)
-            num, t, k = top
-            value = Fraction(num, t * gden * item.map_den)
-            if recorder is not None:
-                recorder.leaf(item, {"bound": format_rational(value),
-                                     **recorder.multipliers(item.cell, recorder.region_context(item)[0], row,
-                                                            gden * item.map_den, k, value)})
-            if value > best_value:
-                best_value, best_point, best_region = value, _vertex(item.cell, k), item.key
-            continue
+    def drop(item: Node) -> bool:
+        """True when the subtree's bound cannot beat the incumbent."""
+        nonlocal nodes, dropped
         nodes += 1
         if prune and item.unit % bound_every == 0:
             nb = node_bounds(search, item, [g], keep=recorder is not None)
@@ -310,10 +286,33 @@ def maximize(network: Network, domain: Domain | None = None, *, output: int | No
                 dropped += 1
                 if recorder is not None:
                     recorder.bounded_node(search, item, nb, [{"index": 0}])
-                continue
-        children = search.children(item, on_drop)
-        children.reverse()
-        stack.extend(children)
+                return True
+        return False
+
+    for item in search.walk([search.root()], on_drop, skip=drop):
+        regions += 1
+        row = _objective_row(item, gint)
+        top = cell_maximum(row, item.cell)
+        if top is None:
+            ray = _growing_direction(row, item.cell)
+            point = _any_vertex(item.cell)
+            if _value(g, network([p + r for p, r in zip(point, ray)])) <= _value(g, network(point)):
+                raise SolverError("the objective does not grow along the ray (internal error)")
+            cert = None
+            if recorder is not None:
+                from .querycert import unbounded_certificate
+
+                cert = unbounded_certificate(search, recorder, item, c, sense, point, ray)
+            return MaxResult("unbounded", sense, c, None, point, item.key, tuple(Fraction(v) for v in ray),
+                             regions, nodes, dropped, cert)
+        num, t, k = top
+        value = Fraction(num, t * gden * item.map_den)
+        if recorder is not None:
+            recorder.leaf(item, {"bound": format_rational(value),
+                                 **recorder.multipliers(item.cell, recorder.region_context(item)[0], row,
+                                                        gden * item.map_den, k, value)})
+        if value > best_value:
+            best_value, best_point, best_region = value, _vertex(item.cell, k), item.key
 
     if _value(g, network(best_point)) != best_value:
         raise SolverError("the maximiser's forward pass disagrees with its region (internal error)")

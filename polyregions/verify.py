@@ -178,21 +178,10 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
             return violated(x, 0, 0, 0)
 
     regions = nodes = dropped = 0
-    stack: list[Node | Region] = [search.root()]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Region):
-            regions += 1
-            here = recorder.region_context(item)[0] if recorder is not None else None
-            refutations = []
-            for conj in prop.unsafe:
-                point, proof = _decide_leaf(item, conj, recorder, here)
-                if point is not None:
-                    return violated(point, regions, nodes, dropped)
-                refutations.append(proof)
-            if recorder is not None:
-                recorder.leaf(item, {"refutations": refutations})
-            continue
+
+    def drop(item: Node) -> bool:
+        """True when every disjunct has a row whose bound refutes it on the whole subtree."""
+        nonlocal nodes, dropped
         nodes += 1
         if prune and item.unit % bound_every == 0:
             nb = node_bounds(search, item, objectives, keep=recorder is not None)
@@ -206,10 +195,20 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
                     recorder.bounded_node(search, item, nb, [{"index": index, "disjunct": where[index][0],
                                                               "row": where[index][1]}
                                                              for index in chosen.values()])
-                continue
-        children = search.children(item, on_drop)
-        children.reverse()
-        stack.extend(children)
+                return True
+        return False
+
+    for item in search.walk([search.root()], on_drop, skip=drop):
+        regions += 1
+        here = recorder.region_context(item)[0] if recorder is not None else None
+        refutations = []
+        for conj in prop.unsafe:
+            point, proof = _decide_leaf(item, conj, recorder, here)
+            if point is not None:
+                return violated(point, regions, nodes, dropped)
+            refutations.append(proof)
+        if recorder is not None:
+            recorder.leaf(item, {"refutations": refutations})
     cert = None
     if recorder is not None:
         from .querycert import holds_certificate
