@@ -427,13 +427,8 @@ def _cmd_count(args: argparse.Namespace) -> int:
         for entry in table.values():
             entry["verdict"] = verdict(entry, counts.activation_regions)
     if args.json:
-        out = counts.to_json()
-        out["model"] = args.model
-        out["seconds"] = round(seconds, 6)
-        out.update(_context_json(args))
-        if table is not None:
-            out["bounds"] = table
-        print(json.dumps(out))
+        extra = {} if table is None else {"bounds": table}
+        _print_json(args, counts.to_json(), seconds, model=args.model, **extra)
         return 0
     _print_header(args, network, domain, 20)
     print(f"activation regions: {counts.activation_regions}  (full-dimensional sets with one activation pattern)")
@@ -637,12 +632,12 @@ def _cmd_max(args: argparse.Namespace) -> int:
         write_certificate(result.certificate, args.certificate)
     if args.json:
         out = result.to_json()
-        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6), **_context_json(args))
+        extra: dict[str, Any] = {}
         if total is not None:
-            out["regions_total"] = total
+            extra["regions_total"] = total
         if getattr(args, "sliced", None) is not None:
-            out["input_point"] = [format_rational(v) for v in _lift(args, result.point)]
-        print(json.dumps(out))
+            extra["input_point"] = [format_rational(v) for v in _lift(args, result.point)]
+        _print_json(args, out, seconds, model=args.model, domain=domain.to_json(), **extra)
         return 0
     name = "maximum" if not args.min else "minimum"
     if args.objective is not None:
@@ -686,8 +681,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     code = 0 if result.holds else 1
     if args.json:
         out = result.to_json()
-        out.update(model=args.model, property=args.property, seconds=round(seconds, 6), **_context_json(args))
-        print(json.dumps(out))
+        _print_json(args, out, seconds, model=args.model, property=args.property)
         return code
     _print_header(args, network, None, 17)
     print(f"property:        {args.property} ({prop.describe()})")
@@ -723,9 +717,7 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
     code = 0 if result.equivalent else 1
     if args.json:
         out = result.to_json()
-        out.update(model_a=args.model, model_b=args.model_b, domain=domain.to_json(), seconds=round(seconds, 6),
-                   **_context_json(args))
-        print(json.dumps(out))
+        _print_json(args, out, seconds, model_a=args.model, model_b=args.model_b, domain=domain.to_json())
         return code
     print(f"network A:       {args.model} ({_architecture(a)})")
     print(f"network B:       {args.model_b} ({_architecture(b)})")
@@ -771,8 +763,7 @@ def _cmd_boundary(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     if args.json:
         out = result.to_json()
-        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6), **_context_json(args))
-        print(json.dumps(out))
+        _print_json(args, out, seconds, model=args.model, domain=domain.to_json())
         return 0
     pairs = "; ".join(f"{k}: {v}" for k, v in result.counts().items())
     which = "every pair (where the argmax changes)" if classes is None else f"{classes[0]} and {classes[1]}"
@@ -801,8 +792,7 @@ def _cmd_lipschitz(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     if args.json:
         out = result.to_json()
-        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6), **_context_json(args))
-        print(json.dumps(out))
+        _print_json(args, out, seconds, model=args.model, domain=domain.to_json())
         return 0
     norm = "l1" if args.norm == "1" else "l-infinity"
     what = "the whole map" if args.output is None else f"output {args.output}"
@@ -826,8 +816,7 @@ def _cmd_folding(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     if args.json:
         out = report.to_json()
-        out.update(model=args.model, domain=domain.to_json(), seconds=round(seconds, 6), **_context_json(args))
-        print(json.dumps(out))
+        _print_json(args, out, seconds, model=args.model, domain=domain.to_json())
         return 0
     _print_header(args, network, domain, 9)
     for layer in report.layers:
@@ -906,6 +895,12 @@ def _context(args: argparse.Namespace) -> list[tuple[str, str]]:
     if _note(args):
         lines.append(("note", _note(args)))
     return lines
+
+
+def _print_json(args: argparse.Namespace, out: dict[str, Any], seconds: float, **keys: Any) -> None:
+    """A command's --json line: its result, what it ran on (*keys*), the time, slice and note."""
+    out.update(keys, seconds=round(seconds, 6), **_context_json(args))
+    print(json.dumps(out))
 
 
 def _context_json(args: argparse.Namespace) -> dict[str, Any]:
