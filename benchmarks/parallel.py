@@ -103,6 +103,7 @@ def speed(base: Path | None, folder: Path, dask: bool, repeat: int) -> None:
     results = {}
     if dask:  # the cluster runs only while the Dask timings do (its idle processes cost CPU)
         try:
+            import importlib
             import logging
 
             import distributed
@@ -112,7 +113,8 @@ def speed(base: Path | None, folder: Path, dask: bool, repeat: int) -> None:
             cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                                dashboard_address=":0", silence_logs=logging.ERROR)
             try:  # warm up: each worker imports polyregions once (a long-lived cluster has)
-                _measure(ROOT, ROOT / "examples" / "demo.json", True, 2, cluster.scheduler_address)
+                with distributed.Client(cluster) as client:
+                    client.run(importlib.import_module, "polyregions.executors")
                 for name, model, *_ in rows:
                     results[name] = _measure(ROOT, model, True, 2, cluster.scheduler_address, repeat=repeat)
             finally:

@@ -491,8 +491,13 @@ def _dask(run: _Run, open_paths: list[SearchPath], restored: list[TaskResult], s
         client, own_client = scheduler, False
     else:
         if scheduler == "local":
-            cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                               dashboard_address=":0", silence_logs=logging.ERROR)
+            import dask
+
+            # the workers' sampling profiler (every 10 ms) costs the walk 1-3%, and nobody
+            # looks at the dashboard of a cluster that lives for one run
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                                   dashboard_address=":0", silence_logs=logging.ERROR)
             address = cluster.scheduler_address
         else:
             address = scheduler

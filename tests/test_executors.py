@@ -105,12 +105,24 @@ def test_dask_unreachable_scheduler(split_often, monkeypatch):
         count_regions(net, scheduler="tcp://127.0.0.1:9", task_seconds=0.0)
 
 
-def test_dask_local_cluster_of_two_workers(tmp_path, split_often):
-    pytest.importorskip("distributed", reason="dask.distributed is not installed")
+def test_dask_local_cluster_of_two_workers(tmp_path, split_often, monkeypatch):
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    import dask
+
+    profiling = []
+
+    class Spy(distributed.LocalCluster):
+        def __init__(self, *args, **kwargs):
+            profiling.append(dask.config.get("distributed.worker.profile.enabled"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "LocalCluster", Spy)
     net = Network.mlp([[[1, 2], [2, -1], [1, 1], [3, -2]], [[1, -1, 2, 1]]], [[0, 1, -1, 2], [0]])
     serial = count_regions(net)
     found = count_regions(net, scheduler="local", jobs=2, task_seconds=0.0)
     assert found == serial
+    assert profiling == [False]  # the workers' sampling profiler is off in a cluster of our own
+    assert dask.config.get("distributed.worker.profile.enabled")  # and only there
 
 
 def test_single_worker_results_stream_in_chunks(tmp_path, monkeypatch):
