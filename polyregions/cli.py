@@ -17,12 +17,10 @@ from .counting import count_regions
 from .domain import Domain, load_domain
 from .errors import InputError, PolyregionsError
 from .export import write_regions_jsonl
-from .graph import linear_region_graph, region_graph
 from .graph_io import FORMATS, write_graph
 from .io.models import load_model, model_kind, model_kind_of_name, rationalize_note, save_model
 from .network import Affine, Network, layer_type, parse_json_exact, read_text
 from .numbers import counted
-from .plot import image_format, plot_network, require_matplotlib
 from .slicing import parse_point, slice_network
 
 __all__ = ["main"]
@@ -453,6 +451,8 @@ def _cmd_regions(args: argparse.Namespace) -> int:
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
+    from .graph import linear_region_graph, region_graph
+
     suffix = args.output[args.output.rfind("."):].lower() if "." in args.output else ""
     if suffix not in FORMATS:
         raise InputError(f"{args.output}: unknown graph format {suffix or '(none)'!r}; "
@@ -479,6 +479,8 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
+    from .plot import image_format, plot_network, require_matplotlib
+
     html = args.output.lower().endswith(".html")
     if html:
         from .explorer import require_plotly
@@ -540,7 +542,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from .checker import (MAX_CERTIFICATE_BYTES, OWN_PROPERTY, VERIFY_FORMAT, CheckFailure, check_certificate,
                           parse_certificate, report)
-    from .fileformat import FormatError
+    from .fileformat import FormatError, UnreadableFile, read_file
 
     network = _load(args)  # bad model files are bad input (exit 2), not an invalid certificate
     n = network.input_dim
@@ -560,9 +562,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         model = parse_json_exact(read_text(args.model, "model file"), args.model)  # what the checker reads
     else:  # the canonical JSON network of an ONNX or PyTorch model (or of the rationalized one)
         model = network.to_json()
-    text = read_text(args.certificate, "certificate file", MAX_CERTIFICATE_BYTES)
-    try:
-        cert = parse_certificate(text, args.certificate)
+    try:  # a file that cannot be opened is bad input; one that is not a certificate is INVALID
+        cert = parse_certificate(read_file(args.certificate, "certificate file", MAX_CERTIFICATE_BYTES),
+                                 args.certificate)
+    except UnreadableFile as exc:
+        raise InputError(str(exc)) from None
     except FormatError as exc:
         print(f"INVALID: {exc}")
         return 1
@@ -740,6 +744,7 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
 
 def _cmd_boundary(args: argparse.Namespace) -> int:
     from .boundary import decision_boundary, figure_boundary, parse_classes, write_pieces_jsonl
+    from .plot import image_format, require_matplotlib
 
     if args.plot is not None:
         image_format(args.plot)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, TYPE_CHECKING, Any, Callable
 from xml.sax.saxutils import quoteattr, escape
-
-import networkx as nx
 
 from .atomic import open_atomic
 from .errors import InputError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["write_graph", "FORMATS"]
 
