@@ -147,7 +147,9 @@ def is_same_file(a: str | Path, b: str | Path) -> bool:
 
 def check_file_name(path: str | Path) -> None:
     """Refuse a name that cannot be an output file: empty, or ending with a separator (a
-    directory's name: ``m.json/`` would otherwise be written as ``m.json``)."""
+    directory's name: ``m.json/`` would otherwise be written as ``m.json``), or not a name."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"expected an output file name (str or Path), got {type(path).__name__}")
     text = os.fspath(path)
     if not text:
         raise InputError("an empty output file name")

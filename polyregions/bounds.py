@@ -1137,7 +1137,9 @@ def network_bounds(network: Any) -> dict[str, dict]:
     >>> table["serra2018_upper"]["applies"], table["montufar2017_upper"]["value"]
     (False, 3)
     """
-    arch = architecture(network)
+    from .network import as_network
+
+    arch = architecture(as_network(network))
     if not arch.widths:
         raise InputError("the network has no activation layer, so no bound applies to it")
     maxout = "maxout" in arch.activations

@@ -60,6 +60,11 @@ class FormatError(ValueError):
     """Input that is not a number, a JSON text or a model file of the expected form."""
 
 
+class UnreadableFile(FormatError):
+    """A file that cannot be opened or read at all (missing, a directory, no permission),
+    as opposed to one whose content is wrong."""
+
+
 def _where(place: str) -> str:
     return f"{place}: " if place else ""
 
@@ -254,7 +259,9 @@ def read_file(path, what: str = "file", limit: int = MAX_MODEL_BYTES) -> str:
     """
     pieces, size = [], 0
     try:
-        with open(path, "rb") as handle:
+        # unbuffered: each piece is one read(), and Python acts on a Ctrl-C between two
+        # (a buffered read of a pipe loops inside C and would sleep through it)
+        with open(path, "rb", buffering=0) as handle:
             while True:
                 piece = handle.read(1 << 20)
                 if not piece:
@@ -267,11 +274,11 @@ def read_file(path, what: str = "file", limit: int = MAX_MODEL_BYTES) -> str:
                     raise FormatError(f"{path}: larger than {limit:,} bytes, the limit for a {what}")
                 pieces.append(piece)
     except FileNotFoundError:
-        raise FormatError(f"{path}: no such {what}") from None
+        raise UnreadableFile(f"{path}: no such {what}") from None
     except IsADirectoryError:
-        raise FormatError(f"{path}: is a directory, expected a {what}") from None
+        raise UnreadableFile(f"{path}: is a directory, expected a {what}") from None
     except OSError as exc:
-        raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
+        raise UnreadableFile(f"{path}: cannot read: {exc.strerror}") from None
     try:
         return b"".join(pieces).decode("utf-8")
     except UnicodeDecodeError:

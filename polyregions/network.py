@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -495,6 +496,8 @@ def parse_json_exact(text: str, source: str = "input") -> Any:
 
 def read_text(path: str | Path, what: str = "file", limit: int = fileformat.MAX_MODEL_BYTES) -> str:
     """Read a UTF-8 file of at most *limit* bytes, turning OS errors into :class:`InputError`."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"{what}: expected a file path (str or Path), got {type(path).__name__}")
     try:
         return fileformat.read_file(path, what, limit)
     except FormatError as exc:

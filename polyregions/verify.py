@@ -34,7 +34,7 @@ from .network import Network, takes_models
 from .numbers import format_rational
 from .regions import Region
 from .relax import cell_maximum, node_bounds
-from .vnnlib import Property
+from .vnnlib import Property, as_property
 
 __all__ = ["VerifyResult", "verify_property"]
 
@@ -116,7 +116,9 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
     Parameters
     ----------
     network, prop
-        The network and the property (see :mod:`polyregions.vnnlib`).
+        The network and the property (see :mod:`polyregions.vnnlib`): a
+        :class:`~polyregions.vnnlib.Property`, the path of a ``.vnnlib`` or JSON property
+        file, or a parsed ``polyregions-property/1`` object.
     certificate
         Also build a certificate for ``polyregions check``.
     prune
@@ -143,6 +145,7 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
     """
     if isinstance(bound_every, bool) or not isinstance(bound_every, int) or bound_every < 1:
         raise InputError(f"bound_every must be a positive integer, got {bound_every!r}")
+    prop = as_property(prop, network)
     m = network.output_dim
     if prop.outputs != m or prop.domain.dim != network.input_dim:
         raise InputError(f"the property is about {prop.domain.dim} inputs and {prop.outputs} outputs, "

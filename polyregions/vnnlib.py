@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from os import PathLike
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -416,6 +417,19 @@ def property_from_json(obj: Any, input_dim: int, output_dim: int, source: str = 
             out.append((c, d))
         rows.append(out)
     return _property(domain, rows, source)
+
+
+def as_property(prop: Any, network: Any) -> Property:
+    """*prop* as a :class:`Property` for *network*: a Property, a property file's path, or a
+    parsed ``polyregions-property/1`` object."""
+    if isinstance(prop, Property):
+        return prop
+    if isinstance(prop, (str, PathLike)):
+        return load_property(prop, network.input_dim, network.output_dim)
+    if isinstance(prop, dict):
+        return property_from_json(prop, network.input_dim, network.output_dim)
+    raise InputError(f"expected a property (a Property, a .vnnlib or JSON property file, or a "
+                     f"polyregions-property/1 object), got {type(prop).__name__}")
 
 
 def load_property(path: str | Path, input_dim: int, output_dim: int) -> Property:

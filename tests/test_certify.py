@@ -832,7 +832,7 @@ def test_checker_as_a_module(tmp_path):
     cert_path.write_text(json.dumps(cert)[:40])
     proc = subprocess.run([sys.executable, "-m", "polyregions.checker", str(cert_path), str(model_path)],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 1 and proc.stdout.startswith("INVALID: cannot read input: "), proc.stdout
+    assert proc.returncode == 1 and proc.stdout.startswith(f"INVALID: {cert_path}: malformed JSON: "), proc.stdout
 
 
 def test_checker_as_a_script(tmp_path):
@@ -860,8 +860,8 @@ def test_checker_main_in_process(tmp_path, capsys):
     assert main([str(cert_path), str(model_path)]) == 0
     assert capsys.readouterr().out == ("VALID activation_regions=2\ndomain: all of R^1\n"
                                        f"model:  sha256 {model_digest(ONE_RELU)} (1 -> 1 -> 1, relu)\n")
-    assert main([str(tmp_path / "none.json"), str(model_path)]) == 1
-    assert capsys.readouterr().out.startswith("INVALID: cannot read input: ")
+    assert main([str(tmp_path / "none.json"), str(model_path)]) == 2  # no file: bad input, not INVALID
+    assert capsys.readouterr().err == f"checker: error: {tmp_path / 'none.json'}: no such certificate file\n"
 
 
 # --------------------------------------------------------------------------- 5. command line
@@ -1098,11 +1098,15 @@ def test_expected_domain_errors(tmp_path, capsys):
     # the standalone entry point: a domain file that is no object, both options, unknown options
     cert_path, model_path = _cert_files(tmp_path, Network.from_json(QUADRANTS))
     (tmp_path / "list.json").write_text("[1, 2]")
-    assert main([str(cert_path), str(model_path), "--domain", str(tmp_path / "list.json")]) == 1
-    assert capsys.readouterr().out == f"INVALID: {tmp_path / 'list.json'}: expected an object with keys A and b\n"
+    assert main([str(cert_path), str(model_path), "--domain", str(tmp_path / "list.json")]) == 2
+    assert capsys.readouterr().err == (f"checker: error: {tmp_path / 'list.json'}: expected an object with keys A "
+                                       "and b (and description)\n")
     (tmp_path / "nokeys.json").write_text("{}")
-    assert main([str(cert_path), str(model_path), "--domain", str(tmp_path / "nokeys.json")]) == 1
-    assert capsys.readouterr().out.startswith("INVALID: malformed certificate or model: KeyError")
+    assert main([str(cert_path), str(model_path), "--domain", str(tmp_path / "nokeys.json")]) == 2
+    (tmp_path / "short.json").write_text('{"A": [[1]], "b": [1]}')
+    assert main([str(cert_path), str(model_path), "--domain", str(tmp_path / "short.json")]) == 2
+    assert capsys.readouterr().err.endswith(f"checker: error: {tmp_path / 'short.json'} A[0]: 1 coefficients, "
+                                            "expected 2\n")
     for argv in (["--box", "0", "1", "--domain", "d.json"], ["--box", "0"], ["--bogus"], ["--domain"]):
         assert main([str(cert_path), str(model_path), *argv]) == 2
         assert capsys.readouterr().err.startswith("usage: python -m polyregions.checker CERT.json MODEL.json "

@@ -24,6 +24,7 @@ from polyregions import checker
 from polyregions.certify import certify, write_certificate
 from polyregions.checker import (FORMAT, MAX_CERTIFICATE_DIGITS, CheckFailure, check_certificate,
                                  model_digest, parse_certificate)
+from polyregions.domain import Domain
 from polyregions.fileformat import FormatError
 from polyregions.network import Network, load_network
 
@@ -238,7 +239,14 @@ def test_ctrl_c_in_the_standalone_checker(tmp_path):
             writer.write('{"format": ')
             writer.flush()
             proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=60)
+            try:
+                out, err = proc.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                # the signal came between the pipe's open() and the first read(), where Python
+                # notes it but only acts after the blocking read returns; a second Ctrl-C
+                # interrupts the read (the pending signal is raised once)
+                proc.send_signal(signal.SIGINT)
+                out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert (proc.returncode, out, err) == (130, "", "checker: interrupted\n")
@@ -256,7 +264,7 @@ def test_deeply_nested_certificate(capsys, tmp_path):
     path.write_text(text)
     proc = checker_process(path, DEMO)
     assert (proc.returncode, proc.stderr) == (1, "")
-    assert proc.stdout == f"INVALID: cannot read input: {path}: JSON nested too deeply\n"
+    assert proc.stdout == f"INVALID: {path}: JSON nested too deeply\n"
 
 
 def test_nested_values_inside_a_certificate(demo_cert):
@@ -330,3 +338,62 @@ def test_unexpected_recursion_is_invalid_not_a_traceback(demo_cert, monkeypatch)
     monkeypatch.setattr(checker._Checker, "run", recurse)
     with pytest.raises(CheckFailure, match=r"^malformed certificate or model: nested too deeply$"):
         check_certificate(demo_cert, model_json(DEMO))
+
+
+# --------------------------------------------------------------------------- 7. exit codes: INVALID or bad input
+
+def _both_checkers(capsys, cert_path, model_path, *extra):
+    """(exit code, the one line it printed) from `polyregions check` and from the standalone checker."""
+    from polyregions.checker import main
+
+    cli = run(capsys, "check", cert_path, model_path, *extra)
+    standalone = (main([str(cert_path), str(model_path), *map(str, extra)]), *capsys.readouterr()[:2])
+    return cli, standalone
+
+
+@pytest.mark.parametrize("case, code", [
+    ("missing certificate", 2), ("certificate is a directory", 2), ("missing model", 2),
+    ("model is not a model", 2), ("model is binary", 2), ("domain file is not a domain", 2), ("bad --box", 2),
+    ("certificate is binary", 1), ("certificate is truncated", 1), ("certificate is not UTF-8", 1),
+    ("certificate is a model", 1), ("certificate is for another domain", 1),
+])
+def test_invalid_certificate_or_bad_input(capsys, tmp_path, case, code):
+    """Both checkers answer alike: exit 2 (one error line on stderr) when an input cannot be
+    used, INVALID (exit 1, on stdout) when the certificate file was read and proves nothing."""
+    cert_path, model_path = tmp_path / "cert.json", tmp_path / "model.json"
+    net = Network.mlp([[[1, 0], [0, 1]], [[1, 1]]], [[0, 0], [0]])
+    net.save(model_path)
+    write_certificate(certify(net, Domain.box(2, -1, 1)), cert_path)
+    extra = ["--box", "-1", "1"]
+    if case == "missing certificate":
+        cert_path = tmp_path / "none.json"
+    elif case == "certificate is a directory":
+        cert_path = tmp_path
+    elif case == "missing model":
+        model_path = tmp_path / "none.json"
+    elif case == "model is not a model":
+        model_path = cert_path
+    elif case == "model is binary":
+        model_path.write_bytes(b"PK\x03\x04\x00\x00")
+    elif case == "domain file is not a domain":
+        (tmp_path / "d.json").write_text('{"A": [[1, 0, 0]], "b": [1]}')
+        extra = ["--domain", tmp_path / "d.json"]
+    elif case == "bad --box":
+        extra = ["--box", "1", "0"]
+    elif case == "certificate is binary":
+        cert_path.write_bytes(b'{"format": \x00}')
+    elif case == "certificate is truncated":
+        cert_path.write_text(cert_path.read_text()[:60])
+    elif case == "certificate is not UTF-8":
+        cert_path.write_bytes(b'{"format": "\xff"}')
+    elif case == "certificate is a model":
+        cert_path = model_path
+    elif case == "certificate is for another domain":
+        extra = ["--box", "-2", "2"]
+    for got_code, out, err in _both_checkers(capsys, cert_path, model_path, *extra):
+        assert got_code == code, (case, out, err)
+        if code == 1:
+            assert out.startswith("INVALID: ") and out.count("\n") == 1 and err == "", (case, out, err)
+        else:
+            assert out == "" and err.count("\n") == 1 and ": error: " in err, (case, out, err)
+            assert "Traceback" not in err

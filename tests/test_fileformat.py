@@ -323,3 +323,39 @@ def test_library_errors_are_the_projects(tmp_path):
     assert not (tmp_path / "x.onnx").exists()
     with pytest.raises(pr.InputError, match=r"save_model: expected a Network, got NoneType"):
         pr.save_model(None, tmp_path / "x.json")
+
+
+def test_library_calls_with_the_wrong_kind_of_argument():
+    """None or a number where a path, a property or a state dict belongs: the project's own
+    error naming what was expected (regression: TypeError and AttributeError came out)."""
+    import polyregions as pr
+    from polyregions.bounds import network_bounds
+    from polyregions.io.torch import from_state_dict
+
+    net = pr.Network.mlp([[[1, 0], [0, 1]], [[1, 1]]], [[0, 0], [0]])
+    calls = [
+        (lambda: pr.load_network(None), r"^model file: expected a file path \(str or Path\), got NoneType$"),
+        (lambda: pr.load_property(3, 2, 1), r"^property file: expected a file path \(str or Path\), got int$"),
+        (lambda: pr.load_domain(None), r"^domain file: expected a file path \(str or Path\), got NoneType$"),
+        (lambda: pr.save_model(net, None), r"^expected an output file name \(str or Path\), got NoneType$"),
+        (lambda: pr.verify_property(net, None), r"^expected a property \(a Property, a \.vnnlib or JSON "),
+        (lambda: pr.verify_property(net, {}), r"format: expected 'polyregions-property/1', got None"),
+        (lambda: network_bounds(None), r"^load_model: expected a path, a Network"),
+        (lambda: from_state_dict(None, "relu"), r"^state dict: expected a state dict \(a mapping"),
+    ]
+    for call, pattern in calls:
+        with pytest.raises(pr.InputError, match=pattern):
+            call()
+
+
+def test_verify_property_takes_a_path_or_a_json_object():
+    import polyregions as pr
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    net = pr.load_network(examples / "demo.json")
+    from_file = pr.load_property(examples / "demo_positive.json", 2, 1)
+    expected = pr.verify_property(net, from_file)
+    assert pr.verify_property(net, examples / "demo_positive.json") == expected
+    assert pr.verify_property(net, str(examples / "demo_positive.json")) == expected
+    obj = json.loads((examples / "demo_positive.json").read_text())
+    assert pr.verify_property(net, obj) == expected

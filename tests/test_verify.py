@@ -395,8 +395,8 @@ def test_cli_verify(capsys, files, tmp_path):
     assert capsys.readouterr().out.splitlines()[-1].startswith("property: the one stored in the certificate")
     binary = tmp_path / "model.onnx"
     binary.write_bytes(b"\x08\x07\x00binary")
-    assert main([str(cert), str(binary)]) == 1
-    assert "this checker reads polyregions JSON models: convert" in capsys.readouterr().out
+    assert main([str(cert), str(binary)]) == 2  # a model it cannot read is bad input, not INVALID
+    assert "this checker reads polyregions JSON models: convert" in capsys.readouterr().err
     assert main(["--help"]) == 0
     assert capsys.readouterr().out.startswith("usage: python -m polyregions.checker")
 

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..atomic import write_text_atomic
+from ..atomic import check_file_name, write_text_atomic
 from ..errors import InputError
 from ..network import Network, load_network
 from .layers import check_input_dim, rationalize_network
@@ -165,6 +165,7 @@ def save_model(network: Network, path: str | Path, description: str | None = Non
     The description is not part of the network: it does not change the digest that
     certificates name.
     """
+    check_file_name(path)
     if model_kind_of_name(path) not in (None, "json"):
         raise InputError(f"{path}: save_model writes polyregions JSON (polyregions-network/1); name the file .json")
     if not isinstance(network, Network):

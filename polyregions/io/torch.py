@@ -272,6 +272,8 @@ def parse_arch(text: str, linear_layers: int | None = None) -> list[tuple]:
 
 def _groups(state: dict, source: str) -> list[tuple[str, dict]]:
     """The state dict's tensors grouped by module prefix, in the dict's order."""
+    if not hasattr(state, "items"):
+        raise InputError(f"{source}: expected a state dict (a mapping of names to tensors), got {type(state).__name__}")
     groups: dict[str, dict] = {}
     for key, value in state.items():
         if not isinstance(key, str):
