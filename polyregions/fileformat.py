@@ -234,16 +234,28 @@ def loads(text: str, source: str = "input", max_digits: int = MAX_DIGITS):
     Raises
     ------
     FormatError
-        For malformed JSON (naming *source*, the line and the column) and for JSON
-        nested deeper than Python's recursion limit.
+        For malformed JSON (naming *source*, the line and the column), for a key
+        repeated in one object (JSON leaves its meaning open), and for JSON nested
+        deeper than Python's recursion limit.
     """
     def integer(literal: str):
         if len(literal) > max_digits + 1:
             return Decimal(literal)
         return int_from_digits(literal)
 
+    def unique(pairs: list) -> dict:
+        obj = dict(pairs)
+        if len(obj) < len(pairs):  # {"input_dim": 2, "input_dim": 3}: which one is meant?
+            seen = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise FormatError(f"{source}: the key {_shown(repr(key))} appears twice in one JSON object")
+                seen.add(key)
+        return obj
+
     try:
-        return json.loads(text, parse_float=Decimal, parse_int=integer, parse_constant=Decimal)
+        return json.loads(text, parse_float=Decimal, parse_int=integer, parse_constant=Decimal,
+                          object_pairs_hook=unique)
     except json.JSONDecodeError as exc:
         raise FormatError(f"{source}: malformed JSON: {exc.msg} at line {exc.lineno} "
                           f"column {exc.colno}") from None

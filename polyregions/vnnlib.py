@@ -249,6 +249,9 @@ def _dnf(expr: Any, names: _Vars, source: str) -> list[list[dict[Any, Fraction]]
             if len(out) > 100_000:
                 raise InputError(f"{source}: line {line}: the unsafe set has more than 100,000 disjuncts")
         return out
+    if op == "or" and len(expr) == 1:
+        raise InputError(f"{source}: line {line}: (or) with no terms is false: nothing would be unsafe; "
+                         "give at least one term")
     if op == "or":
         return [conj for part in expr[1:] for conj in _dnf(part, names, source)]
     if op in ("not", "=>", "xor", "ite"):
@@ -389,8 +392,11 @@ def property_from_json(obj: Any, input_dim: int, output_dim: int, source: str = 
     if not isinstance(given, dict):
         raise InputError(f"{source}: input: expected {{\"low\": [...], \"high\": [...]}} or {{\"A\": [...], \"b\": [...]}}")
     if set(given) == {"low", "high"}:
-        domain = Domain.box(input_dim, list(given["low"]) if isinstance(given["low"], list) else given["low"],
-                            list(given["high"]) if isinstance(given["high"], list) else given["high"])
+        try:
+            domain = Domain.box(input_dim, list(given["low"]) if isinstance(given["low"], list) else given["low"],
+                                list(given["high"]) if isinstance(given["high"], list) else given["high"])
+        except InputError as exc:
+            raise type(exc)(f"{source}: input: {exc}") from None
     elif set(given) <= {"A", "b", "description"}:
         domain = Domain.from_json(given, dim=input_dim, source=f"{source}: input")
     else:

@@ -359,3 +359,18 @@ def test_verify_property_takes_a_path_or_a_json_object():
     assert pr.verify_property(net, str(examples / "demo_positive.json")) == expected
     obj = json.loads((examples / "demo_positive.json").read_text())
     assert pr.verify_property(net, obj) == expected
+
+
+def test_a_key_twice_in_one_object_is_refused(tmp_path, capsys):
+    """JSON leaves {"input_dim": 2, "input_dim": 3} open (Python keeps the last): refused."""
+    with pytest.raises(FormatError, match=r"^m\.json: the key 'input_dim' appears twice in one JSON object$"):
+        fileformat.loads('{"input_dim": 2, "layers": [], "input_dim": 3}', "m.json")
+    with pytest.raises(FormatError, match=r"^x: the key 'a' appears twice"):
+        fileformat.loads('[{"b": 1}, {"a": {"a": 1}, "a": 2}]', "x")
+    assert fileformat.loads('{"a": {"a": 1}, "b": [{"a": 2}]}') == {"a": {"a": 1}, "b": [{"a": 2}]}
+    path = tmp_path / "m.json"
+    path.write_text('{"format": "polyregions-network/1", "input_dim": 2, "layers": [], "input_dim": 3}')
+    proc = subprocess.run([sys.executable, "-m", "polyregions", "count", str(path)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == f"polyregions: error: {path}: the key 'input_dim' appears twice in one JSON object\n"

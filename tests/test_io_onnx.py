@@ -298,6 +298,12 @@ def test_input_dim_must_match(tmp_path, capsys):
     ([helper.make_node("Sub", ["c", "x"], ["y"])], [tensor("c", [1.0, 1.0])], r"constant minus data"),
     ([helper.make_node("Add", ["x", "c"], ["y"])], [tensor("c", [1.0, 1.0, 1.0])], r"adds 3 values to a tensor of 2"),
     ([helper.make_node("Flatten", ["x"], ["y"], axis=0)], [], r"only Flatten with axis 1"),
+    ([helper.make_node("Squeeze", ["x", "ax"], ["y"])], [tensor("ax", [1], np.int64)],
+     r"Squeeze axis 1 has size 2, not 1"),
+    ([helper.make_node("Squeeze", ["x", "ax"], ["y"])], [tensor("ax", [0], np.int64)],
+     r"Squeeze axis 0 would remove the batch axis"),
+    ([helper.make_node("Squeeze", ["x", "ax"], ["y"])], [tensor("ax", [2], np.int64)],
+     r"Squeeze axis 2 is out of range for a tensor of rank 2"),
     ([helper.make_node("Reshape", ["x", "s"], ["y"])], [tensor("s", [2, 1], np.int64)], r"changes the batch axis"),
     ([helper.make_node("Reshape", ["x", "s"], ["y"])], [tensor("s", [-1, -1], np.int64)], r"two unknown sizes"),
     ([helper.make_node("Reshape", ["x", "s"], ["y"])], [tensor("s", [0, 3], np.int64)], r"cannot reshape 2 values"),
@@ -460,3 +466,18 @@ def test_every_message_names_the_file_once(tmp_path, capsys):
     assert_one_error_line(code, out, err, r"^polyregions: error: [^:]*m\.onnx: node #0 \(Gemm\): .*expected a finite "
                                           r"number, got nan$")
     assert err.count("m.onnx") == 1
+
+
+@pytest.mark.parametrize("opset", [11, 17])
+def test_squeeze_removes_the_axes_named(opset):
+    """Squeeze with axes (an attribute before opset 13, an input from 13 on) removes those
+    axes only: a (batch, 2, 1) input squeezed at axis 2 feeds a Gemm."""
+    axes_input = opset >= 13
+    squeeze = (helper.make_node("Squeeze", ["x", "ax"], ["s"]) if axes_input
+               else helper.make_node("Squeeze", ["x"], ["s"], axes=[-1]))
+    nodes = [squeeze] + mlp_nodes([helper.make_node("Relu", ["h"], ["a"])])
+    nodes[1] = helper.make_node("Gemm", ["s", "w1", "b1"], ["h"], transB=1)
+    inits = mlp_inits() + ([tensor("ax", [2], np.int64)] if axes_input else [])
+    m = model(nodes, inits, opset=opset, in_shape=["batch", 2, 1])
+    assert from_onnx(m) == expected_mlp(ReLU())
+    assert_agrees_with_onnxruntime(m, from_onnx(m), 2, shape=(2, 1))

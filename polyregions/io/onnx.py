@@ -231,7 +231,28 @@ class _Reader:
 
     def _op_Squeeze(self, node: Any, place: str) -> _Value:
         value = self._value(node.input[0], place)
-        return _Value(value.layers, tuple(d for d in value.shape if d != 1) or (1,), value.batched)
+        if len(node.input) > 1 and node.input[1]:  # opset 13 on: the axes are an input
+            axes = [int(v) for v in self._const(node.input[1], place).reshape(-1).tolist()]
+        else:
+            axes = self._attr(node, "axes", None)
+        if axes is None:  # every axis of size 1 (the batch axis is kept)
+            return _Value(value.layers, tuple(d for d in value.shape if d != 1) or (1,), value.batched)
+        offset = 1 if value.batched else 0
+        rank = len(value.shape) + offset
+        drop = set()
+        for axis in axes:
+            if not -rank <= axis < rank:
+                raise InputError(f"{self.source}: {place}: Squeeze axis {axis} is out of range for a tensor "
+                                 f"of rank {rank}")
+            axis %= rank
+            if axis < offset:
+                raise InputError(f"{self.source}: {place}: Squeeze axis {axis} would remove the batch axis")
+            if value.shape[axis - offset] != 1:
+                raise InputError(f"{self.source}: {place}: Squeeze axis {axis} has size "
+                                 f"{value.shape[axis - offset]}, not 1")
+            drop.add(axis - offset)
+        shape = tuple(d for i, d in enumerate(value.shape) if i not in drop) or (1,)
+        return _Value(value.layers, shape, value.batched)
 
     def _op_Reshape(self, node: Any, place: str) -> _Value:
         value = self._value(node.input[0], place)
