@@ -25,6 +25,29 @@ def test_one_import_has_what_a_notebook_needs():
     import polyregions.certify  # noqa: F401 - importing the submodule must not shadow the function
 
     assert callable(pr.certify) and callable(pr.check_certificate)
+    assert set(pr.__all__) <= set(dir(pr))
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        pr.no_such_name  # noqa: B018
+
+
+def test_a_count_loads_no_graph_or_drawing_code():
+    """The package's names load on first use: a count (in Python or from the command line)
+    does not import networkx or the plotting modules (0.1 s and 20 MiB of a short run)."""
+    import subprocess
+
+    code = ("import sys, polyregions as pr\n"
+            "from polyregions.cli import main\n"
+            "pr.count_regions(pr.load_model(sys.argv[1]))\n"
+            "main(['count', sys.argv[1]])\n"
+            "heavy = sorted(m for m in ('networkx', 'polyregions.plot', 'polyregions.graph', 'sympy') "
+            "if m in sys.modules)\n"
+            "print('loaded:', heavy)\n"
+            "pr.region_graph\n"
+            "print('networkx' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(ROOT / "examples" / "demo.json")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-2:] == ["loaded: []", "True"]
 
 
 def test_certify_and_check_with_objects(tmp_path):
