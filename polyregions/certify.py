@@ -17,6 +17,7 @@ checker.
 from __future__ import annotations
 
 import json
+import os
 from fractions import Fraction
 from math import gcd, lcm
 from operator import mul
@@ -484,7 +485,10 @@ def check_network_certificate(cert: dict[str, Any] | str | Path, network: Any, d
     Raises
     ------
     polyregions.checker.CheckFailure
-        When the certificate does not prove its counts on this network and domain.
+        When the certificate does not prove its counts on this network and domain,
+        or its file holds no certificate (binary, truncated, not JSON).
+    polyregions.InputError
+        When the certificate file cannot be opened, or *cert* is neither a dict nor a path.
 
     Examples
     --------
@@ -496,15 +500,20 @@ def check_network_certificate(cert: dict[str, Any] | str | Path, network: Any, d
     ...
     polyregions.checker.CheckFailure: domain: the certificate proves the count on box [-1, 1]^1, not on the domain asked for (all of R^1)
     """
-    from .checker import check_certificate, read_certificate
-    from .fileformat import FormatError
+    from .checker import CheckFailure, check_certificate, read_certificate
+    from .fileformat import FormatError, UnreadableFile
     from .io.models import load_model
 
-    if isinstance(cert, (str, Path)):
-        try:
-            cert = read_certificate(cert)
-        except FormatError as exc:  # an unreadable file is bad input, not an invalid certificate
+    if isinstance(cert, (str, os.PathLike)):
+        try:  # as `polyregions check`: a file that cannot be opened is bad input, one that is
+            cert = read_certificate(cert)  # no certificate (binary, truncated, not JSON) is invalid
+        except UnreadableFile as exc:
             raise InputError(str(exc)) from None
+        except FormatError as exc:
+            raise CheckFailure(str(exc)) from None
+    elif not isinstance(cert, dict):
+        raise InputError(f"expected a certificate (a dict, or the path of a certificate file), "
+                         f"got {type(cert).__name__}")
     network = load_model(network)
     domain = Domain.whole(network.input_dim) if domain is None else domain
     rows = {"A": [list(a) for a, _ in domain.rows], "b": [b for _, b in domain.rows]}

@@ -895,8 +895,9 @@ def _slice_text(args: argparse.Namespace) -> str | None:
 def _context(args: argparse.Namespace) -> list[tuple[str, str]]:
     """What every output of this command says beside its results: a --slice view, --rationalize."""
     lines = []
-    if _slice_text(args):
-        lines.append(("slice", _slice_text(args)))
+    plane = _slice_text(args)
+    if plane:
+        lines.append(("slice", plane))
     if _note(args):
         lines.append(("note", _note(args)))
     return lines

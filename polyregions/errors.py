@@ -6,6 +6,8 @@ Each subclass also inherits the builtin that fits, so callers may catch either.
 
 from __future__ import annotations
 
+import copy
+
 __all__ = [
     "PolyregionsError",
     "InputError",
@@ -15,6 +17,7 @@ __all__ = [
     "BreakpointError",
     "UnsupportedError",
     "SolverError",
+    "naming",
 ]
 
 
@@ -55,3 +58,14 @@ class UnsupportedError(PolyregionsError, NotImplementedError):
 
 class SolverError(PolyregionsError, RuntimeError):
     """The exact LP solver returned something it should not have."""
+
+
+def naming(exc: PolyregionsError, source: str) -> PolyregionsError:
+    """*exc* with its message starting with *source* (the file at fault) exactly once:
+    the same type and attributes, so it can be raised in its place."""
+    text = str(exc)
+    if text.startswith(f"{source}: "):
+        return exc
+    renamed = copy.copy(exc)
+    renamed.args = (f"{source}: {text}",) + exc.args[1:]
+    return renamed

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .domain import Domain
-from .errors import InputError, NumberError
+from .errors import InputError, NumberError, naming
 from .fileformat import FormatError, read_number
 from .network import parse_json_exact, read_text
 from .numbers import format_rational, to_rational
@@ -396,7 +396,7 @@ def property_from_json(obj: Any, input_dim: int, output_dim: int, source: str = 
             domain = Domain.box(input_dim, list(given["low"]) if isinstance(given["low"], list) else given["low"],
                                 list(given["high"]) if isinstance(given["high"], list) else given["high"])
         except InputError as exc:
-            raise type(exc)(f"{source}: input: {exc}") from None
+            raise naming(exc, f"{source}: input") from None
     elif set(given) <= {"A", "b", "description"}:
         domain = Domain.from_json(given, dim=input_dim, source=f"{source}: input")
     else:

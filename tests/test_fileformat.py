@@ -318,6 +318,15 @@ def test_library_errors_are_the_projects(tmp_path):
         pr.check_certificate(str(tmp_path / "nope.json"), Path(__file__).resolve().parent.parent / "examples"
                              / "demo.json")
     net = pr.Network.mlp([[[1]]], [[0]])
+    # as `polyregions check`: a file that holds no certificate is invalid, not bad input
+    from polyregions.checker import CheckFailure
+
+    (tmp_path / "cut.json").write_text('{"format": "polyregions-certificate/1", "regions": [')
+    with pytest.raises(CheckFailure, match=r"cut\.json: malformed JSON"):
+        pr.check_certificate(tmp_path / "cut.json", net)
+    with pytest.raises(pr.InputError, match=r"^expected a certificate \(a dict, or the path of a certificate "
+                                            r"file\), got NoneType$"):
+        pr.check_certificate(None, net)
     with pytest.raises(pr.InputError, match=r"save_model writes polyregions JSON"):
         pr.save_model(net, tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()
@@ -374,3 +383,15 @@ def test_a_key_twice_in_one_object_is_refused(tmp_path, capsys):
                           capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == f"polyregions: error: {path}: the key 'input_dim' appears twice in one JSON object\n"
+
+
+def test_naming_puts_the_file_first_once_and_keeps_the_error():
+    from polyregions.errors import BreakpointError, DomainError, naming
+
+    named = naming(DomainError("box coordinate 0: low 1 must be below high 0"), "p.json")
+    assert type(named) is DomainError and str(named) == "p.json: box coordinate 0: low 1 must be below high 0"
+    assert naming(named, "p.json") is named  # already named: unchanged
+    tie = BreakpointError("on a breakpoint", ties=("t",))
+    again = naming(tie, "m.onnx")
+    assert (type(again), str(again), again.ties) == (BreakpointError, "m.onnx: on a breakpoint", ("t",))
+    assert str(tie) == "on a breakpoint"  # the original is left as it was

@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import InputError, NetworkError, PolyregionsError
+from ..errors import InputError, NetworkError, PolyregionsError, naming
 from ..fileformat import MAX_MODEL_BYTES
 from ..network import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network, ReLU
 from ..numbers import to_rational
@@ -161,10 +161,7 @@ class _Reader:
             try:
                 result = handler(node, place)
             except PolyregionsError as exc:  # every message names the file, once
-                text = str(exc)
-                if not text.startswith(f"{self.source}: "):
-                    text = f"{self.source}: {text}"
-                raise type(exc)(text) from None
+                raise naming(exc, self.source) from None
             if result is not None and node.output:
                 self.values[node.output[0]] = result
         if self.output not in self.values:

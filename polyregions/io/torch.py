@@ -24,7 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import InputError, NetworkError, PolyregionsError
+from ..errors import InputError, NetworkError, PolyregionsError, naming
 from ..fileformat import MAX_MODEL_BYTES
 from ..network import Abs, Affine, HardTanh, LeakyReLU, Network, ReLU
 from ..numbers import to_rational
@@ -414,8 +414,7 @@ def load_torch(path: str | Path, arch: str | None = None, input_dim: int | None 
         try:
             return from_torch(obj, input_dim, input_shape=input_shape, approximate_sqrt=approximate_sqrt)
         except PolyregionsError as exc:  # the message names the file
-            text = str(exc)
-            raise type(exc)(text if text.startswith(f"{path}: ") else f"{path}: {text}") from None
+            raise naming(exc, str(path)) from None
     if isinstance(obj, dict):
         state = obj
         for key in ("state_dict", "model_state_dict"):
