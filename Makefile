@@ -1,6 +1,6 @@
 # polyregions: two-command setup.  `make setup` (or any target below) builds .venv once;
 # the stamp .venv/.installed makes later runs skip pip until setup.cfg, setup.py, pyproject.toml or the
-# compiled kernel's source (polyregions/_kernel.c) change.
+# compiled kernel's source (polyregions/geometry/_kernel.c) change.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +14,7 @@ TORCH := torch==2.13.0
 
 setup: $(STAMP)
 
-$(STAMP): setup.cfg setup.py pyproject.toml scripts/bootstrap.sh polyregions/_kernel.c
+$(STAMP): setup.cfg setup.py pyproject.toml scripts/bootstrap.sh polyregions/geometry/_kernel.c
 	PYTHON="$(PYTHON)" bash scripts/bootstrap.sh --force
 
 demo: setup

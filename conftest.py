@@ -12,6 +12,6 @@ import importlib.util
 
 collect_ignore = []
 for module, path in (("torch", "polyregions/io/torch.py"), ("onnx", "polyregions/io/onnx.py"),
-                     ("plotly", "polyregions/explorer.py"), ("pandas", "polyregions/display.py")):
+                     ("plotly", "polyregions/views/explorer.py"), ("pandas", "polyregions/views/notebook.py")):
     if importlib.util.find_spec(module) is None:
         collect_ignore.append(path)

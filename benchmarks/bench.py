@@ -24,15 +24,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from polyregions.counting import count_regions  # noqa: E402
-from polyregions.engine import enumerate_regions  # noqa: E402
-from polyregions.graph import region_graph  # noqa: E402
-from polyregions.certify import certify  # noqa: E402
-from polyregions.checker import check_certificate  # noqa: E402
-from polyregions.network import Network, load_network  # noqa: E402
-from reference import reference_count  # noqa: E402
+from polyregions.queries.count import count_regions  # noqa: E402
+from polyregions.search.engine import enumerate_regions  # noqa: E402
+from polyregions.queries.graph import region_graph  # noqa: E402
+from polyregions.certificates.regions import certify  # noqa: E402
+from polyregions.checker.check import check_certificate  # noqa: E402
+from polyregions.core.network import Network, load_network  # noqa: E402
+from tests.support.reference import reference_count  # noqa: E402
 
 FIXTURES = ["phantom_ckpt0", "parity_ckpt10", "dual_recovery_4392", "shi_bound_5303", "parity_6013",
             "parity_4630", "parity_5065", "parity_5490", "meta_graph_large"]

@@ -5,7 +5,7 @@ process (``time.process_time``: the machine may be shared, so wall-clock times a
 noisier) and its peak RSS:
 
 1. parity_4630: this engine (compiled kernel) against the slow exact reference
-   (tests/reference.py, two cdd-GMP LPs per unit); target: at least 100x;
+   (tests/support/reference.py, two cdd-GMP LPs per unit); target: at least 100x;
 2. regions per second on parity_4630, parity_5490 and meta_graph_large (activation
    regions only), and on the generic arrangement of 16 hyperplanes in R^5 (small
    integers): this engine with the compiled kernel, with the pure-Python kernel
@@ -41,22 +41,27 @@ ARRANGEMENT = "generic 16 in R^5"
 RUNNER = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
-sys.path.insert(0, sys.argv[3])
-from polyregions.network import load_network
+sys.path.append(sys.argv[3])  # the repository, for tests.support.reference
+try:  # a baseline from before the subpackages (issue 19): its own module names first
+    from polyregions.network import load_network
+    from polyregions.engine import enumerate_regions
+    try:
+        from polyregions.polyhedron import kernel_name
+    except ImportError:  # a baseline from before the compiled kernel
+        kernel_name = lambda: "python"
+except ImportError:  # this tree
+    from polyregions.core.network import load_network
+    from polyregions.search.engine import enumerate_regions
+    from polyregions.geometry.polyhedron import kernel_name
 net = load_network(sys.argv[2])
 mode = sys.argv[4]
-try:
-    from polyregions.polyhedron import kernel_name
-    kernel = kernel_name()
-except ImportError:
-    kernel = "python"
+kernel = kernel_name()
 start, wall = time.process_time(), time.perf_counter()
 if mode == "reference":
-    from reference import reference_count
+    from tests.support.reference import reference_count
     count = reference_count(net)
     kernel = "-"
 else:
-    from polyregions.engine import enumerate_regions
     count = sum(1 for _ in enumerate_regions(net))
 cpu, wall = time.process_time() - start, time.perf_counter() - wall
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kept across exec: includes the parent's
@@ -74,7 +79,7 @@ def _measure(package_root: Path, model: Path, mode: str = "engine", kernel: str 
     env.pop("POLYREGIONS_KERNEL", None)
     if kernel is not None:
         env["POLYREGIONS_KERNEL"] = kernel
-    out = subprocess.run([sys.executable, "-c", RUNNER, str(package_root), str(model), str(ROOT / "tests"), mode],
+    out = subprocess.run([sys.executable, "-c", RUNNER, str(package_root), str(model), str(ROOT), mode],
                          capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise SystemExit(f"benchmark run failed ({package_root}, {model.name}, {mode}):\n{out.stderr}")
@@ -95,11 +100,12 @@ def _baseline(rev: str, into: Path) -> Path | None:
     base = into / "baseline"
     with tarfile.open(archive) as tar:
         tar.extractall(base, filter="data")
-    if (base / "polyregions" / "_kernel.c").is_file() and (base / "setup.py").is_file():
+    kernel_sources = [base / "polyregions" / "_kernel.c", base / "polyregions" / "geometry" / "_kernel.c"]
+    if any(p.is_file() for p in kernel_sources) and (base / "setup.py").is_file():
         built = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=base,
                                capture_output=True, text=True)
         if built.returncode != 0:
-            print(f"(the baseline's compiled kernel did not build; it runs its pure-Python kernel)")
+            print("(the baseline's compiled kernel did not build; it runs its pure-Python kernel)")
     return base
 
 
@@ -125,7 +131,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         base = _baseline(args.baseline, Path(scratch))
         sys.path.insert(0, str(ROOT))
-        from polyregions.constructions import arrangement_network
+        from polyregions.theory.constructions import arrangement_network
 
         arrangement = Path(scratch) / "arrangement.json"
         arrangement_network("generic", 5, 16).save(arrangement)

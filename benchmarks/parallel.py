@@ -35,8 +35,12 @@ BASELINE = "c8c57df"
 RUNNER = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-from polyregions.network import load_network
-from polyregions.counting import count_regions
+try:  # a baseline from before the subpackages (issue 19): its own module names first
+    from polyregions.network import load_network
+    from polyregions.counting import count_regions
+except ImportError:  # this tree
+    from polyregions.core.network import load_network
+    from polyregions.queries.count import count_regions
 model, linear, jobs, scheduler = sys.argv[2], sys.argv[3] == "1", int(sys.argv[4]), sys.argv[5]
 net = load_network(model)
 kwargs = {}
@@ -114,7 +118,7 @@ def speed(base: Path | None, folder: Path, dask: bool, repeat: int) -> None:
                                                dashboard_address=":0", silence_logs=logging.ERROR)
             try:  # warm up: each worker imports polyregions once (a long-lived cluster has)
                 with distributed.Client(cluster) as client:
-                    client.run(importlib.import_module, "polyregions.executors")
+                    client.run(importlib.import_module, "polyregions.run.executors")
                 for name, model, *_ in rows:
                     results[name] = _measure(ROOT, model, True, 2, cluster.scheduler_address, repeat=repeat)
             finally:
@@ -157,7 +161,7 @@ def fallback(folder: Path | None, repeat: int) -> None:
 
 
 def memory(base: Path | None, folder: Path | None, scratch: Path) -> None:
-    from polyregions.constructions import arrangement_network
+    from polyregions.theory.constructions import arrangement_network
 
     print("\n3. peak RSS, MiB (fresh process each; the Python interpreter and imports included)")
     header = f"{'run':44} {'regions':>8} {'this engine':>12} {'old engine':>11}"

@@ -29,15 +29,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from polyregions.checker import check_certificate  # noqa: E402
-from polyregions.counting import count_regions  # noqa: E402
-from polyregions.domain import Domain  # noqa: E402
-from polyregions.network import load_network  # noqa: E402
-from polyregions.optimize import maximize  # noqa: E402
-from polyregions.engine import Search  # noqa: E402
-from polyregions.equivalence import difference_network  # noqa: E402
-from polyregions.lipschitz import lipschitz_constant  # noqa: E402
-from polyregions.network import Network  # noqa: E402
+from polyregions.checker.check import check_certificate  # noqa: E402
+from polyregions.queries.count import count_regions  # noqa: E402
+from polyregions.core.domain import Domain  # noqa: E402
+from polyregions.core.network import load_network  # noqa: E402
+from polyregions.queries.optimize import maximize  # noqa: E402
+from polyregions.search.engine import Search  # noqa: E402
+from polyregions.queries.equivalence import difference_network  # noqa: E402
+from polyregions.queries.lipschitz import lipschitz_constant  # noqa: E402
+from polyregions.core.network import Network  # noqa: E402
 
 FIXTURES = ["phantom_ckpt0", "parity_ckpt10", "dual_recovery_4392", "shi_bound_5303", "parity_6013",
             "parity_4630", "parity_5065", "parity_5490", "meta_graph_large"]

@@ -19,57 +19,61 @@ Domains: :class:`Domain`. Counting and regions: :func:`count_regions`,
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-# The package's names are imported when first used (PEP 562), so that ``import
-# polyregions`` (and every ``polyregions.<module>`` import, the CLI's and each worker
-# process's included) does not load networkx and the drawing code for a count.
-# ``certify`` is both a module and a function: the function is bound here at once, so
-# that importing the module later cannot shadow it.
-from .certify import certify
+from ._version import __version__
 from .errors import (BreakpointError, DomainError, InputError, NetworkError, NumberError,
                      PolyregionsError, SolverError, UnsupportedError)
 
+# The package's names are imported when first used (PEP 562), so that ``import
+# polyregions`` (and every ``polyregions.<module>`` import, the CLI's and each worker
+# process's included) does not load networkx and the drawing code for a count.
 #: name -> (module, attribute)
 _LAZY = {
-    "check_certificate": ("certify", "check_network_certificate"),
-    "decision_boundary": ("boundary", "decision_boundary"),
-    "RegionCounts": ("counting", "RegionCounts"), "count_regions": ("counting", "count_regions"),
-    "plot_regions": ("display", "plot_regions"), "region_volume": ("display", "region_volume"),
-    "regions_table": ("display", "regions_table"),
-    "Domain": ("domain", "Domain"), "load_domain": ("domain", "load_domain"),
-    "enumerate_regions": ("engine", "enumerate_regions"),
-    "equivalent": ("equivalence", "equivalent"),
-    "Explorer": ("explorer", "Explorer"),
-    "region_containing": ("forward", "region_containing"),
-    "linear_region_graph": ("graph", "linear_region_graph"), "region_graph": ("graph", "region_graph"),
+    "certify": ("certificates.regions", "certify"),
+    "check_certificate": ("certificates.regions", "check_network_certificate"),
+    "decision_boundary": ("queries.boundary", "decision_boundary"),
+    "RegionCounts": ("queries.count", "RegionCounts"), "count_regions": ("queries.count", "count_regions"),
+    "plot_regions": ("views.notebook", "plot_regions"), "region_volume": ("search.regions", "region_volume"),
+    "regions_table": ("views.notebook", "regions_table"),
+    "Domain": ("core.domain", "Domain"), "load_domain": ("core.domain", "load_domain"),
+    "enumerate_regions": ("search.engine", "enumerate_regions"),
+    "equivalent": ("queries.equivalence", "equivalent"),
+    "Explorer": ("views.explorer", "Explorer"),
+    "region_containing": ("queries.point", "region_containing"),
+    "linear_region_graph": ("queries.graph", "linear_region_graph"),
+    "region_graph": ("queries.graph", "region_graph"),
     "from_onnx": ("io", "from_onnx"), "from_torch": ("io", "from_torch"), "load_model": ("io", "load_model"),
     "rationalize_network": ("io", "rationalize_network"), "save_model": ("io", "save_model"),
-    "lipschitz_constant": ("lipschitz", "lipschitz_constant"),
-    **{name: ("network", name) for name in ("Abs", "Affine", "HardTanh", "Identity", "LeakyReLU", "Maxout",
-                                            "Network", "ReLU", "load_network")},
-    "to_rational": ("numbers", "to_rational"),
-    "maximize": ("optimize", "maximize"),
-    "verify_property": ("verify", "verify_property"),
-    "load_property": ("vnnlib", "load_property"),
+    "lipschitz_constant": ("queries.lipschitz", "lipschitz_constant"),
+    **{name: ("core.layers", name) for name in ("Abs", "Affine", "HardTanh", "Identity", "LeakyReLU", "Maxout",
+                                                "ReLU")},
+    "Network": ("core.network", "Network"), "load_network": ("core.network", "load_network"),
+    "to_rational": ("rationals", "to_rational"),
+    "maximize": ("queries.optimize", "maximize"),
+    "verify_property": ("queries.verify", "verify_property"),
+    "load_property": ("io.vnnlib", "load_property"),
 }
 
 if TYPE_CHECKING:  # what the names are, for type checkers and editors
-    from .boundary import decision_boundary
-    from .certify import check_network_certificate as check_certificate
-    from .counting import RegionCounts, count_regions
-    from .display import plot_regions, region_volume, regions_table
-    from .domain import Domain, load_domain
-    from .engine import enumerate_regions
-    from .equivalence import equivalent
-    from .explorer import Explorer
-    from .forward import region_containing
-    from .graph import linear_region_graph, region_graph
+    from .certificates.regions import certify
+    from .certificates.regions import check_network_certificate as check_certificate
+    from .core.domain import Domain, load_domain
+    from .core.layers import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, ReLU
+    from .core.network import Network, load_network
     from .io import from_onnx, from_torch, load_model, rationalize_network, save_model
-    from .lipschitz import lipschitz_constant
-    from .network import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network, ReLU, load_network
-    from .numbers import to_rational
-    from .optimize import maximize
-    from .verify import verify_property
-    from .vnnlib import load_property
+    from .io.vnnlib import load_property
+    from .queries.boundary import decision_boundary
+    from .queries.count import RegionCounts, count_regions
+    from .queries.equivalence import equivalent
+    from .queries.graph import linear_region_graph, region_graph
+    from .queries.lipschitz import lipschitz_constant
+    from .queries.optimize import maximize
+    from .queries.point import region_containing
+    from .queries.verify import verify_property
+    from .rationals import to_rational
+    from .search.engine import enumerate_regions
+    from .search.regions import region_volume
+    from .views.explorer import Explorer
+    from .views.notebook import plot_regions, regions_table
 
 
 def __getattr__(name: str) -> Any:
@@ -85,8 +89,6 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
-
-__version__ = "0.1.0"
 
 __all__ = ["load_model", "from_torch", "from_onnx", "save_model", "rationalize_network", "Network",
            "load_network", "Affine", "ReLU", "LeakyReLU", "Abs", "HardTanh", "Maxout", "Identity", "Domain",

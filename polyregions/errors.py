@@ -44,7 +44,7 @@ class DomainError(InputError):
 class BreakpointError(InputError):
     """A point on a breakpoint where one region was asked for.
 
-    ``ties`` holds the units on a breakpoint there (:class:`polyregions.forward.Tie`).
+    ``ties`` holds the units on a breakpoint there (:class:`polyregions.core.forward.Tie`).
     """
 
     def __init__(self, message: str, ties: tuple = ()) -> None:

@@ -7,7 +7,7 @@
 #
 # pycddlib 3.0.2 has no Linux wheel: pip builds it from source against cddlib and GMP
 # (its exact module cdd.gmp links libcddgmp and libgmp), so their headers must be there;
-# polyregions' own compiled kernel (polyregions/_kernel.c, see setup.py) links GMP too.
+# polyregions' own compiled kernel (polyregions/geometry/_kernel.c, see setup.py) links GMP too.
 # Environment: PYTHON (default python3) is the interpreter that creates the venv.
 set -euo pipefail
 
@@ -96,11 +96,11 @@ fi
 
 # --- (b) virtualenv and editable install ----------------------------------------------
 
-venv_works() { "$VENV/bin/python" -c 'import cdd.gmp, polyregions, polyregions._kernel' >/dev/null 2>&1; }
+venv_works() { "$VENV/bin/python" -c 'import cdd.gmp, polyregions, polyregions.geometry._kernel' >/dev/null 2>&1; }
 
 if [ "$mode" = install ] && [ -f "$STAMP" ] && [ "$STAMP" -nt setup.cfg ] \
         && [ "$STAMP" -nt pyproject.toml ] && [ "$STAMP" -nt setup.py ] \
-        && [ "$STAMP" -nt polyregions/_kernel.c ] && venv_works; then
+        && [ "$STAMP" -nt polyregions/geometry/_kernel.c ] && venv_works; then
     say "$VENV is up to date (use --force to reinstall)"
     exit 0
 fi
@@ -131,8 +131,8 @@ fi
 # .pyc files, and every command would parse the sources again (a CLI start takes 0.17 s
 # instead of 0.25 s). Python checks each .pyc against its source, so edits stay live.
 "$VENV/bin/python" -m compileall -q polyregions >/dev/null || say "(byte-compiling polyregions failed; it runs from the sources)"
-"$VENV/bin/python" -c 'import polyregions._kernel' \
-    || die "the compiled kernel polyregions._kernel (polyregions/_kernel.c, built against GMP by pip) does not import in $VENV"
+"$VENV/bin/python" -c 'import polyregions.geometry._kernel' \
+    || die "the compiled kernel polyregions.geometry._kernel (polyregions/geometry/_kernel.c, built against GMP by pip) does not import in $VENV"
 
 touch "$STAMP"
 say "ready: $("$VENV/bin/python" -c 'from importlib.metadata import version as v; print("polyregions", v("polyregions"), "with pycddlib", v("pycddlib"), "and cdd.gmp")')"

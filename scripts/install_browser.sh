@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install Debian's chromium for the explorer's browser test (tests/test_explorer.py), when missing.
+# Install Debian's chromium for the explorer's browser test (tests/views/test_explorer.py), when missing.
 # Never fails: where chromium cannot be installed (not root, no apt-get, no package), it says why
 # and the browser test is skipped with that reason.
 set -uo pipefail

@@ -1,4 +1,4 @@
-"""Tests of the slow reference (tests/reference.py) and the generator (tests/netgen.py).
+"""Tests of the slow reference (tests/support/reference.py) and the generator (tests/support/netgen.py).
 
 The reference is checked against closed forms (hyperplane arrangements, hand-made
 networks) and against a plain forward pass at rational points; the engine is then
@@ -8,23 +8,20 @@ checked against the reference elsewhere.
 from __future__ import annotations
 
 import random
-import sys
 from fractions import Fraction as F
 from itertools import combinations
 from math import comb, factorial
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from netgen import ACTIVATIONS, random_box, random_cases, random_network  # noqa: E402
-from reference import (reference_count, reference_linear_region_count,  # noqa: E402
+from tests.support.netgen import ACTIVATIONS, random_box, random_cases, random_network  # noqa: E402
+from tests.support.reference import (reference_count, reference_linear_region_count,  # noqa: E402
                        reference_linear_regions, reference_regions)
 
-from polyregions import lp  # noqa: E402
-from polyregions.network import (Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout,  # noqa: E402
-                                 Network, ReLU)
+from polyregions.geometry import lp  # noqa: E402
+from polyregions.core.layers import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, ReLU
+from polyregions.core.network import Network
 
 
 # --------------------------------------------------------------------------- helpers

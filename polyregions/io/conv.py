@@ -16,8 +16,8 @@ from fractions import Fraction
 from typing import Any, Sequence
 
 from ..errors import InputError
-from ..network import Affine
-from ..numbers import to_rational
+from ..core.layers import Affine
+from ..rationals import to_rational
 
 __all__ = ["conv2d_affine", "MAX_CONV_ENTRIES"]
 

@@ -1,6 +1,6 @@
 """Building exact networks from the layers of other formats (ONNX, PyTorch).
 
-The importers translate each operator into the layers of :mod:`polyregions.network`
+The importers translate each operator into the layers of :mod:`polyregions.core.network`
 and leave two kinds of affine pieces to be merged: a bias added after a matrix
 product (ONNX ``MatMul`` + ``Add``) and a batch normalisation in inference form.
 Both are :class:`Fold` markers here; :func:`finalize` merges each into the affine
@@ -23,8 +23,9 @@ from math import isqrt
 from typing import Any, Sequence
 
 from ..errors import InputError, NetworkError
-from ..network import Affine, HardTanh, LeakyReLU, Layer, Network
-from ..numbers import format_rational, to_rational
+from ..core.layers import Affine, HardTanh, LeakyReLU, Layer
+from ..core.network import Network
+from ..rationals import format_rational, to_rational
 
 __all__ = ["Fold", "compose", "finalize", "batchnorm_affine", "rational_sqrt", "rationalize_network",
            "check_input_dim", "SQRT_BITS"]
@@ -66,7 +67,7 @@ def finalize(layers: Sequence[Any]) -> list[Layer]:
 
     Examples
     --------
-    >>> from polyregions.network import ReLU
+    >>> from polyregions.core.layers import ReLU
     >>> shift = Fold(Affine.from_lists([[1]], [5]), "Add")
     >>> finalize([Affine.from_lists([[2]]), shift, ReLU()])[0].bias
     (Fraction(5, 1),)

@@ -14,17 +14,24 @@ and the other way round.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
-from ..atomic import check_file_name, write_text_atomic
+from ..files import check_file_name, write_text_atomic
 from ..errors import InputError
-from ..network import Network, load_network
+from ..core.domain import Domain
+from ..core.network import Network, load_network
 from .layers import check_input_dim, rationalize_network
+from .onnx import from_onnx
+from .torch import from_torch, load_torch
 
-__all__ = ["load_model", "model_kind", "save_model", "rationalize_note", "MODEL_SUFFIXES"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["as_network", "takes_models", "check_domain_argument", "load_model", "model_kind", "save_model", "rationalize_note", "MODEL_SUFFIXES"]
 
 #: File extensions and the kind of model they hold.
 MODEL_SUFFIXES = {".json": "json", ".onnx": "onnx", ".pt": "torch", ".pth": "torch"}
@@ -125,24 +132,16 @@ def load_model(source: Any, *, input_dim: int | None = None, arch: str | None = 
     elif isinstance(source, dict):
         network = Network.from_json(source)
     elif _is_torch_module(source):
-        from .torch import from_torch
-
         kind = "torch"
         network = from_torch(source, input_dim, input_shape=input_shape, approximate_sqrt=approximate)
     elif _is_onnx_model(source):
-        from .onnx import from_onnx
-
         kind = "onnx"
         network = from_onnx(source, input_dim, approximate_sqrt=approximate)
     elif isinstance(source, (str, Path)):
         kind = model_kind(source)
         if kind == "onnx":
-            from .onnx import from_onnx
-
             network = from_onnx(source, input_dim, approximate_sqrt=approximate)
         elif kind == "torch":
-            from .torch import load_torch
-
             network = load_torch(source, arch, input_dim, input_shape=input_shape, approximate_sqrt=approximate)
         else:
             network = load_network(source)
@@ -174,3 +173,49 @@ def save_model(network: Network, path: str | Path, description: str | None = Non
     if description:
         obj["description"] = description
     write_text_atomic(path, json.dumps(obj) + "\n")
+
+
+def as_network(model: Any) -> Network:
+    """*model* as a :class:`Network`: a Network itself, else whatever
+    :func:`polyregions.load_model` reads (a path to ``.json``, ``.onnx``, ``.pt``; a
+    parsed JSON object; an ONNX model; a torch module)."""
+    if isinstance(model, Network):
+        return model
+    return load_model(model)
+
+
+def takes_models(*names: str) -> Callable[[F], F]:
+    """Let the parameters *names* of a library function be given as anything
+    :func:`as_network` reads (so ``count_regions("model.onnx")`` works in a notebook)."""
+    def wrap(func: F) -> F:
+        params = list(inspect.signature(func).parameters)
+        places = [(name, params.index(name)) for name in names]
+        domain_place = params.index("domain") if "domain" in params else None
+
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            if places:
+                args_list = list(args)
+                for name, place in places:
+                    if place < len(args_list):
+                        args_list[place] = as_network(args_list[place])
+                    elif name in kwargs:
+                        kwargs[name] = as_network(kwargs[name])
+                args = tuple(args_list)
+            if domain_place is not None:
+                domain = args[domain_place] if domain_place < len(args) else kwargs.get("domain")
+                check_domain_argument(domain)
+            return func(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
+
+
+def check_domain_argument(domain: Any) -> None:
+    """A library call's *domain* must be None (all of R^n0) or a Domain."""
+    if domain is None:
+        return
+    if not isinstance(domain, Domain):
+        raise InputError(f"domain: expected a Domain (Domain.box, Domain.from_inequalities, load_domain) or None, "
+                         f"got {type(domain).__name__}")

@@ -31,9 +31,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import InputError, NetworkError, PolyregionsError, naming
-from ..fileformat import MAX_MODEL_BYTES
-from ..network import Abs, Affine, HardTanh, Identity, LeakyReLU, Maxout, Network, ReLU
-from ..numbers import to_rational
+from ..checker.fileformat import MAX_MODEL_BYTES, unreadable
+from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Maxout, ReLU
+from ..core.network import Network
+from ..rationals import to_rational
+from .conv import conv2d_affine
 from .layers import Fold, batchnorm_affine, check_input_dim, finalize
 
 __all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
@@ -409,8 +411,6 @@ class _Reader:
         w = self._const(node.input[1], place)
         bias = self._const(node.input[2], place).reshape(-1).tolist() if len(node.input) > 2 and node.input[2] \
             else None
-        from .conv import conv2d_affine
-
         affine, shape = conv2d_affine(
             value.shape, w.tolist(), bias, place=f"{self.source}: {place}",
             strides=tuple(self._attr(node, "strides", [1, 1])), pads=tuple(self._attr(node, "pads", [0, 0, 0, 0])),
@@ -468,12 +468,8 @@ def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: boo
                 data = handle.read(MAX_MODEL_BYTES + 1)
             if len(data) > MAX_MODEL_BYTES:
                 raise InputError(f"{model}: larger than the limit of {MAX_MODEL_BYTES >> 30} GiB for a model file")
-        except FileNotFoundError:
-            raise InputError(f"{model}: no such model file") from None
-        except IsADirectoryError:
-            raise InputError(f"{model}: is a directory, expected a model file") from None
         except OSError as exc:
-            raise InputError(f"{model}: cannot read: {exc.strerror}") from None
+            raise InputError(unreadable(model, "model file", exc)) from None
         model = data
     source = source or "ONNX model"
     if isinstance(model, (bytes, bytearray)):

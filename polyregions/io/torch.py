@@ -20,14 +20,15 @@ torch is imported inside these functions only; without it they say how to instal
 from __future__ import annotations
 
 import warnings
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import InputError, NetworkError, PolyregionsError, naming
-from ..fileformat import MAX_MODEL_BYTES
-from ..network import Abs, Affine, HardTanh, LeakyReLU, Network, ReLU
-from ..numbers import to_rational
+from ..checker.fileformat import MAX_MODEL_BYTES
+from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, ReLU
+from ..core.network import Network
+from ..rationals import to_rational
+from .conv import conv2d_affine
 from .layers import Fold, batchnorm_affine, check_input_dim, finalize
 
 __all__ = ["from_torch", "load_torch", "from_state_dict", "parse_arch", "require_torch", "TORCH_VERSION"]
@@ -111,8 +112,6 @@ class _Walker:
                                  "pass input_shape=(C, H, W)")
             if module.padding_mode != "zeros" or isinstance(module.padding, str):
                 raise InputError(f"{where}: only zero padding given as numbers is supported")
-            from .conv import conv2d_affine
-
             ph, pw = module.padding
             bias = None if module.bias is None else _lists(module.bias)
             affine, shape = conv2d_affine(self.shape, _lists(module.weight), bias, place=where,

@@ -1,0 +1,279 @@
+"""Exact verification of a property: no input of the domain maps into the unsafe set.
+
+:func:`verify_property` decides, for a :class:`~polyregions.io.vnnlib.Property` (an input
+domain and an unsafe set of outputs, a disjunction of conjunctions of ``c . y <= d``),
+whether some input ``x`` of the (closed) domain has ``network(x)`` in the unsafe set.
+It walks the decision tree of the search (:mod:`polyregions.search.engine`) depth first, as
+:func:`polyregions.queries.optimize.maximize` does:
+
+- first the domain's vertices and an interior point are tried (exact forward passes);
+- at a node, each disjunct is *refuted* on the subtree when one of its rows has an
+  exact lower bound ``c . y > d`` there (:func:`polyregions.search.relax.node_bounds` bounds
+  ``-c . y`` from above); a node where every disjunct is refuted is dropped;
+- at a region the output is affine: a one-row disjunct is decided by the minimum of
+  ``c . y`` over the region's closure (a vertex); a disjunct of several rows by an
+  exact LP (:mod:`polyregions.geometry.lp`) over the closure and the rows. A point found there
+  is a counterexample, checked by an exact forward pass.
+
+The answer is ``holds`` (no counterexample anywhere, on boundaries included) or
+``violated`` with an exact counterexample. With ``certificate=True`` a certificate for
+the standalone checker is built too (:mod:`polyregions.certificates.queries`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import lcm
+from typing import Any, Sequence
+
+from ..geometry import lp
+from ..search.engine import Node, Search
+from ..errors import InputError, SolverError
+from ..core.network import Network
+from ..io.models import takes_models
+from ..rationals import format_rational
+from ..search.regions import Region
+from ..search.relax import cell_maximum, node_bounds
+from ..io.vnnlib import Property, as_property
+from ..certificates.queries import QueryRecorder
+from ..certificates.queries import holds_certificate
+from ..certificates.queries import violated_certificate
+
+__all__ = ["VerifyResult", "verify_property"]
+
+#: The most domain vertices tried first.
+MAX_START_POINTS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """The answer of :func:`verify_property`.
+
+    Attributes
+    ----------
+    result
+        ``"holds"`` or ``"violated"``.
+    counterexample
+        An input of the domain whose outputs satisfy every row of one disjunct, or None.
+    disjunct
+        The index of that disjunct, or None.
+    outputs
+        The network's outputs at the counterexample (exact), or None.
+    regions_visited, nodes_visited, subtrees_dropped
+        As for :class:`polyregions.queries.optimize.MaxResult`.
+    certificate
+        The certificate (``certificate=True``), else None.
+    """
+
+    result: str
+    counterexample: tuple[Fraction, ...] | None
+    disjunct: int | None
+    outputs: tuple[Fraction, ...] | None
+    regions_visited: int
+    nodes_visited: int
+    subtrees_dropped: int
+    certificate: dict | None = field(default=None, repr=False)
+
+    @property
+    def holds(self) -> bool:
+        return self.result == "holds"
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON keys of ``polyregions verify --json``."""
+        def text(values: Sequence[Fraction] | None) -> list[str] | None:
+            return None if values is None else [format_rational(v) for v in values]
+
+        return {"result": self.result, "counterexample": text(self.counterexample), "disjunct": self.disjunct,
+                "outputs": text(self.outputs), "regions_visited": self.regions_visited,
+                "nodes_visited": self.nodes_visited, "subtrees_dropped": self.subtrees_dropped}
+
+    def __repr__(self) -> str:
+        return f"VerifyResult({self.result}, regions_visited={self.regions_visited})"
+
+
+def _bad(prop: Property, y: Sequence[Fraction]) -> int | None:
+    """The first disjunct whose rows all hold at the outputs *y*, or None."""
+    for k, conj in enumerate(prop.unsafe):
+        if all(sum((a * b for a, b in zip(c, y)), Fraction(0)) <= d for c, d in conj):
+            return k
+    return None
+
+
+def _leaf_rows(region: Region, conj: Sequence[tuple[Sequence[Fraction], Fraction]]
+               ) -> list[tuple[list[Fraction], Fraction]]:
+    """The disjunct's rows on the region as rows of x: (c . M) x <= d - c . m."""
+    out = []
+    rows, den = region.map_rows, region.map_den
+    n = region.cell.dim
+    for c, d in conj:
+        coeffs = [sum((ci * r[j] for ci, r in zip(c, rows)), Fraction(0)) / den for j in range(n + 1)]
+        out.append((coeffs[:-1], d - coeffs[-1]))
+    return out
+
+
+@takes_models("network")
+def verify_property(network: Network, prop: Property, *, certificate: bool = False, prune: bool = True,
+                    bound_every: int = 2) -> VerifyResult:
+    """Decide whether some input of ``prop.domain`` maps into ``prop.unsafe``.
+
+    Parameters
+    ----------
+    network, prop
+        The network and the property (see :mod:`polyregions.io.vnnlib`): a
+        :class:`~polyregions.io.vnnlib.Property`, the path of a ``.vnnlib`` or JSON property
+        file, or a parsed ``polyregions-property/1`` object.
+    certificate
+        Also build a certificate for ``polyregions check``.
+    prune
+        Drop subtrees where every disjunct is refuted (False: visit every region).
+    bound_every
+        Bound a node when its unit's index in its layer is a multiple of this.
+
+    Returns
+    -------
+    VerifyResult
+
+    Examples
+    --------
+    |x| >= -1/2 everywhere on [-1, 1], and |x| <= 1/2 somewhere:
+
+    >>> from polyregions.io.vnnlib import parse_vnnlib
+    >>> net = Network.mlp([[[1], [-1]], [[1, 1]]], [[0, 0], [0]])
+    >>> head = "(declare-const X_0 Real) (declare-const Y_0 Real) (assert (<= X_0 1)) (assert (>= X_0 -1))"
+    >>> verify_property(net, parse_vnnlib(head + "(assert (<= Y_0 -0.5))", 1, 1)).result
+    'holds'
+    >>> found = verify_property(net, parse_vnnlib(head + "(assert (<= Y_0 0.5))", 1, 1))
+    >>> found.result, found.counterexample, found.outputs
+    ('violated', (Fraction(0, 1),), (Fraction(0, 1),))
+    """
+    if isinstance(bound_every, bool) or not isinstance(bound_every, int) or bound_every < 1:
+        raise InputError(f"bound_every must be a positive integer, got {bound_every!r}")
+    prop = as_property(prop, network)
+    m = network.output_dim
+    if prop.outputs != m or prop.domain.dim != network.input_dim:
+        raise InputError(f"the property is about {prop.domain.dim} inputs and {prop.outputs} outputs, "
+                         f"the network has {network.input_dim} and {m}")
+    search = Search(network, prop.domain)
+    recorder = None
+    if certificate:
+        recorder = QueryRecorder(search)
+    on_drop = recorder.dropped if recorder is not None else None
+    objectives = []  # -c for every row of every disjunct: an upper bound below -d refutes the row
+    where = []
+    for k, conj in enumerate(prop.unsafe):
+        for j, (c, d) in enumerate(conj):
+            objectives.append([-v for v in c])
+            where.append((k, j, -d))
+
+    def violated(x: Sequence[Fraction], regions: int, nodes: int, dropped: int) -> VerifyResult:
+        y = network(x)
+        k = _bad(prop, y)
+        if k is None or not prop.domain.contains(x):
+            raise SolverError("a counterexample that the forward pass does not confirm (internal error)")
+        cert = None
+        if recorder is not None:
+            cert = violated_certificate(search, prop, x, k)
+        return VerifyResult("violated", tuple(x), k, tuple(y), regions, nodes, dropped, cert)
+
+    for x in search.cell.vertices()[:MAX_START_POINTS] + [search.cell.interior_point()]:
+        if _bad(prop, network(x)) is not None:
+            return violated(x, 0, 0, 0)
+
+    regions = nodes = dropped = 0
+
+    def drop(item: Node) -> bool:
+        """True when every disjunct has a row whose bound refutes it on the whole subtree."""
+        nonlocal nodes, dropped
+        nodes += 1
+        if prune and item.unit % bound_every == 0:
+            nb = node_bounds(search, item, objectives, keep=recorder is not None)
+            chosen: dict[int, int] = {}
+            for index, ((k, j, limit), bound) in enumerate(zip(where, nb.bounds)):
+                if k not in chosen and bound is not None and bound < limit:
+                    chosen[k] = index
+            if len(chosen) == len(prop.unsafe):
+                dropped += 1
+                if recorder is not None:
+                    recorder.bounded_node(search, item, nb, [{"index": index, "disjunct": where[index][0],
+                                                              "row": where[index][1]}
+                                                             for index in chosen.values()])
+                return True
+        return False
+
+    for item in search.walk([search.root()], on_drop, skip=drop):
+        regions += 1
+        here = recorder.region_context(item)[0] if recorder is not None else None
+        refutations = []
+        for conj in prop.unsafe:
+            point, proof = _decide_leaf(item, conj, recorder, here)
+            if point is not None:
+                return violated(point, regions, nodes, dropped)
+            refutations.append(proof)
+        if recorder is not None:
+            recorder.leaf(item, {"refutations": refutations})
+    cert = None
+    if recorder is not None:
+        cert = holds_certificate(search, recorder, prop, regions)
+    return VerifyResult("holds", None, None, None, regions, nodes, dropped, cert)
+
+
+def _decide_leaf(region: Region, conj: Sequence[tuple[Sequence[Fraction], Fraction]], recorder: Any,
+                 here: Any) -> tuple[tuple[Fraction, ...] | None, list | None]:
+    """A point of the region's closure whose outputs satisfy every row of *conj*, or None with
+    (when recording) Farkas multipliers refuting the conjunction on the closure."""
+    cell = region.cell
+    rows, den = region.map_rows, region.map_den
+    for j, (c, d) in enumerate(conj):
+        # the minimum of c . y on the closure: -max of (-c) . y
+        scale = lcm(*(Fraction(v).denominator for v in c))
+        gint = [-int(Fraction(v) * scale) for v in c]
+        row = [sum(g * r[i] for g, r in zip(gint, rows)) for i in range(cell.dim + 1)]
+        top = cell_maximum(row, cell)
+        if top is None:
+            continue  # c . y is unbounded below on the region
+        num, t, k = top
+        low = -Fraction(num, t * den * scale)
+        if low > d:  # refuted by this row
+            if recorder is None:
+                return None, None
+            proof = recorder.multipliers(cell, here, row, den * scale, k, -low)
+            return None, proof["multipliers"] + [[["property", j], proof["scale"]]]
+        if len(conj) == 1:
+            vec = cell.vecs[k]
+            return tuple(Fraction(v, vec[-1]) for v in vec[:-1]), None
+    if len(conj) == 1:  # one row, unbounded below: any point far enough along the ray
+        return _far_point(region, conj[0]), None
+    extra = _leaf_rows(region, conj)
+    if recorder is not None:
+        proof = recorder.farkas(cell, here, extra)
+        if proof is not None:
+            return None, proof
+    A = [list(a) for a, _ in cell.inequalities()] + [a for a, _ in extra]
+    b = [bb for _, bb in cell.inequalities()] + [bb for _, bb in extra]
+    result = lp.maximize([0] * cell.dim, 0, A, b, dim=cell.dim)
+    if result.status == "infeasible":
+        return None, None
+    assert result.point is not None
+    return tuple(result.point), None
+
+
+def _far_point(region: Region, row: tuple[Sequence[Fraction], Fraction]) -> tuple[Fraction, ...]:
+    """A point of the region's closure with c . y <= d, where c . y is unbounded below there."""
+    cell = region.cell
+    ((c_lin, d_rhs),) = _leaf_rows(region, [row])
+    # a ray or a line along which c_lin . x decreases, from a vertex
+    start = next(tuple(Fraction(v, vec[-1]) for v in vec[:-1]) for vec in cell.vecs if vec[-1])
+    direction = None
+    for line in cell.lines:
+        slope = sum((a * b for a, b in zip(c_lin, line)), Fraction(0))
+        if slope:
+            direction = [Fraction(v) if slope < 0 else -Fraction(v) for v in line[:-1]]
+            break
+    if direction is None:
+        direction = next([Fraction(v) for v in vec[:-1]] for vec in cell.vecs
+                         if not vec[-1] and sum((a * b for a, b in zip(c_lin, vec[:-1])), Fraction(0)) < 0)
+    value = sum((a * b for a, b in zip(c_lin, start)), Fraction(0))
+    slope = sum((a * b for a, b in zip(c_lin, direction)), Fraction(0))
+    t = max(Fraction(0), (d_rhs - value) / slope)
+    return tuple(s + t * r for s, r in zip(start, direction))

@@ -1,0 +1,560 @@
+"""Activation rules: what each activation family means to the search.
+
+One rules object per family, looked up once per stage (:func:`rules_for`):
+
+- :class:`SignRules` for relu, leaky_relu and abs: one hyperplane per unit, states
+  ``+`` (pre-activation > 0), ``-`` (< 0) and ``0`` (identically zero);
+- :class:`ThresholdRules` for hardtanh: two parallel hyperplanes per unit, states
+  ``L``, ``M``, ``H`` (below min, between, above max) and ``l``, ``h`` (identically
+  min or max);
+- :class:`ArgmaxRules` for maxout: one cell per candidate of a group, the state is
+  the argmax index (the smallest among candidates identical on the region);
+- :class:`IdentityRules` for identity layers: no units.
+
+A rules object owns everything that depends on the family: how a unit splits a cell
+(its branches in a fixed order and their cuts), how states are written and read
+back, the map after the activation, which units differ between two patterns, and
+which state a unit takes just across a facet (:mod:`polyregions.search.adjacency`). The
+engine, adjacency, graph, certificates and folding ask the rules instead of testing
+the activation's type. The standalone checker (:mod:`polyregions.checker`) repeats
+the branch rules on purpose: it must not trust this module.
+
+Every branch of a unit has an index (its place in the family's order); a search
+path is the sequence of branch indices, and the order of the indices is the order
+in which the search visits the branches, so sorting paths gives the serial order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import lcm
+from typing import Any, Callable, Hashable, Protocol, Sequence
+
+from ..core.layers import Abs, Activation, HardTanh, Identity, LeakyReLU, Maxout, ReLU
+from ..errors import InputError
+from ..geometry.polyhedron import Cell, oriented_key, primitive
+from ..rationals import reduce_rows
+
+__all__ = ["ActivationRules", "SignRules", "ThresholdRules", "ArgmaxRules", "IdentityRules",
+           "rules_for", "threshold_row"]
+
+IntRows = list[list[int]]
+
+
+class Trace(Protocol):
+    """What the rules read of one stage's work on a piece
+    (:class:`polyregions.search.stages.StageTrace`, which holds the rules in turn)."""
+
+    rows: IntRows
+    den: int
+    states: str
+    cache: dict
+    stage: Any
+
+#: ``drop(token, piece, g, values)``: the branch *token* has no interior: no generator of
+#: *piece* has ``g . (x, 1) > 0`` while the branch lies in ``{g > 0}``; *values* are
+#: ``g`` at ``piece.vecs`` when the cut computed them, else None.
+Drop = Callable[[str, Cell, Sequence[int], "list[int] | None"], None]
+
+
+def threshold_row(row: Sequence[int], den: int, value: Fraction) -> list[int]:
+    """Integer row of ``z - value`` (up to a positive factor) where ``z = row . (x, 1) / den``.
+
+    Examples
+    --------
+    >>> threshold_row([2, 1], 3, Fraction(1, 2))
+    [4, -1]
+    """
+    return ([v * value.denominator for v in row[:-1]]
+            + [row[-1] * value.denominator - value.numerator * den])
+
+
+def _sign_char(value: int) -> str:
+    return "+" if value > 0 else "-" if value < 0 else "0"
+
+
+def _negated(h: Sequence[int]) -> tuple[int, ...]:
+    return tuple(-v for v in h)
+
+
+def _negated_values(values: list[int] | None) -> list[int] | None:
+    return None if values is None else [-v for v in values]
+
+
+
+
+def _sign(value: int) -> int:
+    return (value > 0) - (value < 0)
+
+
+class ActivationRules:
+    """What an activation family means to the search (see the module docstring).
+
+    Methods that take a *plan* use what :meth:`plan` prepared once per stage and
+    parent piece from the stage's pre-activations ``rows`` over ``den``: the
+    hyperplanes of every unit, so that the many pieces of one stage do not repeat
+    the arithmetic.
+    """
+
+    __slots__ = ()
+    #: The family's name: ``"sign"``, ``"threshold"``, ``"argmax"`` or ``"identity"``.
+    family = ""
+    #: True when a unit with a non-constant pre-activation has exactly one row per
+    #: branch, the pre-activation itself (certificates use it to skip a lookup).
+    single_row = False
+
+    # -- units and states -------------------------------------------------------------
+
+    def unit_count(self, rows: Sequence[Sequence[int]]) -> int:
+        """The number of units of a stage whose pre-activations are *rows*."""
+        return len(rows)
+
+    def join(self, tokens: Sequence[str]) -> str:
+        """The state string of a layer from the states of its units."""
+        return "".join(tokens)
+
+    def tokens(self, states: str) -> list[str]:
+        """The states of the units, read back from a layer's state string."""
+        return list(states)
+
+    def differing_units(self, first: str, second: str) -> list[int]:
+        """The units (0-based) whose states differ between two state strings of this layer.
+
+        Examples
+        --------
+        >>> ArgmaxRules(14).differing_units("10", "11")
+        [0]
+        >>> SignRules("relu").differing_units("+-+", "++-")
+        [1, 2]
+        """
+        a, b = self.tokens(first), self.tokens(second)
+        return [u for u, (x, y) in enumerate(zip(a, b)) if x != y]
+
+    # -- splitting --------------------------------------------------------------------
+
+    def plan(self, rows: IntRows, den: int, layer: int) -> list[Any]:
+        """Per unit, what :meth:`children` and :meth:`child` need (hyperplanes, tags)."""
+        raise NotImplementedError
+
+    def children(self, cell: Cell, plan: list[Any], unit: int,
+                 drop: Drop | None = None) -> list[tuple[int, str, Cell]]:
+        """The full-dimensional branches of *unit* in *cell*: ``(index, state, piece)``, in order.
+
+        *drop* is told of every branch without interior (see :data:`Drop`).
+        """
+        raise NotImplementedError
+
+    def child(self, cell: Cell, plan: list[Any], unit: int, index: int) -> tuple[str, Cell]:
+        """The branch *index* of *unit* alone: the same piece :meth:`children` makes.
+
+        Raises :class:`~polyregions.errors.InputError` when that branch has no interior.
+        """
+        raise NotImplementedError
+
+    def activate(self, rows: IntRows, den: int, tokens: Sequence[str]) -> tuple[IntRows, int]:
+        """The map after the activation, given the state of every unit on the piece."""
+        raise NotImplementedError
+
+    # -- neighbours across a facet (polyregions.search.adjacency) ----------------------------
+
+    def ambiguous(self, trace: Trace, key: tuple) -> bool:
+        """True when some unit of this stage may change state across the hyperplane *key*."""
+        raise NotImplementedError
+
+    def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
+        """States just across the facet with hyperplane *key*, and the derivative after the
+        activation, given the derivative *d* of the pre-activations along the outward normal."""
+        raise NotImplementedError
+
+    # -- certificates (polyregions.certificates.regions) -------------------------------------------
+
+    def checker_layer(self) -> tuple:
+        """The activation in the standalone checker's layer tuple form."""
+        raise NotImplementedError
+
+    def branch_tags(self, step: Trace, unit: int, token: str) -> list[Hashable]:
+        """The engine's tags of the rows of *unit* in state *token*, in the checker's order."""
+        raise NotImplementedError
+
+    def unit_functions(self, rows: Sequence[Sequence[int]], unit: int) -> list[list[int]]:
+        """The pre-activation rows that belong to *unit*."""
+        return [list(rows[unit])]
+
+
+def _unexpected(index: int, unit: int) -> InputError:
+    return InputError(f"branch {index} of unit {unit} has no interior here")
+
+
+@dataclass(frozen=True, slots=True)
+class SignRules(ActivationRules):
+    """relu, leaky_relu and abs: one hyperplane per unit; branches ``+`` (0) then ``-`` (1)."""
+
+    kind: str
+    slope: Fraction | None = None
+    family = "sign"
+    single_row = True
+
+    def plan(self, rows: IntRows, den: int, layer: int) -> list[Any]:
+        return [(None, _sign_char(row[-1])) if not any(row[:-1]) else (primitive(row), (layer, unit))
+                for unit, row in enumerate(rows)]
+
+    def children(self, cell: Cell, plan: list[Any], unit: int,
+                 drop: Drop | None = None) -> list[tuple[int, str, Cell]]:
+        h, tag = plan[unit]
+        if h is None:
+            return [(0, tag, cell)]
+        pos, neg, values = cell.cut(h, tag)
+        out = []
+        if pos is not None:
+            out.append((0, "+", pos))
+        elif drop is not None:
+            drop("+", cell, h, values)
+        if neg is not None:
+            out.append((1, "-", neg))
+        elif drop is not None:
+            drop("-", cell, _negated(h), _negated_values(values))
+        return out
+
+    def child(self, cell: Cell, plan: list[Any], unit: int, index: int) -> tuple[str, Cell]:
+        h, tag = plan[unit]
+        if h is None:
+            if index != 0:
+                raise _unexpected(index, unit)
+            return tag, cell
+        if index not in (0, 1):
+            raise _unexpected(index, unit)
+        piece = cell.cut(h, tag, want=1 if index == 0 else 2)[index]
+        if piece is None:
+            raise _unexpected(index, unit)
+        return "+-"[index], piece
+
+    def activate(self, rows: IntRows, den: int, tokens: Sequence[str]) -> tuple[IntRows, int]:
+        zero = [0] * len(rows[0])
+        if self.kind == "relu":
+            return [row if s == "+" else zero for row, s in zip(rows, tokens)], den
+        if self.kind == "abs":
+            return [row if s == "+" else [-v for v in row] if s == "-" else zero
+                    for row, s in zip(rows, tokens)], den
+        assert self.slope is not None
+        p, q = self.slope.numerator, self.slope.denominator
+        out = [[v * q for v in row] if s == "+" else [v * p for v in row] if s == "-" else zero
+               for row, s in zip(rows, tokens)]
+        return reduce_rows(out, den * q)
+
+    def _keys(self, trace: Trace) -> list:
+        keys = trace.cache.get("keys")
+        if keys is None:
+            keys = trace.cache["keys"] = [oriented_key(row) for row in trace.rows]
+            trace.cache["keyset"] = set(keys)
+        return keys
+
+    def ambiguous(self, trace: Trace, key: tuple) -> bool:
+        self._keys(trace)
+        return key in trace.cache["keyset"] or "0" in trace.states
+
+    def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
+        out = []
+        for s, k, dv in zip(trace.states, self._keys(trace), d):
+            if s == "0" or k == key:
+                s = _sign_char(dv)
+            out.append(s)
+        text = "".join(out)
+        if self.kind == "relu":
+            return text, [dv if s == "+" else 0 for s, dv in zip(text, d)]
+        if self.kind == "abs":
+            return text, [dv if s == "+" else -dv if s == "-" else 0 for s, dv in zip(text, d)]
+        assert self.slope is not None
+        p, q = self.slope.numerator, self.slope.denominator
+        return text, [dv * q if s == "+" else dv * p if s == "-" else 0 for s, dv in zip(text, d)]
+
+    def checker_layer(self) -> tuple:
+        return (self.kind, self.slope) if self.kind == "leaky_relu" else (self.kind,)
+
+    def branch_tags(self, step: Trace, unit: int, token: str) -> list[Hashable]:
+        if not any(step.rows[unit][:-1]):
+            return []
+        return [(step.stage.layer, unit)]
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdRules(ActivationRules):
+    """hardtanh: hyperplanes ``z = min`` and ``z = max``; branches ``L`` (0), ``M`` (1), ``H`` (2)."""
+
+    low: Fraction
+    high: Fraction
+    family = "threshold"
+
+    def _const_char(self, z: Fraction) -> str:
+        low, high = self.low, self.high
+        return "L" if z < low else "l" if z == low else "M" if z < high else "h" if z == high else "H"
+
+    def plan(self, rows: IntRows, den: int, layer: int) -> list[Any]:
+        out: list[Any] = []
+        for unit, row in enumerate(rows):
+            if not any(row[:-1]):
+                out.append((None, self._const_char(Fraction(row[-1], den))))
+            else:
+                out.append((primitive(threshold_row(row, den, self.low)),
+                            primitive(threshold_row(row, den, self.high)),
+                            (layer, unit, "min"), (layer, unit, "max")))
+        return out
+
+    def children(self, cell: Cell, plan: list[Any], unit: int,
+                 drop: Drop | None = None) -> list[tuple[int, str, Cell]]:
+        entry = plan[unit]
+        if entry[0] is None:
+            return [(0, entry[1], cell)]
+        h_low, h_high, tag_low, tag_high = entry
+        out = []
+        above, below, low_values = cell.cut(h_low, tag_low)
+        if below is not None:
+            out.append((0, "L", below))
+        elif drop is not None:
+            drop("L", cell, _negated(h_low), _negated_values(low_values))
+        if above is not None:
+            top, middle, high_values = above.cut(h_high, tag_high)
+            if middle is not None:
+                out.append((1, "M", middle))
+            elif drop is not None:
+                drop("M", above, _negated(h_high), _negated_values(high_values))
+            if top is not None:
+                out.append((2, "H", top))
+            elif drop is not None:
+                drop("H", cell, h_high, None)  # nothing of the cell is above max: see above
+        elif drop is not None:
+            drop("M", cell, h_low, low_values)
+            drop("H", cell, h_high, None)
+        return out
+
+    def child(self, cell: Cell, plan: list[Any], unit: int, index: int) -> tuple[str, Cell]:
+        entry = plan[unit]
+        if entry[0] is None:
+            if index != 0:
+                raise _unexpected(index, unit)
+            return entry[1], cell
+        h_low, h_high, tag_low, tag_high = entry
+        piece: Cell | None
+        if index == 0:
+            piece = cell.cut(h_low, tag_low, want=2)[1]
+        elif index in (1, 2):
+            piece = cell.cut(h_low, tag_low, want=1)[0]
+            if piece is not None:
+                piece = piece.cut(h_high, tag_high, want=2 if index == 1 else 1)[2 - index]
+        else:
+            raise _unexpected(index, unit)
+        if piece is None:
+            raise _unexpected(index, unit)
+        return "LMH"[index], piece
+
+    def activate(self, rows: IntRows, den: int, tokens: Sequence[str]) -> tuple[IntRows, int]:
+        width = len(rows[0])
+        scale = lcm(self.low.denominator, self.high.denominator)
+        const_low = [0] * (width - 1) + [int(self.low * scale) * den]
+        const_high = [0] * (width - 1) + [int(self.high * scale) * den]
+        out = []
+        for row, s in zip(rows, tokens):
+            if s in "Ll":
+                out.append(const_low)
+            elif s in "Hh":
+                out.append(const_high)
+            else:
+                out.append([v * scale for v in row])
+        return reduce_rows(out, den * scale)
+
+    def _keys(self, trace: Trace) -> list:
+        keys = trace.cache.get("keys")
+        if keys is None:
+            den = trace.den
+            keys = trace.cache["keys"] = [
+                (oriented_key(threshold_row(row, den, self.low)), oriented_key(threshold_row(row, den, self.high)))
+                for row in trace.rows]
+            trace.cache["keyset"] = {k for pair in keys for k in pair}
+        return keys
+
+    def ambiguous(self, trace: Trace, key: tuple) -> bool:
+        self._keys(trace)
+        return key in trace.cache["keyset"] or "l" in trace.states or "h" in trace.states
+
+    def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
+        out = []
+        for s, (k_lo, k_hi), dv in zip(trace.states, self._keys(trace), d):
+            sg = _sign(dv)
+            if s == "l" or (s in "LM" and k_lo == key):
+                s = "L" if sg < 0 else "M" if sg > 0 else "l"
+            elif s == "h" or (s in "MH" and k_hi == key):
+                s = "M" if sg < 0 else "H" if sg > 0 else "h"
+            out.append(s)
+        text = "".join(out)
+        return text, [dv if s == "M" else 0 for s, dv in zip(text, d)]
+
+    def checker_layer(self) -> tuple:
+        return ("hardtanh", self.low, self.high)
+
+    def branch_tags(self, step: Trace, unit: int, token: str) -> list[Hashable]:
+        if not any(step.rows[unit][:-1]):
+            return []
+        layer = step.stage.layer
+        return {"L": [(layer, unit, "min")], "M": [(layer, unit, "min"), (layer, unit, "max")],
+                "H": [(layer, unit, "max")]}.get(token, [])
+
+
+@dataclass(frozen=True, slots=True)
+class ArgmaxRules(ActivationRules):
+    """maxout of rank k: candidate j of a group wins where ``f_j > f_i`` for every different ``f_i``.
+
+    The branch index is the candidate's index; a candidate identical to an earlier one
+    has no branch (the smaller index stands for both).
+    """
+
+    rank: int
+    family = "argmax"
+
+    def unit_count(self, rows: Sequence[Sequence[int]]) -> int:
+        return len(rows) // self.rank
+
+    def join(self, tokens: Sequence[str]) -> str:
+        return ",".join(tokens)
+
+    def tokens(self, states: str) -> list[str]:
+        return states.split(",") if states else []
+
+    def unit_functions(self, rows: Sequence[Sequence[int]], unit: int) -> list[list[int]]:
+        k = self.rank
+        return [list(r) for r in rows[unit * k:(unit + 1) * k]]
+
+    def plan(self, rows: IntRows, den: int, layer: int) -> list[Any]:
+        k = self.rank
+        out: list[Any] = []
+        for unit in range(len(rows) // k):
+            group = rows[unit * k:(unit + 1) * k]
+            candidates = {}
+            for j in range(k):
+                if any(group[i] == group[j] for i in range(j)):
+                    continue
+                candidates[j] = [(primitive([a - b for a, b in zip(group[j], group[i])]), (layer, unit, j, i))
+                                 for i in range(k) if group[i] != group[j]]
+            out.append(candidates)
+        return out
+
+    def children(self, cell: Cell, plan: list[Any], unit: int,
+                 drop: Drop | None = None) -> list[tuple[int, str, Cell]]:
+        out = []
+        for j, cuts in plan[unit].items():
+            piece: Cell | None = cell
+            for h, tag in cuts:
+                before = piece
+                piece, _, values = piece.cut(h, tag, want=1)
+                if piece is None:
+                    if drop is not None:
+                        drop(str(j), before, h, values)
+                    break
+            if piece is not None:
+                out.append((j, str(j), piece))
+        return out
+
+    def child(self, cell: Cell, plan: list[Any], unit: int, index: int) -> tuple[str, Cell]:
+        cuts = plan[unit].get(index)
+        if cuts is None:
+            raise _unexpected(index, unit)
+        piece: Cell | None = cell
+        for h, tag in cuts:
+            piece = piece.cut(h, tag, want=1)[0]
+            if piece is None:
+                raise _unexpected(index, unit)
+        return str(index), piece
+
+    def activate(self, rows: IntRows, den: int, tokens: Sequence[str]) -> tuple[IntRows, int]:
+        k = self.rank
+        return [rows[u * k + int(j)] for u, j in enumerate(tokens)], den
+
+    def _ties(self, trace: Trace, unit: int, winner: int, key: tuple) -> list[int]:
+        """Candidates other than *winner* that equal it on the whole facet with hyperplane *key*."""
+        k = self.rank
+        diffs = trace.cache.get((unit, winner))
+        if diffs is None:
+            group = trace.rows[unit * k:(unit + 1) * k]
+            diffs = [None if i == winner else oriented_key([a - b for a, b in zip(group[winner], group[i])])
+                     for i in range(k)]
+            trace.cache[(unit, winner)] = diffs
+        return [i for i, d in enumerate(diffs) if d is not None and (d == key or not any(d))]
+
+    def ambiguous(self, trace: Trace, key: tuple) -> bool:
+        return any(self._ties(trace, u, int(j), key) for u, j in enumerate(self.tokens(trace.states)))
+
+    def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
+        k = self.rank
+        chosen = []
+        for u, token in enumerate(self.tokens(trace.states)):
+            j = int(token)
+            ties = self._ties(trace, u, j, key)
+            if ties:
+                best = max(d[u * k + i] for i in ties + [j])
+                j = min(i for i in ties + [j] if d[u * k + i] == best)
+            chosen.append(j)
+        return ",".join(map(str, chosen)), [d[u * k + j] for u, j in enumerate(chosen)]
+
+    def checker_layer(self) -> tuple:
+        return ("maxout", self.rank)
+
+    def branch_tags(self, step: Trace, unit: int, token: str) -> list[Hashable]:
+        k = self.rank
+        group = step.rows[unit * k:(unit + 1) * k]
+        j = int(token)
+        return [(step.stage.layer, unit, j, i) for i, fi in enumerate(group) if fi != group[j]]
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityRules(ActivationRules):
+    """identity: no units, no branches; its state string is empty."""
+
+    family = "identity"
+
+    def unit_count(self, rows: Sequence[Sequence[int]]) -> int:
+        return 0
+
+    def tokens(self, states: str) -> list[str]:
+        return []
+
+    def plan(self, rows: IntRows, den: int, layer: int) -> list[Any]:
+        return []
+
+    def activate(self, rows: IntRows, den: int, tokens: Sequence[str]) -> tuple[IntRows, int]:
+        return rows, den
+
+    def ambiguous(self, trace: Trace, key: tuple) -> bool:
+        return False
+
+    def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
+        return trace.states, list(d)
+
+    def checker_layer(self) -> tuple:
+        return ("identity",)
+
+    def branch_tags(self, step: Trace, unit: int, token: str) -> list[Hashable]:
+        return []
+
+
+def rules_for(activation: Activation) -> ActivationRules:
+    """The rules object of an activation layer.
+
+    Examples
+    --------
+    >>> rules_for(Maxout(3))
+    ArgmaxRules(rank=3)
+    >>> rules_for(LeakyReLU(Fraction(1, 5))).family
+    'sign'
+    """
+    if isinstance(activation, ReLU):
+        return SignRules("relu")
+    if isinstance(activation, Abs):
+        return SignRules("abs")
+    if isinstance(activation, LeakyReLU):
+        return SignRules("leaky_relu", activation.slope)
+    if isinstance(activation, HardTanh):
+        return ThresholdRules(activation.low, activation.high)
+    if isinstance(activation, Maxout):
+        return ArgmaxRules(activation.rank)
+    if isinstance(activation, Identity):
+        return IdentityRules()
+    raise InputError(f"unsupported activation {activation!r}")

@@ -1,0 +1,115 @@
+"""Stages: the network compiled for the search.
+
+A *stage* is an exact affine map (consecutive affine layers composed) followed by
+one activation layer, or a final affine map with no activation. The search keeps,
+for each piece of input space, the exact affine map from the input to the current
+layer's values as integer rows over one positive denominator; a
+:class:`StageTrace` records what one stage computed on one piece.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import lcm
+
+from .activations import ActivationRules, rules_for
+from ..core.layers import Activation, Affine
+from ..core.network import Network
+
+__all__ = ["Stage", "StageTrace", "compile_stages"]
+
+IntRows = list[list[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """An exact affine map (or None) followed by an activation (or None at the end).
+
+    The affine map is ``(weight @ v + bias) / den`` with integer ``weight`` and ``bias``.
+
+    Attributes
+    ----------
+    layer
+        Index in ``Network.layers`` of the activation (or of the last affine layer).
+    ordinal
+        The activation layer's number for users: 1 for the first activation layer,
+        2 for the second, ... (0 for the final affine map).
+    rules
+        The activation's :class:`~polyregions.search.activations.ActivationRules` (None at the end).
+    """
+
+    weight: tuple[tuple[int, ...], ...] | None
+    bias: tuple[int, ...] | None
+    den: int
+    activation: Activation | None
+    layer: int
+    ordinal: int = 0
+    rules: ActivationRules | None = None
+
+
+@dataclass(slots=True)
+class StageTrace:
+    """What one stage computed on one piece: the pre-activations and the states.
+
+    ``rows`` are the pre-activations as affine functions of the input, ``(c, c_0)``
+    over the positive denominator ``den``; pieces split from one parent share them
+    and the ``cache`` (hyperplane keys and the like, filled on demand).
+    """
+
+    stage: Stage
+    rows: IntRows
+    den: int
+    states: str
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def rules(self) -> ActivationRules:
+        rules = self.stage.rules
+        assert rules is not None
+        return rules
+
+
+def compile_stages(network: Network) -> tuple[Stage, ...]:
+    """Compose consecutive affine layers and pair each with the activation after it.
+
+    Examples
+    --------
+    >>> net = Network.mlp([[[1, 0], [0, 1]], [[1, 1]]], [[0, 0], [0]])
+    >>> [(s.layer, s.ordinal, s.rules) for s in compile_stages(net)]
+    [(1, 1, SignRules(kind='relu', slope=None)), (2, 0, None)]
+    """
+    stages: list[Stage] = []
+    pending_w: list[list[Fraction]] | None = None
+    pending_b: list[Fraction] | None = None
+    last_affine = -1
+    ordinal = 0
+    for index, layer in enumerate(network.layers):
+        if isinstance(layer, Affine):
+            w = [list(row) for row in layer.weight]
+            b = list(layer.bias)
+            if pending_w is not None and pending_b is not None:
+                b = [sum((wi * bj for wi, bj in zip(row, pending_b)), Fraction(0)) + bi
+                     for row, bi in zip(w, b)]
+                w = [[sum((row[k] * pending_w[k][j] for k in range(len(row))), Fraction(0))
+                      for j in range(len(pending_w[0]))] for row in w]
+            pending_w, pending_b = w, b
+            last_affine = index
+            continue
+        ordinal += 1
+        stages.append(_make_stage(pending_w, pending_b, layer, index, ordinal))
+        pending_w = pending_b = None
+    if pending_w is not None:
+        stages.append(_make_stage(pending_w, pending_b, None, last_affine, 0))
+    return tuple(stages)
+
+
+def _make_stage(w: list[list[Fraction]] | None, b: list[Fraction] | None,
+                activation: Activation | None, layer: int, ordinal: int) -> Stage:
+    rules = None if activation is None else rules_for(activation)
+    if w is None or b is None:
+        return Stage(None, None, 1, activation, layer, ordinal, rules)
+    den = lcm(*(v.denominator for row in w for v in row), *(v.denominator for v in b))
+    weight = tuple(tuple(int(v * den) for v in row) for row in w)
+    bias = tuple(int(v * den) for v in b)
+    return Stage(weight, bias, den, activation, layer, ordinal, rules)

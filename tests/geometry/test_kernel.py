@@ -1,0 +1,332 @@
+"""The compiled kernel against the pure-Python reference, and its float sign filter.
+
+Both kernels must build the same tree: the same cells (rows, tags, generators,
+bitmasks, lines, in the same order) at every node, the same facets, and the same
+output files byte for byte. The filter must give exact signs whatever the inputs:
+exact zeros, near-ties, integers of thousands of bits, tiny entries beside huge ones;
+where its error bound does not settle a sign it falls back to the exact integer,
+and the counters say how often.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from contextlib import contextmanager
+from operator import mul
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from polyregions.geometry import polyhedron
+from polyregions.certificates.regions import certify
+from polyregions.theory.constructions import arrangement_network
+from polyregions.queries.count import count_regions
+from polyregions.core.domain import Domain
+from polyregions.search.engine import Search
+from polyregions.errors import InputError
+from polyregions.queries.export import write_regions_jsonl
+from polyregions.queries.graph import region_graph
+from polyregions.io.graphs import write_graph
+from polyregions.core.network import load_network
+from polyregions.geometry.polyhedron import LazyValues, kernel_counters, kernel_name, use_kernel, whole_space
+from polyregions.search.regions import Region
+
+from tests.support.netgen import random_cases
+
+kernel = pytest.importorskip("polyregions.geometry._kernel", reason="the compiled kernel is not built")
+
+ENGINE_CASES = list(random_cases(seed=2026, count=220))   # the networks of tests/test_engine.py
+FILE_CASES = list(random_cases(seed=909, count=40))
+
+
+@contextmanager
+def _kernel(name):
+    previous = use_kernel(name)
+    try:
+        yield
+    finally:
+        use_kernel(previous)
+
+
+def _domain(net, A, b):
+    return Domain.from_inequalities(A, b) if A else Domain.whole(net.input_dim)
+
+
+def _facts(cell):
+    assert cell.is_bounded() == (not cell.lines and all(v[-1] for v in cell.vecs))
+    return (cell.dim, cell.rows, cell.tags, cell.vecs, cell.tights, cell.lines)
+
+
+def _tree(net, domain):
+    """Every node and region of the search, depth first, with its cell and, for
+    regions, the facets."""
+    search = Search(net, domain)
+    out = [("root", _facts(search.cell))]
+    stack = [search.root()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Region):
+            out.append(("region", node.pattern, node.map_rows, node.map_den, _facts(node.cell),
+                        node.cell.facet_indices(), node.inequalities, node.interior_point))
+            continue
+        out.append(("node", node.path, node.unit, node.tokens, _facts(node.cell)))
+        grown = search.children(node)
+        stack.extend(reversed(grown))
+    return out
+
+
+def test_the_compiled_kernel_is_built_and_the_default():
+    assert polyhedron._built_kernel is not None, "make setup builds polyregions.geometry._kernel"
+    if os.environ.get("POLYREGIONS_KERNEL", "c") != "python":
+        assert kernel_name() == "c"
+
+
+@pytest.mark.parametrize("case", ENGINE_CASES, ids=[c[0] for c in ENGINE_CASES])
+def test_kernels_build_the_same_tree(case):
+    name, net, A, b = case
+    domain = _domain(net, A, b)
+    with _kernel("python"):
+        expected = _tree(net, domain)
+    with _kernel("c"):
+        found = _tree(net, domain)
+    assert found == expected
+
+
+@pytest.mark.parametrize("kind,dim,count", [("generic", 3, 8), ("generic", 4, 9), ("braid", 4, 0),
+                                            ("shi", 3, 0), ("catalan", 3, 0)])
+def test_kernels_build_the_same_tree_on_arrangements(kind, dim, count):
+    net = arrangement_network(kind, dim, count) if count else arrangement_network(kind, dim)
+    for domain in (Domain.whole(dim), Domain.box(dim, -2, 3)):
+        with _kernel("python"):
+            expected = _tree(net, domain)
+        with _kernel("c"):
+            found = _tree(net, domain)
+        assert found == expected
+
+
+def _files(net, domain, tmp_path, tag):
+    counts = count_regions(net, domain)
+    write_regions_jsonl(net, domain, tmp_path / f"{tag}.jsonl")
+    write_graph(region_graph(net, domain, maps=True), tmp_path / f"{tag}.graphml")
+    cert = certify(net, domain, linear=True)
+    return {"counts": (counts.activation_regions, counts.linear_regions, counts.bounded_regions),
+            "jsonl": (tmp_path / f"{tag}.jsonl").read_bytes(),
+            "graphml": (tmp_path / f"{tag}.graphml").read_bytes(),
+            "certificate": json.dumps(cert, separators=(",", ":"))}
+
+
+@pytest.mark.parametrize("case", FILE_CASES, ids=[c[0] for c in FILE_CASES])
+def test_kernels_write_the_same_files(case, tmp_path):
+    name, net, A, b = case
+    domain = _domain(net, A, b)
+    with _kernel("python"):
+        expected = _files(net, domain, tmp_path, "python")
+    with _kernel("c"):
+        found = _files(net, domain, tmp_path, "c")
+    assert found == expected
+
+
+def _relucent(name):
+    shared = Path(os.environ.get("POLYREGIONS_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+    path = shared / "external" / "relucent" / f"{name}.json"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (relucent fixtures live in ../shared/external)")
+    return load_network(path)
+
+
+@pytest.mark.parametrize("name", ["phantom_ckpt0", "parity_ckpt10", "dual_recovery_4392"])
+def test_kernels_agree_on_float_weights(name, tmp_path):
+    """Weights read exactly from float64 give integers of hundreds of bits."""
+    net = _relucent(name)
+    domain = Domain.whole(net.input_dim)
+    with _kernel("python"):
+        expected = _tree(net, domain), _files(net, domain, tmp_path, "python")
+    with _kernel("c"):
+        found = _tree(net, domain), _files(net, domain, tmp_path, "c")
+    assert found == expected
+
+
+# -- the sign filter ---------------------------------------------------------------------
+
+def _exact_signs(h, vecs):
+    return [(v > 0) - (v < 0) for v in (sum(map(mul, h, vec)) for vec in vecs)]
+
+
+def _filtered(h, vecs):
+    """Signs through the filter, and how many needed the exact value."""
+    exact, image = kernel.pack(vecs, len(h))
+    assert kernel.unpack(exact, len(h)) == vecs
+    before = kernel_counters()
+    signs = kernel.signs(tuple(h), exact, image)
+    after = kernel_counters()
+    assert after["filter"] - before["filter"] + after["exact"] - before["exact"] == len(vecs)
+    return signs, after["exact"] - before["exact"]
+
+
+def test_filter_falls_back_on_exact_zeros():
+    big = 2 ** 900 + 12345
+    h = (big + 1, -big, 7, 0)
+    vecs = [(big, big + 1, 0, 5),                 # big (big + 1) - big (big + 1) = 0
+            (0, 0, 0, 1),                         # h vanishes: all products 0
+            (3 * big, 3 * big + 3, 0, -(2 ** 3000)),
+            (big, big + 1, 1, 0),                 # 7: tiny beside the huge terms that cancel
+            (big, big + 1, -1, 0)]
+    signs, fallbacks = _filtered(h, vecs)
+    assert signs == _exact_signs(h, vecs) == [0, 0, 0, 1, -1]
+    assert fallbacks == 5
+
+
+def test_filter_settles_clear_signs_of_thousands_of_bits():
+    rng = random.Random(5)
+    h = tuple(rng.getrandbits(4000) - 2 ** 3999 for _ in range(5))
+    vecs = [tuple(rng.getrandbits(3000) - 2 ** 2999 for _ in range(5)) for _ in range(50)]
+    signs, fallbacks = _filtered(h, vecs)
+    assert signs == _exact_signs(h, vecs)
+    assert fallbacks == 0
+
+
+@pytest.mark.parametrize("bits", [50, 60, 200, 2000])
+def test_filter_falls_back_on_near_ties(bits):
+    """h . v = delta against products of about 2^(2 bits): delta = +-1 and +-2^(2 bits - 50)
+    (relative 2^-50); the filter may settle the second, never wrongly."""
+    a = 2 ** bits + 3
+    h = (a, -(a - 1), 1)
+    tie = 2 ** (2 * bits - 50)
+    vecs = [(a - 1, a, delta) for delta in (1, -1, tie, -tie, 0)]   # h . v = delta
+    signs, fallbacks = _filtered(h, vecs)
+    assert signs == _exact_signs(h, vecs) == [1, -1, 1, -1, 0]
+    assert fallbacks >= 3
+
+
+def test_filter_with_tiny_entries_beside_huge_ones():
+    """Entries 2^-2000 of the largest vanish from the image; the exact value decides."""
+    h = (0, 1, 0)
+    vecs = [(2 ** 2000, 1, 0), (2 ** 2000, -1, 0), (2 ** 2000, 0, 0), (-(2 ** 2000), 0, 3)]
+    signs, fallbacks = _filtered(h, vecs)
+    assert signs == [1, -1, 0, 0]
+    assert fallbacks == 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_filter_signs_are_exact(data):
+    width = data.draw(st.integers(1, 7))
+    bits = data.draw(st.sampled_from([3, 30, 62, 64, 200, 1100, 3000]))
+    entry = st.integers(-(2 ** bits), 2 ** bits)
+    h = tuple(data.draw(st.lists(entry, min_size=width, max_size=width)))
+    vecs = [tuple(v) for v in data.draw(st.lists(st.lists(entry, min_size=width, max_size=width),
+                                                 min_size=1, max_size=6))]
+    if data.draw(st.booleans()) and width >= 2:
+        # a vector orthogonal to h (an exact zero), possibly nudged by one
+        k = next((i for i in range(1, width) if h[i]), None)
+        if k is not None and h[0]:
+            v = [0] * width
+            v[0], v[k] = h[k], -h[0]
+            v[-1 if k != width - 1 else 0] += data.draw(st.sampled_from([0, 0, 1, -1]))
+            vecs.append(tuple(v))
+    signs, _ = _filtered(h, vecs)
+    assert signs == _exact_signs(h, vecs)
+
+
+def test_cuts_count_their_fallbacks():
+    """A cut through a vertex: the zero is exact, the other signs come from floats."""
+    cell = whole_space(2)
+    for h in [(1, 0, 0), (0, 1, 0), (-1, -1, 1)]:
+        cell = cell.cut(h, h, want=1)[0]
+    kernel_counters(reset=True)
+    with _kernel("c"):
+        pos, neg, values = cell.cut((1, -1, 0), "diagonal")   # through the vertex (0, 0)
+    counts = kernel_counters()
+    assert counts["filter"] + counts["exact"] == 3 and counts["exact"] == 1
+    assert list(values) == [sum(map(mul, (1, -1, 0), v)) for v in cell.vecs]
+    assert pos is not None and neg is not None
+
+
+def test_lazy_values():
+    cell = whole_space(1).cut((1, 0), "x", want=1)[0]   # x >= 0: the vertex 0 and the ray +1
+    values = LazyValues((2, 3), cell)
+    assert len(values) == 2
+    assert values == [3, 2] and values == LazyValues((2, 3), cell) and values != [3]
+    assert list(values) == [3, 2] and values[1] == 2 and repr(values) == "LazyValues([3, 2])"
+
+
+def test_use_kernel_rejects_unknown_names():
+    with pytest.raises(InputError, match="unknown kernel 'gmp', expected 'c' or 'python'"):
+        use_kernel("gmp")
+
+
+def test_use_kernel_says_when_the_extension_is_missing(monkeypatch):
+    monkeypatch.setattr(polyhedron, "_built_kernel", None)
+    with pytest.raises(InputError, match="compiled kernel polyregions.geometry._kernel is not built"):
+        use_kernel("c")
+    assert kernel_counters() == {"filter": 0, "exact": 0, "values": 0}
+
+
+PACKED, IMAGE = kernel.pack([(1, 2)], 2)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: kernel.cut([1, 2], PACKED, [0], IMAGE, 0, 0, 3), "h must be a tuple of ints"),
+    (lambda: kernel.cut((1, 2), PACKED, (0,), IMAGE, 0, 0, 3), r"cut\(h: tuple, exact: bytes"),
+    (lambda: kernel.cut((1, 2), PACKED, [0, 1], IMAGE, 0, 0, 3), "generators and bitmasks do not match"),
+    (lambda: kernel.cut((1, 2), PACKED, [0], b"", 0, 0, 3), "image does not match"),
+    (lambda: kernel.cut((1, 2), [(1, 2)], [0], IMAGE, 0, 0, 3), "exact generators must be bytes"),
+    (lambda: kernel.cut((1, 2), PACKED[:-8], [0], IMAGE, 0, 0, 3), "malformed exact generators"),
+    (lambda: kernel.cut((1, 2, 3), PACKED, [0], IMAGE, 0, 0, 3), "malformed exact generators"),
+    (lambda: kernel.unpack(b"\1" + b"\0" * 7, 2), "malformed exact generators"),
+    (lambda: kernel.unpack(PACKED), r"unpack\(exact: bytes, width: int\)"),
+    (lambda: kernel.unpack(PACKED, -1), "width < 0"),
+    (lambda: kernel.pack([(1, 2, 3)], 2), "wrong length"),
+    (lambda: kernel.pack([(1, 2)], -1), "width < 0"),
+    (lambda: kernel.pack((), 2), r"pack\(vecs: list, width: int\)"),
+    (lambda: kernel.pack([(1, 2.0)], 2), "expected an int"),
+    (lambda: kernel.signs((1, 2), PACKED, b""), "image does not match"),
+    (lambda: kernel.signs((1, 2), PACKED), r"signs\(h: tuple"),
+    (lambda: kernel.prune([1], -1), "nrows < 0"),
+    (lambda: kernel.prune((1,), 0), r"prune\(tights: list"),
+    (lambda: kernel.facets([1], -1), "nrows < 0"),
+    (lambda: kernel.facets((1,), 0), r"facets\(tights: list"),
+])
+def test_kernel_rejects_bad_arguments(call, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        call()
+
+
+def test_affine_maps_agree(monkeypatch):
+    """The compiled affine map gives the rows and denominator of the pure-Python one."""
+    from polyregions.search import engine
+    from polyregions.search.stages import Stage
+
+    rng = random.Random(11)
+    for trial in range(200):
+        n_in, n_out, width = rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 5)
+        bits = rng.choice([2, 40, 64, 65, 300])
+        weight = tuple(tuple(rng.randint(-2 ** bits, 2 ** bits) * rng.choice([0, 1, 2]) for _ in range(n_in))
+                       for _ in range(n_out))
+        bias = tuple(rng.randint(-2 ** bits, 2 ** bits) for _ in range(n_out))
+        rows = [[rng.choice([0, 2, -4]) * rng.randint(-2 ** bits, 2 ** bits) for _ in range(width)]
+                for _ in range(n_in)]
+        stage = Stage(weight, bias, rng.choice([1, 2, 6, 2 ** 70]), None, 0, 0, None)
+        den = rng.choice([1, 4, 3 * 2 ** 80])
+        with _kernel("python"):
+            expected = engine.apply_affine(stage, rows, den)
+        found = kernel.affine(weight, bias, stage.den, rows, den)
+        assert found == expected
+
+
+@pytest.mark.parametrize("args,match", [
+    (((1,), (1,), 1, [[1]]), r"affine\(weight: tuple"),
+    ((((1,),), (1, 2), 1, [[1]], 1), "weight and bias do not match"),
+    ((((1,),), (1,), 1, [], 1), "no rows"),
+    ((((1,),), (1,), 1, [(1,)], 1), "rows must be lists of ints"),
+    ((((1,),), (1,), 1, [[]], 1), "rows must not be empty"),
+    ((((1, 1),), (1,), 1, [[1], [1, 2]], 1), "rows of different lengths"),
+    ((((1, 1),), (1,), 1, [[1]], 1), "a weight row does not match the rows"),
+    ((((1,),), (1,), 1, [[1.5]], 1), "expected an int"),
+])
+def test_affine_rejects_bad_arguments(args, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        kernel.affine(*args)

@@ -1,0 +1,92 @@
+"""The one reducer for linear regions: merged from subtrees in any order, the serial count."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from polyregions.search.adjacency import facet_neighbors
+from polyregions.core.domain import Domain
+from polyregions.search.engine import enumerate_regions
+from polyregions.errors import PolyregionsError
+from polyregions.search.reduce import LinearRegions, UnionFind, map_text
+from polyregions.core.maps import pattern_key
+
+from tests.support.netgen import random_cases
+from tests.support.reference import reference_linear_region_count
+
+CASES = list(random_cases(seed=4242, count=80))
+
+
+def _records(net, domain):
+    return [(r.key, map_text(r.map_rows, r.map_den),
+             [None if o is None else pattern_key(o) for _, o in facet_neighbors(r)])
+            for r in enumerate_regions(net, domain)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_partials_absorbed_in_any_order_give_the_serial_count(case):
+    name, net, A, b = case
+    domain = Domain.from_inequalities(A, b) if A else Domain.whole(net.input_dim)
+    records = _records(net, domain)
+    serial = LinearRegions()
+    for record in records:
+        serial.add(*record)
+    rng = random.Random(name)
+    cuts = sorted(rng.sample(range(1, len(records)), min(len(records) - 1, rng.randint(0, 6))))
+    pieces = [records[i:j] for i, j in zip([0] + cuts, cuts + [len(records)])]
+    partials = []
+    for piece in pieces:
+        part = LinearRegions(track=True)
+        for record in piece:
+            part.add(*record)
+        partials.append(json.loads(json.dumps(part.to_partial())))  # as a checkpoint holds it
+    rng.shuffle(partials)
+    merged = LinearRegions()
+    for partial in partials:
+        merged.absorb(partial)
+    assert merged.activation_regions == serial.activation_regions == len(records)
+    assert merged.linear_regions == serial.linear_regions
+    if len(records) <= 40:
+        assert serial.linear_regions == reference_linear_region_count(net, A, b)
+
+
+def test_added_twice_is_an_internal_error():
+    lin = LinearRegions()
+    lin.add("+", "1,1", [])
+    with pytest.raises(PolyregionsError, match=r"region \+ added twice"):
+        lin.add("+", "1,1", [])
+    other = LinearRegions(track=True)
+    other.add("+", "1,1", [])
+    with pytest.raises(PolyregionsError, match=r"region \+ found in two subtrees"):
+        lin.absorb(other.to_partial())
+    bad = other.to_partial()
+    bad["root"] = []
+    with pytest.raises(PolyregionsError, match="lists of different lengths"):
+        LinearRegions().absorb(bad)
+
+
+def test_merges_are_reported_by_place():
+    lin = LinearRegions()
+    assert lin.add("a", "m", [None, "b", "c"]) == []
+    assert lin.add("b", "m", ["a"]) == [0]
+    assert lin.add("c", "n", ["a", "b"]) == []
+    assert lin.linear_regions == 2
+    assert lin.component("a") == lin.component("b") != lin.component("c")
+    assert lin.map_of("c") == "n" and lin.map_of("zz") is None
+
+
+def test_union_find_counts_components():
+    uf = UnionFind()
+    for _ in range(5):
+        uf.add()
+    assert uf.union(0, 1) and uf.union(3, 4) and not uf.union(1, 0)
+    assert uf.components == 3 and uf.find(1) == uf.find(0)
+
+
+def test_map_text_is_canonical():
+    assert map_text([[2, 4, 6]], 2) == map_text([[1, 2, 3]], 1) == "1,1,2,3"
+    assert map_text([[0, 0]], 5) == "1,0,0"
+    assert map_text([[1, 2]], 3) != map_text([[1, 2]], 1)
