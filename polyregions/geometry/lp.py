@@ -25,11 +25,12 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
+from math import gcd, lcm
 from typing import Any, Iterator, Literal, Sequence
 
 import cdd.gmp as _cdd
 
-from ..errors import DomainError, InputError, NumberError, SolverError
+from ..errors import DomainError, InputError, NumberError, PolyregionsError, SolverError
 from ..rationals import primitive_row, to_rational
 
 __all__ = [
@@ -171,6 +172,53 @@ def _long_numbers() -> Iterator[None]:
 
 
 
+#: cdd's LP method for every LP built here. ``dd_LPSolve`` in cddlib's GMP build first
+#: solves the LP in floating point and only then checks (or redoes) the basis in
+#: GMP. Its dual simplex (the default) can, in that floating-point pass, choose a
+#: pivot column 0 in ``dd_SelectDualSimplexPivot``'s lexicographic tie-break
+#: (ties are decided with a tolerance) and then writes before the start of its
+#: arrays in ``dd_GaussianColumnPivot``: heap corruption and an abort (issue 23,
+#: README "Notes on dependencies"). The criss-cross method never calls that
+#: function; the answer is checked exactly either way.
+_LP_SOLVER = _cdd.LPSolverType.CRISS_CROSS
+
+_REPORT = "please report it with the LP (README.md, 'Notes on dependencies', says how)"
+
+
+def _scaled(row: Sequence[Fraction]) -> tuple[Fraction, list[int]]:
+    """``(k, ints)`` with ``ints == k * row`` exactly, ``k > 0`` and ``ints`` primitive."""
+    den = lcm(*(v.denominator for v in row)) if row else 1
+    ints = [v.numerator * (den // v.denominator) for v in row]
+    g = gcd(*ints) if ints else 0
+    if g > 1:
+        ints = [v // g for v in ints]
+        return Fraction(den, g), ints
+    return Fraction(den), ints
+
+
+def describe_lp(array: Sequence[Sequence[Any]]) -> str:
+    """``"4 rows x 5 columns, largest entry 194 bits"`` for an array handed to cdd."""
+    bits = 0
+    for row in array:
+        for v in row:
+            v = Fraction(v)
+            bits = max(bits, abs(v.numerator).bit_length(), v.denominator.bit_length())
+    cols = len(array[0]) if array else 0
+    return f"{len(array)} rows x {cols} columns, largest entry {bits} bits"
+
+
+@contextmanager
+def _cdd_call(what: str, array: Sequence[Sequence[Any]]) -> Iterator[None]:
+    """Turn any Python exception raised by cdd into a SolverError that names the LP."""
+    try:
+        yield
+    except (PolyregionsError, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # cdd raises ValueError/RuntimeError for its error codes
+        raise SolverError(f"cdd failed on the {what} ({describe_lp(array)}): "
+                          f"{type(exc).__name__}: {exc}; {_REPORT}") from exc
+
+
 def _solve_max(g: Sequence[Fraction], G: Sequence[Sequence[Fraction]], h: Sequence[Fraction],
                E: Sequence[Sequence[Fraction]], f: Sequence[Fraction],
                ) -> tuple[Any, Fraction, Vector, Vector, Vector]:
@@ -180,23 +228,37 @@ def _solve_max(g: Sequence[Fraction], G: Sequence[Sequence[Fraction]], h: Sequen
     multipliers ``y >= 0`` (one per row of ``G``) and ``z`` (one per row of ``E``)
     with ``G^T y + E^T z = g`` when the status is optimal. This is the one place
     where the ``[b, -A]`` layout of cdd appears.
+
+    cdd is given every row and the objective as primitive integer vectors: row
+    ``i`` scaled by ``k_i > 0`` (the same inequality), the objective by
+    ``k_g > 0``. cdd's dual ``y'`` then satisfies ``sum y'_i k_i G_i = k_g g``,
+    so ``y_i = y'_i k_i / k_g`` and the value is cdd's divided by ``k_g``; the
+    caller checks all of it exactly against the unscaled rows.
     """
-    array: list[list[Fraction]] = [[hi, *(-v for v in row)] for row, hi in zip(G, h)]
+    scales: list[Fraction] = []
+    array: list[list[int]] = []
+    for row, hi in zip(G, h):
+        k, ints = _scaled([hi, *(-v for v in row)])
+        scales.append(k)
+        array.append(ints)
     for row, fi in zip(E, f):
-        array.append([fi, *(-v for v in row)])
-        array.append([-fi, *row])
-    array.append([_ZERO, *g])
-    with _long_numbers():
+        k, ints = _scaled([fi, *(-v for v in row)])
+        scales += [k, k]
+        array.append(ints)
+        array.append([-v for v in ints])
+    kg, obj = _scaled([_ZERO, *g])
+    array.append(obj)
+    with _long_numbers(), _cdd_call("LP", array):
         lp = _cdd.linprog_from_array(array, _cdd.LPObjType.MAX)
-        _cdd.linprog_solve(lp)
+        _cdd.linprog_solve(lp, _LP_SOLVER)
         status = lp.status
         if status != _cdd.LPStatusType.OPTIMAL:
             return status, _ZERO, (), (), ()
         dual = [_ZERO] * (len(array) - 1)
         for index, value in lp.dual_solution:
-            dual[index] = Fraction(value)
+            dual[index] = Fraction(value) * scales[index] / kg
         primal = tuple(Fraction(v) for v in lp.primal_solution)
-        value = Fraction(lp.obj_value)
+        value = Fraction(lp.obj_value) / kg
     m = len(G)
     y = tuple(dual[:m])
     z = tuple(dual[m + 2 * k] - dual[m + 2 * k + 1] for k in range(len(E)))
@@ -644,8 +706,9 @@ def irredundant_rows(A: Any, b: Any, dim: int | None = None) -> tuple[int, ...]:
 
     Notes
     -----
-    Duplicates are removed by comparing primitive integer rows; the rest is
-    ``cdd.gmp.redundant_rows`` (one exact LP per row).
+    Duplicates are removed by comparing primitive integer rows; then one exact,
+    checked LP per remaining row (not ``cdd.gmp.redundant_rows``, whose dual
+    simplex can abort the process, issue 23).
 
     Examples
     --------
@@ -668,11 +731,20 @@ def irredundant_rows(A: Any, b: Any, dim: int | None = None) -> tuple[int, ...]:
             candidates.append(i)
     if not candidates:
         return ()
-    with _long_numbers():
-        mat = _cdd.matrix_from_array([[b_[i], *(-v for v in A_[i])] for i in candidates],
-                                     rep_type=_cdd.RepType.INEQUALITY)
-        redundant = _cdd.redundant_rows(mat)
-    return tuple(i for k, i in enumerate(candidates) if k not in redundant)
+    # One exact LP per candidate through _solve_max (integer rows, criss-cross, checked),
+    # not cdd.redundant_rows: that runs cddlib's dual simplex, whose floating-point pass
+    # can corrupt the heap (issue 23). Row i is a facet iff max a_i . x over the other
+    # candidates and a_i . x <= b_i + 1 exceeds b_i.
+    kept = []
+    for i in candidates:
+        others = [j for j in candidates if j != i]
+        res = _optimize("max", A_[i], 0, [A_[j] for j in others] + [A_[i]],
+                        [b_[j] for j in others] + [b_[i] + 1], (), (), n)
+        if res.status != "optimal":
+            raise SolverError(f"the redundancy LP of row {i} is {res.status}, expected optimal")
+        if res.value > b_[i]:
+            kept.append(i)
+    return tuple(kept)
 
 
 def extreme_points(points: Any) -> tuple[int, ...]:
@@ -692,8 +764,16 @@ def extreme_points(points: Any) -> tuple[int, ...]:
             candidates.append(i)
     if len(candidates) <= 1:
         return tuple(candidates)
-    with _long_numbers():
-        mat = _cdd.matrix_from_array([[_ONE, *rows[i]] for i in candidates],
-                                     rep_type=_cdd.RepType.GENERATOR)
-        redundant = _cdd.redundant_rows(mat)
-    return tuple(i for k, i in enumerate(candidates) if k not in redundant)
+    # Point i is a vertex iff it is not a convex combination of the other distinct
+    # points: one exact LP per point (see irredundant_rows for why not cdd's test).
+    kept = []
+    for i in candidates:
+        others = [rows[j] for j in candidates if j != i]
+        k = len(others)
+        A_eq = [[p[t] for p in others] for t in range(len(rows[i]))] + [[_ONE] * k]
+        res = _optimize("max", [_ZERO] * k, 0,
+                        [[-_ONE if u == v else _ZERO for u in range(k)] for v in range(k)],
+                        [_ZERO] * k, A_eq, [*rows[i], _ONE], k)
+        if res.status == "infeasible":
+            kept.append(i)
+    return tuple(kept)
