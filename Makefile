@@ -1,21 +1,31 @@
-# polyregions: two-command setup.  `make setup` (or any target below) builds .venv once;
-# the stamp .venv/.installed makes later runs skip pip until setup.cfg, setup.py, pyproject.toml or the
-# compiled kernel's source (polyregions/geometry/_kernel.c) change.
+# polyregions: two-command setup.  `make setup` (or any target below) builds .venv once, with
+# the exact versions of constraints.txt (setup.cfg states only ranges); the stamp .venv/.installed
+# makes later runs skip pip until constraints.txt, setup.cfg, setup.py, pyproject.toml, the
+# bootstrap script or the compiled kernel's source (polyregions/geometry/_kernel.c) change.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CONSTRAINTS := constraints.txt
+# make test-oldest: a second environment with the lowest versions that setup.cfg allows.
+OLDEST_VENV := .venv-oldest
+OLDEST_STAMP := $(OLDEST_VENV)/.installed
+OLDEST_CONSTRAINTS := constraints-oldest.txt
+INSTALL_INPUTS := setup.cfg setup.py pyproject.toml scripts/bootstrap.sh polyregions/geometry/_kernel.c
 
 # torch is large (the default wheel pulls GPU libraries): only make test-torch installs it,
-# pinned to the CPU build that setup.cfg's torch extra names.
+# the CPU build of the version that constraints.txt pins (setup.cfg's torch extra is a range).
 TORCH := torch==2.13.0
 
-.PHONY: setup demo test test-torch test-slow bench notebooks clean
+.PHONY: setup demo test test-oldest test-torch test-slow bench notebooks clean
 
 setup: $(STAMP)
 
-$(STAMP): setup.cfg setup.py pyproject.toml scripts/bootstrap.sh polyregions/geometry/_kernel.c
-	PYTHON="$(PYTHON)" bash scripts/bootstrap.sh --force
+$(STAMP): $(CONSTRAINTS) $(INSTALL_INPUTS)
+	PYTHON="$(PYTHON)" VENV="$(VENV)" CONSTRAINTS="$(CONSTRAINTS)" bash scripts/bootstrap.sh --force
+
+$(OLDEST_STAMP): $(OLDEST_CONSTRAINTS) $(INSTALL_INPUTS)
+	PYTHON="$(PYTHON)" VENV="$(OLDEST_VENV)" CONSTRAINTS="$(OLDEST_CONSTRAINTS)" bash scripts/bootstrap.sh --force
 
 demo: setup
 	$(BIN)/polyregions count examples/demo.json
@@ -25,9 +35,15 @@ test: setup
 	bash scripts/install_browser.sh
 	$(BIN)/python -m pytest -m "not slow and not torch" -q
 
+# The default test suite once more, in .venv-oldest with the lowest allowed versions
+# (constraints-oldest.txt): the lower bounds in setup.cfg are the versions tested here.
+test-oldest: $(OLDEST_STAMP)
+	bash scripts/install_browser.sh
+	$(OLDEST_VENV)/bin/python -m pytest -m "not slow and not torch" -q
+
 # The PyTorch importer's tests and notebooks/04_from_pytorch.ipynb, after installing torch.
 test-torch: setup
-	$(BIN)/python -c 'import torch' 2>/dev/null || $(BIN)/pip install --quiet '$(TORCH)'
+	$(BIN)/python -c 'import torch' 2>/dev/null || $(BIN)/pip install --quiet -c $(CONSTRAINTS) '$(TORCH)'
 	$(BIN)/python -m pytest -m "torch and not slow" -q
 
 test-slow: setup
@@ -45,5 +61,5 @@ notebooks: setup
 	$(BIN)/python scripts/run_notebooks.py $(if $(FIGDIR),--figdir $(FIGDIR))
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(OLDEST_VENV) build dist *.egg-info .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -30,7 +30,7 @@ from .checker import fileformat
 from .checker.fileformat import FormatError
 from .errors import InputError
 
-__all__ = ["read_text", "parse_json_exact", "write_text_atomic", "open_atomic", "Terminated"]
+__all__ = ["read_text", "parse_json_exact", "write_text_atomic", "open_atomic", "Terminated", "sigterm_interrupts"]
 
 #: Characters of the target's name kept in the temporary file's name (".NAME.XXXXXXXX.tmp"
 #: must stay within the 255 bytes a file name may have).
@@ -38,7 +38,8 @@ _NAME_KEPT = 100
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived while an output file was being written (handled like Ctrl-C)."""
+    """SIGTERM arrived (while an output file was written, a search ran or a command ran):
+    handled like Ctrl-C."""
 
 
 def _terminate(signum, frame):  # noqa: ARG001 - the signal handler's signature
@@ -46,8 +47,10 @@ def _terminate(signum, frame):  # noqa: ARG001 - the signal handler's signature
 
 
 @contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` inside the block (main thread only)."""
+def sigterm_interrupts() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` inside the block (main thread only), so that
+    ``finally`` blocks run (temporary files removed, worker processes ended); the
+    handler that was there before is put back at the end."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -99,7 +102,7 @@ def open_atomic(path: str | Path, mode: str = "w") -> Iterator[IO]:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:_NAME_KEPT]}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise _cannot_write(path, exc) from None
-    with _sigterm_interrupts():
+    with sigterm_interrupts():
         try:
             umask = os.umask(0)
             os.umask(umask)

@@ -10,7 +10,7 @@ and anything else are rejected with a message that names the value and its place
 from __future__ import annotations
 
 import numbers
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Decimal, Inexact, localcontext
 from fractions import Fraction
 from math import gcd, lcm
 from typing import Any, Iterable, Sequence
@@ -19,7 +19,14 @@ from .errors import NumberError
 from .checker.fileformat import MAX_DIGITS, MAX_EXPONENT, FormatError, read_number
 
 __all__ = ["to_rational", "to_rationals", "format_rational", "int_text", "primitive_row", "reduce_rows", "counted",
-           "MAX_EXPONENT", "MAX_DIGITS"]
+           "approximate", "is_short", "with_approximation", "approximate_point", "to_float", "to_floats",
+           "MAX_EXPONENT", "MAX_DIGITS", "DIGITS", "SHORT"]
+
+#: Significant digits of the decimals shown beside exact values (:func:`approximate`).
+DIGITS = 6
+
+#: Exact texts of at most this many characters (``"-7/16"``) are read at a glance: no decimal beside them.
+SHORT = 5
 
 
 def _where(place: str) -> str:
@@ -111,6 +118,126 @@ def format_rational(value: Fraction) -> str:
     if value.denominator == 1:
         return int_text(value.numerator)
     return f"{int_text(value.numerator)}/{int_text(value.denominator)}"
+
+
+def _exact(value: Any) -> Fraction:
+    """An int or Fraction as it is (computed values may be longer than input limits allow), else :func:`to_rational`."""
+    if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
+        return Fraction(value)
+    return to_rational(value)
+
+
+def approximate(value: Any, digits: int = DIGITS) -> str:
+    """A decimal of *value* rounded to *digits* significant digits, for reading only.
+
+    The rounding is exact (half to even, on the exact rational: one correctly rounded
+    decimal division), so the text is the same on every machine; nothing should decide
+    anything by it. Trailing zeros stay where digits were rounded off (``"-1.00000"`` is
+    not -1) and go where the decimal is exact (``"0.25"``). Exponents from -4 to
+    ``digits - 1`` print positionally, others in scientific notation (``"3.33333e-11"``),
+    as Python's ``%g`` does.
+
+    Raises
+    ------
+    NumberError
+        For *digits* below 1, and for values :func:`to_rational` refuses.
+
+    Examples
+    --------
+    >>> approximate(Fraction(1, 3)), approximate(Fraction(-2, 3)), approximate(Fraction(1, 4))
+    ('0.333333', '-0.666667', '0.25')
+    >>> approximate(Fraction(2282187423322957176360226194844421, 99705663730982138415188585480192))
+    '22.8892'
+    >>> approximate(Fraction(-1099511627775, 1099511627776)), approximate(Fraction(1, 3 * 10 ** 10))
+    ('-1.00000', '3.33333e-11')
+    >>> approximate(10 ** 20 + 1), approximate(Fraction(2, 3), digits=2)
+    ('1.00000e+20', '0.67')
+    """
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise NumberError(f"digits: expected a positive integer, got {digits!r}")
+    q = _exact(value)
+    if q == 0:
+        return "0"
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding, ctx.Emax, ctx.Emin = digits, ROUND_HALF_EVEN, MAX_EMAX, MIN_EMIN
+        ctx.clear_flags()
+        rounded = Decimal(q.numerator) / Decimal(q.denominator)
+        inexact = bool(ctx.flags[Inexact])
+    sign, coefficient, _ = rounded.as_tuple()
+    text = "".join(map(str, coefficient))
+    if not inexact:
+        text = text.rstrip("0") or "0"
+    exponent = rounded.adjusted()
+    if -4 <= exponent < digits:
+        if exponent < 0:
+            body = "0." + "0" * (-exponent - 1) + text
+        else:
+            whole = text[:exponent + 1].ljust(exponent + 1, "0")
+            body = whole + ("." + text[exponent + 1:] if len(text) > exponent + 1 else "")
+    else:
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        body = f"{mantissa}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    return ("-" if sign else "") + body
+
+
+def is_short(value: Any) -> bool:
+    """Whether the exact text of *value* is read at a glance: an integer, or at most :data:`SHORT` characters.
+
+    Examples
+    --------
+    >>> is_short(10 ** 30), is_short(Fraction(-7, 16)), is_short(Fraction(17, 280))
+    (True, True, False)
+    """
+    q = _exact(value)
+    return q.denominator == 1 or len(format_rational(q)) <= SHORT
+
+
+def with_approximation(value: Any, digits: int = DIGITS) -> str:
+    """The exact text of *value*, then its rounded decimal marked ``~`` unless it is short (:func:`is_short`).
+
+    Examples
+    --------
+    >>> with_approximation(Fraction(6985, 32)), with_approximation(Fraction(1, 2)), with_approximation(-3)
+    ('6985/32 (~218.281)', '1/2', '-3')
+    """
+    q = _exact(value)
+    text = format_rational(q)
+    return text if is_short(q) else f"{text} (~{approximate(q, digits)})"
+
+
+def approximate_point(values: Iterable[Any], digits: int = DIGITS) -> str | None:
+    """The rounded decimals of a point, vector or matrix row as a tuple, or ``None`` when every
+    entry is short (:func:`is_short`) and the exact tuple reads well by itself.
+
+    Examples
+    --------
+    >>> approximate_point([Fraction(17, 280), -1]), approximate_point([Fraction(1, 2), 3])
+    ('(0.0607143, -1)', None)
+    """
+    qs = [_exact(v) for v in values]
+    if all(is_short(q) for q in qs):
+        return None
+    return "(" + ", ".join(approximate(q, digits) for q in qs) + ")"
+
+
+def to_float(value: Any) -> float | None:
+    """The float nearest to *value* (correctly rounded), for JSON consumers and plots; ``None``
+    beyond the range of a double (about 1.8e308). Never decide anything by it.
+
+    Examples
+    --------
+    >>> to_float(Fraction(1, 3)), to_float(Fraction(-5, 28)), to_float(10 ** 400)
+    (0.3333333333333333, -0.17857142857142858, None)
+    """
+    try:
+        return float(_exact(value))
+    except OverflowError:
+        return None
+
+
+def to_floats(values: Iterable[Any] | None) -> list[float | None] | None:
+    """:func:`to_float` of each entry (``None`` stays ``None``)."""
+    return None if values is None else [to_float(v) for v in values]
 
 
 def counted(count: int, noun: str) -> str:

@@ -5,16 +5,21 @@
 #   scripts/bootstrap.sh --check   only check the system libraries (exit 1 if missing)
 #   scripts/bootstrap.sh --force   reinstall even if .venv/.installed is up to date
 #
-# pycddlib 3.0.2 has no Linux wheel: pip builds it from source against cddlib and GMP
+# The install is `pip install -c constraints.txt -e '.[test]'`: setup.cfg states the version
+# ranges polyregions works with, constraints.txt the exact versions tested here.
+# pycddlib 3.x has no Linux wheel: pip builds it from source against cddlib and GMP
 # (its exact module cdd.gmp links libcddgmp and libgmp), so their headers must be there;
 # polyregions' own compiled kernel (polyregions/geometry/_kernel.c, see setup.py) links GMP too.
-# Environment: PYTHON (default python3) is the interpreter that creates the venv.
+# Environment: PYTHON (default python3) is the interpreter that creates the venv; VENV
+# (default .venv) and CONSTRAINTS (default constraints.txt) name the environment and the
+# versions: make test-oldest runs VENV=.venv-oldest CONSTRAINTS=constraints-oldest.txt.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
-VENV=.venv
+VENV="${VENV:-.venv}"
+CONSTRAINTS="${CONSTRAINTS:-constraints.txt}"
 STAMP="$VENV/.installed"
 DEB_PACKAGES=(libcdd-dev libgmp-dev)
 
@@ -79,7 +84,7 @@ check_system() {
     fi
     {
         echo "bootstrap: error: missing system libraries: $*"
-        echo "  pycddlib 3.0.2 is built from source and needs cddlib and GMP development"
+        echo "  pycddlib 3.x is built from source and needs cddlib and GMP development"
         echo "  headers and a C compiler. Install them, then rerun 'make setup':"
         echo "    Debian/Ubuntu:  sudo apt-get install libcdd-dev libgmp-dev"
         echo "    other systems:  cddlib and GMP development headers (e.g. cddlib-devel"
@@ -98,8 +103,12 @@ fi
 
 venv_works() { "$VENV/bin/python" -c 'import cdd.gmp, polyregions, polyregions.geometry._kernel' >/dev/null 2>&1; }
 
+[ -f "$CONSTRAINTS" ] || die "constraints file '$CONSTRAINTS' not found"
+# The pycddlib version that the constraints file pins, for the repair hint below.
+PYCDDLIB_PIN="$(sed -n 's/^pycddlib *== *\([^ #]*\).*/\1/p' "$CONSTRAINTS" | head -n 1)"
+
 if [ "$mode" = install ] && [ -f "$STAMP" ] && [ "$STAMP" -nt setup.cfg ] \
-        && [ "$STAMP" -nt pyproject.toml ] && [ "$STAMP" -nt setup.py ] \
+        && [ "$STAMP" -nt pyproject.toml ] && [ "$STAMP" -nt setup.py ] && [ "$STAMP" -nt "$CONSTRAINTS" ] \
         && [ "$STAMP" -nt polyregions/geometry/_kernel.c ] && venv_works; then
     say "$VENV is up to date (use --force to reinstall)"
     exit 0
@@ -116,15 +125,15 @@ fi
 rm -f "$STAMP"
 say "upgrading pip in $VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-say "installing polyregions in editable mode with the test extra (pycddlib builds from source)"
-"$VENV/bin/pip" install --quiet -e '.[test]' \
-    || die "'$VENV/bin/pip install -e .[test]' failed (see above; pycddlib needs cddlib/cdd.h, gmp.h and a C compiler)"
+say "installing polyregions in editable mode with the test extra, versions from $CONSTRAINTS (pycddlib builds from source)"
+"$VENV/bin/pip" install --quiet -c "$CONSTRAINTS" -e '.[test]' \
+    || die "'$VENV/bin/pip install -c $CONSTRAINTS -e .[test]' failed (see above; pycddlib needs cddlib/cdd.h, gmp.h and a C compiler)"
 
 # --- (c) verify ---------------------------------------------------------------------------
 
 if ! err="$("$VENV/bin/python" -c 'import cdd.gmp' 2>&1)"; then
     printf '%s\n' "$err" >&2
-    die "'import cdd.gmp' fails in $VENV: pycddlib was built without its GMP module. Check that libcdd-dev and libgmp-dev are installed, then run: $VENV/bin/pip install --force-reinstall --no-cache-dir --no-binary pycddlib pycddlib==3.0.2"
+    die "'import cdd.gmp' fails in $VENV: pycddlib was built without its GMP module. Check that libcdd-dev and libgmp-dev are installed, then run: $VENV/bin/pip install --force-reinstall --no-cache-dir --no-binary pycddlib pycddlib${PYCDDLIB_PIN:+==$PYCDDLIB_PIN}"
 fi
 "$VENV/bin/python" -c 'import polyregions' || die "'import polyregions' fails in $VENV"
 # Byte-compile the package once: where PYTHONDONTWRITEBYTECODE is set Python never writes
@@ -135,4 +144,4 @@ fi
     || die "the compiled kernel polyregions.geometry._kernel (polyregions/geometry/_kernel.c, built against GMP by pip) does not import in $VENV"
 
 touch "$STAMP"
-say "ready: $("$VENV/bin/python" -c 'from importlib.metadata import version as v; print("polyregions", v("polyregions"), "with pycddlib", v("pycddlib"), "and cdd.gmp")')"
+say "ready: $VENV: $("$VENV/bin/python" -c 'from importlib.metadata import version as v; print("polyregions", v("polyregions"), "with pycddlib", v("pycddlib"), "and cdd.gmp, sympy", v("sympy") + ", networkx", v("networkx"))')"

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polyregions.errors import InputError, NumberError, PolyregionsError
-from polyregions.rationals import MAX_EXPONENT, format_rational, primitive_row, to_rational, to_rationals
+from polyregions.rationals import (MAX_EXPONENT, approximate, approximate_point, format_rational, is_short,
+                                  primitive_row, to_float, to_floats, to_rational, to_rationals, with_approximation)
 
 
 # ---------------------------------------------------------------- accepted values
@@ -392,3 +393,117 @@ def test_decimal_text_is_exact(d):
         return
     assert to_rational(str(d)) == F(d)
     assert to_rational(d) == F(d)
+
+
+# ---------------------------------------------------------------- decimals beside exact numbers (issue 22)
+
+def rounded_reference(q: F, digits: int) -> tuple[int, int, int, bool]:
+    """(sign, m, e, exact) with q rounded half to even to *digits* significant digits equal to
+    sign * m * 10**(e - digits + 1), 10**(digits - 1) <= m < 10**digits: integer arithmetic only,
+    independent of the decimal module that approximate uses."""
+    a = abs(q)
+    e = int((a.numerator.bit_length() - a.denominator.bit_length()) * 0.30103)  # a first guess, then exact steps
+    while F(10) ** e > a:
+        e -= 1
+    while F(10) ** (e + 1) <= a:
+        e += 1
+    scaled = a * F(10) ** (digits - 1 - e)
+    m, rest = divmod(scaled.numerator, scaled.denominator)
+    if 2 * rest > scaled.denominator or (2 * rest == scaled.denominator and m % 2):
+        m += 1
+    if m == 10 ** digits:
+        m, e = m // 10, e + 1
+    return (-1 if q < 0 else 1), m, e, rest == 0
+
+
+def check_approximation(q: F, digits: int) -> str:
+    text = approximate(q, digits)
+    if q == 0:
+        assert text == "0"
+        return text
+    sign, m, e, exact = rounded_reference(q, digits)
+    assert Decimal(text) == Decimal(sign * m).scaleb(e - digits + 1), (q, digits, text)
+    assert text.startswith("-") == (q < 0)
+    number = text.lstrip("-").split("e")[0]
+    mantissa = number.replace(".", "").lstrip("0")
+    if exact:   # no trailing zeros after a decimal point
+        assert mantissa.rstrip("0") == str(m).rstrip("0") and not ("." in number and number.endswith("0")), text
+    else:       # rounded: every digit shown, trailing zeros too
+        assert mantissa == str(m), (q, text)
+    assert ("e" in text) == (not -4 <= e < digits), (q, text)
+    return text
+
+
+@pytest.mark.parametrize("value, digits, expected", [
+    (F(1, 3), 6, "0.333333"),
+    (F(-2, 3), 6, "-0.666667"),
+    (F(2, 3), 1, "0.7"),
+    (F(1, 4), 6, "0.25"),                                   # exact: no trailing zeros
+    (F(-1099511627775, 1099511627776), 6, "-1.00000"),       # rounded: the zeros say so
+    (F(2282187423322957176360226194844421, 99705663730982138415188585480192), 6, "22.8892"),
+    (F(10 ** 200, 3), 6, "3.33333e+199"),
+    (F(1, 3 * 10 ** 50), 6, "3.33333e-51"),
+    (F(-1, 7 * 10 ** 400), 6, "-1.42857e-401"),               # below a double's range
+    (F(19999995, 20), 6, "1.00000e+06"),                     # 999999.75 carries into the exponent
+    (F(1999999, 2), 6, "1.00000e+06"),                       # 999999.5: a tie, to the even 1000000
+    (F(1999997, 2), 6, "999998"),                            # 999998.5: a tie, to the even 999998
+    (F(5, 2), 1, "2"), (F(7, 2), 1, "4"), (F(-5, 2), 1, "-2"),
+    (F(1, 10000), 6, "0.0001"), (F(1, 20000), 6, "5e-05"), (F(12345, 100000000), 3, "0.000123"),
+    (F(123456), 6, "123456"), (F(1234567), 6, "1.23457e+06"), (F(10 ** 20 + 1), 6, "1.00000e+20"),
+    (F(10 ** 20), 6, "1e+20"), (F(-120), 6, "-120"), (F(0), 6, "0"),
+    (F(1, 10 ** 10), 6, "1e-10"), (F(15, 100), 1, "0.2"), (F(25, 100), 1, "0.2"),
+])
+def test_approximate(value, digits, expected):
+    assert approximate(value, digits) == expected
+    check_approximation(value, digits)
+
+
+def test_approximate_takes_numbers_longer_than_the_input_limits():
+    """Computed values may be longer than any input may be (10,000 digits) or than int/str converts."""
+    q = F(10 ** 5000 + 7, 3 * 10 ** 4990)
+    assert check_approximation(q, 6) == "3.33333e+09"
+    assert approximate(-q) == "-3.33333e+09" and to_float(q) == pytest.approx(3.33333333e9)
+    assert is_short(10 ** 5000) and not is_short(q)
+
+
+def test_approximate_of_other_numbers_goes_through_to_rational():
+    assert approximate("1/3") == "0.333333" and approximate(0.5) == "0.5" and approximate(Decimal("0.1")) == "0.1"
+    with pytest.raises(NumberError, match=r"^expected a number, got 'x'$"):
+        approximate("x")
+
+
+@pytest.mark.parametrize("digits", [0, -1, True, 2.0, "6"])
+def test_approximate_refuses_bad_digits(digits):
+    with pytest.raises(NumberError, match=r"^digits: expected a positive integer, got "):
+        approximate(F(1, 3), digits)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(-10 ** 40, 10 ** 40), st.integers(1, 10 ** 40), st.integers(1, 12))
+def test_approximate_is_the_exact_rounding(n, d, digits):
+    check_approximation(F(n, d), digits)
+
+
+def test_short_values_get_no_decimal():
+    assert [is_short(v) for v in (F(3), F(-10 ** 40), F(1, 3), F(-7, 16), F(17, 280), F(1641, 16))] == \
+        [True, True, True, True, False, False]
+    assert with_approximation(F(1641, 16)) == "1641/16 (~102.562)"
+    assert with_approximation(F(-7, 16)) == "-7/16" and with_approximation(F(10 ** 30)) == str(10 ** 30)
+    assert with_approximation(F(2, 3), digits=3) == "2/3"
+    assert with_approximation(F(2000, 3), digits=3) == "2000/3 (~667)"
+
+
+def test_approximate_point():
+    assert approximate_point([F(1, 2), -3, F(1, 3)]) is None
+    assert approximate_point([F(17, 280), -1, F(1, 2)]) == "(0.0607143, -1, 0.5)"
+    assert approximate_point([]) is None
+    assert approximate_point([F(-1099511627775, 1099511627776)]) == "(-1.00000)"
+
+
+def test_to_float_is_the_nearest_double():
+    for q in (F(1, 3), F(-2, 3), F(2282187423322957176360226194844421, 99705663730982138415188585480192),
+              F(1, 10 ** 400), F(-5, 28), F(10 ** 300, 7)):
+        assert to_float(q) == float(q)     # Fraction's float is correctly rounded
+    assert to_float(F(1, 3)) == 0.3333333333333333 and to_float(F(1, 10 ** 400)) == 0.0
+    assert to_float(10 ** 400) is None and to_float(F(-10 ** 400, 3)) is None
+    assert to_floats(None) is None and to_floats([F(1, 2), 10 ** 400]) == [0.5, None]

@@ -257,7 +257,9 @@ def loads(text: str, source: str = "input", max_digits: int = MAX_DIGITS):
         return json.loads(text, parse_float=Decimal, parse_int=integer, parse_constant=Decimal,
                           object_pairs_hook=unique)
     except json.JSONDecodeError as exc:
-        raise FormatError(f"{source}: malformed JSON: {exc.msg} at line {exc.lineno} "
+        # some of json's messages end in "at" ("Unterminated string starting at"): the place follows once
+        what = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg
+        raise FormatError(f"{source}: malformed JSON: {what} at line {exc.lineno} "
                           f"column {exc.colno}") from None
     except RecursionError:
         raise FormatError(f"{source}: JSON nested too deeply") from None

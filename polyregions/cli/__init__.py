@@ -18,7 +18,7 @@ from typing import Sequence
 
 from .._version import __version__
 from ..errors import InputError, PolyregionsError
-from ..files import Terminated
+from ..files import Terminated, sigterm_interrupts
 from .common import Parser, clear_progress, refuse_overwriting_inputs
 
 __all__ = ["main", "COMMANDS"]
@@ -82,12 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "(see polyregions --help)")
         refuse_overwriting_inputs(args)
         _, run = _module(args.command).COMMANDS[args.command]
-        return run(args)
+        with sigterm_interrupts():  # SIGTERM (a batch scheduler's) is handled as Ctrl-C is
+            return run(args)
     except PolyregionsError as exc:
         clear_progress()
         print(f"polyregions: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, InputError) else 1
-    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM while an output file is written
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
         clear_progress()
         if isinstance(exc, Terminated):
             print("polyregions: terminated", file=sys.stderr)

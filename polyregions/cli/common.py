@@ -19,7 +19,7 @@ from ..core.slices import parse_point, slice_network
 from ..errors import InputError
 from ..files import check_file_name, is_same_file
 from ..io.models import load_model, rationalize_note
-from ..rationals import format_rational
+from ..rationals import approximate, approximate_point, format_rational, is_short
 from ..run.executors import MAX_JOBS, default_jobs
 from .progress import ProgressLine
 
@@ -143,6 +143,23 @@ def architecture(network: Network) -> str:
 
 def point_text(point: Sequence[Any]) -> str:
     return "(" + ", ".join(format_rational(v) for v in point) + ")"
+
+
+def print_point(label: str, point: Sequence[Any], width: int, after: str = "") -> None:
+    """A labelled exact point (vector), then, unless every entry is short, its rounded decimals on the
+    next line, marked ``~``: ``~(0.0607143, -1)`` (:func:`polyregions.rationals.approximate_point`)."""
+    print(f"{label + ':':{width}}{point_text(point)}{after}")
+    approx = approximate_point(point)
+    if approx is not None:
+        print(f"{'':{width}}~{approx}")
+
+
+def print_matrix(label: str, rows: Sequence[Sequence[Any]], width: int) -> None:
+    """A labelled exact matrix ``[a, b; c, d]`` (rows ``;``-separated), then its rounded decimals as
+    :func:`print_point` does."""
+    print(f"{label + ':':{width}}[" + "; ".join(", ".join(format_rational(v) for v in row) for row in rows) + "]")
+    if not all(is_short(v) for row in rows for v in row):
+        print(f"{'':{width}}~[" + "; ".join(", ".join(approximate(v) for v in row) for row in rows) + "]")
 
 
 def slice_text(args: argparse.Namespace) -> str | None:

@@ -23,11 +23,11 @@ from ..queries.folding import folding_analysis
 from ..queries.lipschitz import lipschitz_constant
 from ..queries.optimize import maximize
 from ..queries.verify import verify_property
-from ..rationals import counted, format_rational
+from ..rationals import counted, format_rational, to_floats, with_approximation
 from ..views.boundary import figure_boundary
 from ..views.plot import image_format, require_matplotlib, save_figure
-from .common import (architecture, box_value, context, domain_options, int_arg, load, model_argument, point_text,
-                     print_header, print_json, problem)
+from .common import (architecture, box_value, context, domain_options, int_arg, load, model_argument, print_header,
+                     print_json, print_matrix, print_point, problem)
 
 
 def objective(text: str | None) -> list[str] | None:
@@ -92,7 +92,9 @@ def run_max(args: argparse.Namespace) -> int:
         if total is not None:
             extra["regions_total"] = total
         if getattr(args, "sliced", None) is not None:
-            extra["input_point"] = [format_rational(v) for v in lift(args, result.point)]
+            lifted = lift(args, result.point)
+            extra["input_point"] = [format_rational(v) for v in lifted]
+            extra["input_point_float"] = to_floats(lifted)
         print_json(args, out, seconds, model=args.model, domain=domain.to_json(), **extra)
         return 0
     name = "maximum" if not args.min else "minimum"
@@ -105,14 +107,14 @@ def run_max(args: argparse.Namespace) -> int:
     if result.status == "unbounded":
         print(f"{name}:{' ' * (16 - len(name))}unbounded ({'grows' if not args.min else 'falls'} without bound)")
         print(f"region:          {result.region}")
-        print(f"point:           {point_text(result.point)}")
-        print(f"ray:             {point_text(result.ray or ())}")
+        print_point("point", result.point, 17)
+        print_point("ray", result.ray or (), 17)
     else:
         assert result.value is not None
-        print(f"{name}:{' ' * (16 - len(name))}{format_rational(result.value)}")
-        print(f"point:           {point_text(result.point)}")
+        print(f"{name}:{' ' * (16 - len(name))}{with_approximation(result.value)}")
+        print_point("point", result.point, 17)
         if getattr(args, "sliced", None) is not None:
-            print(f"input point:     {point_text(lift(args, result.point))}  (the point in the model's inputs)")
+            print_point("input point", lift(args, result.point), 17, "  (the point in the model's inputs)")
         print(f"region:          {result.region}")
     shown = f" of {total}" if total is not None else ""
     print(f"regions visited: {result.regions_visited}{shown} ({dropped(result.subtrees_dropped)})")
@@ -153,8 +155,8 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         assert result.counterexample is not None and result.outputs is not None
         print(f"result:          violated (disjunct {result.disjunct} of the unsafe set)")
-        print(f"counterexample:  {point_text(result.counterexample)}")
-        print(f"outputs:         {point_text(result.outputs)}")
+        print_point("counterexample", result.counterexample, 17)
+        print_point("outputs", result.outputs, 17)
     print(f"regions visited: {result.regions_visited} ({dropped(result.subtrees_dropped)})")
     if result.certificate is not None:
         print(f"certificate:     {args.certificate}")
@@ -205,9 +207,9 @@ def run_equiv(args: argparse.Namespace) -> int:
     else:
         assert result.counterexample is not None and result.regions is not None
         print("result:          they differ")
-        print(f"counterexample:  {point_text(result.counterexample)}")
-        print(f"outputs of A:    {point_text(result.outputs_a or ())}")
-        print(f"outputs of B:    {point_text(result.outputs_b or ())}")
+        print_point("counterexample", result.counterexample, 17)
+        print_point("outputs of A", result.outputs_a or (), 17)
+        print_point("outputs of B", result.outputs_b or (), 17)
         print(f"regions:         {result.regions[0]} (A), {result.regions[1]} (B)")
     print(f"pieces compared: {result.pieces_visited}")
     print(f"time:            {seconds:.3f} s")
@@ -275,7 +277,8 @@ def add_lipschitz(parser: argparse.ArgumentParser) -> None:
                        "attaining it; with --output, the constant of one output (its gradient's norm).")
     model_argument(parser)
     domain_options(parser)
-    parser.add_argument("--norm", required=True, choices=["1", "inf"], help="the norm on inputs and outputs")
+    parser.add_argument("--norm", default="inf", choices=["1", "inf"],
+                        help="the norm on inputs and outputs (default: inf, the l-infinity norm)")
     parser.add_argument("--output", type=int_arg, metavar="I",
                      help="the constant of one output (0-based) instead of the whole map")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -294,10 +297,9 @@ def run_lipschitz(args: argparse.Namespace) -> int:
     what = "the whole map" if args.output is None else f"output {args.output}"
     print_header(args, network, domain, 20)
     print(f"norm:               {norm} on inputs and outputs ({what})")
-    print(f"lipschitz constant: {format_rational(result.value)}")
+    print(f"lipschitz constant: {with_approximation(result.value)}")
     print(f"region:             {result.region}")
-    rows = "; ".join(", ".join(format_rational(v) for v in row) for row in result.jacobian)
-    print(f"jacobian:           [{rows}]")
+    print_matrix("jacobian", result.jacobian, 20)
     print(f"regions visited:    {result.regions_visited} ({dropped(result.subtrees_dropped)})")
     print(f"time:               {seconds:.3f} s")
     return 0

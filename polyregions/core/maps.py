@@ -12,7 +12,7 @@ from fractions import Fraction
 from math import gcd
 from typing import Any, Sequence
 
-from ..rationals import format_rational
+from ..rationals import approximate, format_rational
 
 __all__ = ["AffineMap", "pattern_key", "canonical_map_key", "format_affine", "short_text"]
 
@@ -57,11 +57,12 @@ def canonical_map_key(rows: Sequence[Sequence[int]], den: int) -> tuple:
 
 
 def short_text(value: Fraction, digits: int | None) -> str:
-    """Exact text, or ``~`` and 6 significant digits when the exact text is longer than *digits*."""
+    """Exact text, or ``~`` and 6 significant digits (:func:`polyregions.rationals.approximate`) when
+    the exact text is longer than *digits*."""
     text = format_rational(value)
     if digits is None or len(text) <= digits:
         return text
-    return f"~{float(value):.6g}"
+    return f"~{approximate(value)}"
 
 
 def format_affine(weight: Sequence[Fraction], bias: Fraction, names: Sequence[str], digits: int | None = None

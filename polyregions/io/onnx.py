@@ -74,6 +74,11 @@ def _size(shape: Sequence[int]) -> int:
     return out
 
 
+def _transposed(rows: list[list[Fraction]], columns: int) -> list[list[Fraction]]:
+    """The transpose of a matrix of *columns* columns (given, so that no row keeps its size)."""
+    return [[row[j] for row in rows] for j in range(columns)]
+
+
 class _Reader:
     def __init__(self, model: Any, input_dim: int | None, approximate: bool, source: str) -> None:
         from onnx import numpy_helper
@@ -84,6 +89,7 @@ class _Reader:
         graph = model.graph
         self.graph = graph
         self.constants: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+        self.initializers = set(self.constants)  # the others come from Constant nodes
         inputs = [i for i in graph.input if i.name not in self.constants]
         if len(inputs) != 1:
             raise InputError(f"{source}: expected one graph input, found {len(inputs)} "
@@ -136,6 +142,15 @@ class _Reader:
             raise InputError(f"{place}: input {name!r} must be a constant (an initializer), "
                              "not computed from the model's input")
         return self.constants[name]
+
+    def _matrix(self, name: str, place: str, scale: Fraction = Fraction(1)) -> list[list[Fraction]]:
+        """The constant matrix *name*, exactly (times *scale*), in its own layout: a bad
+        entry is named by the tensor's name and its own indices, ``'W1'[2][3]``, however
+        the operator transposes it."""
+        matrix = self._const(name, place)
+        what = "initializer" if name in self.initializers else "constant"
+        return [[scale * to_rational(v, f"{place}: {what} {name!r}[{i}][{j}]") for j, v in enumerate(row)]
+                for i, row in enumerate(matrix.tolist())]
 
     def _value(self, name: str, place: str) -> _Value:
         if name not in self.values:
@@ -291,11 +306,10 @@ class _Reader:
         b = self._const(node.input[1], place)
         if b.ndim != 2:
             raise InputError(f"{self.source}: {place}: B must be a matrix, got shape {list(b.shape)}")
-        weight = b if self._attr(node, "transB", 0) else b.T
         alpha = to_rational(self._attr(node, "alpha", 1.0), f"{place}: alpha")
         beta = to_rational(self._attr(node, "beta", 1.0), f"{place}: beta")
-        rows = [[alpha * to_rational(v, f"{place}: B[{i}][{j}]") for j, v in enumerate(row)]
-                for i, row in enumerate(weight.tolist())]
+        entries = self._matrix(node.input[1], place, alpha)
+        rows = entries if self._attr(node, "transB", 0) else _transposed(entries, b.shape[1])
         bias: list[Fraction] = [Fraction(0)] * len(rows)
         if len(node.input) > 2 and node.input[2]:
             c = self._const(node.input[2], place).reshape(-1).tolist()
@@ -311,7 +325,8 @@ class _Reader:
         w = self._const(node.input[1], place)
         if w.ndim != 2:
             raise InputError(f"{self.source}: {place}: the second input must be a matrix, got shape {list(w.shape)}")
-        return self._affine_value(value, Affine.from_lists(w.T.tolist(), None, place=place), place)
+        rows = _transposed(self._matrix(node.input[1], place), w.shape[1])  # y = x W: the weight is W's transpose
+        return self._affine_value(value, Affine.from_lists(rows, None, place=place), place)
 
     def _op_Add(self, node: Any, place: str, sign: int = 1) -> _Value:
         first, second = node.input[0], node.input[1]

@@ -36,7 +36,7 @@ from ..errors import InputError, SolverError
 from ..core.layers import Affine
 from ..core.network import Network
 from ..io.models import takes_models
-from ..rationals import format_rational
+from ..rationals import format_rational, to_floats
 from ..search.stages import compile_stages
 from ..core.layers import layer_to_json
 
@@ -70,12 +70,15 @@ class EquivalenceResult:
     pieces_visited: int
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON keys of ``polyregions equiv --json``."""
+        """The JSON keys of ``polyregions equiv --json``: exact strings, with a float copy ``<key>_float``
+        beside each exact result (``counterexample``, ``outputs_a``, ``outputs_b``)."""
         def text(values: Sequence[Fraction] | None) -> list[str] | None:
             return None if values is None else [format_rational(v) for v in values]
 
         return {"equivalent": self.equivalent, "counterexample": text(self.counterexample),
-                "outputs_a": text(self.outputs_a), "outputs_b": text(self.outputs_b),
+                "counterexample_float": to_floats(self.counterexample),
+                "outputs_a": text(self.outputs_a), "outputs_a_float": to_floats(self.outputs_a),
+                "outputs_b": text(self.outputs_b), "outputs_b_float": to_floats(self.outputs_b),
                 "regions": None if self.regions is None else list(self.regions),
                 "pieces_visited": self.pieces_visited}
 

@@ -30,7 +30,7 @@ from ..search.engine import Node, Search
 from ..errors import InputError
 from ..core.network import Network
 from ..io.models import takes_models
-from ..rationals import format_rational
+from ..rationals import format_rational, to_float, to_floats
 from ..search.relax import node_jacobian_bounds
 
 __all__ = ["LipschitzResult", "lipschitz_constant", "induced_norm"]
@@ -66,9 +66,12 @@ class LipschitzResult:
     subtrees_dropped: int
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON keys of ``polyregions lipschitz --json``."""
-        return {"value": format_rational(self.value), "norm": self.norm, "output": self.output,
-                "region": self.region, "jacobian": [[format_rational(v) for v in row] for row in self.jacobian],
+        """The JSON keys of ``polyregions lipschitz --json``: exact strings, with a float copy ``<key>_float``
+        beside each exact result (``value``, ``jacobian``)."""
+        return {"value": format_rational(self.value), "value_float": to_float(self.value), "norm": self.norm,
+                "output": self.output, "region": self.region,
+                "jacobian": [[format_rational(v) for v in row] for row in self.jacobian],
+                "jacobian_float": [to_floats(row) for row in self.jacobian],
                 "regions_visited": self.regions_visited, "nodes_visited": self.nodes_visited,
                 "subtrees_dropped": self.subtrees_dropped}
 

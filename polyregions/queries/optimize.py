@@ -35,7 +35,7 @@ from ..search.engine import Node, Search
 from ..errors import InputError, SolverError
 from ..core.network import Network
 from ..io.models import takes_models
-from ..rationals import counted, format_rational, to_rational
+from ..rationals import counted, format_rational, to_float, to_floats, to_rational
 from ..search.regions import Region
 from ..search.relax import cell_maximum, node_bounds
 from ..certificates.queries import QueryRecorder
@@ -91,13 +91,16 @@ class MaxResult:
     certificate: dict | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON keys of ``polyregions max --json``."""
+        """The JSON keys of ``polyregions max --json``: exact strings, with a float copy ``<key>_float``
+        beside each exact result (``value``, ``point``, ``ray``)."""
         return {"status": self.status, "sense": self.sense,
                 "objective": [format_rational(v) for v in self.objective],
                 "value": None if self.value is None else format_rational(self.value),
-                "point": [format_rational(v) for v in self.point],
+                "value_float": None if self.value is None else to_float(self.value),
+                "point": [format_rational(v) for v in self.point], "point_float": to_floats(self.point),
                 "region": self.region,
                 "ray": None if self.ray is None else [format_rational(v) for v in self.ray],
+                "ray_float": to_floats(self.ray),
                 "regions_visited": self.regions_visited, "nodes_visited": self.nodes_visited,
                 "subtrees_dropped": self.subtrees_dropped}
 

@@ -32,7 +32,7 @@ from ..search.engine import Node, Search
 from ..errors import InputError, SolverError
 from ..core.network import Network
 from ..io.models import takes_models
-from ..rationals import format_rational
+from ..rationals import format_rational, to_floats
 from ..search.regions import Region
 from ..search.relax import cell_maximum, node_bounds
 from ..io.vnnlib import Property, as_property
@@ -80,12 +80,15 @@ class VerifyResult:
         return self.result == "holds"
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON keys of ``polyregions verify --json``."""
+        """The JSON keys of ``polyregions verify --json``: exact strings, with a float copy ``<key>_float``
+        beside each exact result (``counterexample``, ``outputs``)."""
         def text(values: Sequence[Fraction] | None) -> list[str] | None:
             return None if values is None else [format_rational(v) for v in values]
 
-        return {"result": self.result, "counterexample": text(self.counterexample), "disjunct": self.disjunct,
-                "outputs": text(self.outputs), "regions_visited": self.regions_visited,
+        return {"result": self.result, "counterexample": text(self.counterexample),
+                "counterexample_float": to_floats(self.counterexample), "disjunct": self.disjunct,
+                "outputs": text(self.outputs), "outputs_float": to_floats(self.outputs),
+                "regions_visited": self.regions_visited,
                 "nodes_visited": self.nodes_visited, "subtrees_dropped": self.subtrees_dropped}
 
     def __repr__(self) -> str:

@@ -21,6 +21,11 @@ depend on where the search ran or how it was split.
 With a checkpoint (:mod:`polyregions.run.checkpoint`) every finished task is appended to
 the checkpoint file as it comes back, and a run started again with the same file
 skips what is there.
+
+While a run goes on (in the main thread), SIGTERM is handled as Ctrl-C is: it raises
+:class:`~polyregions.files.Terminated` (a ``KeyboardInterrupt``) here, the workers are
+ended quietly and the checkpoint stays valid. Workers ignore SIGINT and SIGTERM (a
+terminal or a batch scheduler signals the whole process group): the parent ends them.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from typing import Any, Callable, Iterator, Protocol
 
 from ..search.engine import Search
 from ..errors import InputError, PolyregionsError
+from ..files import sigterm_interrupts
 from .jobs import JobSpec, ProgressCallback, Reducer
 from ..search.regions import Region
 from .tasks import Budget, InOrder, Path as SearchPath, Task, TaskResult, continue_walk, group_paths, run_task
@@ -236,26 +242,27 @@ def run_search(search: Search, spec: JobSpec, reducer: Reducer, *, jobs: int = 1
         raise InputError(f"task_seconds must be a number of seconds >= 0, got {task_seconds!r}")
     if on_region is not None and (jobs > 1 or scheduler is not None):
         raise InputError("on_region needs a serial run (jobs=1, no scheduler)")
-    ckpt = None
-    if checkpoint is not None:
-        ckpt = Checkpoint.open(checkpoint, search, spec)
-    workers = jobs if (jobs > 1 or scheduler is not None) else 1
-    run = _Run(search, spec, reducer, ckpt, progress, workers)
-    try:
-        restored = list(ckpt.results) if ckpt is not None else []
-        open_paths = ckpt.open_paths() if restored else [()]
-        worker_seconds = TASK_SECONDS if task_seconds is None else task_seconds
-        if scheduler is None and jobs == 1:
-            _serial(run, open_paths, restored, on_region,
-                    chunk_seconds=CHUNK_SECONDS if task_seconds is None else task_seconds)
-        elif scheduler is None:
-            _parallel(run, open_paths, restored, partial(_processes, jobs, worker_seconds))
-        else:  # dask is checked for before the head start, the cluster reached after it
-            _parallel(run, open_paths, restored, partial(_dask, _require_dask(), scheduler, jobs, worker_seconds))
-        run.close()
-    finally:
-        if ckpt is not None:
-            ckpt.close()
+    with sigterm_interrupts():  # SIGTERM as Ctrl-C: workers ended, checkpoint closed
+        ckpt = None
+        if checkpoint is not None:
+            ckpt = Checkpoint.open(checkpoint, search, spec)
+        workers = jobs if (jobs > 1 or scheduler is not None) else 1
+        run = _Run(search, spec, reducer, ckpt, progress, workers)
+        try:
+            restored = list(ckpt.results) if ckpt is not None else []
+            open_paths = ckpt.open_paths() if restored else [()]
+            worker_seconds = TASK_SECONDS if task_seconds is None else task_seconds
+            if scheduler is None and jobs == 1:
+                _serial(run, open_paths, restored, on_region,
+                        chunk_seconds=CHUNK_SECONDS if task_seconds is None else task_seconds)
+            elif scheduler is None:
+                _parallel(run, open_paths, restored, partial(_processes, jobs, worker_seconds))
+            else:  # dask is checked for before the head start, the cluster reached after it
+                _parallel(run, open_paths, restored, partial(_dask, _require_dask(), scheduler, jobs, worker_seconds))
+            run.close()
+        finally:
+            if ckpt is not None:
+                ckpt.close()
     return reducer
 
 
@@ -379,12 +386,20 @@ def _worker_main(conn: Any, payload: tuple, hungry: Any, foreign: list) -> None:
 
     *foreign* are the parent's ends of the pipes (this worker's and the earlier
     workers'), which a forked worker inherits: closed at once, so that when the parent
-    dies (even by SIGKILL) every pipe ends and the worker stops instead of waiting forever.
+    dies (even by SIGKILL) every pipe ends and the worker stops instead of waiting forever
+    or failing to send.
+
+    Ctrl-C and SIGTERM are ignored here (the parent handles them and ends the workers);
+    they were blocked while the parent started this process (:func:`_processes`), so
+    that none arrives before they are ignored.
     """
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _PARENT_SIGNALS)
     for other in foreign:
         other.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the workers
     network, domain, spec = payload
     search = Search(network, domain)
     while True:
@@ -400,10 +415,24 @@ def _worker_main(conn: Any, payload: tuple, hungry: Any, foreign: list) -> None:
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
             try:
                 conn.send(("error", exc))
+            except OSError:  # the parent is gone
+                return
             except Exception:  # an exception that cannot be pickled
-                conn.send(("error", PolyregionsError(f"a worker failed: {exc!r}")))
+                if not _send(conn, ("error", PolyregionsError(f"a worker failed: {exc!r}"))):
+                    return
             continue
-        conn.send(("ok", result))
+        if not _send(conn, ("ok", result)):
+            return
+
+
+def _send(conn: Any, message: tuple) -> bool:
+    """Send *message* to the parent; False when the parent is gone (the pipe is broken:
+    it was terminated or killed), and the worker ends quietly."""
+    try:
+        conn.send(message)
+    except OSError:  # BrokenPipeError, ConnectionResetError
+        return False
+    return True
 
 
 def _digest(search: Search) -> str:
@@ -417,6 +446,10 @@ def _start_method() -> str:
     if "fork" in methods and threading.active_count() == 1:
         return "fork"  # cheapest; safe without threads
     return "forkserver" if "forkserver" in methods else "spawn"
+
+
+#: Blocked in the parent while it starts a worker, ignored by the worker (see :func:`_worker_main`).
+_PARENT_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
 class _Pipes:
@@ -470,7 +503,7 @@ def _processes(jobs: int, task_seconds: float, payload: tuple) -> Iterator[_Pipe
             parent, child = ctx.Pipe()
             foreign = [conn for _, conn in workers] + [parent]
             process = ctx.Process(target=_worker_main, args=(child, payload, hungry, foreign), daemon=True)
-            process.start()
+            _start_quietly(process)
             child.close()
             workers.append((process, parent))
         yield _Pipes([conn for _, conn in workers], hungry, task_seconds)
@@ -485,6 +518,21 @@ def _processes(jobs: int, task_seconds: float, payload: tuple) -> Iterator[_Pipe
         for process, conn in workers:
             process.join(timeout=5)
             conn.close()
+
+
+def _start_quietly(process: Any) -> None:
+    """Start *process* with Ctrl-C and SIGTERM blocked: the new process inherits the mask
+    and ignores both before unblocking them, so that a signal arriving while it starts
+    cannot print a traceback from it. A signal arriving meanwhile reaches this process
+    when the mask is restored."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        process.start()
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _PARENT_SIGNALS)
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 # -- Dask --------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ The records themselves (:class:`~polyregions.queries.count.RegionCounts`,
 :func:`~polyregions.queries.graph.region_graph`) show as small tables in Jupyter
 (``_repr_html_``), built beside them from :mod:`polyregions.core.html`.
 
-Numbers in the tables are exact strings (``"1/3"``); nothing here decides anything.
+Numbers in the tables are exact strings (``"1/3"``), with float copies beside them in the
+DataFrame for sorting and plotting; nothing here decides anything.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..core.domain import Domain
 from ..core.network import Network
 from ..errors import InputError
 from ..io.models import takes_models
-from ..rationals import counted, format_rational
+from ..rationals import counted, format_rational, to_float
 from ..search.engine import enumerate_regions
 from ..core.html import point_text
 from ..search.regions import output_text, region_volume
@@ -44,8 +45,12 @@ def regions_table(network: Network, domain: Domain | None = None, *, volume: boo
     Columns: ``pattern`` (the key), ``bounded``, ``interior_point`` (exact, as text),
     ``output_map`` (the exact affine output map as text, outputs separated by ``;``),
     ``facets`` (irredundant inequalities), and, with *volume* and a bounded region in
-    dimension 1 to 3, ``volume`` (exact text) and ``volume_float`` (for sorting and
-    plotting only). *limit* stops after that many regions.
+    dimension 1 to 3, ``volume`` (exact text) and ``volume_float``; then floats (the
+    nearest double of each exact number, for sorting and plotting only): ``x1``, ...,
+    ``xn``, the interior point's coordinates, and for each output ``k`` (0-based, as
+    ``--output K``) ``out{k}_x1``, ..., ``out{k}_xn``, ``out{k}_bias``, the weights and
+    bias of its affine map on the region (``out0_x1 * x1 + ... + out0_bias``). *limit*
+    stops after that many regions.
 
     Raises
     ------
@@ -58,6 +63,8 @@ def regions_table(network: Network, domain: Domain | None = None, *, volume: boo
     >>> table = regions_table(net, Domain.box(2, -1, 1))
     >>> table[["pattern", "bounded", "interior_point", "volume"]].to_string(index=False)
     'pattern  bounded interior_point volume\\n     ++     True     (1/2, 1/2)      1\\n     +-     True    (1/2, -1/2)      1\\n     -+     True    (-1/2, 1/2)      1\\n     --     True   (-1/2, -1/2)      1'
+    >>> table[["x1", "x2", "out0_x1", "out0_x2", "out0_bias"]].to_string(index=False)
+    '  x1   x2  out0_x1  out0_x2  out0_bias\\n 0.5  0.5      1.0      1.0        0.0\\n 0.5 -0.5      1.0      0.0        0.0\\n-0.5  0.5      0.0      1.0        0.0\\n-0.5 -0.5      0.0      0.0        0.0'
     """
     try:
         import pandas as pd
@@ -65,18 +72,23 @@ def regions_table(network: Network, domain: Domain | None = None, *, volume: boo
         raise InputError("regions_table needs pandas: pip install pandas (or pip install -e '.[notebook]' "
                          "from the clone)") from None
     names = [f"x{i + 1}" for i in range(network.input_dim)]
+    maps = [f"out{k}_{name}" for k in range(network.output_dim) for name in names + ["bias"]]
     rows = []
     for region in enumerate_regions(network, domain):
         vol = region_volume(region) if volume else None
-        rows.append({"pattern": region.key, "bounded": region.bounded,
-                     "interior_point": point_text(region.interior_point),
-                     "output_map": "; ".join(output_text(region, names)),
-                     "facets": len(region.inequalities),
-                     "volume": None if vol is None else format_rational(vol),
-                     "volume_float": None if vol is None else float(vol)})
+        row = {"pattern": region.key, "bounded": region.bounded,
+               "interior_point": point_text(region.interior_point),
+               "output_map": "; ".join(output_text(region, names)),
+               "facets": len(region.inequalities),
+               "volume": None if vol is None else format_rational(vol),
+               "volume_float": None if vol is None else to_float(vol)}
+        row.update(zip(names, map(to_float, region.interior_point)))
+        m = region.output_map
+        row.update(zip(maps, (to_float(v) for weight, bias in zip(m.weight, m.bias) for v in weight + (bias,))))
+        rows.append(row)
         if limit is not None and len(rows) >= limit:
             break
-    columns = ["pattern", "bounded", "interior_point", "output_map", "facets", "volume", "volume_float"]
+    columns = ["pattern", "bounded", "interior_point", "output_map", "facets", "volume", "volume_float"] + names + maps
     return pd.DataFrame(rows, columns=columns)
 
 

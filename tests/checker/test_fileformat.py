@@ -114,6 +114,23 @@ def test_loads_deep_nesting():
         loads("[" * 100_000 + "]" * 100_000, "x.json")
 
 
+def test_a_truncated_string_says_where_once(tmp_path, capsys):
+    """Regression (issue 22): a certificate cut inside a string said "Unterminated string
+    starting at at line 1" (json's message ends in "at")."""
+    with pytest.raises(FormatError, match=r"^c\.json: malformed JSON: Unterminated string starting at line 1 "
+                                          r"column 7$"):
+        loads('{"a": "polyr', "c.json")
+    with pytest.raises(FormatError, match=r"^x: malformed JSON: Invalid control character at line 1 column 9$"):
+        loads('{"a": "x\ty"}', "x")
+    with pytest.raises(FormatError, match=r"^x: malformed JSON: Expecting ',' delimiter at line 1 column 9$"):
+        loads('{"a": 1 "b": 2}', "x")
+    cert = tmp_path / "cut.cert.json"
+    cert.write_text('{"format": "polyregions-certificate/1", "model_sha256": "01')
+    code, out, err = run(capsys, "check", cert, REPO_ROOT / "examples" / "demo.json")
+    assert (code, err) == (1, "")
+    assert out == f"INVALID: {cert}: malformed JSON: Unterminated string starting at line 1 column 57\n"
+
+
 def test_read_file_refuses_a_device_without_end():
     """Regression (item 8): count /dev/zero read forever."""
     if not Path("/dev/zero").exists():

@@ -17,7 +17,7 @@ np = pytest.importorskip("numpy")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from polyregions import load_model  # noqa: E402
-from polyregions.errors import InputError, NetworkError  # noqa: E402
+from polyregions.errors import InputError, NetworkError, NumberError  # noqa: E402
 from polyregions.io.onnx import from_onnx  # noqa: E402
 from polyregions.core.layers import Abs, Affine, HardTanh, LeakyReLU, Maxout, ReLU
 from polyregions.core.network import Network
@@ -367,8 +367,38 @@ def test_bad_graphs_and_sources(tmp_path):
     # a network the layers refuse (hard-tanh bounds are fine, but NaN weights are not)
     bad = model([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)],
                 [tensor("w", [[float("nan"), 1.0]]), tensor("b", [0.0])])
-    with pytest.raises(InputError, match=r"B\[0\]\[0\]: expected a finite number"):
+    with pytest.raises(InputError, match=r"node #0 \(Gemm\): initializer 'w'\[0\]\[0\]: expected a finite number"):
         from_onnx(bad)
+
+
+def test_a_bad_weight_is_named_by_its_tensor_and_its_own_indices():
+    """Regression (issue 22): a NaN at W1[2][3] of a MatMul was reported as weight[3][2] (the
+    transposed layout) without the initializer's name; so was Gemm's B when transB = 0."""
+    w = np.arange(1, 16, dtype=np.float32).reshape(3, 5)
+    w[2][3] = np.nan
+    relus = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Relu", ["r"], ["r2"]),
+             helper.make_node("Relu", ["r2"], ["r3"])]
+    matmul = model(relus + [helper.make_node("MatMul", ["r3", "W1"], ["y"])], [tensor("W1", w)], n_in=3, n_out=5)
+    with pytest.raises(NumberError, match=r"^ONNX model: node #3 \(MatMul\): initializer 'W1'\[2\]\[3\]: "
+                                          r"expected a finite number, got nan$"):
+        from_onnx(matmul)
+    for trans_b, b, where in ((0, w, r"\[2\]\[3\]"), (1, w.T, r"\[3\]\[2\]")):
+        gemm = model([helper.make_node("Gemm", ["x", "B1"], ["y"], transB=trans_b)], [tensor("B1", b)],
+                     n_in=3, n_out=5)
+        with pytest.raises(NumberError, match=rf"^ONNX model: node #0 \(Gemm\): initializer 'B1'{where}: "):
+            from_onnx(gemm)
+    # a matrix from a Constant node is a constant, not an initializer
+    constant = model([helper.make_node("Constant", [], ["W1"], value=tensor("W1", w)),
+                      helper.make_node("MatMul", ["x", "W1"], ["y"])], [], n_in=3, n_out=5)
+    with pytest.raises(NumberError, match=r"^ONNX model: node #1 \(MatMul\): constant 'W1'\[2\]\[3\]: "):
+        from_onnx(constant)
+    # the layouts themselves are unchanged: W's transpose is the weight
+    w[2][3] = 0.5
+    net = from_onnx(model([helper.make_node("MatMul", ["x", "W1"], ["y"])], [tensor("W1", w)], n_in=3, n_out=5))
+    assert net.layers[0].weight[3][2] == F(1, 2) and net.layers[0].weight[4][0] == 5
+    gemm = from_onnx(model([helper.make_node("Gemm", ["x", "B1"], ["y"], alpha=2.0)], [tensor("B1", w)],
+                           n_in=3, n_out=5))
+    assert gemm.layers[0].weight[3][2] == 1 and gemm.layers[0].weight[4][0] == 10
 
 
 def test_missing_onnx_says_how_to_install(monkeypatch, tmp_path):

@@ -118,6 +118,25 @@ def test_relucent_parity_6013(relucent_dir):
     assert pruned.value == lipschitz_constant(net, box, norm="inf", prune=False).value
 
 
+def test_the_default_norm_is_inf(capsys, tmp_path):
+    """Issue 22: --norm was required; without it the norm is l-infinity, as in the library."""
+    total = Network.mlp([[[1, 1]]], [[0]])   # x1 + x2: 2 for l-infinity, 1 for l1
+    assert lipschitz_constant(total).norm == "inf" and lipschitz_constant(total).value == 2
+    assert lipschitz_constant(total, norm="1").value == 1
+    path = tmp_path / "total.json"
+    total.save(path)
+    code, out, err = run(capsys, "lipschitz", path, "--json")
+    assert (code, err) == (0, "")
+    assert (json.loads(out)["value"], json.loads(out)["norm"]) == ("2", "inf")
+    code, out, err = run(capsys, "lipschitz", path)
+    assert (code, err) == (0, "")
+    assert "norm:               l-infinity on inputs and outputs (the whole map)" in out
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, "lipschitz", "--help")
+    assert exit_.value.code == 0
+    assert "(default: inf, the l-infinity norm)" in " ".join(capsys.readouterr().out.split())
+
+
 def test_cli_lipschitz(capsys, tmp_path):
     path = tmp_path / "max2.json"
     MAX2.save(path)
@@ -128,7 +147,6 @@ def test_cli_lipschitz(capsys, tmp_path):
     data = json.loads(out)
     assert (data["value"], data["norm"], data["output"]) == ("1", "1", 0)
     assert set(data) >= {"value", "region", "jacobian", "regions_visited"}
-    assert_one_error_line(*run(capsys, "lipschitz", path), r"the following arguments are required: --norm$")
     assert_one_error_line(*run(capsys, "lipschitz", path, "--norm", "2"), r"argument --norm: invalid choice: '2'")
     assert_one_error_line(*run(capsys, "lipschitz", path, "--norm", "1", "--output", "3"),
                           r"output 3: expected an index from 0 to 0$")

@@ -174,7 +174,7 @@ def test_checkpoints_of_other_runs_are_refused(tmp_path, capsys):
     assert (tmp_path / "notes.txt").read_text() == "my notes\n"
 
 
-# -- real processes: SIGKILL and Ctrl-C ------------------------------------------------------
+# -- real processes: SIGKILL, SIGTERM and Ctrl-C ---------------------------------------------
 
 
 def _start(args: list, cwd: Path) -> subprocess.Popen:
@@ -263,6 +263,81 @@ def test_ctrl_c_prints_one_line_leaves_no_temporary_file_and_resumes(tmp_path):
     assert proc.returncode == 0, err
     write_regions_jsonl(net, None, tmp_path / "serial.jsonl")
     assert (tmp_path / "out.jsonl").read_bytes() == (tmp_path / "serial.jsonl").read_bytes()
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is *pid* (Linux /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def signalled_net(tmp_path_factory) -> tuple[Path, dict]:
+    """A network whose count with two workers takes seconds, and its serial count."""
+    net = _network(1, [4, 10, 10, 10, 1])
+    model = tmp_path_factory.mktemp("signalled") / "net.json"
+    net.save(model)
+    counts = count_regions(net)
+    return model, {"activation_regions": counts.activation_regions, "linear_regions": counts.linear_regions,
+                   "bounded_regions": counts.bounded_regions}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to see the workers")
+@pytest.mark.parametrize("signum, whom, code, line", [
+    (signal.SIGTERM, "parent", 143, "polyregions: terminated"),  # kill PID
+    (signal.SIGTERM, "group", 143, "polyregions: terminated"),   # a batch scheduler: every process of the job
+    (signal.SIGINT, "group", 130, "polyregions: interrupted"),   # a terminal's Ctrl-C
+])
+def test_a_signal_with_workers_prints_one_line_and_the_checkpoint_resumes(tmp_path, signalled_net, signum,
+                                                                          whom, code, line):
+    """Regression (issue 22): SIGTERM with --jobs 2 exited 143 but every worker printed a
+    BrokenPipeError traceback. Now SIGTERM is handled as Ctrl-C is: one line, the workers
+    end quietly, the checkpoint resumes to the serial count."""
+    source, expected = signalled_net
+    model = tmp_path / "net.json"
+    model.write_bytes(source.read_bytes())
+    args = ["count", model, "--json", "--jobs", 2, "--checkpoint", "run.ckpt", "--task-seconds", 0.05]
+    # a handled Ctrl-C in this process is reset to the default in the child (an ignored one would stay ignored)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = _start(args, tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # wait until both workers run and some work is in the checkpoint
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            ckpt = tmp_path / "run.ckpt"
+            workers = _children(proc.pid)
+            if len(workers) >= 2 and ckpt.exists() and ckpt.read_bytes().count(b"\n") >= 3:
+                break
+            time.sleep(0.05)
+        if whom == "group":
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert (proc.returncode, out, err) == (code, "", line + "\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.json", "run.ckpt"]
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):  # ended by the parent (not left running)
+        assert time.monotonic() < deadline, workers
+        time.sleep(0.05)
+    proc = _start(args, tmp_path)
+    out, err = proc.communicate(timeout=300)
+    assert (proc.returncode, err) == (0, "")
+    found = json.loads(out)
+    assert {k: found[k] for k in expected} == expected
 
 
 def test_progress_line_on_a_terminal(tmp_path):

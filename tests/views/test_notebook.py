@@ -96,6 +96,39 @@ def test_regions_table():
     assert wide["volume"].isna().all()          # no volumes above dimension 3
 
 
+def test_regions_table_numeric_columns():
+    """Floats of the interior point and of the output map beside the exact strings (issue 22):
+    each equal to float() of the exact number, for sorting and plotting without parsing."""
+    pytest.importorskip("pandas", reason="needs pandas (test extra)")
+    net = Network.mlp([[[F(1, 3), 2], [-1, F(2, 7)], [1, 1]], [[1, -1, F(1, 9)], [F(-3, 11), 0, 1]]],
+                      [[F(1, 5), 0, F(-1, 3)], [F(1, 7), 0]])
+    box = pr.Domain.box(2, -1, F(1, 2))
+    table = pr.regions_table(net, box)
+    assert list(table.columns) == ["pattern", "bounded", "interior_point", "output_map", "facets", "volume",
+                                   "volume_float", "x1", "x2", "out0_x1", "out0_x2", "out0_bias",
+                                   "out1_x1", "out1_x2", "out1_bias"]
+    regions = list(pr.enumerate_regions(net, box))
+    assert len(table) == len(regions) > 3
+    for row, region in zip(table.to_dict("records"), regions):
+        assert row["pattern"] == region.key
+        assert row["interior_point"] == "(" + ", ".join(str(v) for v in region.interior_point) + ")"
+        assert [row["x1"], row["x2"]] == [float(v) for v in region.interior_point]
+        m = region.output_map
+        for k in range(2):
+            assert [row[f"out{k}_x1"], row[f"out{k}_x2"], row[f"out{k}_bias"]] == \
+                [float(v) for v in m.weight[k] + (m.bias[k],)]
+            # the floats are the map at the interior point, up to rounding; the exact map is exact
+            assert net(region.interior_point)[k] == sum(w * v for w, v in zip(m.weight[k], region.interior_point)) \
+                + m.bias[k]
+        assert row["volume_float"] == float(F(row["volume"]))
+    for column in ("x1", "x2", "out0_x1", "out1_bias"):
+        assert table[column].dtype == float
+    by_x1 = table.sort_values("x1")
+    assert list(by_x1["x1"]) == sorted(float(r.interior_point[0]) for r in regions)
+    one = pr.regions_table(Network.mlp([[[1], [-1]], [[1, 1]]], [[F(1, 3), 0], [0]]), limit=2)
+    assert list(one.columns[7:]) == ["x1", "out0_x1", "out0_bias"] and len(one) == 2
+
+
 def test_regions_table_without_pandas(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(InputError, match=r"^regions_table needs pandas: pip install pandas \(or pip install -e "
