@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable
-from xml.sax.saxutils import quoteattr, escape
 
+from ..core.html import escape_xml as escape, quote_attribute as quoteattr
 from ..files import open_atomic
 from ..errors import InputError
 
