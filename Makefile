@@ -54,6 +54,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/parallel.py
 	$(BIN)/python benchmarks/queries.py
+	$(BIN)/python benchmarks/points.py
 
 # Execute notebooks/*.ipynb in place and store their outputs (figures included);
 # `make notebooks FIGDIR=docs/figures` also writes every figure there as PNG.

@@ -39,7 +39,8 @@ class PointRegion:
     inequalities
         Irredundant rows ``(a, b)`` meaning ``a . x <= b``, primitive integers.
     interior_point
-        An exact point satisfying every inequality strictly.
+        An exact point well inside (as for engine regions: the vertex centroid moved to
+        short rationals, keeping at least half of every facet's slack).
     output_map
         The exact affine map of the network output on the region.
     bounded
@@ -166,6 +167,6 @@ def region_containing(network: Network, x: Any, domain: Domain | None = None) ->
             continue
         cell = _cut(cell, z, 1 if state == "+" else 2, (layer, unit))
     cell = cell.pruned()
-    return PointRegion(pattern, tuple(cell.inequalities()), cell.interior_point(),
+    return PointRegion(pattern, tuple(cell.inequalities()), cell.central_point(),
                        AffineMap(tuple(r[:-1] for r in out), tuple(r[-1] for r in out)),
                        cell.is_bounded(), point)

@@ -41,6 +41,7 @@ class Region:
     map_den: int
     trace: tuple["StageTrace", ...]
     _facets: list = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
+    _point: tuple = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
 
     @property
     def key(self) -> str:
@@ -70,8 +71,14 @@ class Region:
 
     @property
     def interior_point(self) -> tuple[Fraction, ...]:
-        """An exact point satisfying every inequality strictly."""
-        return self.cell.interior_point()
+        """An exact point well inside: the vertex centroid moved to short rationals,
+        keeping at least half of every facet's slack
+        (:meth:`~polyregions.geometry.polyhedron.Cell.central_point`); computed once."""
+        point = self._point
+        if point is None:
+            point = self.cell.central_point()
+            object.__setattr__(self, "_point", point)
+        return point
 
     @property
     def output_map(self) -> AffineMap:

@@ -1,4 +1,4 @@
-"""The double description cells: cuts, facets, interior and face points."""
+"""The double description cells: cuts, facets, interior, central and face points."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from polyregions.core.domain import Domain
 from polyregions.geometry import lp
 from polyregions.geometry.polyhedron import Cell, oriented_key, primitive, simplest_between, whole_space
+from polyregions.search.engine import enumerate_regions
+from tests.support.netgen import random_cases
 
 
 def _slacks(cell: Cell, point):
@@ -136,3 +139,76 @@ def test_cuts_agree_with_the_exact_lp(hs):
             b2 = [cell.rows[k][-1] for k in others]
             res = lp.maximize([-v for v in cell.rows[i][:-1]], 0, A2, b2, dim=2)
             assert res.status == "unbounded" or res.value > cell.rows[i][-1]
+
+
+def _check_central(cell: Cell):
+    """The central point is strictly inside; in a bounded cell every row keeps more than
+    4/9 of its slack at the exact vertex centroid (the bound of Cell.central_point)."""
+    point = cell.central_point()
+    slacks = _slacks(cell, point)
+    assert all(s > 0 for s in slacks)
+    if cell.is_bounded():
+        vertices = cell.vertices()
+        centroid = [sum(column) / len(vertices) for column in zip(*vertices)]
+        assert all(s > Fraction(4, 9) * c for s, c in zip(slacks, _slacks(cell, centroid)))
+    return point
+
+
+def _polytope(rows):
+    cell = whole_space(len(rows[0]) - 1)
+    for h in rows:
+        cell = cell.cut(h, h, want=1)[0]
+    return cell
+
+
+def test_central_point_of_a_triangle_is_its_centroid():
+    cell = _polytope([(1, 0, 0), (0, 1, 0), (-1, -8, 8)])      # x >= 0, y >= 0, x + 8 y <= 8
+    assert _check_central(cell) == (Fraction(8, 3), Fraction(1, 3))
+
+
+def test_central_point_without_rows_rays_and_lines():
+    assert whole_space(3).central_point() == (0, 0, 0)
+    left, right, _ = whole_space(2).cut((1, 0, 0), "x")         # half planes: a ray and a line
+    assert _check_central(left) == (1, 0) and _check_central(right) == (-1, 0)
+    cone = _polytope([(1, 0, 0, 0), (0, 1, 0, 0), (-1, -1, -1, 2), (1, -1, 0, 1)])
+    assert not cone.is_bounded() and not cone.lines
+    _check_central(cone)
+    strip = _polytope([(1, 0, 0), (-1, 0, 100), (0, 1, 0)])    # 0 <= x <= 100, y >= 0
+    assert _check_central(strip) == (50, 50)                    # the ray scaled by the vertices' spread
+
+
+@pytest.mark.parametrize("scale", [0, 40, 70, 150, 400])
+def test_central_point_of_tiny_and_thin_cells(scale):
+    """Cells far smaller than 2^-64 (the rounding grows) and long thin ones, off the origin."""
+    small = 1 << scale
+    offset = (1 << 100) // 3
+    triangle = _polytope([(small, 0, -offset), (0, small, -offset), (-small, -small, 2 * offset + 1)])
+    point = _check_central(triangle)
+    assert all(v > Fraction(offset, small) for v in point)
+    thin = _polytope([(1, 0, 0), (-1, 0, 1 << 20), (0, small, 0), (0, -small, 1)])   # [0, 2^20] x [0, 2^-scale]
+    assert _check_central(thin)[0] == 1 << 19
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(-9, 9), st.integers(-9, 9), st.integers(-9, 9), st.integers(-20, 20)),
+                min_size=1, max_size=9))
+def test_central_point_of_random_cells(hs):
+    cell = whole_space(3)
+    for h in hs:
+        pos = cell.cut(h, h, want=1)[0]
+        if pos is None:
+            break
+        cell = pos
+        _check_central(cell)
+
+
+def test_central_point_of_degenerate_regions():
+    """Every region of random, mostly degenerate networks (coincident, parallel and
+    concurrent hyperplanes, boxes with a face on one of them)."""
+    regions = 0
+    for name, net, A, b in random_cases(seed=2201, count=60):
+        domain = Domain.from_inequalities(A, b) if A else None
+        for region in enumerate_regions(net, domain):
+            _check_central(region.cell)
+            regions += 1
+    assert regions > 300
