@@ -11,13 +11,14 @@ CONSTRAINTS := constraints.txt
 OLDEST_VENV := .venv-oldest
 OLDEST_STAMP := $(OLDEST_VENV)/.installed
 OLDEST_CONSTRAINTS := constraints-oldest.txt
-INSTALL_INPUTS := setup.cfg setup.py pyproject.toml scripts/bootstrap.sh polyregions/geometry/_kernel.c
+INSTALL_INPUTS := setup.cfg setup.py pyproject.toml scripts/bootstrap.sh polyregions/geometry/_kernel.c \
+	polyregions/search/_bounds.c
 
 # torch is large (the default wheel pulls GPU libraries): only make test-torch installs it,
 # the CPU build of the version that constraints.txt pins (setup.cfg's torch extra is a range).
 TORCH := torch==2.13.0
 
-.PHONY: setup demo test test-oldest test-torch test-slow bench notebooks clean
+.PHONY: setup demo test test-oldest test-torch test-slow bench bench-acasxu notebooks clean
 
 setup: $(STAMP)
 
@@ -55,6 +56,11 @@ bench: setup
 	$(BIN)/python benchmarks/parallel.py
 	$(BIN)/python benchmarks/queries.py
 	$(BIN)/python benchmarks/points.py
+	$(BIN)/python benchmarks/acasxu.py --quick
+
+# All 186 ACAS Xu instances of VNN-COMP 2021 with their time limits (hours at worst).
+bench-acasxu: setup
+	$(BIN)/python benchmarks/acasxu.py
 
 # Execute notebooks/*.ipynb in place and store their outputs (figures included);
 # `make notebooks FIGDIR=docs/figures` also writes every figure there as PNG.

@@ -101,7 +101,7 @@ fi
 
 # --- (b) virtualenv and editable install ----------------------------------------------
 
-venv_works() { "$VENV/bin/python" -c 'import cdd.gmp, polyregions, polyregions.geometry._kernel' >/dev/null 2>&1; }
+venv_works() { "$VENV/bin/python" -c 'import cdd.gmp, polyregions, polyregions.geometry._kernel, polyregions.search._bounds' >/dev/null 2>&1; }
 
 [ -f "$CONSTRAINTS" ] || die "constraints file '$CONSTRAINTS' not found"
 # The pycddlib version that the constraints file pins, for the repair hint below.
@@ -109,7 +109,8 @@ PYCDDLIB_PIN="$(sed -n 's/^pycddlib *== *\([^ #]*\).*/\1/p' "$CONSTRAINTS" | hea
 
 if [ "$mode" = install ] && [ -f "$STAMP" ] && [ "$STAMP" -nt setup.cfg ] \
         && [ "$STAMP" -nt pyproject.toml ] && [ "$STAMP" -nt setup.py ] && [ "$STAMP" -nt "$CONSTRAINTS" ] \
-        && [ "$STAMP" -nt polyregions/geometry/_kernel.c ] && venv_works; then
+        && [ "$STAMP" -nt polyregions/geometry/_kernel.c ] && [ "$STAMP" -nt polyregions/search/_bounds.c ] \
+        && venv_works; then
     say "$VENV is up to date (use --force to reinstall)"
     exit 0
 fi
@@ -142,6 +143,8 @@ fi
 "$VENV/bin/python" -m compileall -q polyregions >/dev/null || say "(byte-compiling polyregions failed; it runs from the sources)"
 "$VENV/bin/python" -c 'import polyregions.geometry._kernel' \
     || die "the compiled kernel polyregions.geometry._kernel (polyregions/geometry/_kernel.c, built against GMP by pip) does not import in $VENV"
+"$VENV/bin/python" -c 'import polyregions.search._bounds' \
+    || die "the compiled bounds polyregions.search._bounds (polyregions/search/_bounds.c, built by pip) do not import in $VENV"
 
 touch "$STAMP"
 say "ready: $VENV: $("$VENV/bin/python" -c 'from importlib.metadata import version as v; print("polyregions", v("polyregions"), "with pycddlib", v("pycddlib"), "and cdd.gmp, sympy", v("sympy") + ", networkx", v("networkx"))')"

@@ -22,7 +22,8 @@ from ..queries.equivalence import equivalent
 from ..queries.folding import folding_analysis
 from ..queries.lipschitz import lipschitz_constant
 from ..queries.optimize import maximize
-from ..queries.verify import verify_property
+from ..files import write_text_atomic
+from ..queries.verify import METHODS, verify_property
 from ..rationals import counted, format_rational, to_floats, with_approximation
 from ..views.boundary import figure_boundary
 from ..views.plot import image_format, require_matplotlib, save_figure
@@ -127,23 +128,45 @@ def run_max(args: argparse.Namespace) -> int:
 def add_verify(parser: argparse.ArgumentParser) -> None:
     parser.description = ('Prove a property (VNN-LIB subset or polyregions-property/1 JSON: linear constraints on the '
                        'inputs, and an unsafe set of outputs, a disjunction of conjunctions of linear constraints) or '
-                       'find an exact counterexample. Exit 0: holds; 1: violated; 2: bad input.')
+                       'find an exact counterexample. Exit 0: holds; 1: violated; 2: bad input; 3: unknown (the '
+                       '--timeout passed first).')
     model_argument(parser)
     parser.add_argument("property", metavar="PROPERTY", help="property file (.vnnlib, or JSON)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("-o", "--certificate", metavar="CERT.json",
-                        help="write a certificate that 'polyregions check' verifies")
+                        help="write a certificate that 'polyregions check' verifies (uses the region search)")
+    parser.add_argument("--timeout", metavar="SECONDS", type=positive_seconds,
+                        help="answer 'unknown' (exit 3) when no answer is found within this time")
+    parser.add_argument("--method", choices=METHODS, default="auto",
+                        help="auto (default): input splitting on boxes of ReLU networks, else the region search; "
+                             "split; regions")
+    parser.add_argument("--vnncomp", metavar="RESULT.txt",
+                        help="also write VNN-COMP's result file: unsat, sat with the counterexample, or timeout")
+
+
+def positive_seconds(text: str) -> float:
+    """A positive number of seconds (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def run_verify(args: argparse.Namespace) -> int:
     network = load(args)
     prop = load_property(args.property, network.input_dim, network.output_dim)
     start = time.perf_counter()
-    result = verify_property(network, prop, certificate=args.certificate is not None)
+    result = verify_property(network, prop, certificate=args.certificate is not None, timeout=args.timeout,
+                             method=args.method)
     seconds = time.perf_counter() - start
     if result.certificate is not None:
         write_certificate(result.certificate, args.certificate)
-    code = 0 if result.holds else 1
+    if args.vnncomp is not None:
+        write_text_atomic(args.vnncomp, result.vnncomp())
+    code = {"holds": 0, "violated": 1}.get(result.result, 3)
     if args.json:
         out = result.to_json()
         print_json(args, out, seconds, model=args.model, property=args.property)
@@ -152,14 +175,21 @@ def run_verify(args: argparse.Namespace) -> int:
     print(f"property:        {args.property} ({prop.describe()})")
     if result.holds:
         print("result:          holds (no input of the domain has outputs in the unsafe set)")
+    elif result.result == "unknown":
+        print(f"result:          unknown (the time limit of {args.timeout:g} s passed first)")
     else:
         assert result.counterexample is not None and result.outputs is not None
-        print(f"result:          violated (disjunct {result.disjunct} of the unsafe set)")
+        part = f", input set {result.part}" if prop.others else ""
+        print(f"result:          violated (disjunct {result.disjunct} of the unsafe set{part})")
         print_point("counterexample", result.counterexample, 17)
         print_point("outputs", result.outputs, 17)
+    if result.boxes:
+        print(f"boxes:           {result.boxes} (input splitting; {result.exact_leaves} decided by the region search)")
     print(f"regions visited: {result.regions_visited} ({dropped(result.subtrees_dropped)})")
     if result.certificate is not None:
         print(f"certificate:     {args.certificate}")
+    if args.vnncomp is not None:
+        print(f"vnncomp result:  {args.vnncomp}")
     print(f"time:            {seconds:.3f} s")
     return code
 

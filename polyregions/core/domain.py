@@ -53,14 +53,18 @@ class Domain:
         return cls(dim, (), "all")
 
     @classmethod
-    def box(cls, dim: int, low: Any, high: Any) -> "Domain":
-        """The box ``low <= x_i <= high``; *low* and *high* are numbers or one per coordinate."""
+    def box(cls, dim: int, low: Any, high: Any, flat: bool = False) -> "Domain":
+        """The box ``low <= x_i <= high``; *low* and *high* are numbers or one per coordinate.
+
+        With *flat* a coordinate may be fixed (``low == high``): such a box is not
+        full-dimensional; only properties build one (``verify`` fixes those inputs first).
+        """
         _check_dim(dim)
         lows = _per_coordinate(low, dim, "box low")
         highs = _per_coordinate(high, dim, "box high")
         rows: list[Row] = []
         for i, (lo, hi) in enumerate(zip(lows, highs)):
-            if not lo < hi:
+            if not (lo < hi or (flat and lo == hi)):
                 what = "empty" if lo > hi else "not full-dimensional"
                 raise DomainError(
                     f"box coordinate {i}: low {format_rational(lo)} must be below high "

@@ -53,9 +53,10 @@ def compose(first: Affine, second: Affine) -> Affine:
     (((Fraction(3, 1), Fraction(6, 1)), (Fraction(-1, 1), Fraction(-2, 1))), (Fraction(3, 1), Fraction(-1, 2)))
     """
     columns = list(zip(*first.weight))
-    weight = tuple(tuple(sum((w * c for w, c in zip(row, column)), Fraction(0)) for column in columns)
+    # zero terms are skipped: a bias add or batch norm is diagonal, so its products are few
+    weight = tuple(tuple(sum((w * c for w, c in zip(row, column) if w and c), Fraction(0)) for column in columns)
                    for row in second.weight)
-    bias = tuple(sum((w * c for w, c in zip(row, first.bias)), Fraction(0)) + b
+    bias = tuple(sum((w * c for w, c in zip(row, first.bias) if w and c), Fraction(0)) + b
                  for row, b in zip(second.weight, second.bias))
     return Affine(weight, bias)
 

@@ -15,22 +15,28 @@ benchmarks):
   between linear terms: a variable, a number (an integer or a decimal such as
   ``-0.5`` or ``1e-3``, read as the exact decimal it spells), ``(+ t ...)``, ``(- t
   ...)`` (with one argument: the negation), ``(* a t)`` with a number ``a``;
-- an assertion about inputs only is a conjunction (``and``) of atoms: its atoms are
-  rows of the input domain; an assertion about outputs only is an atom, an ``and``,
+- an assertion about inputs only gives rows of the input domain; an assertion about
+  outputs only is an atom, an ``and``,
   or an ``or`` of such (an ``or`` of ``and``\\s of atoms, ``or`` inside ``and`` too,
   which is multiplied out); the unsafe set is the conjunction of all output
   assertions;
 - comments start with ``;``.
 
+- an assertion about inputs only is a formula of ``and``/``or`` over atoms like an
+  output assertion: with an ``or`` the inputs are a union of polyhedra (at most
+  1,024 once multiplied out), and the property holds when it holds on each; bounds
+  may fix an input (``X_2`` between 0 and 0), which ``verify`` substitutes into the
+  network.
+
 Not supported (each refused with a message saying what and where): strict ``<`` and
 ``>`` (the unsafe set would not be closed), ``not``, ``=>``, assertions that mix
-inputs and outputs or put an ``or`` over inputs, nonlinear terms, other sorts and
-commands.
+inputs and outputs, nonlinear terms, other sorts and commands.
 
 The JSON form (``polyregions-property/1``)::
 
     {"format": "polyregions-property/1",
-     "input": {"low": [...], "high": [...]}      (a box; or {"A": [[...]], "b": [...]}),
+     "input": {"low": [...], "high": [...]}      (a box; or {"A": [[...]], "b": [...]};
+                                                  or a list of those: a union),
      "unsafe": [[{"c": [1, -1], "d": 0}, ...], ...]}
 
 ``unsafe`` is the disjunction (a list) of conjunctions (lists) of rows ``c . y <= d``;
@@ -66,14 +72,24 @@ class Property:
     Attributes
     ----------
     domain
-        The input set (a :class:`~polyregions.core.domain.Domain`).
+        The input set (a :class:`~polyregions.core.domain.Domain`); a box may fix
+        inputs (``low == high``: the set is then lower-dimensional).
     unsafe
         A disjunction of conjunctions: each conjunction a tuple of rows ``(c, d)``
         meaning ``c . y <= d`` over the outputs ``y``.
+    others
+        More input sets: the inputs are the union of ``domain`` and these (VNN-LIB's
+        ``or`` over inputs); the property holds when it holds on each.
     """
 
     domain: Domain
     unsafe: tuple[tuple[Row, ...], ...]
+    others: tuple[Domain, ...] = ()
+
+    @property
+    def domains(self) -> tuple[Domain, ...]:
+        """Every input set of the union (one unless the inputs have an ``or``)."""
+        return (self.domain,) + self.others
 
     @property
     def outputs(self) -> int:
@@ -85,17 +101,20 @@ class Property:
                 for conj in self.unsafe]
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form (``polyregions-property/1``), the input as rows ``A x <= b``."""
-        return {"format": PROPERTY_FORMAT,
-                "input": {"A": [[format_rational(Fraction(v)) for v in a] for a, _ in self.domain.rows],
-                          "b": [format_rational(Fraction(b)) for _, b in self.domain.rows]},
+        """The JSON form (``polyregions-property/1``), each input set as rows ``A x <= b``
+        (a list of them for a union)."""
+        parts = [{"A": [[format_rational(Fraction(v)) for v in a] for a, _ in domain.rows],
+                  "b": [format_rational(Fraction(b)) for _, b in domain.rows]} for domain in self.domains]
+        return {"format": PROPERTY_FORMAT, "input": parts[0] if len(parts) == 1 else parts,
                 "unsafe": self.unsafe_json()}
 
     def describe(self) -> str:
         """One line: ``2 unsafe disjuncts over 3 outputs on box [-1, 1]^2``."""
         count = len(self.unsafe)
+        where = (self.domain.describe() if not self.others
+                 else f"the union of {len(self.domains)} input sets ({self.domain.describe()}, ...)")
         return (f"{count} unsafe {'disjunct' if count == 1 else 'disjuncts'} over {self.outputs} "
-                f"{'output' if self.outputs == 1 else 'outputs'} on {self.domain.describe()}")
+                f"{'output' if self.outputs == 1 else 'outputs'} on {where}")
 
 
 # -- S-expressions -----------------------------------------------------------------------------
@@ -121,6 +140,9 @@ class _List(list):
 
     line = 0
 
+
+#: The most input sets of a union (an ``or`` over inputs, multiplied out).
+MAX_INPUT_PARTS = 1024
 
 #: How deep parentheses may nest (the terms and formulas are walked recursively).
 MAX_NESTING = 100
@@ -278,7 +300,7 @@ def parse_vnnlib(text: str, input_dim: int, output_dim: int, source: str = "prop
     ('box [-1/2, 1/2]^1', (((Fraction(-1, 1), Fraction(0, 1)), Fraction(-3, 1)),))
     """
     names = _Vars()
-    inputs: list[dict[Any, Fraction]] = []
+    inputs: list[list[dict[Any, Fraction]]] = [[]]  # a union (an 'or' over inputs) of conjunctions
     outputs: list[list[list[dict[Any, Fraction]]]] = []
     for expr in _parse(_tokens(text, source), source):
         line = _line(expr)
@@ -298,16 +320,19 @@ def parse_vnnlib(text: str, input_dim: int, output_dim: int, source: str = "prop
         if kinds == {"X", "Y"}:
             raise InputError(f"{source}: line {line}: an assertion mixes inputs and outputs (not supported)")
         if "X" in kinds:
-            if len(dnf) != 1:
-                raise InputError(f"{source}: line {line}: an 'or' over inputs is not supported: "
-                                 "the inputs must be one polyhedron")
-            inputs.extend(dnf[0])
+            inputs = [a + b for a in inputs for b in dnf]
+            if len(inputs) > MAX_INPUT_PARTS:
+                raise InputError(f"{source}: line {line}: the inputs are a union of more than "
+                                 f"{MAX_INPUT_PARTS} polyhedra")
         else:
             outputs.append(dnf)
     _check_declared(names, input_dim, output_dim, source)
-    A = [[row.get(("X", i), Fraction(0)) for i in range(input_dim)] for row in inputs]
-    b = [-row.get(None, Fraction(0)) for row in inputs]
-    domain = _domain(A, b, input_dim, source)
+    domains = []
+    for k, part in enumerate(inputs):
+        A = [[row.get(("X", i), Fraction(0)) for i in range(input_dim)] for row in part]
+        b = [-row.get(None, Fraction(0)) for row in part]
+        where = source if len(inputs) == 1 else f"{source}: input set {k}"
+        domains.append(_domain(A, b, input_dim, where))
     if not outputs:
         raise InputError(f"{source}: no assertion about the outputs (nothing is unsafe)")
     unsafe: list[list[dict[Any, Fraction]]] = [[]]
@@ -317,7 +342,7 @@ def parse_vnnlib(text: str, input_dim: int, output_dim: int, source: str = "prop
             raise InputError(f"{source}: the unsafe set has more than 100,000 disjuncts")
     rows = [[(tuple(row.get(("Y", j), Fraction(0)) for j in range(output_dim)), -row.get(None, Fraction(0)))
              for row in conj] for conj in unsafe]
-    return _property(domain, rows, source)
+    return _property(domains, rows, source)
 
 
 def _domain(A: list[list[Fraction]], b: list[Fraction], dim: int, source: str) -> Domain:
@@ -337,8 +362,12 @@ def _domain(A: list[list[Fraction]], b: list[Fraction], dim: int, source: str) -
         else:
             low[i] = max(low.get(i, bound), bound)
     else:
-        if len(low) == len(high) == dim and all(low[i] < high[i] for i in range(dim)):
-            return Domain.box(dim, [low[i] for i in range(dim)], [high[i] for i in range(dim)])
+        if len(low) == len(high) == dim:
+            if any(low[i] > high[i] for i in range(dim)):
+                i = next(i for i in range(dim) if low[i] > high[i])
+                raise InputError(f"{source}: the inputs are empty: X_{i} >= {format_rational(low[i])} and "
+                                 f"X_{i} <= {format_rational(high[i])}")
+            return Domain.box(dim, [low[i] for i in range(dim)], [high[i] for i in range(dim)], flat=True)
     return Domain.from_inequalities(A, b, dim=dim, source=f"{source}: inputs")
 
 
@@ -351,7 +380,7 @@ def _check_declared(names: _Vars, input_dim: int, output_dim: int, source: str) 
                              f"(the network has {dim} {what})")
 
 
-def _property(domain: Domain, rows: list[list[Row]], source: str) -> Property:
+def _property(domains: Sequence[Domain], rows: list[list[Row]], source: str) -> Property:
     """Drop rows 0 <= d that always hold and disjuncts with a row 0 <= d < 0 that never does."""
     unsafe = []
     for conj in rows:
@@ -368,7 +397,7 @@ def _property(domain: Domain, rows: list[list[Row]], source: str) -> Property:
                 raise InputError(f"{source}: a disjunct of the unsafe set puts no constraint on the outputs: "
                                  "every input would be a counterexample")
             unsafe.append(tuple(kept))
-    return Property(domain, tuple(unsafe))
+    return Property(domains[0], tuple(unsafe), tuple(domains[1:]))
 
 
 def property_from_json(obj: Any, input_dim: int, output_dim: int, source: str = "property") -> Property:
@@ -389,18 +418,11 @@ def property_from_json(obj: Any, input_dim: int, output_dim: int, source: str = 
     if unknown:
         raise InputError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
     given = obj.get("input")
-    if not isinstance(given, dict):
-        raise InputError(f"{source}: input: expected {{\"low\": [...], \"high\": [...]}} or {{\"A\": [...], \"b\": [...]}}")
-    if set(given) == {"low", "high"}:
-        try:
-            domain = Domain.box(input_dim, list(given["low"]) if isinstance(given["low"], list) else given["low"],
-                                list(given["high"]) if isinstance(given["high"], list) else given["high"])
-        except InputError as exc:
-            raise naming(exc, f"{source}: input") from None
-    elif set(given) <= {"A", "b", "description"}:
-        domain = Domain.from_json(given, dim=input_dim, source=f"{source}: input")
-    else:
-        raise InputError(f"{source}: input: expected keys low and high, or A and b")
+    parts = given if isinstance(given, list) and given else [given]
+    if len(parts) > MAX_INPUT_PARTS:
+        raise InputError(f"{source}: input: a union of more than {MAX_INPUT_PARTS} input sets")
+    domains = [_json_domain(part, input_dim, f"{source}: input" if len(parts) == 1 else f"{source}: input[{k}]")
+               for k, part in enumerate(parts)]
     unsafe = obj.get("unsafe")
     if not isinstance(unsafe, list) or not unsafe:
         raise InputError(f"{source}: unsafe: expected a non-empty list of conjunctions")
@@ -422,7 +444,23 @@ def property_from_json(obj: Any, input_dim: int, output_dim: int, source: str = 
                 raise InputError(str(exc)) from None
             out.append((c, d))
         rows.append(out)
-    return _property(domain, rows, source)
+    return _property(domains, rows, source)
+
+
+def _json_domain(given: Any, input_dim: int, place: str) -> Domain:
+    """One input set of the JSON form: a box (``low``, ``high``; an input may be fixed) or rows."""
+    if not isinstance(given, dict):
+        raise InputError(f"{place}: expected {{\"low\": [...], \"high\": [...]}} or {{\"A\": [...], \"b\": [...]}}"
+                         " (or a list of them: a union)")
+    if set(given) == {"low", "high"}:
+        try:
+            return Domain.box(input_dim, list(given["low"]) if isinstance(given["low"], list) else given["low"],
+                              list(given["high"]) if isinstance(given["high"], list) else given["high"], flat=True)
+        except InputError as exc:
+            raise naming(exc, place) from None
+    if set(given) <= {"A", "b", "description"}:
+        return Domain.from_json(given, dim=input_dim, source=place)
+    raise InputError(f"{place}: expected keys low and high, or A and b")
 
 
 def as_property(prop: Any, network: Any) -> Property:

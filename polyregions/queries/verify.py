@@ -18,11 +18,21 @@ It walks the decision tree of the search (:mod:`polyregions.search.engine`) dept
 The answer is ``holds`` (no counterexample anywhere, on boundaries included) or
 ``violated`` with an exact counterexample. With ``certificate=True`` a certificate for
 the standalone checker is built too (:mod:`polyregions.certificates.queries`).
+
+Boxes go to the input-splitting search first (:mod:`polyregions.queries.splitting`:
+rigorous bounds, bisection, attacks, and this exact search on the boxes that bounds
+cannot close) when the network is affine and ReLU layers and no certificate is asked
+for; ``method="regions"`` forces the region search. Inputs that a box fixes
+(``low == high``) are substituted into the first layer, so the search runs on the
+remaining inputs (the input set is the image of that lower-dimensional box). A
+union of input sets (VNN-LIB's ``or`` over inputs) is decided part by part; a
+counterexample names its part. With a *timeout* the answer may be ``unknown``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import lcm
 from typing import Any, Sequence
@@ -30,6 +40,8 @@ from typing import Any, Sequence
 from ..geometry import lp
 from ..search.engine import Node, Search
 from ..errors import InputError, SolverError
+from ..core.domain import Domain
+from ..core.layers import Affine
 from ..core.network import Network
 from ..io.models import takes_models
 from ..rationals import format_rational, to_floats
@@ -39,8 +51,13 @@ from ..io.vnnlib import Property, as_property
 from ..certificates.queries import QueryRecorder
 from ..certificates.queries import holds_certificate
 from ..certificates.queries import violated_certificate
+from ..search.symbolic import supports
+from .splitting import Timeout, split_verify
 
-__all__ = ["VerifyResult", "verify_property"]
+__all__ = ["VerifyResult", "verify_property", "decimal_text", "METHODS"]
+
+#: The searches verify_property can use ("auto": input splitting where it applies).
+METHODS = ("auto", "split", "regions")
 
 #: The most domain vertices tried first.
 MAX_START_POINTS = 1024
@@ -53,7 +70,7 @@ class VerifyResult:
     Attributes
     ----------
     result
-        ``"holds"`` or ``"violated"``.
+        ``"holds"``, ``"violated"``, or ``"unknown"`` (the time limit passed first).
     counterexample
         An input of the domain whose outputs satisfy every row of one disjunct, or None.
     disjunct
@@ -64,6 +81,12 @@ class VerifyResult:
         As for :class:`polyregions.queries.optimize.MaxResult`.
     certificate
         The certificate (``certificate=True``), else None.
+    part
+        The input set (of a union; 0 for one set) holding the counterexample, or where
+        the time ran out; None for ``holds``.
+    boxes, exact_leaves
+        Boxes visited by the input-splitting search, and boxes of them decided by the
+        region search (0 when only the region search ran).
     """
 
     result: str
@@ -74,6 +97,9 @@ class VerifyResult:
     nodes_visited: int
     subtrees_dropped: int
     certificate: dict | None = field(default=None, repr=False)
+    part: int | None = None
+    boxes: int = 0
+    exact_leaves: int = 0
 
     @property
     def holds(self) -> bool:
@@ -88,11 +114,55 @@ class VerifyResult:
         return {"result": self.result, "counterexample": text(self.counterexample),
                 "counterexample_float": to_floats(self.counterexample), "disjunct": self.disjunct,
                 "outputs": text(self.outputs), "outputs_float": to_floats(self.outputs),
-                "regions_visited": self.regions_visited,
-                "nodes_visited": self.nodes_visited, "subtrees_dropped": self.subtrees_dropped}
+                "part": self.part, "regions_visited": self.regions_visited,
+                "nodes_visited": self.nodes_visited, "subtrees_dropped": self.subtrees_dropped,
+                "boxes": self.boxes, "exact_leaves": self.exact_leaves}
+
+    def vnncomp(self) -> str:
+        """The result file of VNN-COMP: ``unsat`` (holds), ``sat`` with the counterexample as
+        ``((X_0 v) ... (Y_0 v) ...)``, or ``timeout``. A value is written as the exact
+        decimal it is when it has one (every binary fraction does), else to 20 digits."""
+        if self.result == "holds":
+            return "unsat\n"
+        if self.result != "violated" or self.counterexample is None or self.outputs is None:
+            return "timeout\n"
+        pairs = [f"(X_{i} {decimal_text(v)})" for i, v in enumerate(self.counterexample)]
+        pairs += [f"(Y_{j} {decimal_text(v)})" for j, v in enumerate(self.outputs)]
+        return "sat\n(" + "\n ".join(pairs) + ")\n"
 
     def __repr__(self) -> str:
         return f"VerifyResult({self.result}, regions_visited={self.regions_visited})"
+
+
+def decimal_text(value: Fraction) -> str:
+    """*value* as a decimal: exact when the denominator has no prime but 2 and 5, else 20
+    significant digits.
+
+    >>> decimal_text(Fraction(-3, 8)), decimal_text(Fraction(5)), decimal_text(Fraction(1, 3))
+    ('-0.375', '5', '0.33333333333333333333')
+    """
+    value = Fraction(value)
+    den = value.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    sign = "-" if value < 0 else ""
+    num = abs(value.numerator)
+    if den == 1:
+        places = max(twos, fives)
+        digits = num * 10 ** places // value.denominator
+    else:
+        magnitude = len(str(num // value.denominator)) if num >= value.denominator else 0
+        places = max(0, 20 - magnitude) + (0 if num >= value.denominator else
+                                            len(str(value.denominator)) - len(str(num)))
+        digits = round(Fraction(num * 10 ** places, value.denominator))
+    text = str(digits).rjust(places + 1, "0")
+    whole, frac = text[:len(text) - places], text[len(text) - places:].rstrip("0") if places else ""
+    return sign + whole + ("." + frac if frac else "")
 
 
 def _bad(prop: Property, y: Sequence[Fraction]) -> int | None:
@@ -117,7 +187,7 @@ def _leaf_rows(region: Region, conj: Sequence[tuple[Sequence[Fraction], Fraction
 
 @takes_models("network")
 def verify_property(network: Network, prop: Property, *, certificate: bool = False, prune: bool = True,
-                    bound_every: int = 2) -> VerifyResult:
+                    bound_every: int = 2, timeout: float | None = None, method: str = "auto") -> VerifyResult:
     """Decide whether some input of ``prop.domain`` maps into ``prop.unsafe``.
 
     Parameters
@@ -127,11 +197,18 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
         :class:`~polyregions.io.vnnlib.Property`, the path of a ``.vnnlib`` or JSON property
         file, or a parsed ``polyregions-property/1`` object.
     certificate
-        Also build a certificate for ``polyregions check``.
+        Also build a certificate for ``polyregions check`` (the region search only: not
+        for unions of input sets or fixed inputs yet).
     prune
         Drop subtrees where every disjunct is refuted (False: visit every region).
     bound_every
         Bound a node when its unit's index in its layer is a multiple of this.
+    timeout
+        Seconds; when they pass the answer is ``unknown``.
+    method
+        ``"auto"`` (input splitting on boxes of affine/ReLU networks, else the region
+        search), ``"split"`` (input splitting, refused where it does not apply) or
+        ``"regions"`` (the region search).
 
     Returns
     -------
@@ -147,16 +224,122 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
     >>> verify_property(net, parse_vnnlib(head + "(assert (<= Y_0 -0.5))", 1, 1)).result
     'holds'
     >>> found = verify_property(net, parse_vnnlib(head + "(assert (<= Y_0 0.5))", 1, 1))
-    >>> found.result, found.counterexample, found.outputs
-    ('violated', (Fraction(0, 1),), (Fraction(0, 1),))
+    >>> found.result, found.outputs
+    ('violated', (Fraction(0, 1),))
     """
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not timeout > 0):
+        raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if isinstance(bound_every, bool) or not isinstance(bound_every, int) or bound_every < 1:
         raise InputError(f"bound_every must be a positive integer, got {bound_every!r}")
     prop = as_property(prop, network)
-    m = network.output_dim
-    if prop.outputs != m or prop.domain.dim != network.input_dim:
+    if prop.outputs != network.output_dim or prop.domain.dim != network.input_dim:
         raise InputError(f"the property is about {prop.domain.dim} inputs and {prop.outputs} outputs, "
-                         f"the network has {network.input_dim} and {m}")
+                         f"the network has {network.input_dim} and {network.output_dim}")
+    if certificate and prop.others:
+        raise InputError("certificates for a union of input sets are not supported yet: "
+                         "verify each input set as a property of its own")
+    deadline = None if timeout is None else time.monotonic() + timeout
+    regions = nodes = dropped = boxes = leaves = 0
+    for index, domain in enumerate(prop.domains):
+        try:
+            result = _verify_part(network, domain, prop, certificate, prune, bound_every, deadline, method)
+        except Timeout as exc:
+            if exc.stats is not None:
+                boxes += exc.stats.boxes
+                leaves += exc.stats.exact_leaves
+            return VerifyResult("unknown", None, None, None, regions, nodes, dropped, None, index, boxes, leaves)
+        regions += result.regions_visited
+        nodes += result.nodes_visited
+        dropped += result.subtrees_dropped
+        boxes += result.boxes
+        leaves += result.exact_leaves
+        if not result.holds:
+            return replace(result, part=index, regions_visited=regions, nodes_visited=nodes,
+                           subtrees_dropped=dropped, boxes=boxes, exact_leaves=leaves)
+        if certificate:
+            return result
+    return VerifyResult("holds", None, None, None, regions, nodes, dropped, None, None, boxes, leaves)
+
+
+def _restricted(network: Network, domain: Domain
+                ) -> tuple[Network, Domain | None, list[int], tuple[Fraction, ...]]:
+    """Fixed inputs of a box substituted into the first layer: the network on the free
+    inputs, the box of those (None when every input is fixed), their indices, and the
+    full input with the free ones at 0."""
+    bounds = domain.bounds
+    assert bounds is not None
+    free = [i for i, (lo, hi) in enumerate(bounds) if lo < hi]
+    base = tuple(Fraction(0) if lo < hi else lo for lo, hi in bounds)
+    if not free:
+        return network, None, free, base
+    if len(free) == len(bounds):
+        return network, domain, free, base
+    lift = Affine(tuple(tuple(Fraction(int(i == j)) for j in free) for i in range(network.input_dim)), base)
+    restricted = Network.from_layers(len(free), (lift,) + network.layers)
+    box = Domain.box(len(free), [bounds[i][0] for i in free], [bounds[i][1] for i in free])
+    return restricted, box, free, base
+
+
+def _verify_part(network: Network, domain: Domain, prop: Property, certificate: bool, prune: bool,
+                 bound_every: int, deadline: float | None, method: str) -> VerifyResult:
+    """The answer on one input set."""
+    is_box = domain.kind == "box" and domain.bounds is not None
+    fixed = is_box and any(lo == hi for lo, hi in domain.bounds or ())
+    if fixed and certificate:
+        raise InputError("certificates for inputs fixed by the property are not supported yet")
+    unsafe = prop.unsafe
+
+    def lifted(z: Sequence[Fraction] | None, stats: VerifyResult) -> VerifyResult:
+        """The answer for the full inputs, from a counterexample *z* of the free ones."""
+        if z is None:
+            return replace(stats, result="holds", counterexample=None, disjunct=None, outputs=None)
+        x = list(base)
+        for i, v in zip(free, z):
+            x[i] = v
+        y = network(x)
+        k = _bad(prop, y)
+        if k is None or not domain.contains(x):
+            raise SolverError("a counterexample that the forward pass does not confirm (internal error)")
+        return replace(stats, result="violated", counterexample=tuple(x), disjunct=k, outputs=tuple(y))
+
+    if is_box:
+        inner, box, free, base = _restricted(network, domain)
+        if box is None:  # one point
+            empty = VerifyResult("holds", None, None, None, 0, 0, 0)
+            return lifted(() if _bad(prop, network(base)) is not None else None, empty)
+    else:
+        inner, box, free, base = network, domain, list(range(network.input_dim)), tuple([Fraction(0)] * network.input_dim)
+    inner_prop = Property(box, unsafe)
+    splittable = is_box and supports(inner)
+    if method == "split" and not splittable:
+        raise InputError("input splitting needs a box of inputs and a network of affine and ReLU layers")
+    if certificate or method == "regions" or not splittable:
+        result = _region_search(inner, inner_prop, certificate, prune, bound_every, deadline)
+        if fixed or result.counterexample is None:
+            return lifted(result.counterexample, result)
+        return result
+    leaves = 0
+    low = tuple(lo for lo, _ in box.bounds or ())
+    high = tuple(hi for _, hi in box.bounds or ())
+
+    def exact_leaf(leaf_low: tuple[Fraction, ...], leaf_high: tuple[Fraction, ...]) -> tuple[Fraction, ...] | None:
+        nonlocal leaves
+        leaves += 1
+        leaf = Property(Domain.box(len(low), leaf_low, leaf_high), unsafe)
+        return _region_search(inner, leaf, False, prune, bound_every, deadline, start_points=False).counterexample
+
+    z, stats = split_verify(inner, low, high, unsafe, exact_leaf=exact_leaf, deadline=deadline)
+    summary = VerifyResult("holds", None, None, None, 0, 0, 0, None, None, stats.boxes, stats.exact_leaves)
+    return lifted(z, summary)
+
+
+def _region_search(network: Network, prop: Property, certificate: bool, prune: bool, bound_every: int,
+                   deadline: float | None, start_points: bool = True) -> VerifyResult:
+    """The exact region search (the module docstring) on ``prop.domain``; *start_points*
+    False skips trying the domain's vertices first (input splitting has tried its own)."""
     search = Search(network, prop.domain)
     recorder = None
     if certificate:
@@ -179,7 +362,8 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
             cert = violated_certificate(search, prop, x, k)
         return VerifyResult("violated", tuple(x), k, tuple(y), regions, nodes, dropped, cert)
 
-    for x in search.cell.vertices()[:MAX_START_POINTS] + [search.cell.interior_point()]:
+    starts = search.cell.vertices()[:MAX_START_POINTS] + [search.cell.interior_point()] if start_points else []
+    for x in starts:
         if _bad(prop, network(x)) is not None:
             return violated(x, 0, 0, 0)
 
@@ -189,6 +373,8 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
         """True when every disjunct has a row whose bound refutes it on the whole subtree."""
         nonlocal nodes, dropped
         nodes += 1
+        if deadline is not None and time.monotonic() > deadline:
+            raise Timeout("the time limit passed")
         if prune and item.unit % bound_every == 0:
             nb = node_bounds(search, item, objectives, keep=recorder is not None)
             chosen: dict[int, int] = {}
@@ -206,6 +392,8 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
 
     for item in search.walk([search.root()], on_drop, skip=drop):
         regions += 1
+        if deadline is not None and time.monotonic() > deadline:
+            raise Timeout("the time limit passed")
         here = recorder.region_context(item)[0] if recorder is not None else None
         refutations = []
         for conj in prop.unsafe:

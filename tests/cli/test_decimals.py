@@ -149,12 +149,15 @@ def test_max_on_a_slice(capsys):
 
 
 def test_verify_shows_decimals(capsys, files):
-    code, out, err = run(capsys, "verify", files["peak"], files["above"])
+    # the region search finds the one point where the peak reaches the threshold
+    code, out, err = run(capsys, "verify", files["peak"], files["above"], "--method", "regions")
     assert code == 1, err
     assert "counterexample:  (10/131)\n                 ~(0.0763359)\n" in out
     assert "outputs:         (123456789/1000000000)\n                 ~(0.123457)\n" in out
     assert check_decimals(out) == 2
-    code, out, _ = run(capsys, "verify", files["peak"], files["above"], "--json")
+    code, out, err = run(capsys, "verify", files["peak"], files["above"])  # input splitting: another point
+    assert code == 1 and check_decimals(out) == 2, err
+    code, out, _ = run(capsys, "verify", files["peak"], files["above"], "--json", "--method", "regions")
     found = json.loads(out)
     assert found["outputs_float"] == [0.123456789]
     check_floats(found, ["counterexample", "outputs"])

@@ -143,7 +143,6 @@ def test_vnnlib_reads_the_subset():
     ("(assert (<= Y_0 0)", r"line 6: '\(' is never closed"),
     ("(assert (<= Y_0 0)))", r"line 6: '\)' without '\('"),
     ("(assert (<= X_0 Y_0))", r"line 6: an assertion mixes inputs and outputs \(not supported\)"),
-    ("(assert (or (<= X_0 0) (>= X_0 0.5)))", r"line 6: an 'or' over inputs is not supported"),
     ("(check-sat)", r"line 6: unsupported command 'check-sat': expected declare-const or assert"),
     ("(assert (<= Y_0))", r"line 6: expected a comparison \(<= s t\), \(>= s t\) or \(= s t\), got <="),
     ("(declare-const Y_2 Real)(assert (<= Y_0 0))", r"declares Y_0, Y_1, Y_2; expected Y_0 to Y_1 \(the network has 2 outputs\)"),
@@ -171,9 +170,17 @@ def test_vnnlib_missing_declarations_and_empty_inputs():
     with pytest.raises(InputError, match=r"^p: declares Y_0, Y_2; expected Y_0 to Y_1 \(the network has 2 outputs\)$"):
         parse_vnnlib("(declare-const X_0 Real)(declare-const Y_0 Real)(declare-const Y_2 Real)(assert (<= Y_0 0))",
                      1, 2, "p")
+    # bounds that fix an input make a flat box (verify substitutes the input); other
+    # lower-dimensional input sets are refused
+    fixed = parse_vnnlib("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= X_0 0))(assert (>= X_0 0))"
+                         "(assert (<= X_0 (+ X_0 1)))(assert (<= Y_0 0))", 1, 1, "p")
+    assert fixed.domain.kind == "box" and fixed.domain.bounds == ((0, 0),)
     with pytest.raises(DomainError, match=r"^p: inputs: the domain is empty or not full-dimensional$"):
-        parse_vnnlib("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= X_0 0))(assert (>= X_0 0))"
-                     "(assert (<= X_0 (+ X_0 1)))(assert (<= Y_0 0))", 1, 1, "p")
+        parse_vnnlib("(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
+                     "(assert (<= (+ X_0 X_1) 0))(assert (>= (+ X_0 X_1) 0))(assert (<= Y_0 0))", 2, 1, "p")
+    with pytest.raises(InputError, match=r"^p: the inputs are empty: X_0 >= 1 and X_0 <= 0$"):
+        parse_vnnlib("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= X_0 0))(assert (>= X_0 1))"
+                     "(assert (<= Y_0 0))", 1, 1, "p")
     with pytest.raises(InputError, match=r"more than 100,000 disjuncts"):
         parse_vnnlib("(declare-const X_0 Real)(declare-const Y_0 Real)" +
                      "(assert (or (<= Y_0 0) (<= Y_0 1) (<= Y_0 2) (<= Y_0 3)))" * 9, 1, 1, "p")
@@ -190,7 +197,8 @@ def test_json_property():
 @pytest.mark.parametrize("change, pattern", [
     ({"format": "x"}, r"format: expected 'polyregions-property/1', got 'x'$"),
     ({"extra": 1}, r"unknown key\(s\) extra$"),
-    ({"input": [0, 1]}, r"input: expected"),
+    ({"input": [0, 1]}, r"input\[0\]: expected"),
+    ({"input": 7}, r"input: expected"),
     ({"input": {"low": 0}}, r"input: expected keys low and high, or A and b$"),
     ({"input": {"low": [1], "high": [0]}}, r"input: box coordinate 0: low 1 must be below high 0 \(empty\)$"),
     ({"input": {"low": [0], "high": [1, 2]}}, r"input: box high: 2 values for 1 coordinates$"),

@@ -1,0 +1,184 @@
+"""Verification by input splitting (:mod:`polyregions.queries.splitting`) and its bounds
+(:mod:`polyregions.search.symbolic`): sound against exact extremes, the same answers as the
+brute-force reference, fixed inputs and unions of input sets, ``--timeout`` and ``unknown``,
+VNN-COMP's result file, and a few ACAS Xu instances against the competition's answers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from fractions import Fraction
+
+import pytest
+
+from polyregions.core.domain import Domain
+from polyregions.core.network import Network
+from polyregions.io.models import load_model
+from polyregions.io.vnnlib import load_property, parse_vnnlib
+from polyregions.queries.optimize import maximize
+from polyregions.queries.verify import decimal_text, verify_property
+from polyregions.search.symbolic import BoxBounds, supports
+from tests.queries.test_verify import brute_violated, dot, random_property
+from tests.support.clirun import run
+
+
+def random_relu(rng: random.Random, n0: int, widths: list[int], outputs: int, thirds: bool) -> Network:
+    """Small rational weights; with *thirds* some are not binary fractions (doubles cannot hold them)."""
+    dims = [n0] + widths + [outputs]
+    dens = [1, 2, 4, 3] if thirds else [1, 2, 4, 8]
+
+    def value() -> Fraction:
+        return Fraction(rng.randint(-4, 4), rng.choice(dens))
+    weights = [[[value() for _ in range(a)] for _ in range(b)] for a, b in zip(dims, dims[1:])]
+    biases = [[value() for _ in range(b)] for b in dims[1:]]
+    return Network.mlp(weights, biases)
+
+
+def random_box(rng: random.Random, n0: int) -> Domain:
+    low = [Fraction(rng.randint(-6, 2), rng.choice([1, 2, 3])) for _ in range(n0)]
+    return Domain.box(n0, low, [lo + Fraction(rng.randint(1, 6), rng.choice([1, 2, 5])) for lo in low])
+
+
+CASES = list(range(60))
+
+
+@pytest.mark.parametrize("seed", CASES)
+def test_bounds_never_cross_the_exact_minimum(seed):
+    """The lower bound of a row over a box is at most its exact minimum (region search), with
+    the compiled code and the Python code; on a box where every unit's sign is fixed the
+    exact affine rows are the network's map."""
+    rng = random.Random(seed)
+    n0 = rng.randint(1, 3)
+    net = random_relu(rng, n0, [rng.randint(1, 5) for _ in range(rng.randint(1, 3))], rng.randint(1, 3),
+                      thirds=seed % 2 == 1)
+    box = random_box(rng, n0)
+    rows = [[Fraction(rng.randint(-2, 2)) for _ in range(net.output_dim)] for _ in range(2)]
+    low = [lo for lo, _ in box.bounds]
+    high = [hi for _, hi in box.bounds]
+    compiled, python = BoxBounds(net, rows).bounds(low, high), BoxBounds(net, rows, compiled=False).bounds(low, high)
+    for i, c in enumerate(rows):
+        if not any(c):
+            continue
+        exact = maximize(net, box, objective=c, minimize=True).value
+        assert Fraction(compiled.lower[i]) <= exact
+        assert Fraction(python.lower[i]) <= exact
+    # a tiny box around a random point: the signs are usually fixed there
+    point = [lo + (hi - lo) * Fraction(rng.randint(1, 99), 100) for lo, hi in box.bounds]
+    tiny_low = [v - Fraction(1, 10 ** 6) for v in point]
+    tiny_high = [v + Fraction(1, 10 ** 6) for v in point]
+    bounds = BoxBounds(net, rows)
+    result = bounds.bounds(tiny_low, tiny_high)
+    if 2 not in result.states:
+        for (a, b), c in zip(bounds.affine_rows(result.states), rows):
+            assert dot(a, point) + b == dot(c, net(point))
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_splitting_against_brute_force(seed):
+    rng = random.Random(1000 + seed)
+    n0 = rng.randint(1, 3)
+    net = random_relu(rng, n0, [rng.randint(1, 4) for _ in range(rng.randint(1, 3))], rng.randint(1, 2),
+                      thirds=seed % 3 == 0)
+    box = random_box(rng, n0)
+    prop = random_property(f"split-{seed}", net, box)
+    result = verify_property(net, prop, method="split")
+    assert result.result == ("violated" if brute_violated(net, prop) else "holds")
+    assert result.boxes >= 1 or result.result == "violated"  # the attack at the root may find it
+    if result.result == "violated":
+        x = result.counterexample
+        assert box.contains(x) and net(x) == result.outputs
+        assert all(dot(c, result.outputs) <= d for c, d in prop.unsafe[result.disjunct])
+    assert verify_property(net, prop, method="regions").result == result.result
+
+
+NET2 = Network.mlp([[[1, 1], [1, -1]], [[1, 1]]], [[0, 0], [0]])  # relu(a + b) + relu(a - b) = max(2a, ...)
+HEAD2 = "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
+
+
+def test_fixed_inputs_are_substituted():
+    """X_1 fixed to 1/2: y = relu(a + 1/2) + relu(a - 1/2) on a in [-1, 1], minimum 0 at a <= -1/2."""
+    text = HEAD2 + "(assert (>= X_0 -1))(assert (<= X_0 1))(assert (>= X_1 0.5))(assert (<= X_1 0.5))"
+    prop = parse_vnnlib(text + "(assert (<= Y_0 -0.001))", 2, 1)
+    assert prop.domain.bounds[1] == (Fraction(1, 2), Fraction(1, 2))
+    for method in ("auto", "split", "regions"):
+        assert verify_property(NET2, prop, method=method).result == "holds"
+    found = verify_property(NET2, parse_vnnlib(text + "(assert (>= Y_0 2))", 2, 1))
+    assert found.result == "violated" and found.counterexample == (1, Fraction(1, 2)) and found.outputs == (2,)
+    with pytest.raises(Exception, match="inputs fixed by the property"):
+        verify_property(NET2, prop, certificate=True)
+    every = parse_vnnlib(HEAD2 + "(assert (= X_0 1))(assert (= X_1 0))(assert (>= Y_0 2))", 2, 1)
+    assert verify_property(NET2, every).counterexample == (1, 0)
+
+
+def test_unions_of_input_sets():
+    """Two boxes; y >= 3 only happens in the second one, which the counterexample names."""
+    text = HEAD2 + ("(assert (or (and (>= X_0 -1) (<= X_0 0) (>= X_1 -1) (<= X_1 1))"
+                    "            (and (>= X_0 1) (<= X_0 2) (>= X_1 0) (<= X_1 1))))")
+    prop = parse_vnnlib(text + "(assert (>= Y_0 3))", 2, 1)
+    assert len(prop.domains) == 2 and "union of 2 input sets" in prop.describe()
+    found = verify_property(NET2, prop)
+    assert found.result == "violated" and found.part == 1 and prop.others[0].contains(found.counterexample)
+    assert verify_property(NET2, parse_vnnlib(text + "(assert (>= Y_0 4.01))", 2, 1)).result == "holds"
+    with pytest.raises(Exception, match="union of input sets"):
+        verify_property(NET2, prop, certificate=True)
+    again = json.loads(json.dumps(prop.to_json()))
+    assert len(again["input"]) == 2
+
+
+def test_timeout_and_vnncomp_result(capsys, tmp_path):
+    rng = random.Random(5)
+    net = random_relu(rng, 3, [12, 12, 12], 1, thirds=False)
+    model = tmp_path / "net.json"
+    net.save(model)
+    prop = tmp_path / "p.vnnlib"
+    prop.write_text("".join(f"(declare-const X_{i} Real)(assert (<= X_{i} 1))(assert (>= X_{i} -1))"
+                            for i in range(3)) + "(declare-const Y_0 Real)(assert (>= Y_0 100000))")
+    result = verify_property(net, load_property(prop, 3, 1), timeout=1e-9)
+    assert result.result == "unknown" and result.vnncomp() == "timeout\n"
+    out_file = tmp_path / "result.txt"
+    code, out, err = run(capsys, "verify", model, prop, "--timeout", "0.000001", "--vnncomp", out_file)
+    assert code == 3 and "result:          unknown (the time limit of 1e-06 s passed first)" in out
+    assert out_file.read_text() == "timeout\n"
+    code, out, err = run(capsys, "verify", model, prop, "--vnncomp", out_file)
+    assert code == 0 and out_file.read_text() == "unsat\n"
+    prop.write_text(prop.read_text().replace("100000", "-100000"))
+    code, out, err = run(capsys, "verify", model, prop, "--vnncomp", out_file)
+    lines = out_file.read_text().splitlines()
+    assert code == 1 and lines[0] == "sat" and lines[1].startswith("((X_0 ") and lines[-1].endswith(")")
+    values = [Fraction(line.strip("() ").split()[1]) for line in lines[1:]]
+    assert tuple(values[3:]) == net(values[:3])  # binary fractions: the decimals are exact
+    code, out, err = run(capsys, "verify", model, prop, "--timeout", "0")
+    assert code == 2 and "positive number of seconds" in err
+
+
+def test_decimal_text():
+    assert [decimal_text(Fraction(v)) for v in ("-3/8", "5", "1/3", "0", "1/1024")] == \
+        ["-0.375", "5", "0.33333333333333333333", "0", "0.0009765625"]
+
+
+def test_supports_only_relu_networks():
+    assert supports(NET2)
+    assert not supports(Network.mlp([[[1]], [[1]]], [[0], [0]], activation="abs"))
+
+
+# --------------------------------------------------------------------------- ACAS Xu
+
+FAST = [("ACASXU_run2a_1_7_batch_2000.onnx", "prop_3.vnnlib"), ("ACASXU_run2a_2_1_batch_2000.onnx", "prop_2.vnnlib"),
+        ("ACASXU_run2a_4_5_batch_2000.onnx", "prop_10.vnnlib"), ("ACASXU_run2a_1_1_batch_2000.onnx", "prop_4.vnnlib"),
+        ("ACASXU_run2a_1_1_batch_2000.onnx", "prop_1.vnnlib")]
+
+
+@pytest.mark.parametrize("onnx_name, vnnlib", FAST)
+def test_acasxu_answers_match_the_competition(acasxu_dir, onnx_name, vnnlib):
+    pytest.importorskip("onnx")
+    with open(acasxu_dir / "expected.csv") as handle:
+        expected = {(r["onnx"], r["vnnlib"]): r["answer"] for r in csv.DictReader(handle)}
+    net = load_model(acasxu_dir / onnx_name)
+    result = verify_property(net, acasxu_dir / vnnlib, timeout=300)
+    assert result.result == expected[(onnx_name, vnnlib)]
+    if result.result == "violated":
+        prop = load_property(acasxu_dir / vnnlib, 5, 5)
+        assert prop.domains[result.part].contains(result.counterexample)
+        assert all(dot(c, net(result.counterexample)) <= d for c, d in prop.unsafe[result.disjunct])
