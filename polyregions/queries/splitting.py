@@ -16,8 +16,8 @@ for boxes with few inputs (ReluVal, Neurify and VeriNet split the inputs the sam
   intervals (they hold on a smaller box too). Depth first, the half whose bounds come
   closer to the unsafe set first (where a counterexample is likelier).
 - *Attacks.* At the root, the centre and (up to 6 inputs) the vertices, exactly; then
-  random points, then projected
-  sign-gradient descent (floats) on each disjunct's worst row from the best of them; at every open box its
+  random points; after :data:`DESCENT_AFTER` boxes, projected sign-gradient descent
+  (floats) on each disjunct's worst row from the best of them; at every open box its
   centre and, for every open row, the box vertex where the row's lower linear function
   is smallest. A float forward pass proposes; a point counts only once the exact
   forward pass (rational arithmetic) puts its outputs in the unsafe set; a point found
@@ -59,7 +59,9 @@ EXACT_DEPTH = 40
 #: An input is only split while its share of its range is at least the largest share
 #: divided by this (the best-looking input would otherwise be split again and again).
 BALANCE = 16
-#: Starts and steps of the gradient attack at the root, per disjunct.
+#: Starts and steps of the gradient attack from the root's samples, per disjunct; it runs
+#: once DESCENT_AFTER boxes have been visited (most properties are decided before).
+DESCENT_AFTER = 200
 DESCENT_STARTS = 16
 DESCENT_STEPS = 60
 #: A box with at most this many open units is decided exactly, piece by piece (an LP per
@@ -210,6 +212,8 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
         # box) are infeasible is dropped with everything below it
         pending: list[tuple[int, ...]] = [()]
         while pending:
+            if deadline is not None and time.monotonic() > deadline:
+                raise Timeout("the time limit passed", stats)
             choice = pending.pop()
             chosen = bytearray(states)
             for index, on in zip(where, choice):
@@ -251,7 +255,7 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
 
     def still_open(result, alive: frozenset[int]) -> frozenset[int]:
         refuted = {owner[i] for i, bound in enumerate(result.lower)
-                   if owner[i] in alive and Fraction(bound) > limits[i]}
+                   if owner[i] in alive and math.isfinite(bound) and Fraction(bound) > limits[i]}
         return alive - refuted
 
     def simplified(x: tuple[Fraction, ...]) -> tuple[Fraction, ...]:
@@ -276,8 +280,6 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
     samples = [[float(lo + (hi - lo) * Fraction(rng.random())) for lo, hi in zip(low, high)]
                for _ in range(ROOT_SAMPLES)]
     found = confirmed(samples, low, high)
-    if found is None:
-        found = descend(samples, low, high)
     if found is not None:
         return simplified(found), stats
     stack = [(low, high, compute(low, high), frozenset(range(len(unsafe))), 0)]
@@ -287,6 +289,10 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
                           f"{stats.exact_leaves} exact leaves, depth {stats.max_depth}, {len(stack)} open)", stats)
         box_low, box_high, result, alive, depth = stack.pop()
         stats.boxes += 1
+        if stats.boxes == DESCENT_AFTER:  # not decided quickly: the gradient attack
+            found = descend(samples, low, high)
+            if found is not None:
+                return simplified(found), stats
         stats.max_depth = max(stats.max_depth, depth)
         alive = still_open(result, alive)
         if not alive:
@@ -317,7 +323,10 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
         dims = [p for p in range(len(box_low)) if relative[p] * BALANCE >= widest]
         if depth >= EXACT_DEPTH or not dims:
             stats.exact_leaves += 1
-            found = exact_leaf(box_low, box_high)
+            try:
+                found = exact_leaf(box_low, box_high)
+            except Timeout:
+                raise Timeout("the time limit passed in the region search of a box", stats) from None
             if found is not None:
                 return found, stats
             continue

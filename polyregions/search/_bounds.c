@@ -81,6 +81,13 @@ static int net_parse(PyObject *const *args, Net *net) {
     return 0;
 }
 
+/* The larger of two magnitudes, infinite when either is NaN (fmax would drop a NaN, and a
+ * magnitude that overflowed must make the bounds that use it infinite, never smaller). */
+static inline double larger(double a, double b) {
+    if (a != a || b != b) return INFINITY;
+    return a > b ? a : b;
+}
+
 /* The widest layer (input included), for scratch sizes. */
 static Py_ssize_t widest(const Net *net) {
     Py_ssize_t w = net->n0;
@@ -103,7 +110,7 @@ static void affine_step(Py_ssize_t n0, Py_ssize_t rows, Py_ssize_t cols, const d
         const double *wi = wc + i * cols, *ri = wr + i * cols;
         double radius = br[i];   /* rounding of weights the doubles do not hold */
         for (Py_ssize_t j = 0; j < cols; j++)
-            if (ri[j] != 0.0) radius += ri[j] * fmax(fabs(hl[j]), fabs(hu[j]));
+            if (ri[j] != 0.0) radius += ri[j] * larger(fabs(hl[j]), fabs(hu[j]));
         double *Li = L + i * w, *Ui = U + i * w;
         double spreadL = 0.0, spreadU = 0.0;
         /* input by input (contiguous rows, one accumulator per coefficient); lo kept negated */
@@ -221,7 +228,7 @@ static void backward(const Net *net, Py_ssize_t top, Py_ssize_t row, double sign
     for (Py_ssize_t i = 0; i < width; i++) mu[i] = sign * first[i];
     for (Py_ssize_t i = 0; i < width; i++) {
         if (first_r[i] == 0.0) continue;
-        double mag = top >= 1 ? fmax(pu[boff[top - 1] + i], 0.0) : xmag[i];
+        double mag = top >= 1 ? larger(pu[boff[top - 1] + i], 0.0) : xmag[i];
         cut += first_r[i] * mag;
     }
     for (Py_ssize_t k = top - 1; k >= 0; k--) {
@@ -239,7 +246,7 @@ static void backward(const Net *net, Py_ssize_t top, Py_ssize_t row, double sign
                 double hi = c * s, low = -((-c) * s);
                 lam[j] = hi;
                 constant = -((-low) * (-lo[j]) - constant);   /* + low |l|, downward */
-                cut += (hi - low) * fmax(-lo[j], up[j]);
+                cut += (hi - low) * larger(-lo[j], up[j]);
             }
         }
         /* nu . z_k = nu . (W_k h_{k-1} + b_k): coefficients on h_{k-1} (or x) */
@@ -268,7 +275,7 @@ static void backward(const Net *net, Py_ssize_t top, Py_ssize_t row, double sign
                 for (Py_ssize_t i = 0; i < in; i++) rad[i] += ac * Rj[i];
         }
         for (Py_ssize_t i = 0; i < in; i++) {
-            double mag = k >= 1 ? fmax(pu[boff[k - 1] + i], 0.0) : xmag[i];
+            double mag = k >= 1 ? larger(pu[boff[k - 1] + i], 0.0) : xmag[i];
             cut += (hi[i] + low[i] + rad[i]) * mag;
             mu[i] = hi[i];
         }
@@ -327,7 +334,7 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
     double *hl = U + m * w, *hu = hl + m, *l = hu + m, *u = l + m, *xmag = u + m;
     double *pl = xmag + n0, *pu = pl + total, *lam = pu + total, *mu = lam + m, *line = mu + m;
     double *acc = line + w, *sums = acc + 3 * m;
-    for (Py_ssize_t p = 0; p < n0; p++) xmag[p] = fmax(fabs(xl[p]), fabs(xu[p]));
+    for (Py_ssize_t p = 0; p < n0; p++) xmag[p] = larger(fabs(xl[p]), fabs(xu[p]));
     /* the inputs enclose themselves */
     memset(HL, 0, sizeof(double) * n0 * w);
     for (Py_ssize_t p = 0; p < n0; p++) {

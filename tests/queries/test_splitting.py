@@ -182,3 +182,16 @@ def test_acasxu_answers_match_the_competition(acasxu_dir, onnx_name, vnnlib):
         prop = load_property(acasxu_dir / vnnlib, 5, 5)
         assert prop.domains[result.part].contains(result.counterexample)
         assert all(dot(c, net(result.counterexample)) <= d for c, d in prop.unsafe[result.disjunct])
+
+
+def test_overflowing_bounds_refute_nothing():
+    """Weights of 1e200 overflow doubles: the bounds become NaN or infinite and refute nothing
+    (never a wrong answer); the exact parts still decide what they can."""
+    net = Network.mlp([[[10 ** 200], [-10 ** 200]], [[10 ** 200, 10 ** 200]], [[1]]], [[0, 0], [0], [0]])
+    result = BoxBounds(net, [[1]]).bounds([Fraction(-1)], [Fraction(1)])
+    assert not (result.lower[0] > 0)  # NaN or a true lower bound, never above the minimum 0
+    head = "(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= X_0 1))(assert (>= X_0 -1))"
+    assert verify_property(net, parse_vnnlib(head + "(assert (<= Y_0 -1))", 1, 1), method="split",
+                           timeout=3).result in ("holds", "unknown")
+    found = verify_property(net, parse_vnnlib(head + "(assert (>= Y_0 1))", 1, 1), method="split", timeout=30)
+    assert found.result == "violated" and net(found.counterexample)[0] >= 1
