@@ -26,11 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import sys
 import time
-from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,24 +38,16 @@ from polyregions.core.domain import Domain  # noqa: E402
 from polyregions.core.network import Network, load_network  # noqa: E402
 from polyregions.queries.export import region_to_json  # noqa: E402
 from polyregions.search.engine import enumerate_regions  # noqa: E402
-from tests.support.interior import chebyshev_radius, facet_distance, float_pattern, same_pattern  # noqa: E402
+from tests.support.interior import (chebyshev_radius, facet_distance, float_pattern, float_weight_network,
+                                    same_pattern)  # noqa: E402
 
 POINTS = {"old": lambda region: region.cell.interior_point(), "central": lambda region: region.cell.central_point()}
 
 
-def _random(seed: int, widths: list[int]) -> Network:
-    """A ReLU network with float64 weights (as trained networks have), read exactly."""
-    rng = random.Random(seed)
-    weights = [[[rng.gauss(0, 1 / widths[i] ** 0.5) for _ in range(widths[i])] for _ in range(widths[i + 1])]
-               for i in range(len(widths) - 1)]
-    biases = [[rng.gauss(0, 0.1) for _ in range(widths[i + 1])] for i in range(len(widths) - 1)]
-    return Network.mlp(weights, biases)
-
-
 def _cases() -> list[tuple[str, Network, Domain | None]]:
     out: list[tuple[str, Network, Domain | None]] = [
-        ("random 2-16-16-1 on R^2", _random(1, [2, 16, 16, 1]), None),
-        ("random 3-10-10-1 on [-1, 1]^3", _random(2, [3, 10, 10, 1]), Domain.box(3, -1, 1)),
+        ("random 2-16-16-1 on R^2", float_weight_network(1, [2, 16, 16, 1]), None),
+        ("random 3-10-10-1 on [-1, 1]^3", float_weight_network(2, [3, 10, 10, 1]), Domain.box(3, -1, 1)),
     ]
     shared = Path(os.environ.get("POLYREGIONS_SHARED", ROOT.parent / "shared"))
     folder = shared / "external" / "relucent"

@@ -240,16 +240,19 @@ def refuse_overwriting_inputs(args: argparse.Namespace) -> None:
         output = None  # lipschitz's --output is an output index, not a file
     checkpoint = getattr(args, "checkpoint", None)
     plot = getattr(args, "plot", None) if args.command == "boundary" else None
-    for name in (output, checkpoint, plot):
+    result = getattr(args, "vnncomp", None) if args.command == "verify" else None
+    for name in (output, checkpoint, plot, result):
         if name is not None:
             check_file_name(name)
     if output is not None and plot is not None and is_same_file(output, plot):
         raise InputError(f"--plot {plot}: is the -o file too; write them to two files")
+    if output is not None and result is not None and is_same_file(output, result):
+        raise InputError(f"--vnncomp {result}: is the -o file too; write them to two files")
     for name in inputs:
         source = getattr(args, name, None)
         if source is None:
             continue
-        for out in (output, plot):
+        for out in (output, plot, result):
             if out is not None and is_same_file(out, source):
                 raise InputError(f"{out}: is the input file {source}; write the output to another file")
         if checkpoint is not None and is_same_file(checkpoint, source):

@@ -52,7 +52,7 @@ from ..errors import PolyregionsError, SolverError
 from ..geometry import lp
 from ..search.symbolic import BoxBounds, round_down, round_up
 
-__all__ = ["split_verify", "SplitStats", "Timeout", "EXACT_DEPTH"]
+__all__ = ["split_verify", "fits_doubles", "SplitStats", "Timeout", "EXACT_DEPTH", "MAX_COORDINATE"]
 
 #: Bisections after which an open box goes to the exact region search.
 EXACT_DEPTH = 40
@@ -74,6 +74,8 @@ PIECE_UNITS_DEEP = 4
 ROOT_VERTEX_DIMENSIONS = 6
 #: Random points tried at the root.
 ROOT_SAMPLES = 4096
+#: The largest |coordinate| of a box this search takes (its floats must stay finite).
+MAX_COORDINATE = 2 ** 512
 
 Rows = Sequence[Sequence[tuple[Sequence[Fraction], Fraction]]]
 
@@ -97,6 +99,12 @@ class SplitStats:
     affine_leaves: int = 0
     piece_leaves: int = 0
     max_depth: int = 0
+
+
+def fits_doubles(low: Sequence[Fraction], high: Sequence[Fraction]) -> bool:
+    """Whether every coordinate of the box is at most :data:`MAX_COORDINATE` in size (the
+    search proposes points and widths as doubles; larger boxes go to the region search)."""
+    return all(-MAX_COORDINATE <= lo and hi <= MAX_COORDINATE for lo, hi in zip(low, high))
 
 
 def _dot(c: Sequence[Fraction], y: Sequence[Fraction]) -> Fraction:
@@ -180,15 +188,12 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
                 x = list(starts[s])
                 for step in range(DESCENT_STEPS):
                     rate = 0.02 * (1 - step / DESCENT_STEPS) + 0.0005
-                    value, _ = bounds.gradient(x, [0.0] * len(rows))
+                    value, gradients = bounds.gradient(x)
                     gap, i = worst(value)
                     if gap <= 0:
                         break
-                    weights = [0.0] * len(rows)
-                    weights[i] = 1.0
-                    _, grad = bounds.gradient(x, weights)
                     x = [min(max(v - rate * w * (1.0 if g > 0 else -1.0 if g < 0 else 0.0), a), b)
-                         for v, g, w, a, b in zip(x, grad, span, lo, hi)]
+                         for v, g, w, a, b in zip(x, gradients[i], span, lo, hi)]
                 ends.append(x)
         return confirmed(ends, box_low, box_high) if ends else None
 

@@ -44,7 +44,7 @@ from ..core.domain import Domain
 from ..core.layers import Affine
 from ..core.network import Network
 from ..io.models import takes_models
-from ..rationals import format_rational, to_floats
+from ..rationals import approximate, format_rational, to_floats
 from ..search.regions import Region
 from ..search.relax import cell_maximum, node_bounds
 from ..io.vnnlib import Property, as_property
@@ -52,7 +52,7 @@ from ..certificates.queries import QueryRecorder
 from ..certificates.queries import holds_certificate
 from ..certificates.queries import violated_certificate
 from ..search.symbolic import supports
-from .splitting import Timeout, split_verify
+from .splitting import Timeout, fits_doubles, split_verify
 
 __all__ = ["VerifyResult", "verify_property", "decimal_text", "METHODS"]
 
@@ -121,7 +121,8 @@ class VerifyResult:
     def vnncomp(self) -> str:
         """The result file of VNN-COMP: ``unsat`` (holds), ``sat`` with the counterexample as
         ``((X_0 v) ... (Y_0 v) ...)``, or ``timeout``. A value is written as the exact
-        decimal it is when it has one (every binary fraction does), else to 20 digits."""
+        decimal it is when it has one (every binary fraction does), else to 20 significant
+        digits (:func:`decimal_text`)."""
         if self.result == "holds":
             return "unsat\n"
         if self.result != "violated" or self.counterexample is None or self.outputs is None:
@@ -135,34 +136,24 @@ class VerifyResult:
 
 
 def decimal_text(value: Fraction) -> str:
-    """*value* as a decimal: exact when the denominator has no prime but 2 and 5, else 20
-    significant digits.
+    """*value* as a decimal: exact when the denominator has no prime but 2 and 5 (every
+    binary fraction), else rounded to 20 significant digits (:func:`approximate`).
 
     >>> decimal_text(Fraction(-3, 8)), decimal_text(Fraction(5)), decimal_text(Fraction(1, 3))
     ('-0.375', '5', '0.33333333333333333333')
     """
     value = Fraction(value)
-    den = value.denominator
-    twos = fives = 0
-    while den % 2 == 0:
-        den //= 2
-        twos += 1
-    while den % 5 == 0:
-        den //= 5
-        fives += 1
-    sign = "-" if value < 0 else ""
-    num = abs(value.numerator)
-    if den == 1:
-        places = max(twos, fives)
-        digits = num * 10 ** places // value.denominator
-    else:
-        magnitude = len(str(num // value.denominator)) if num >= value.denominator else 0
-        places = max(0, 20 - magnitude) + (0 if num >= value.denominator else
-                                            len(str(value.denominator)) - len(str(num)))
-        digits = round(Fraction(num * 10 ** places, value.denominator))
-    text = str(digits).rjust(places + 1, "0")
-    whole, frac = text[:len(text) - places], text[len(text) - places:].rstrip("0") if places else ""
-    return sign + whole + ("." + frac if frac else "")
+    rest, places = value.denominator, 0
+    for prime in (2, 5):
+        count = 0
+        while rest % prime == 0:
+            rest //= prime
+            count += 1
+        places = max(places, count)
+    if rest != 1:
+        return approximate(value, 20)
+    # exact: as many significant digits as the integer value * 10^places has
+    return approximate(value, max(1, len(str(abs(value.numerator) * 10 ** places // value.denominator))))
 
 
 def _bad(prop: Property, y: Sequence[Fraction]) -> int | None:
@@ -313,9 +304,12 @@ def _verify_part(network: Network, domain: Domain, prop: Property, certificate: 
     else:
         inner, box, free, base = network, domain, list(range(network.input_dim)), tuple([Fraction(0)] * network.input_dim)
     inner_prop = Property(box, unsafe)
-    splittable = is_box and supports(inner)
+    splittable = is_box and supports(inner) and fits_doubles([lo for lo, _ in box.bounds or ()],
+                                                              [hi for _, hi in box.bounds or ()])
     if method == "split" and not splittable:
-        raise InputError("input splitting needs a box of inputs and a network of affine and ReLU layers")
+        raise InputError("input splitting needs a box of inputs (coordinates at most 2^512 in size) and a network "
+                         "of affine layers with ReLUs between them, ending with an affine layer "
+                         "(--method regions takes any)")
     if certificate or method == "regions" or not splittable:
         result = _region_search(inner, inner_prop, certificate, prune, bound_every, deadline)
         if fixed or result.counterexample is None:

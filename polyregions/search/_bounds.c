@@ -440,8 +440,38 @@ done:
     return out;
 }
 
-/* evaluate(n0, rows, wc, wr, bc, br, points) -> spec values at each point (round to nearest).
- * Only a proposal: a point it finds is checked by an exact forward pass. */
+/* Plain floating point (round to nearest), for the attacks only: what they find is checked
+ * by an exact forward pass. */
+
+/* Units of the input and of every layer (the size of forward_all's output). */
+static Py_ssize_t all_units(const Net *net) {
+    Py_ssize_t total = net->n0;
+    for (Py_ssize_t k = 0; k < net->nlayers; k++) total += net->rows[k];
+    return total;
+}
+
+/* The network at *point*: acts holds the input, then every layer's outputs (after its
+ * ReLU; the spec rows last). */
+static void forward_all(const Net *net, const double *point, double *acts) {
+    memcpy(acts, point, sizeof(double) * net->n0);
+    const double *wc = net->wc.buf, *bc = net->bc.buf;
+    Py_ssize_t in_at = 0, out_at = net->n0, cols = net->n0;
+    for (Py_ssize_t k = 0; k < net->nlayers; k++) {
+        Py_ssize_t rows = net->rows[k];
+        for (Py_ssize_t i = 0; i < rows; i++) {
+            double v = bc[i];
+            for (Py_ssize_t j = 0; j < cols; j++) v += wc[i * cols + j] * acts[in_at + j];
+            acts[out_at + i] = (k < net->nlayers - 1 && v < 0.0) ? 0.0 : v;
+        }
+        wc += rows * cols;
+        bc += rows;
+        in_at = out_at;
+        out_at += rows;
+        cols = rows;
+    }
+}
+
+/* evaluate(n0, rows, wc, wr, bc, br, points) -> the spec rows at each point. */
 static PyObject *b_evaluate(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 7) {
         PyErr_SetString(PyExc_TypeError, "evaluate takes 7 arguments");
@@ -450,130 +480,104 @@ static PyObject *b_evaluate(PyObject *self, PyObject *const *args, Py_ssize_t na
     Net net;
     PyObject *out = NULL;
     Py_buffer pts = {0};
-    double *scratch = NULL;
+    double *acts = NULL;
     if (net_parse(args, &net) < 0) goto done;
     if (PyObject_GetBuffer(args[6], &pts, PyBUF_SIMPLE) < 0) goto done;
-    Py_ssize_t n0 = net.n0, m = widest(&net);
+    Py_ssize_t n0 = net.n0, total = all_units(&net), q = net.rows[net.nlayers - 1];
     Py_ssize_t count = pts.len / (Py_ssize_t)sizeof(double) / n0;
     if (count * n0 * (Py_ssize_t)sizeof(double) != pts.len) {
         PyErr_SetString(PyExc_ValueError, "points must hold a multiple of the input dimension of doubles");
         goto done;
     }
-    scratch = malloc(sizeof(double) * 2 * m);
-    if (!scratch) { PyErr_NoMemory(); goto done; }
-    Py_ssize_t q = net.rows[net.nlayers - 1];
+    acts = malloc(sizeof(double) * total);
+    if (!acts) { PyErr_NoMemory(); goto done; }
     out = PyList_New(count);
     if (!out) goto done;
     for (Py_ssize_t c = 0; c < count; c++) {
-        double *a = scratch, *b = scratch + m;
-        memcpy(a, (const double *)pts.buf + c * n0, sizeof(double) * n0);
-        const double *wc = net.wc.buf, *bc = net.bc.buf;
-        Py_ssize_t cols = n0;
-        for (Py_ssize_t k = 0; k < net.nlayers; k++) {
-            Py_ssize_t rows = net.rows[k];
-            for (Py_ssize_t i = 0; i < rows; i++) {
-                double s = bc[i];
-                for (Py_ssize_t j = 0; j < cols; j++) s += wc[i * cols + j] * a[j];
-                b[i] = (k < net.nlayers - 1 && s < 0.0) ? 0.0 : s;
-            }
-            double *t = a; a = b; b = t;
-            wc += rows * cols;
-            bc += rows;
-            cols = rows;
-        }
+        forward_all(&net, (const double *)pts.buf + c * n0, acts);
         PyObject *row = PyList_New(q);
         if (!row) { Py_CLEAR(out); goto done; }
-        for (Py_ssize_t i = 0; i < q; i++) PyList_SET_ITEM(row, i, PyFloat_FromDouble(a[i]));
+        for (Py_ssize_t i = 0; i < q; i++) PyList_SET_ITEM(row, i, PyFloat_FromDouble(acts[total - q + i]));
         PyList_SET_ITEM(out, c, row);
     }
 done:
-    free(scratch);
+    free(acts);
     if (pts.obj) PyBuffer_Release(&pts);
     net_release(&net);
     return out;
 }
 
-/* gradient(n0, rows, wc, wr, bc, br, point, weights) -> (values, gradient)
+/* gradient(n0, rows, wc, wr, bc, br, point) -> (values, gradients)
  *
- * The spec rows at *point* (plain floating point, round to nearest) and the gradient in
- * the input of sum_i weights[i] * row_i there (through the ReLUs active at the point).
- * For the attacks only: what they find is checked by an exact forward pass. */
+ * The spec rows at *point* and the input gradient of each row there (through the ReLUs
+ * active at the point): one forward pass, one backward pass per row. */
 static PyObject *b_gradient(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 8) {
-        PyErr_SetString(PyExc_TypeError, "gradient takes 8 arguments");
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "gradient takes 7 arguments");
         return NULL;
     }
     Net net;
-    PyObject *out = NULL;
-    Py_buffer pt = {0}, wt = {0};
+    PyObject *out = NULL, *values = NULL, *grads = NULL;
+    Py_buffer pt = {0};
     double *acts = NULL;
     if (net_parse(args, &net) < 0) goto done;
-    if (PyObject_GetBuffer(args[6], &pt, PyBUF_SIMPLE) < 0 || PyObject_GetBuffer(args[7], &wt, PyBUF_SIMPLE) < 0)
-        goto done;
-    Py_ssize_t n0 = net.n0, K = net.nlayers, q = net.rows[K - 1], total = n0, m = widest(&net);
-    for (Py_ssize_t k = 0; k < K; k++) total += net.rows[k];
-    if (pt.len != (Py_ssize_t)sizeof(double) * n0 || wt.len != (Py_ssize_t)sizeof(double) * q) {
-        PyErr_SetString(PyExc_ValueError, "one double per input and one weight per spec row");
+    if (PyObject_GetBuffer(args[6], &pt, PyBUF_SIMPLE) < 0) goto done;
+    Py_ssize_t n0 = net.n0, K = net.nlayers, q = net.rows[K - 1], total = all_units(&net), m = widest(&net);
+    if (pt.len != (Py_ssize_t)sizeof(double) * n0) {
+        PyErr_SetString(PyExc_ValueError, "the point must have one double per input");
         goto done;
     }
     /* every layer's outputs, two gradient rows, then each layer's weight offset */
     acts = malloc(sizeof(double) * (total + 2 * m) + sizeof(Py_ssize_t) * K);
     if (!acts) { PyErr_NoMemory(); goto done; }
     Py_ssize_t *woffs = (Py_ssize_t *)(acts + total + 2 * m);
-    memcpy(acts, pt.buf, sizeof(double) * n0);
-    const double *wc = net.wc.buf, *bc = net.bc.buf;
-    Py_ssize_t in_at = 0, out_at = n0, cols = n0;
-    Py_ssize_t woff = 0, boff = 0;
-    for (Py_ssize_t k = 0; k < K; k++) {
+    for (Py_ssize_t k = 0, woff = 0, cols = n0; k < K; k++) {
         woffs[k] = woff;
-        Py_ssize_t rows = net.rows[k];
-        for (Py_ssize_t i = 0; i < rows; i++) {
-            double v = bc[boff + i];
-            for (Py_ssize_t j = 0; j < cols; j++) v += wc[woff + i * cols + j] * acts[in_at + j];
-            acts[out_at + i] = (k < K - 1 && v < 0.0) ? 0.0 : v;
-        }
-        woff += rows * cols;
-        boff += rows;
-        in_at = out_at;
-        out_at += rows;
-        cols = rows;
+        woff += net.rows[k] * cols;
+        cols = net.rows[k];
     }
-    /* backward: g over the last layer's outputs, down to the input */
-    double *g = acts + total, *h = g + m;
-    memcpy(g, wt.buf, sizeof(double) * q);
-    Py_ssize_t at = total - q;   /* start of layer k's outputs */
-    for (Py_ssize_t k = K - 1; k >= 0; k--) {
-        Py_ssize_t rows = net.rows[k], in = k ? net.rows[k - 1] : n0;
-        Py_ssize_t below = at - in;
-        if (k < K - 1)
-            for (Py_ssize_t i = 0; i < rows; i++) if (acts[at + i] <= 0.0) g[i] = 0.0;
-        for (Py_ssize_t j = 0; j < in; j++) h[j] = 0.0;
-        for (Py_ssize_t i = 0; i < rows; i++) {
-            if (g[i] == 0.0) continue;
-            const double *W = wc + woffs[k] + i * in;
-            for (Py_ssize_t j = 0; j < in; j++) h[j] += g[i] * W[j];
+    forward_all(&net, pt.buf, acts);
+    const double *wc = net.wc.buf;
+    values = PyList_New(q);
+    grads = PyList_New(q);
+    if (!values || !grads) goto done;
+    for (Py_ssize_t r = 0; r < q; r++) {
+        PyList_SET_ITEM(values, r, PyFloat_FromDouble(acts[total - q + r]));
+        /* backward from row r: g over layer k's outputs, down to the input */
+        double *g = acts + total, *h = g + m;
+        for (Py_ssize_t i = 0; i < q; i++) g[i] = i == r ? 1.0 : 0.0;
+        Py_ssize_t at = total - q;   /* start of layer k's outputs */
+        for (Py_ssize_t k = K - 1; k >= 0; k--) {
+            Py_ssize_t rows = net.rows[k], in = k ? net.rows[k - 1] : n0;
+            if (k < K - 1)
+                for (Py_ssize_t i = 0; i < rows; i++) if (acts[at + i] <= 0.0) g[i] = 0.0;
+            for (Py_ssize_t j = 0; j < in; j++) h[j] = 0.0;
+            for (Py_ssize_t i = 0; i < rows; i++) {
+                if (g[i] == 0.0) continue;
+                const double *W = wc + woffs[k] + i * in;
+                for (Py_ssize_t j = 0; j < in; j++) h[j] += g[i] * W[j];
+            }
+            double *t = g; g = h; h = t;
+            at -= in;
         }
-        double *t = g; g = h; h = t;
-        at = below;
+        PyObject *grad = PyList_New(n0);
+        if (!grad) goto done;
+        for (Py_ssize_t p = 0; p < n0; p++) PyList_SET_ITEM(grad, p, PyFloat_FromDouble(g[p]));
+        PyList_SET_ITEM(grads, r, grad);
     }
-    PyObject *values = PyList_New(q), *grad = PyList_New(n0);
-    if (!values || !grad) { Py_XDECREF(values); Py_XDECREF(grad); goto done; }
-    for (Py_ssize_t i = 0; i < q; i++) PyList_SET_ITEM(values, i, PyFloat_FromDouble(acts[total - q + i]));
-    for (Py_ssize_t p = 0; p < n0; p++) PyList_SET_ITEM(grad, p, PyFloat_FromDouble(g[p]));
-    out = PyTuple_Pack(2, values, grad);
-    Py_DECREF(values);
-    Py_DECREF(grad);
+    out = PyTuple_Pack(2, values, grads);
 done:
+    Py_XDECREF(values);
+    Py_XDECREF(grads);
     free(acts);
     if (pt.obj) PyBuffer_Release(&pt);
-    if (wt.obj) PyBuffer_Release(&wt);
     net_release(&net);
     return out;
 }
 
 static PyMethodDef methods[] = {
     {"gradient", (PyCFunction)(void (*)(void))b_gradient, METH_FASTCALL,
-     "gradient(n0, rows, wc, wr, bc, br, point, weights) -> (values, gradient)"},
+     "gradient(n0, rows, wc, wr, bc, br, point) -> (values, gradients)"},
     {"bounds", (PyCFunction)(void (*)(void))b_bounds, METH_FASTCALL,
      "bounds(n0, rows, wc, wr, bc, br, xl, xu, tighten, parent) -> (lower, coefficients, open, states, intervals)"},
     {"evaluate", (PyCFunction)(void (*)(void))b_evaluate, METH_FASTCALL,

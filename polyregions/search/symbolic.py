@@ -15,6 +15,13 @@ ReluVal; the linear relaxation of Neurify, Wang et al. 2018):
   min(s, 1)``;
 - the spec rows' lower functions are minimised over the box (at a vertex).
 
+The compiled code (``_bounds.c``) then tightens: the interval of every unit the forward
+pass leaves open (from the second layer on) by back-substitution to the input through
+the relaxations below it (DeepPoly, Singh et al. 2019; CROWN, Zhang et al. 2018), and
+the spec rows the same way, keeping the higher of the two bounds; a box inside another
+takes that box's intervals too. The Python code here is the forward pass only: its
+bounds are valid and looser (it is used when the extension is not built).
+
 The bounds hold for the exact rational network. The arithmetic is in doubles with
 every rounding directed outward (see ``_bounds.c``, the compiled twin, which rounds
 upward throughout; here each operation is rounded to nearest and then moved one unit
@@ -28,6 +35,7 @@ bound, an exact binary fraction, with the exact threshold.
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 from dataclasses import dataclass
 from fractions import Fraction
@@ -55,21 +63,30 @@ def _down(x: float) -> float:
     return math.nextafter(x, -_INF)
 
 
+def _nearest(value: Fraction) -> float:
+    """The double nearest *value*; beyond the largest double, the largest double (of its sign)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return sys.float_info.max if value > 0 else -sys.float_info.max
+
+
 def round_down(value: Fraction) -> float:
-    """The largest double at most *value*."""
-    f = float(value)
+    """The largest double at most *value* (minus infinity below every double)."""
+    f = _nearest(value)
     return f if Fraction(f) <= value else _down(f)
 
 
 def round_up(value: Fraction) -> float:
-    """The smallest double at least *value*."""
-    f = float(value)
+    """The smallest double at least *value* (infinity above every double)."""
+    f = _nearest(value)
     return f if Fraction(f) >= value else _up(f)
 
 
 def _enclose(value: Fraction) -> tuple[float, float]:
-    """A double centre and a double radius with ``|value - centre| <= radius``."""
-    centre = float(value)
+    """A double centre and a double radius with ``|value - centre| <= radius`` (infinite
+    beyond the doubles: the bounds that use it then refute nothing)."""
+    centre = _nearest(value)
     gap = abs(value - Fraction(centre))
     return centre, (0.0 if not gap else round_up(gap))
 
@@ -257,13 +274,12 @@ class BoxBounds:
             den *= factor
         return [Fraction(v, den) for v in values]
 
-    def gradient(self, point: Sequence[float], weights: Sequence[float]) -> tuple[list[float], list[float]]:
-        """The spec rows at *point* and the input gradient of ``sum_i weights[i] * row_i`` there,
-        in plain floating point (for attacks: a proposal only)."""
+    def gradient(self, point: Sequence[float]) -> tuple[list[float], list[list[float]]]:
+        """The spec rows at *point* and each row's input gradient there, in plain floating
+        point (for attacks: a proposal only)."""
         if self._compiled is not None:
-            return self._compiled.gradient(self.input_dim, self.widths, *self._buffers, array("d", point),
-                                           array("d", weights))
-        return _gradient_python(self.input_dim, self.widths, self._buffers[0], self._buffers[2], point, weights)
+            return self._compiled.gradient(self.input_dim, self.widths, *self._buffers, array("d", point))
+        return _gradient_python(self.input_dim, self.widths, self._buffers[0], self._buffers[2], point)
 
     def evaluate(self, points: Sequence[Sequence[float]]) -> list[list[float]]:
         """The spec rows at each point, in plain floating point (a proposal only: a point is a
@@ -405,7 +421,7 @@ def _evaluate_python(n0: int, widths: Sequence[int], wc: Sequence[float], bc: Se
 
 
 def _gradient_python(n0: int, widths: Sequence[int], wc: Sequence[float], bc: Sequence[float],
-                     point: Sequence[float], weights: Sequence[float]) -> tuple[list[float], list[float]]:
+                     point: Sequence[float]) -> tuple[list[float], list[list[float]]]:
     layers = []
     values = list(point)
     w_at = b_at = 0
@@ -420,10 +436,13 @@ def _gradient_python(n0: int, widths: Sequence[int], wc: Sequence[float], bc: Se
         w_at += rows * cols
         b_at += rows
         cols = rows
-    g = list(weights)
-    for k in range(len(widths) - 1, -1, -1):
-        matrix, outputs = layers[k]
-        if k < len(widths) - 1:
-            g = [gi if o > 0 else 0.0 for gi, o in zip(g, outputs)]
-        g = [sum(gi * row[j] for gi, row in zip(g, matrix)) for j in range(len(matrix[0]))]
-    return values, g
+    gradients = []
+    for r in range(len(values)):
+        g = [float(i == r) for i in range(len(values))]
+        for k in range(len(widths) - 1, -1, -1):
+            matrix, outputs = layers[k]
+            if k < len(widths) - 1:
+                g = [gi if o > 0 else 0.0 for gi, o in zip(g, outputs)]
+            g = [sum(gi * row[j] for gi, row in zip(g, matrix)) for j in range(len(matrix[0]))]
+        gradients.append(g)
+    return values, gradients

@@ -64,15 +64,17 @@ def test_bounds_never_cross_the_exact_minimum(seed):
         exact = maximize(net, box, objective=c, minimize=True).value
         assert Fraction(compiled.lower[i]) <= exact
         assert Fraction(python.lower[i]) <= exact
-    # a tiny box around a random point: the signs are usually fixed there
+    # a tiny box around a random point: every sign is fixed there (for these seeds), and the
+    # exact affine rows are the network's
     point = [lo + (hi - lo) * Fraction(rng.randint(1, 99), 100) for lo, hi in box.bounds]
     tiny_low = [v - Fraction(1, 10 ** 6) for v in point]
     tiny_high = [v + Fraction(1, 10 ** 6) for v in point]
     bounds = BoxBounds(net, rows)
     result = bounds.bounds(tiny_low, tiny_high)
-    if 2 not in result.states:
-        for (a, b), c in zip(bounds.affine_rows(result.states), rows):
-            assert dot(a, point) + b == dot(c, net(point))
+    assert 2 not in result.states
+    for (a, b), c in zip(bounds.affine_rows(result.states), rows):
+        assert dot(a, point) + b == dot(c, net(point))
+        assert bounds.exact_rows(point) == [dot(c, net(point)) for c in rows]
 
 
 @pytest.mark.parametrize("seed", range(80))
@@ -195,3 +197,49 @@ def test_overflowing_bounds_refute_nothing():
                            timeout=3).result in ("holds", "unknown")
     found = verify_property(net, parse_vnnlib(head + "(assert (>= Y_0 1))", 1, 1), method="split", timeout=30)
     assert found.result == "violated" and net(found.counterexample)[0] >= 1
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_float_proposals_match_their_twin_and_the_exact_network(seed):
+    """evaluate and gradient (the attacks' proposals): compiled and Python code agree, the
+    values are the exact network's up to rounding, and a gradient predicts a small step."""
+    rng = random.Random(3000 + seed)
+    net = random_relu(rng, 3, [5, 4], 2, thirds=False)
+    rows = [[Fraction(1), Fraction(-1)], [Fraction(0), Fraction(2)]]
+    compiled, python = BoxBounds(net, rows), BoxBounds(net, rows, compiled=False)
+    point = [rng.uniform(-2, 2) for _ in range(3)]
+    exact = [dot(c, net([Fraction(v) for v in point])) for c in rows]
+    assert compiled.evaluate([point]) == python.evaluate([point]) or \
+        all(abs(a - b) < 1e-9 for a, b in zip(compiled.evaluate([point])[0], python.evaluate([point])[0]))
+    values, gradients = compiled.gradient(point)
+    python_values, python_gradients = python.gradient(point)
+    assert all(abs(v - float(e)) < 1e-9 for v, e in zip(values, exact))
+    assert all(abs(a - b) < 1e-9 for g, h in zip(gradients, python_gradients) for a, b in zip(g, h))
+    assert all(abs(a - b) < 1e-9 for a, b in zip(values, python_values))
+    step = [1e-7 * (1 if rng.random() < 0.5 else -1) for _ in range(3)]
+    moved = compiled.evaluate([[p + s for p, s in zip(point, step)]])[0]
+    for value, gradient, after in zip(values, gradients, moved):  # exact unless a unit changes sign
+        assert abs(after - value - sum(g * s for g, s in zip(gradient, step))) < 1e-6
+
+
+def test_boxes_beyond_doubles_go_to_the_region_search():
+    net = Network.mlp([[[1], [-1]], [[1, 1]]], [[0, 0], [0]])  # |x|
+    head = "(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= X_0 1e400))(assert (>= X_0 -1e400))"
+    assert verify_property(net, parse_vnnlib(head + "(assert (<= Y_0 -1))", 1, 1)).result == "holds"
+    found = verify_property(net, parse_vnnlib(head + "(assert (>= Y_0 1e399))", 1, 1))
+    assert found.result == "violated" and found.outputs[0] >= 10 ** 399 and found.boxes == 0
+    with pytest.raises(Exception, match=r"coordinates at most 2\^512"):
+        verify_property(net, parse_vnnlib(head + "(assert (<= Y_0 -1))", 1, 1), method="split")
+
+
+def test_vnncomp_file_is_an_output(capsys, tmp_path):
+    model = tmp_path / "net.json"
+    NET2.save(model)
+    prop = tmp_path / "p.vnnlib"
+    prop.write_text(HEAD2 + "(assert (>= X_0 -1))(assert (<= X_0 1))(assert (>= X_1 -1))(assert (<= X_1 1))"
+                            "(assert (>= Y_0 100))")
+    before = prop.read_text()
+    code, out, err = run(capsys, "verify", model, prop, "--vnncomp", prop)
+    assert code == 2 and "is the input file" in err and prop.read_text() == before
+    code, out, err = run(capsys, "verify", model, prop, "--vnncomp", str(tmp_path) + "/dir/")
+    assert code == 2 and "a directory's name" in err

@@ -8,24 +8,15 @@ import statistics
 import pytest
 
 from polyregions.core.domain import Domain
-from polyregions.core.network import Network
 from polyregions.search.engine import enumerate_regions
-from tests.support.interior import chebyshev_radius, facet_distance, float_pattern, same_pattern
+from tests.support.interior import (chebyshev_radius, facet_distance, float_pattern, float_weight_network,
+                                    same_pattern)
 from tests.support.netgen import random_network
-
-
-def _float_weights(seed: int, widths: list[int]) -> Network:
-    """A ReLU network with float64 weights, as trained networks have (read exactly)."""
-    rng = random.Random(seed)
-    weights = [[[rng.gauss(0, 1 / widths[i] ** 0.5) for _ in range(widths[i])] for _ in range(widths[i + 1])]
-               for i in range(len(widths) - 1)]
-    biases = [[rng.gauss(0, 0.1) for _ in range(widths[i + 1])] for i in range(len(widths) - 1)]
-    return Network.mlp(weights, biases)
 
 
 CASES = [
     ("netgen 2-16-16-1 on R^2", lambda: random_network(random.Random(22), 2, [16, 16], "relu", output_dim=1), None),
-    ("float64 3-10-10-1 on [-1, 1]^3", lambda: _float_weights(2, [3, 10, 10, 1]), Domain.box(3, -1, 1)),
+    ("float64 3-10-10-1 on [-1, 1]^3", lambda: float_weight_network(2, [3, 10, 10, 1]), Domain.box(3, -1, 1)),
 ]
 
 

@@ -9,6 +9,7 @@ it is exact up to those roundings; distances are floats.
 from __future__ import annotations
 
 import math
+import random
 from fractions import Fraction
 from typing import Sequence
 
@@ -68,3 +69,12 @@ def same_pattern(region_pattern: Sequence[str], seen: Sequence[str]) -> bool:
     state ``0``, may show any sign in floats)."""
     return all(len(r) == len(s) and all(a == b or a == "0" for a, b in zip(r, s))
                for r, s in zip(region_pattern, seen))
+
+
+def float_weight_network(seed: int, widths: list[int]) -> Network:
+    """A ReLU network with float64 weights, as trained networks have (read exactly)."""
+    rng = random.Random(seed)
+    weights = [[[rng.gauss(0, 1 / widths[i] ** 0.5) for _ in range(widths[i])] for _ in range(widths[i + 1])]
+               for i in range(len(widths) - 1)]
+    biases = [[rng.gauss(0, 0.1) for _ in range(widths[i + 1])] for i in range(len(widths) - 1)]
+    return Network.mlp(weights, biases)
