@@ -10,15 +10,19 @@ unknown, total and largest seconds, and the competition's totals. Loading a netw
 (ONNX, converted to exact rationals) is timed apart and not counted, as the competition
 subtracts start-up.
 
-    python benchmarks/acasxu.py [--quick] [--only PROP ...] [--limit SECONDS]
+    python benchmarks/acasxu.py [--quick] [--only PROP ...] [--limit SECONDS] [--certify]
 
 --quick: the first instance of each property (10 instances) with a 30 s limit.
+--certify: each answer with its certificate (the search's limit covers writing it), checked
+by the standalone checker afterwards: its size (JSON bytes) and check seconds are printed
+beside the search's seconds ("-" where there is none: unknown, or a union of input sets).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import platform
 import sys
@@ -29,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from polyregions.checker.check import check_certificate  # noqa: E402
+from polyregions.errors import InputError  # noqa: E402
 from polyregions.io.models import load_model  # noqa: E402
 from polyregions.io.vnnlib import load_property  # noqa: E402
 from polyregions.queries.verify import verify_property  # noqa: E402
@@ -46,6 +52,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one instance per property, 30 s each")
     parser.add_argument("--only", nargs="*", help="properties to run, e.g. prop_1 prop_3")
     parser.add_argument("--limit", type=float, help="seconds per instance instead of the competition's")
+    parser.add_argument("--certify", action="store_true", help="certificates too, checked, with sizes and times")
     args = parser.parse_args()
     folder = data_dir()
     if folder is None:
@@ -67,7 +74,7 @@ def main() -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"{len(instances)} instances")
     print(f"{'network':<10} {'property':<8} {'answer':<9} {'expected':<9} {'boxes':>7} {'seconds':>8}  "
-          f"{'nnenum s':>8} {'abcrown s':>9}")
+          f"{'nnenum s':>8} {'abcrown s':>9}" + (f" {'cert KB':>8} {'check s':>8}" if args.certify else ""))
     for onnx_name, vnnlib, limit in instances:
         if onnx_name not in networks:
             start = time.perf_counter()
@@ -77,12 +84,26 @@ def main() -> int:
         prop = load_property(folder / vnnlib, 5, 5)
         seconds_limit = limit_override if limit_override is not None else float(limit)
         start = time.perf_counter()
-        result = verify_property(net, prop, timeout=seconds_limit)
+        certified = args.certify and not prop.others
+        try:
+            result = verify_property(net, prop, timeout=seconds_limit, certificate=certified)
+        except InputError as exc:  # a certificate this instance cannot have yet
+            print(f"{onnx_name} {vnnlib}: {exc}; verified without a certificate")
+            certified = False
+            result = verify_property(net, prop, timeout=seconds_limit)
         seconds = time.perf_counter() - start
-        results.append((onnx_name, vnnlib, result.result, seconds, result.boxes))
+        proof = ""
+        if args.certify:
+            proof = f" {'-':>8} {'-':>8}"
+            if certified and result.certificate is not None:
+                text = json.dumps(result.certificate)
+                start = time.perf_counter()
+                check_certificate(json.loads(text), net.to_json(), None, prop.to_json())
+                proof = f" {len(text) / 1024:>8.1f} {time.perf_counter() - start:>8.2f}"
+        results.append((onnx_name, vnnlib, result.result, seconds, result.boxes, proof))
     with open(folder / "expected.csv") as handle:
         expected = {(row["onnx"], row["vnnlib"]): row for row in csv.DictReader(handle)}
-    for onnx_name, vnnlib, answer, seconds, boxes in results:
+    for onnx_name, vnnlib, answer, seconds, boxes, proof in results:
         row = expected[(onnx_name, vnnlib)]
         name = onnx_name.removeprefix("ACASXU_run2a_").removesuffix("_batch_2000.onnx")
         prop_name = vnnlib.removesuffix(".vnnlib")
@@ -99,7 +120,7 @@ def main() -> int:
         else:
             stats["wrong"] += 1
         print(f"{name:<10} {prop_name:<8} {answer:<9} {row['answer']:<9} {boxes:>7} {seconds:>8.2f}  "
-              f"{row['nnenum_s'] or '-':>8} {row['abcrown_s'] or '-':>9}")
+              f"{row['nnenum_s'] or '-':>8} {row['abcrown_s'] or '-':>9}{proof}")
     print()
     print(f"{'property':<9} {'instances':>9} {'decided':>8} {'wrong':>6} {'unknown':>8} {'total s':>9} "
           f"{'largest s':>10} {'nnenum s':>9} {'abcrown s':>10}")

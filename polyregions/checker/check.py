@@ -28,12 +28,12 @@ from .common import MAX_CERTIFICATE_BYTES, MAX_CERTIFICATE_DIGITS, CheckFailure,
 from .domains import box_domain, describe_domain, domain_rows
 from .fileformat import loads, read_file
 from .models import describe_model, model_digest
-from .queries import MAX_FORMAT, VERIFY_FORMAT, check_max, check_verify
+from .queries import BOXES_FORMAT, MAX_FORMAT, VERIFY_FORMAT, check_max, check_verify, check_verify_boxes
 from .regions import FORMAT, check_count
 
 __all__ = ["check_certificate", "model_digest", "read_certificate", "parse_certificate", "CheckFailure",
            "describe_domain", "describe_model", "report", "domain_rows", "box_domain", "large_certificate",
-           "FORMAT", "MAX_FORMAT", "VERIFY_FORMAT", "MAX_CERTIFICATE_DIGITS", "MAX_CERTIFICATE_BYTES"]
+           "FORMAT", "MAX_FORMAT", "VERIFY_FORMAT", "BOXES_FORMAT", "MAX_CERTIFICATE_DIGITS", "MAX_CERTIFICATE_BYTES"]
 
 
 def check_certificate(cert, model, domain=None, prop=None):
@@ -42,7 +42,8 @@ def check_certificate(cert, model, domain=None, prop=None):
     A count certificate (``polyregions-certificate/1``) proves counts; a max certificate
     (``polyregions-max-certificate/1``) an optimum (``{"maximum": "7/2", ...}``, or
     ``"unbounded"``); a verify certificate (``polyregions-verify-certificate/1``) that a
-    property holds or is violated. *prop* (verify certificates only: ``{"input": {"A":
+    property holds or is violated, and a boxes certificate
+    (``polyregions-verify-boxes-certificate/1``, :mod:`.boxes`) that it holds on a box. *prop* (verify certificates only: ``{"input": {"A":
     ..., "b": ...}, "unsafe": [...]}``) is the property the proof must be about: the
     same unsafe rows up to order, scaling and repeats, and the same input domain.
 
@@ -54,8 +55,10 @@ def check_certificate(cert, model, domain=None, prop=None):
     """
     fmt = cert.get("format") if type(cert) is dict else None
     try:
-        if fmt in (MAX_FORMAT, VERIFY_FORMAT):
+        if fmt in (MAX_FORMAT, VERIFY_FORMAT, BOXES_FORMAT):
             with large_certificate():
+                if fmt == BOXES_FORMAT:
+                    return check_verify_boxes(cert, model, domain, prop)
                 if fmt == MAX_FORMAT:
                     return check_max(cert, model, domain)
                 return check_verify(cert, model, domain, prop)

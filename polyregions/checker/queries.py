@@ -22,12 +22,15 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .common import CheckFailure, _integer, _lcm, _list_of, _num, _primitive, _show, _text
+from .boxes import BOXES_FORMAT, check_boxes
 from .domains import compare_domains
 from .models import _affine, _read_model, _reduce
 from .pieces import _forward, _line_ok, _piece, _range, _inter, _stage_list
 from .regions import _activate, _Checker, unit_branches
 
 MAX_FORMAT = "polyregions-max-certificate/1"
+__all__ = ["MAX_FORMAT", "VERIFY_FORMAT", "BOXES_FORMAT", "check_max", "check_verify", "check_verify_boxes",
+           "read_disjuncts"]
 VERIFY_FORMAT = "polyregions-verify-certificate/1"
 
 
@@ -554,3 +557,28 @@ def check_verify(cert, model, domain, prop):
     compare_domains(cert["domain"], domain, checker.n, "it")
     checker.run()
     return {"property": "holds", "regions_visited": len(checker.leaves)}
+
+
+def check_verify_boxes(cert, model, domain, prop):
+    """Check a ``polyregions-verify-boxes-certificate/1`` (:mod:`.boxes`): the property holds
+    on the certificate's box, which must be the input set asked for."""
+    n, layers = _read_model(model)
+    outputs = len(_forward(layers, [Fraction(0)] * n))
+    unsafe = cert["property"]["unsafe"]
+    disjuncts = read_disjuncts(unsafe, outputs, "property.unsafe")
+    if prop is not None:
+        asked = read_disjuncts(prop["unsafe"], outputs, "expected property.unsafe")
+        if _canonical_disjuncts(asked) != _canonical_disjuncts(disjuncts):
+            raise CheckFailure("property: the certificate is about another unsafe set of outputs")
+        if domain is None:
+            domain = prop["input"]
+    compare_domains(cert["domain"], domain, n, "the property")
+
+    def regions(sub, model, sub_domain):
+        if type(sub) is not dict or sub.get("format") != VERIFY_FORMAT:
+            raise CheckFailure(f"expected a {VERIFY_FORMAT!r} certificate")
+        if check_verify(sub, model, sub_domain, {"unsafe": unsafe}).get("property") != "holds":
+            raise CheckFailure("the region search's certificate does not prove that the property holds")
+
+    leaves = check_boxes(cert, model, cert["domain"], disjuncts, regions)
+    return {"property": "holds", "boxes_closed": leaves}

@@ -134,7 +134,7 @@ def add_verify(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("property", metavar="PROPERTY", help="property file (.vnnlib, or JSON)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("-o", "--certificate", metavar="CERT.json",
-                        help="write a certificate that 'polyregions check' verifies (uses the region search)")
+                        help="write a certificate that 'polyregions check' verifies")
     parser.add_argument("--timeout", metavar="SECONDS", type=positive_seconds,
                         help="answer 'unknown' (exit 3) when no answer is found within this time")
     parser.add_argument("--method", choices=METHODS, default="auto",

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Sequence
 
+from ..certificates.boxes import BoxCertifier
 from ..core.network import Network
 from ..errors import PolyregionsError, SolverError
 from ..geometry import lp
@@ -113,14 +114,18 @@ def _dot(c: Sequence[Fraction], y: Sequence[Fraction]) -> Fraction:
 
 def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fraction], unsafe: Rows, *,
                  exact_leaf: Callable[[tuple[Fraction, ...], tuple[Fraction, ...]], tuple[Fraction, ...] | None],
-                 deadline: float | None = None, seed: int = 0
+                 deadline: float | None = None, seed: int = 0, certifier: BoxCertifier | None = None
                  ) -> tuple[tuple[Fraction, ...] | None, SplitStats]:
     """A counterexample in the box (exact, confirmed), or None when there is none.
 
     *exact_leaf(low, high)* decides a box exactly: a counterexample or None. *deadline*
-    (a :func:`time.monotonic` value) raises :class:`Timeout` when passed.
+    (a :func:`time.monotonic` value) raises :class:`Timeout` when passed. With a
+    *certifier* every box is closed through it (exact bounds, pieces with Farkas
+    multipliers; *exact_leaf* records its own certificate there) and every split is
+    written to it: the search then writes a boxes certificate as it goes.
     """
     stats = SplitStats()
+    first_row = [sum(len(conj) for conj in unsafe[:k]) for k in range(len(unsafe))]
     rows = [c for conj in unsafe for c, _ in conj]
     limits = [d for conj in unsafe for _, d in conj]
     owner = [k for k, conj in enumerate(unsafe) for _ in conj]
@@ -244,6 +249,15 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
                     return x
         return None
 
+    def order(result) -> list[list[int]]:
+        """Per disjunct, its rows by the search's bound, largest first (certificates try them so)."""
+        return [sorted(range(len(conj)), key=lambda r: -result.lower[first_row[k] + r])
+                for k, conj in enumerate(unsafe)]
+
+    def tick() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise Timeout("the time limit passed", stats)
+
     def compute(box_low: Sequence[Fraction], box_high: Sequence[Fraction], parent=None):
         stats.bounds += 1
         return bounds.bounds_float([round_down(v) for v in box_low], [round_up(v) for v in box_high],
@@ -301,7 +315,9 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
         stats.max_depth = max(stats.max_depth, depth)
         alive = still_open(result, alive)
         if not alive:
-            continue
+            if certifier is None or certifier.close(box_low, box_high, order(result)):
+                continue
+            alive = frozenset(range(len(unsafe)))  # the exact bounds do not refute it yet: split on
         points = [[float((lo + hi) / 2) for lo, hi in zip(box_low, box_high)]]
         for i, coefficients in enumerate(result.coefficients):
             if owner[i] in alive:
@@ -313,16 +329,21 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
             decided, found = affine_leaf(result.states, box_low, box_high, alive)
             if found is not None:
                 return found, stats
-            if decided:
+            if decided and (certifier is None or certifier.close(box_low, box_high, order(result))):
                 stats.affine_leaves += 1
                 continue
         opened = sum(result.open_units)
         if opened <= PIECE_UNITS or (depth >= PIECE_DEPTH and opened <= PIECE_UNITS_DEEP):
-            found = pieces_leaf(result.states, box_low, box_high, alive)
-            stats.piece_leaves += 1
+            if certifier is None:
+                found = pieces_leaf(result.states, box_low, box_high, alive)
+                closed = True
+            else:
+                closed, found = certifier.pieces(box_low, box_high, order(result), tick)
             if found is not None:
                 return found, stats
-            continue
+            if closed:
+                stats.piece_leaves += 1
+                continue
         relative = [(box_high[p] - box_low[p]) / width[p] for p in range(len(box_low))]
         widest = max(relative)
         dims = [p for p in range(len(box_low)) if relative[p] * BALANCE >= widest]
@@ -347,8 +368,10 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
         right_low = box_low[:p] + (mid,) + box_low[p + 1:]
         halves = [(box_low, left_high, compute(box_low, left_high, result)),
                   (right_low, box_high, compute(right_low, box_high, result))]
-        # the half whose rows come closest to the unsafe set is searched first
+        # the half whose rows come closest to the unsafe set is searched first (the last pushed)
         halves.sort(key=lambda half: min(gap(half[2], alive).values()), reverse=True)
+        if certifier is not None:
+            certifier.split(p, halves[1][0] == box_low)
         for half in halves:
             stack.append(half + (alive, depth + 1))
     return None, stats

@@ -17,12 +17,13 @@ It walks the decision tree of the search (:mod:`polyregions.search.engine`) dept
 
 The answer is ``holds`` (no counterexample anywhere, on boundaries included) or
 ``violated`` with an exact counterexample. With ``certificate=True`` a certificate for
-the standalone checker is built too (:mod:`polyregions.certificates.queries`).
+the standalone checker is built too: the region tree (:mod:`polyregions.certificates.queries`)
+or, from input splitting, the bisection tree (:mod:`polyregions.certificates.boxes`).
 
 Boxes go to the input-splitting search first (:mod:`polyregions.queries.splitting`:
 rigorous bounds, bisection, attacks, and this exact search on the boxes that bounds
-cannot close) when the network is affine and ReLU layers and no certificate is asked
-for; ``method="regions"`` forces the region search. Inputs that a box fixes
+cannot close) when the network is affine and ReLU layers; ``method="regions"`` forces
+the region search. Inputs that a box fixes
 (``low == high``) are substituted into the first layer, so the search runs on the
 remaining inputs (the input set is the image of that lower-dimensional box). A
 union of input sets (VNN-LIB's ``or`` over inputs) is decided part by part; a
@@ -48,6 +49,7 @@ from ..rationals import approximate, format_rational, to_floats
 from ..search.regions import Region
 from ..search.relax import cell_maximum, node_bounds
 from ..io.vnnlib import Property, as_property
+from ..certificates.boxes import BoxCertifier
 from ..certificates.queries import QueryRecorder
 from ..certificates.queries import holds_certificate
 from ..certificates.queries import violated_certificate
@@ -188,8 +190,8 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
         :class:`~polyregions.io.vnnlib.Property`, the path of a ``.vnnlib`` or JSON property
         file, or a parsed ``polyregions-property/1`` object.
     certificate
-        Also build a certificate for ``polyregions check`` (the region search only: not
-        for unions of input sets or fixed inputs yet).
+        Also build a certificate for ``polyregions check`` (not for unions of input sets
+        yet; with fixed inputs, only where input splitting applies).
     prune
         Drop subtrees where every disjunct is refuted (False: visit every region).
     bound_every
@@ -279,8 +281,6 @@ def _verify_part(network: Network, domain: Domain, prop: Property, certificate: 
     """The answer on one input set."""
     is_box = domain.kind == "box" and domain.bounds is not None
     fixed = is_box and any(lo == hi for lo, hi in domain.bounds or ())
-    if fixed and certificate:
-        raise InputError("certificates for inputs fixed by the property are not supported yet")
     unsafe = prop.unsafe
 
     def lifted(z: Sequence[Fraction] | None, stats: VerifyResult) -> VerifyResult:
@@ -294,15 +294,31 @@ def _verify_part(network: Network, domain: Domain, prop: Property, certificate: 
         k = _bad(prop, y)
         if k is None or not domain.contains(x):
             raise SolverError("a counterexample that the forward pass does not confirm (internal error)")
-        return replace(stats, result="violated", counterexample=tuple(x), disjunct=k, outputs=tuple(y))
+        cert = stats.certificate
+        if certifier is not None:
+            cert = certifier.violated(x, k, prop.unsafe_json())
+        return replace(stats, result="violated", counterexample=tuple(x), disjunct=k, outputs=tuple(y),
+                       certificate=cert)
+
+    certifier = None
 
     if is_box:
         inner, box, free, base = _restricted(network, domain)
         if box is None:  # one point
             empty = VerifyResult("holds", None, None, None, 0, 0, 0)
-            return lifted(() if _bad(prop, network(base)) is not None else None, empty)
+            bad = _bad(prop, network(base)) is not None
+            if certificate and supports(network):
+                certifier = BoxCertifier(network, (), (), unsafe, [], base)
+                if not bad:
+                    if not certifier.close((), (), [range(len(conj)) for conj in unsafe]):
+                        raise SolverError("the exact bounds at a point miss its outputs (internal error)")
+                    empty = replace(empty, certificate=certifier.certificate(prop.unsafe_json()))
+            elif certificate:
+                raise InputError("certificates for inputs fixed by the property need a network of affine and "
+                                 "ReLU layers: not supported here yet")
+            return lifted(() if bad else None, empty)
     else:
-        inner, box, free, base = network, domain, list(range(network.input_dim)), tuple([Fraction(0)] * network.input_dim)
+        inner, box, free, base = network, domain, list(range(network.input_dim)), (Fraction(0),) * network.input_dim
     inner_prop = Property(box, unsafe)
     splittable = is_box and supports(inner) and fits_doubles([lo for lo, _ in box.bounds or ()],
                                                               [hi for _, hi in box.bounds or ()])
@@ -310,7 +326,10 @@ def _verify_part(network: Network, domain: Domain, prop: Property, certificate: 
         raise InputError("input splitting needs a box of inputs (coordinates at most 2^512 in size) and a network "
                          "of affine layers with ReLUs between them, ending with an affine layer "
                          "(--method regions takes any)")
-    if certificate or method == "regions" or not splittable:
+    if fixed and certificate and (method == "regions" or not splittable):
+        raise InputError("certificates for inputs fixed by the property need input splitting (a box of at most "
+                         "2^512 in size, a network of affine and ReLU layers): not supported here yet")
+    if method == "regions" or not splittable:
         result = _region_search(inner, inner_prop, certificate, prune, bound_every, deadline)
         if fixed or result.counterexample is None:
             return lifted(result.counterexample, result)
@@ -319,14 +338,26 @@ def _verify_part(network: Network, domain: Domain, prop: Property, certificate: 
     low = tuple(lo for lo, _ in box.bounds or ())
     high = tuple(hi for _, hi in box.bounds or ())
 
+    if certificate:
+        certifier = BoxCertifier(network, low, high, unsafe, free, base)
+
     def exact_leaf(leaf_low: tuple[Fraction, ...], leaf_high: tuple[Fraction, ...]) -> tuple[Fraction, ...] | None:
         nonlocal leaves
         leaves += 1
+        if certifier is not None and fixed:
+            raise InputError("certificate: a box needed the region search, whose certificates are not written "
+                             "for inputs fixed by the property yet")
         leaf = Property(Domain.box(len(low), leaf_low, leaf_high), unsafe)
-        return _region_search(inner, leaf, False, prune, bound_every, deadline, start_points=False).counterexample
+        found = _region_search(inner, leaf, certifier is not None, prune, bound_every, deadline, start_points=False)
+        if certifier is not None and found.counterexample is None:
+            assert found.certificate is not None
+            certifier.regions(found.certificate)
+        return found.counterexample
 
-    z, stats = split_verify(inner, low, high, unsafe, exact_leaf=exact_leaf, deadline=deadline)
+    z, stats = split_verify(inner, low, high, unsafe, exact_leaf=exact_leaf, deadline=deadline, certifier=certifier)
     summary = VerifyResult("holds", None, None, None, 0, 0, 0, None, None, stats.boxes, stats.exact_leaves)
+    if certifier is not None and z is None:
+        summary = replace(summary, certificate=certifier.certificate(prop.unsafe_json()))
     return lifted(z, summary)
 
 

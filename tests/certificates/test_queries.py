@@ -50,11 +50,11 @@ def certs() -> dict[str, tuple[dict, dict]]:
         "unbounded": (cert_of(maximize(ABS_DIFF, certificate=True)), model(ABS_DIFF)),
         "holds": (cert_of(verify_property(ABS_DIFF, Property(Domain.box(2, -1, 2), (
             (((Fraction(1),), Fraction(-1)),), (((Fraction(-1),), Fraction(-4)),))), certificate=True,
-            prune=False)), model(ABS_DIFF)),
+            prune=False, method="regions")), model(ABS_DIFF)),
         "holds-bounded": (cert_of(verify_property(DEEP, Property(BOX, ((((Fraction(-1),), Fraction(-10)),),)),
-                                                  certificate=True)), model(DEEP)),
+                                                  certificate=True, method="regions")), model(DEEP)),
         "violated": (cert_of(verify_property(ABS_DIFF, Property(Domain.box(2, -1, 2), (
-            (((Fraction(1),), Fraction(1, 2)),),)), certificate=True)), model(ABS_DIFF)),
+            (((Fraction(1),), Fraction(1, 2)),),)), certificate=True, method="regions")), model(ABS_DIFF)),
     }
 
 

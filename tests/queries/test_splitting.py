@@ -13,7 +13,10 @@ from fractions import Fraction
 
 import pytest
 
+from polyregions.checker.boxes import BOXES_FORMAT
+from polyregions.checker.check import check_certificate
 from polyregions.core.domain import Domain
+from polyregions.errors import InputError
 from polyregions.core.network import Network
 from polyregions.io.models import load_model
 from polyregions.io.vnnlib import load_property, parse_vnnlib
@@ -108,10 +111,21 @@ def test_fixed_inputs_are_substituted():
         assert verify_property(NET2, prop, method=method).result == "holds"
     found = verify_property(NET2, parse_vnnlib(text + "(assert (>= Y_0 2))", 2, 1))
     assert found.result == "violated" and found.counterexample == (1, Fraction(1, 2)) and found.outputs == (2,)
-    with pytest.raises(Exception, match="inputs fixed by the property"):
-        verify_property(NET2, prop, certificate=True)
+    with pytest.raises(InputError, match="inputs fixed by the property"):
+        verify_property(NET2, prop, certificate=True, method="regions")
+    proved = verify_property(NET2, prop, certificate=True)
+    assert proved.certificate["format"] == BOXES_FORMAT
+    assert check_certificate(proved.certificate, NET2.to_json(), None, prop.to_json()) == {
+        "property": "holds", "boxes_closed": proved.certificate["boxes_closed"]}
     every = parse_vnnlib(HEAD2 + "(assert (= X_0 1))(assert (= X_1 0))(assert (>= Y_0 2))", 2, 1)
     assert verify_property(NET2, every).counterexample == (1, 0)
+    # one point: a certificate of one leaf, or the counterexample
+    point = HEAD2 + "(assert (= X_0 1))(assert (= X_1 0))"
+    for unsafe, answer in (("(assert (>= Y_0 2))", "violated"), ("(assert (>= Y_0 3))", "holds")):
+        one = parse_vnnlib(point + unsafe, 2, 1)
+        result = verify_property(NET2, one, certificate=True)
+        assert result.result == answer
+        assert check_certificate(result.certificate, NET2.to_json(), None, one.to_json())["property"] == answer
 
 
 def test_unions_of_input_sets():

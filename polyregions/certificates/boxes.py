@@ -1,0 +1,193 @@
+"""Certificates of the input-splitting search (``polyregions-verify-boxes-certificate/1``).
+
+:class:`BoxCertifier` follows :func:`polyregions.queries.splitting.split_verify` box by box
+and writes the bisection tree the checker walks (:mod:`polyregions.checker.boxes`). The
+search's bounds are doubles with upward rounding; a box they close is only closed in the
+certificate once the checker's own exact bounds (:class:`~polyregions.checker.boxes.BoxProver`,
+called here) refute a row of every disjunct on it, so the search keeps splitting where
+they do not: a certificate the search writes is one the checker accepts. Boxes with
+few open units are closed piece by piece with exact LPs whose Farkas multipliers go
+into the certificate; boxes still open at the end are closed by the region search's
+own certificate.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Sequence
+
+from ..checker.boxes import BOXES_FORMAT, BoxProver, box_rows, box_stages
+from ..checker.queries import VERIFY_FORMAT
+from ..checker.common import CheckFailure
+from ..checker.models import _read_model, model_digest
+from ..core.network import Network
+from ..errors import InputError, SolverError
+from ..geometry import lp
+from ..rationals import format_rational
+
+__all__ = ["BoxCertifier", "BOXES_FORMAT", "PIECE_UNITS_LIMIT"]
+
+#: A box with more open units than this (by the exact bounds) is split rather than closed
+#: piece by piece in a certificate.
+PIECE_UNITS_LIMIT = 8
+
+Rows = Sequence[Sequence[tuple[Sequence[Fraction], Fraction]]]
+
+
+def _texts(values: Sequence[Fraction]) -> list[str]:
+    return [format_rational(Fraction(v)) for v in values]
+
+
+class BoxCertifier:
+    """The tree of a boxes certificate, built while the search runs.
+
+    The search works on the free inputs of the property's box (``free``: their indices in
+    the network's inputs; ``base``: the full input with the fixed ones set); the
+    certificate is about the network's inputs, so boxes and splits are lifted to them.
+    """
+
+    def __init__(self, network: Network, low: Sequence[Fraction], high: Sequence[Fraction], unsafe: Rows,
+                 free: Sequence[int], base: Sequence[Fraction]) -> None:
+        model = network.to_json()
+        try:
+            _, layers = _read_model(model)
+            self.prover = BoxProver(box_stages(layers))
+        except CheckFailure as exc:
+            raise InputError(f"certificate: {exc}") from None
+        self.model = model
+        self.network = network
+        self.unsafe = [[(tuple(Fraction(v) for v in c), Fraction(d)) for c, d in conj] for conj in unsafe]
+        self.free = list(free)
+        self.base = list(base)
+        self.low, self.high = self.full(low, high)
+        self.entries: list[list[Any]] = []
+        self.boxes = 0
+
+    def full(self, low: Sequence[Fraction], high: Sequence[Fraction]) -> tuple[list[Fraction], list[Fraction]]:
+        """A box of the free inputs as a box of all inputs."""
+        full_low, full_high = list(self.base), list(self.base)
+        for i, lo, hi in zip(self.free, low, high):
+            full_low[i], full_high[i] = lo, hi
+        return full_low, full_high
+
+    # -- entries --------------------------------------------------------------------------
+
+    def split(self, p: int, lower_first: bool) -> None:
+        """The current box is halved at free input *p*'s midpoint."""
+        self.entries.append(["split", self.free[p], 0 if lower_first else 1])
+
+    def close(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]]) -> bool:
+        """Close the box when the exact bounds refute a row of every disjunct (tried in the
+        order *order* gives per disjunct); False (nothing written) when they do not."""
+        full_low, full_high = self.full(low, high)
+        ivals = self.prover.intervals(full_low, full_high)
+        rows: list[int] = []
+        for conj, tries in zip(self.unsafe, order):
+            for r in tries:
+                c, d = conj[r]
+                if self.prover.lower(c, ivals, full_low, full_high) > d:
+                    rows.append(r)
+                    break
+            else:
+                return False
+        self.entries.append(["leaf", {"rows": rows}])
+        self.boxes += 1
+        return True
+
+    def pieces(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]],
+               deadline_check: Any) -> tuple[bool, tuple[Fraction, ...] | None]:
+        """Close the box piece by piece (the exact bounds' open units, each on/off choice an
+        affine map, exact LPs): (closed, counterexample of the free inputs). Not closed
+        (nothing written) when the bounds leave more than :data:`PIECE_UNITS_LIMIT` units open."""
+        full_low, full_high = self.full(low, high)
+        ivals = self.prover.intervals(full_low, full_high)
+        rows: list[int | None] = []
+        for conj, tries in zip(self.unsafe, order):
+            for r in tries:
+                c, d = conj[r]
+                if self.prover.lower(c, ivals, full_low, full_high) > d:
+                    rows.append(r)
+                    break
+            else:
+                rows.append(None)
+        states = self.prover.states(ivals)
+        units = [u for u, s in enumerate(states) if s == 2]
+        if None not in rows:
+            self.entries.append(["leaf", {"rows": rows}])
+            self.boxes += 1
+            return True, None
+        if len(units) > PIECE_UNITS_LIMIT:
+            return False, None
+        n = len(full_low)
+        base = box_rows(full_low, full_high)
+        left = [k for k, r in enumerate(rows) if r is None]
+
+        def walk(choice: tuple[int, ...]) -> tuple[dict[str, Any], tuple[Fraction, ...] | None]:
+            deadline_check()
+            chosen = bytearray(states)
+            for u, on in zip(units, choice):
+                chosen[u] = on
+            count = units[len(choice) - 1] + 1 if choice else 0
+            sides, outputs = self.prover.sides(chosen, count if len(choice) < len(units) else len(states))
+            system = list(base)
+            for u, on in zip(units, choice):
+                a, c = sides[u]
+                system.append((a, -c) if not on else ([-v for v in a], c))
+            A = [list(a) for a, _ in system]
+            b = [v for _, v in system]
+            if len(choice) < len(units):
+                if choice:
+                    answer = lp.maximize([0] * n, 0, A, b, dim=n)
+                    if answer.status == "infeasible":
+                        return {"infeasible": _texts(answer.multipliers)}, None
+                nodes = []
+                for on in (0, 1):
+                    node, found = walk(choice + (on,))
+                    if found is not None:
+                        return {}, found
+                    nodes.append(node)
+                return {"split": nodes}, None
+            proofs: list[list[str] | None] = [None] * len(self.unsafe)
+            for k in left:
+                extra_A, extra_b = [], []
+                for c, d in self.unsafe[k]:
+                    extra_A.append([sum((ci * f[p] for ci, f in zip(c, outputs) if ci), Fraction(0)) for p in range(n)])
+                    extra_b.append(d - sum((ci * f[-1] for ci, f in zip(c, outputs) if ci), Fraction(0)))
+                answer = lp.maximize([0] * n, 0, A + extra_A, b + extra_b, dim=n)
+                if answer.status != "infeasible":
+                    x = tuple(answer.point)
+                    y = self.network(x)
+                    if not all(sum((ci * v for ci, v in zip(c, y)), Fraction(0)) <= d for c, d in self.unsafe[k]):
+                        raise SolverError("an exact LP point that the forward pass does not confirm (internal error)")
+                    return {}, tuple(x[i] for i in self.free)
+                proofs[k] = _texts(answer.multipliers)
+            return {"disjuncts": proofs}, None
+
+        tree, found = walk(())
+        if found is not None:
+            return True, found
+        self.entries.append(["leaf", {"rows": rows, "pieces": {"units": units, "tree": tree}}])
+        self.boxes += 1
+        return True, None
+
+    def regions(self, certificate: dict[str, Any]) -> None:
+        """The current box is closed by the region search's certificate."""
+        self.entries.append(["regions", certificate])
+        self.boxes += 1
+
+    def _domain(self) -> dict[str, Any]:
+        rows = box_rows(self.low, self.high)
+        return {"A": [[int(v) for v in a] for a, _ in rows], "b": _texts([v for _, v in rows])}
+
+    def violated(self, x: Sequence[Fraction], disjunct: int, unsafe_json: Any) -> dict[str, Any]:
+        """The certificate that the property is violated: the counterexample (all inputs)."""
+        return {"format": VERIFY_FORMAT, "model_sha256": model_digest(self.model), "domain": self._domain(),
+                "property": {"unsafe": unsafe_json}, "result": "violated", "counterexample": _texts(x),
+                "disjunct": disjunct}
+
+    def certificate(self, unsafe_json: Any) -> dict[str, Any]:
+        """The certificate that the property holds on the box: the tree written so far."""
+        return {"format": BOXES_FORMAT, "model_sha256": model_digest(self.model), "domain": self._domain(),
+                "box": {"low": _texts(self.low), "high": _texts(self.high)},
+                "property": {"unsafe": unsafe_json}, "result": "holds", "boxes_closed": self.boxes,
+                "tree": self.entries}

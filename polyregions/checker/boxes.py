@@ -1,0 +1,480 @@
+"""Proofs over boxes: the checker of verify certificates whose proof bisects the input box
+(``polyregions-verify-boxes-certificate/1``), and the exact bounds it checks them with.
+
+The certificate is the bisection tree of the input box in preorder: an entry
+``["split", p, first]`` halves the current box at the midpoint of input ``p`` (exact)
+and goes on with the lower half (``first`` 0) or the upper half (1) first; an entry
+``["leaf", proof]`` closes the current box. A leaf proves that no input of its box maps
+into any disjunct of the unsafe set, disjunct by disjunct:
+
+- ``rows``: per disjunct, the index of one of its rows whose lower bound over the box
+  (:meth:`BoxProver.lower`) exceeds the row's threshold, or null;
+- ``pieces`` (when some disjunct has null): the open units of the box (those whose sign
+  the bounds leave open) and a tree over their on/off choices in that order; a node is
+  ``{"infeasible": y}`` (Farkas multipliers: the box and the chosen sides so far meet
+  nowhere), ``{"split": [off, on]}``, or at a full choice ``{"disjuncts": [y or null,
+  ...]}``, Farkas multipliers showing that the box, the sides and the disjunct's rows
+  (the network being one affine map there) meet nowhere;
+- or ``["regions", certificate]``: a ``polyregions-verify-certificate/1`` of the region
+  search on the leaf's box, checked as such.
+
+The bounds (:class:`BoxProver`) are computed here, in exact integer arithmetic: interval
+arithmetic layer by layer, then, for every unit it leaves open, back-substitution to the
+input box through the ReLU relaxations of the layers before (DeepPoly/CROWN: the lower
+line ``0`` or ``z`` by the sizes of the ends, the upper line through ``(L, 0)`` and
+``(U, U)`` with its slope rounded up); each interval end is rounded outward to 60
+significant bits. Every relaxation holds on its interval, so every bound holds; nothing
+is taken from the certificate but the choice of rows, units and multipliers.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from operator import mul
+
+from .common import CheckFailure, _list_of, _num, _show
+from .domains import compare_domains
+from .models import _read_model, model_digest
+
+BOXES_FORMAT = "polyregions-verify-boxes-certificate/1"
+
+#: Bits of the upper lines' slopes (rounded up) and of the intervals' ends (rounded outward).
+SLOPE_BITS = 40
+END_BITS = 60
+#: Significant bits kept of the coefficients on the activations (rounded down: they are >= 0).
+COEFFICIENT_BITS = 64
+
+__all__ = ["BOXES_FORMAT", "BoxProver", "box_stages", "check_boxes", "read_box"]
+
+
+def box_stages(layers):
+    """The affine maps between the ReLU layers as integers ``(W, b, s)`` (the map is ``(W a +
+    b) / s``), consecutive affine layers composed, identities dropped; CheckFailure unless
+    the network is affine maps with ReLUs between them, ending with an affine map."""
+    stages, pending = [], None
+    for index, layer in enumerate(layers):
+        kind = layer[0]
+        if kind == "identity":
+            continue
+        if kind == "affine":
+            w, b = [list(r) for r in layer[1]], list(layer[2])
+            if pending is not None:
+                pw, pb = pending
+                w, b = ([[sum((r[j] * pw[j][i] for j in range(len(pw))), Fraction(0)) for i in range(len(pw[0]))]
+                         for r in w],
+                        [sum((r[j] * pb[j] for j in range(len(pb))), Fraction(0)) + c for r, c in zip(w, b)])
+            pending = (w, b)
+        elif kind == "relu" and pending is not None:
+            stages.append(pending)
+            pending = None
+        else:
+            raise CheckFailure(f"model: layer {index} ({kind}): proofs over boxes need affine layers with relu "
+                               "layers between them, ending with an affine layer")
+    if pending is None:
+        raise CheckFailure("model: proofs over boxes need a network that ends with an affine layer")
+    stages.append(pending)
+    out = []
+    for w, b in stages:
+        s = 1
+        for v in [*b, *(x for r in w for x in r)]:
+            s = s * v.denominator // _gcd(s, v.denominator)
+        out.append(([[int(v * s) for v in r] for r in w], [int(v * s) for v in b], s))
+    return out
+
+
+def _gcd(a, b):
+    while b:
+        a, b = b, a % b
+    return a
+
+
+def _rounded(num, den, t, up):
+    """``num / den`` rounded down (or up) to a multiple of ``2^-t``, as that multiple's integer."""
+    if t >= 0:
+        num <<= t
+    else:
+        den <<= -t
+    return -((-num) // den) if up else num // den
+
+
+def _dyadic(num, den, e):
+    """``num / (den 2^e)`` as a Fraction."""
+    return Fraction(num, den << e) if e >= 0 else Fraction(num << -e, den)
+
+
+def _grid(values):
+    """The exponent t that gives the largest |value| END_BITS significant bits on the grid 2^-t."""
+    top = max((abs(n) // d for n, d in values), default=0)
+    return END_BITS - top.bit_length()
+
+
+class BoxProver:
+    """Exact bounds of a ReLU network over boxes (the module docstring)."""
+
+    def __init__(self, stages):
+        self.stages = stages
+        self.widths = [len(w) for w, _, _ in stages]
+        self.n = len(stages[0][0][0]) if stages[0][0] else 0
+        self.columns = [[list(column) for column in zip(*w)] for w, _, _ in stages]
+        self.signed = [([[max(v, 0) for v in row] for row in w], [[min(v, 0) for v in row] for row in w])
+                       for w, _, _ in stages]
+
+    # -- intervals ------------------------------------------------------------------------
+
+    def intervals(self, low, high):
+        """Every hidden stage's pre-activation intervals over the box: ``(L, U, t)``, the ends
+        being ``L[j] / 2^t`` and ``U[j] / 2^t`` (integers).
+
+        Forward, each unit carries a lower and an upper affine function of ``u = x - low``
+        (``0 <= u <= high - low``), as integer columns over ``2^e``: rounding a lower
+        function's coefficients down (an upper's up) keeps it a bound where ``u >= 0``, so
+        every layer's functions are cut to :data:`COEFFICIENT_BITS` bits that way. Units
+        the functions leave open are bounded again by back-substitution."""
+        n = self.n
+        xden = 1
+        for v in (*low, *high):
+            xden = xden * v.denominator // _gcd(xden, v.denominator)
+        xlo = [int(v * xden) for v in low]
+        xhi = [int(v * xden) for v in high]
+        box = (xlo, xhi, xden)
+        span = [hi - lo for lo, hi in zip(xlo, xhi)]
+        # the inputs x = low + u: columns p < n are u_p's coefficients, column n the constant, over 2^e
+        e = 0
+        lo_cols = [[xden * int(i == p) for i in range(n)] for p in range(n)] + [list(xlo)]
+        up_cols = [list(col) for col in lo_cols]
+        e_den = xden  # the first columns are over xden, not a power of two
+        out = []
+        for k in range(len(self.stages) - 1):
+            w, b, s = self.stages[k]
+            wpos, wneg = self.signed[k]
+            den = s * e_den
+            z_lo = [[sum(map(mul, wp, lc)) + sum(map(mul, wn, uc)) for wp, wn in zip(wpos, wneg)]
+                    for lc, uc in zip(lo_cols, up_cols)]
+            z_up = [[sum(map(mul, wp, uc)) + sum(map(mul, wn, lc)) for wp, wn in zip(wpos, wneg)]
+                    for lc, uc in zip(lo_cols, up_cols)]
+            for j, bias in enumerate(b):
+                z_lo[n][j] += bias * e_den
+                z_up[n][j] += bias * e_den
+            # onto the grid 2^-e with COEFFICIENT_BITS bits: lower functions down, upper up
+            top = max(max(map(abs, col), default=0) for col in (*z_lo, *z_up))
+            e = COEFFICIENT_BITS - top.bit_length() + den.bit_length()
+            z_lo = [[_rounded(v, den, e, False) for v in col] for col in z_lo]
+            z_up = [[_rounded(v, den, e, True) for v in col] for col in z_up]
+            lows, highs = [], []
+            for j in range(len(w)):
+                lo_sum = z_lo[n][j] * xden + sum(z_lo[p][j] * span[p] for p in range(n) if z_lo[p][j] < 0)
+                hi_sum = z_up[n][j] * xden + sum(z_up[p][j] * span[p] for p in range(n) if z_up[p][j] > 0)
+                lows.append(_dyadic(lo_sum, xden, e))
+                highs.append(_dyadic(hi_sum, xden, e))
+            if k > 0:
+                for j in range(len(w)):
+                    if lows[j] < 0 < highs[j]:
+                        row = w[j]
+                        lows[j] = max(lows[j], self._back(k, row, s, Fraction(b[j], s), out, box))
+                        if lows[j] < 0:
+                            neg = [-v for v in row]
+                            highs[j] = min(highs[j], -self._back(k, neg, s, Fraction(-b[j], s), out, box))
+            t = _grid([(v.numerator, v.denominator) for v in (*lows, *highs)])
+            L = [_rounded(v.numerator, v.denominator, t, False) for v in lows]
+            U = [_rounded(v.numerator, v.denominator, t, True) for v in highs]
+            out.append((L, U, t))
+            # through the ReLUs: columns over 2^(e + SLOPE_BITS)
+            one = 1 << SLOPE_BITS
+            lo_cols = [[0] * len(w) for _ in range(n + 1)]
+            up_cols = [[0] * len(w) for _ in range(n + 1)]
+            for j, (lo, hi) in enumerate(zip(L, U)):
+                if hi <= 0:
+                    continue
+                if lo >= 0 or hi >= -lo:  # on, or open with the lower line z
+                    for p in range(n + 1):
+                        lo_cols[p][j] = z_lo[p][j] * one
+                if lo >= 0:
+                    for p in range(n + 1):
+                        up_cols[p][j] = z_up[p][j] * one
+                    continue
+                slope = -((-(hi << SLOPE_BITS)) // (hi - lo))  # U / (U - L), rounded up
+                for p in range(n + 1):
+                    up_cols[p][j] = z_up[p][j] * slope
+                lift = -slope * lo  # -slope L >= 0, over 2^(SLOPE_BITS + t): onto 2^(e + SLOPE_BITS), up
+                up_cols[n][j] += lift << (e - t) if e >= t else -((-lift) >> (t - e))
+            e_den = 1 << (e + SLOPE_BITS) if e + SLOPE_BITS >= 0 else None
+            if e_den is None:  # a grid coarser than 1: scale the columns up instead
+                lo_cols = [[v << -(e + SLOPE_BITS) for v in col] for col in lo_cols]
+                up_cols = [[v << -(e + SLOPE_BITS) for v in col] for col in up_cols]
+                e_den = 1
+        return out
+
+    def _back(self, k, g, den, const, ivals, box):
+        """A lower bound of ``g . a_k / den + const`` over the box, where ``a_k`` are the
+        activations of hidden stage k (1-based: a_0 is the input) and g integers."""
+        xlo, xhi, xden = box
+        den = Fraction(den)
+        while True:
+            if k and g:
+                # a_k >= 0: rounding the coefficients down to COEFFICIENT_BITS significant bits
+                # keeps a lower bound of g . a_k (and the numbers short)
+                extra = max(map(abs, g)).bit_length() - COEFFICIENT_BITS
+                if extra > 0:
+                    g = [v >> extra for v in g]
+                    den /= 1 << extra
+            if k == 0:
+                total = 0
+                for c, lo, hi in zip(g, xlo, xhi):
+                    if c:
+                        total += c * (lo if c > 0 else hi)
+                return const + total / (den * xden)
+            L, U, t = ivals[k - 1]
+            one = 1 << SLOPE_BITS
+            relaxed = [0] * len(g)
+            intercept = 0
+            for j, c in enumerate(g):
+                if not c:
+                    continue
+                lo, hi = L[j], U[j]
+                if lo >= 0:
+                    relaxed[j] = c * one
+                elif hi <= 0:
+                    continue
+                elif c > 0:
+                    if hi >= -lo:
+                        relaxed[j] = c * one
+                else:
+                    slope = -((-(hi << SLOPE_BITS)) // (hi - lo))  # U / (U - L), rounded up
+                    relaxed[j] = c * slope
+                    intercept -= c * slope * lo
+            den_t = den * one
+            if intercept:
+                const += intercept / (den_t * (1 << t)) if t >= 0 else (intercept << -t) / den_t
+            w, b, s = self.stages[k - 1]
+            live = [j for j, c in enumerate(relaxed) if c]
+            if not live:
+                g, den, k = [0] * len(w[0]), den_t * s, k - 1
+                continue
+            const += sum(relaxed[j] * b[j] for j in live) / (den_t * s)
+            coefficients = [relaxed[j] for j in live]
+            columns = self.columns[k - 1]
+            g = [sum(map(mul, coefficients, [column[j] for j in live])) for column in columns] \
+                if len(live) < len(relaxed) else [sum(map(mul, coefficients, column)) for column in columns]
+            den, k = den_t * s, k - 1
+
+    @staticmethod
+    def states(ivals):
+        """One byte per hidden unit: 0 off (U <= 0), 1 on (L >= 0), 2 open."""
+        out = bytearray()
+        for L, U, _ in ivals:
+            out.extend(0 if hi <= 0 else 1 if lo >= 0 else 2 for lo, hi in zip(L, U))
+        return bytes(out)
+
+    def lower(self, row, ivals, low, high):
+        """A lower bound of ``row . y`` (y the outputs) over the box [low, high]."""
+        den = 1
+        for v in row:
+            den = den * v.denominator // _gcd(den, v.denominator)
+        w, b, s = self.stages[-1]
+        g = [int(v * den) for v in row]
+        coeffs = [sum(c * r[i] for c, r in zip(g, w) if c) for i in range(len(w[0]))]
+        const = Fraction(sum(c * v for c, v in zip(g, b)), den * s)
+        xden = 1
+        for v in (*low, *high):
+            xden = xden * v.denominator // _gcd(xden, v.denominator)
+        box = ([int(v * xden) for v in low], [int(v * xden) for v in high], xden)
+        return self._back(len(self.stages) - 1, coeffs, den * s, const, ivals, box)
+
+    # -- pieces ---------------------------------------------------------------------------
+
+    def sides(self, states, count):
+        """The pre-activations of the first *count* hidden units (network order) as exact
+        affine functions ``(a, c)`` of the input, every earlier unit on (1) or off (0) as
+        *states* says; the network's outputs too when *count* is every unit."""
+        n = self.n
+        funcs = [[Fraction(int(i == j)) for j in range(n)] + [Fraction(0)] for i in range(n)]
+        out, index = [], 0
+        for k, (w, b, s) in enumerate(self.stages):
+            z = []
+            for row, bias in zip(w, b):
+                acc = [Fraction(0)] * (n + 1)
+                for c, f in zip(row, funcs):
+                    if c and f is not None:
+                        acc = [a + c * v for a, v in zip(acc, f)]
+                acc[n] += bias
+                z.append([v / s for v in acc])
+            if k == len(self.stages) - 1:
+                return out, z
+            funcs = []
+            for f in z:
+                if index == count:
+                    return out, None
+                out.append((f[:n], f[n]))
+                funcs.append(f if states[index] == 1 else None)
+                index += 1
+        return out, None
+
+
+def read_box(cert, n):
+    """The certificate's box ``(low, high)``: exact numbers, ``low <= high``."""
+    box = cert["box"]
+    _list_of(box["low"], None, "box.low")
+    _list_of(box["high"], None, "box.high")
+    if len(box["low"]) != n or len(box["high"]) != n:
+        raise CheckFailure(f"box: expected {n} lows and highs")
+    low = [_num(v, f"box.low[{i}]") for i, v in enumerate(box["low"])]
+    high = [_num(v, f"box.high[{i}]") for i, v in enumerate(box["high"])]
+    for i, (lo, hi) in enumerate(zip(low, high)):
+        if lo > hi:
+            raise CheckFailure(f"box: input {i}: low {lo} is above high {hi}")
+    return low, high
+
+
+def box_rows(low, high):
+    """The box as rows ``(a, b)`` of ``a . x <= b``: ``x_i <= high_i`` then ``-x_i <= -low_i``."""
+    n = len(low)
+    rows = []
+    for i in range(n):
+        e = [Fraction(int(i == j)) for j in range(n)]
+        rows.append((e, high[i]))
+        rows.append(([-v for v in e], -low[i]))
+    return rows
+
+
+def _farkas(y, rows, place):
+    """Raise unless the multipliers *y* (one per row) prove that ``a . x <= b`` for all rows
+    has no solution: ``y >= 0``, ``sum y a = 0`` and ``sum y b < 0``."""
+    _list_of(y, None, place)
+    if len(y) != len(rows):
+        raise CheckFailure(f"{place}: {len(y)} multipliers for {len(rows)} rows")
+    ys = [_num(v, place) for v in y]
+    if any(v < 0 for v in ys):
+        raise CheckFailure(f"{place}: a negative multiplier")
+    n = len(rows[0][0])
+    total = [Fraction(0)] * n
+    rhs = Fraction(0)
+    for v, (a, b) in zip(ys, rows):
+        if v:
+            total = [t + v * c for t, c in zip(total, a)]
+            rhs += v * b
+    if any(total) or not rhs < 0:
+        raise CheckFailure(f"{place}: the multipliers do not prove the rows infeasible")
+
+
+def check_boxes(cert, model, domain, disjuncts, check_regions):
+    """Check a ``polyregions-verify-boxes-certificate/1`` of a property that holds, with the
+    unsafe set *disjuncts* (lists of rows ``(c, d)``: ``c . y <= d``); *domain* is the input
+    set asked for (None: not compared); *check_regions(cert, model, domain)* checks a leaf's
+    region-search certificate. Returns the number of leaves."""
+    n, layers = _read_model(model)
+    if cert.get("format") != BOXES_FORMAT:
+        raise CheckFailure(f"format: expected {BOXES_FORMAT!r}, got {_show(cert.get('format'))}")
+    if cert.get("model_sha256") != model_digest(model):
+        raise CheckFailure("model_sha256: the certificate is for another model")
+    if cert.get("result") != "holds":
+        raise CheckFailure(f"result: expected 'holds', got {_show(cert.get('result'))}")
+    prover = BoxProver(box_stages(layers))
+    low, high = read_box(cert, n)
+    own = {"A": [list(a) for a, _ in box_rows(low, high)], "b": [b for _, b in box_rows(low, high)]}
+    compare_domains(own, domain, n, "the property")
+    entries = cert["tree"]
+    _list_of(entries, list, "tree")
+    pending = [(low, high)]
+    leaves = 0
+    for e, entry in enumerate(entries):
+        place = f"tree[{e}]"
+        if not pending:
+            raise CheckFailure(f"{place}: every box is closed before this entry")
+        box_low, box_high = pending.pop()
+        if not entry:
+            raise CheckFailure(f"{place}: an empty entry")
+        kind = entry[0]
+        if kind == "split":
+            if len(entry) != 3 or type(entry[1]) is not int or entry[2] not in (0, 1) or type(entry[2]) is not int:
+                raise CheckFailure(f"{place}: expected ['split', input, 0 or 1], got {_show(entry)}")
+            p = entry[1]
+            if not 0 <= p < n or not box_low[p] < box_high[p]:
+                raise CheckFailure(f"{place}: input {_show(p)} cannot be split")
+            mid = (box_low[p] + box_high[p]) / 2
+            lower = (box_low, box_high[:p] + [mid] + box_high[p + 1:])
+            upper = (box_low[:p] + [mid] + box_low[p + 1:], box_high)
+            pending += [upper, lower] if entry[2] == 0 else [lower, upper]
+        elif kind == "leaf":
+            if len(entry) != 2 or type(entry[1]) is not dict:
+                raise CheckFailure(f"{place}: expected ['leaf', proof], got {_show(entry)}")
+            _check_leaf(prover, entry[1], box_low, box_high, disjuncts, place)
+            leaves += 1
+        elif kind == "regions":
+            if len(entry) != 2 or type(entry[1]) is not dict:
+                raise CheckFailure(f"{place}: expected ['regions', certificate], got {_show(entry)}")
+            rows = box_rows(box_low, box_high)
+            sub = {"A": [list(a) for a, _ in rows], "b": [b for _, b in rows]}
+            try:
+                check_regions(entry[1], model, sub)
+            except CheckFailure as exc:
+                raise CheckFailure(f"{place}: {exc}") from None
+            leaves += 1
+        else:
+            raise CheckFailure(f"{place}: unknown entry {_show(kind)}")
+    if pending:
+        raise CheckFailure(f"tree: {len(pending)} boxes left open")
+    return leaves
+
+
+def _check_leaf(prover, proof, low, high, disjuncts, place):
+    ivals = prover.intervals(low, high)
+    refuting = proof["rows"]
+    _list_of(refuting, None, f"{place}.rows")
+    if len(refuting) != len(disjuncts):
+        raise CheckFailure(f"{place}.rows: {len(refuting)} entries for {len(disjuncts)} disjuncts")
+    left = []
+    for k, (r, rows) in enumerate(zip(refuting, disjuncts)):
+        if r is None:
+            left.append(k)
+            continue
+        if type(r) is not int or not 0 <= r < len(rows):
+            raise CheckFailure(f"{place}.rows[{k}]: disjunct {k} has no row {_show(r)}")
+        c, d = rows[r]
+        if not prover.lower(c, ivals, low, high) > d:
+            raise CheckFailure(f"{place}.rows[{k}]: the bound of row {r} over the box does not exceed {d}")
+    if not left:
+        return
+    states = prover.states(ivals)
+    units = proof["pieces"]["units"]
+    _list_of(units, int, f"{place}.pieces.units")
+    open_units = [i for i, s in enumerate(states) if s == 2]
+    if sorted(set(units)) != units or not set(open_units) <= set(units) or any(not 0 <= u < len(states)
+                                                                                 for u in units):
+        raise CheckFailure(f"{place}.pieces.units: must list every open unit of the box in network order")
+    base = box_rows(low, high)
+    todo = [(proof["pieces"]["tree"], (), f"{place}.pieces.tree")]
+    while todo:
+        node, choice, where = todo.pop()
+        if type(node) is not dict or len(node) != 1:
+            raise CheckFailure(f"{where}: expected one of infeasible, split, disjuncts")
+        chosen = bytearray(states)
+        for u, on in zip(units, choice):
+            chosen[u] = on
+        count = units[len(choice) - 1] + 1 if choice else 0
+        sides, outputs = prover.sides(chosen, count if len(choice) < len(units) else len(states))
+        rows = list(base)
+        for u, on in zip(units, choice):
+            a, c = sides[u]
+            rows.append((a, -c) if not on else ([-v for v in a], c))
+        if "infeasible" in node:
+            _farkas(node["infeasible"], rows, f"{where}.infeasible")
+        elif "split" in node:
+            if len(choice) == len(units) or type(node["split"]) is not list or len(node["split"]) != 2:
+                raise CheckFailure(f"{where}.split: expected [off, on] below a partial choice")
+            todo.append((node["split"][0], choice + (0,), f"{where}.split[0]"))
+            todo.append((node["split"][1], choice + (1,), f"{where}.split[1]"))
+        elif "disjuncts" in node:
+            if len(choice) != len(units):
+                raise CheckFailure(f"{where}.disjuncts: a partial choice ({len(choice)} of {len(units)} units)")
+            ys = node["disjuncts"]
+            _list_of(ys, None, f"{where}.disjuncts")
+            if len(ys) != len(disjuncts):
+                raise CheckFailure(f"{where}.disjuncts: {len(ys)} entries for {len(disjuncts)} disjuncts")
+            for k in left:
+                extra = []
+                for c, d in disjuncts[k]:
+                    a = [sum((ci * f[p] for ci, f in zip(c, outputs) if ci), Fraction(0)) for p in range(len(low))]
+                    extra.append((a, d - sum((ci * f[-1] for ci, f in zip(c, outputs) if ci), Fraction(0))))
+                _farkas(ys[k], rows + extra, f"{where}.disjuncts[{k}]")
+        else:
+            raise CheckFailure(f"{where}: expected one of infeasible, split, disjuncts")

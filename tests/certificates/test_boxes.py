@@ -1,0 +1,216 @@
+"""Certificates of the input-splitting search (``polyregions-verify-boxes-certificate/1``).
+
+Every answer is compared with the region search, every certificate is checked by the
+standalone checker, and tampered certificates are refused. The exact bounds the checker
+computes are compared with the exact minima over boxes (region search)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from fractions import Fraction
+
+import pytest
+
+from polyregions.checker.boxes import BOXES_FORMAT, BoxProver, box_stages
+from polyregions.checker.check import CheckFailure, check_certificate
+from polyregions.checker.models import _read_model
+from polyregions.core.domain import Domain
+from polyregions.core.network import Network
+from polyregions.errors import InputError
+from polyregions.io.vnnlib import Property
+from polyregions.queries import splitting
+from polyregions.queries.optimize import maximize
+from polyregions.queries.verify import verify_property
+from tests.support.clirun import run
+from tests.support.netgen import random_network
+
+
+def random_case(seed: int, flat: bool = False) -> tuple[Network, Property]:
+    """A random ReLU network (often degenerate, weights in halves and thirds), a box (one input
+    fixed when *flat*) and one or two disjuncts of one or two rows around the row minima."""
+    rng = random.Random(seed)
+    n0 = rng.randint(1, 3) + int(flat)
+    widths = [rng.randint(1, 5) for _ in range(rng.randint(1, 3))]
+    net = random_network(rng, n0, widths, "relu", degenerate=seed % 2 == 0, output_dim=rng.randint(1, 3))
+    low = [Fraction(rng.randint(-3, 0), rng.choice([1, 2])) for _ in range(n0)]
+    high = [lo + Fraction(rng.randint(1, 4), rng.choice([1, 3])) for lo in low]
+    if flat:
+        high[0] = low[0]
+    box = Domain.box(n0, low, high, flat=True)
+    disjuncts = []
+    for _ in range(rng.choice([1, 1, 2])):
+        rows = []
+        for _ in range(rng.choice([1, 2])):
+            c = [Fraction(rng.randint(-2, 2), rng.choice([1, 2])) for _ in range(net.output_dim)]
+            if not any(c):
+                c[0] = Fraction(1)
+            least = min(sum(ci * yi for ci, yi in zip(c, net(x)))
+                        for x in [low, high, [(a + b) / 2 for a, b in zip(low, high)]])
+            rows.append((tuple(c), least + rng.choice([Fraction(-2), Fraction(-1, 3), Fraction(0), Fraction(1, 2)])))
+        disjuncts.append(tuple(rows))
+    return net, Property(box, tuple(disjuncts))
+
+
+def checked(net: Network, prop: Property, cert: dict) -> dict:
+    """The checker's verdict on *cert*, after a round trip through JSON text (as on disk)."""
+    text = json.dumps(cert)
+    return check_certificate(json.loads(text), net.to_json(), None, prop.to_json())
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_certificates_against_the_region_search(seed):
+    net, prop = random_case(seed, flat=seed % 4 == 3)
+    result = verify_property(net, prop, certificate=True)
+    assert result.result == verify_property(net, prop, method="regions").result
+    verdict = checked(net, prop, result.certificate)
+    assert verdict["property"] == result.result
+    if result.holds:
+        assert result.certificate["format"] == BOXES_FORMAT
+        assert verdict["boxes_closed"] == result.certificate["boxes_closed"] >= 1
+
+
+def test_rows_that_only_meet_together():
+    """y = (x, -x) on [-1, 1]: x <= -1/2 and -x <= -1/2 never hold together, though each row
+    alone does somewhere: no single row's bound refutes the disjunct, an LP over the pieces does."""
+    net = Network.mlp([[[1], [-1]]], [[0, 0]])
+    prop = Property(Domain.box(1, [-1], [1]), (((((1, 0), Fraction(-1, 2)), ((0, 1), Fraction(-1, 2)))),))
+    result = verify_property(net, prop, certificate=True)
+    assert result.holds
+    leaves = [entry for entry in result.certificate["tree"] if entry[0] == "leaf"]
+    assert leaves and all("pieces" in leaf[1] for leaf in leaves)
+    assert checked(net, prop, result.certificate)["property"] == "holds"
+
+
+def test_open_units_are_enumerated():
+    """relu(x) + relu(-x) >= 1/4 fails near 0, holds with >= -1/4: a tie at the kink (the
+    minimum 0 is at x = 0, where both units change sign); pieces with open units close it."""
+    net = Network.mlp([[[1], [-1]], [[1, 1]]], [[0, 0], [0]])
+    for d, answer in ((Fraction(-1, 10 ** 9), "holds"), (Fraction(0), "violated")):
+        prop = Property(Domain.box(1, [-1], [1]), ((((1,), d),),))
+        result = verify_property(net, prop, certificate=True)
+        assert result.result == answer
+        assert checked(net, prop, result.certificate)["property"] == answer
+
+
+def test_region_leaves(monkeypatch):
+    """Boxes that reach the depth limit are closed by the region search's own certificate."""
+    monkeypatch.setattr(splitting, "EXACT_DEPTH", 0)
+    seen = 0
+    for seed in range(40):
+        net, prop = random_case(seed)
+        result = verify_property(net, prop, certificate=True)
+        assert result.result == verify_property(net, prop, method="regions").result
+        assert checked(net, prop, result.certificate)["property"] == result.result
+        if result.holds and any(entry[0] == "regions" for entry in result.certificate["tree"]):
+            seen += 1
+    assert seen >= 3
+    # fixed inputs: the region search runs on the free ones, whose certificate is about
+    # another network: refused with a message
+    net = Network.mlp([[[1, 1], [1, -1]], [[1, 1]]], [[0, 0], [0]])
+    flat = Property(Domain.box(2, [-1, Fraction(1, 2)], [1, Fraction(1, 2)], flat=True),
+                    ((((1,), Fraction(-1, 1000)),),))
+    with pytest.raises(InputError, match="region search"):
+        verify_property(net, flat, certificate=True)
+
+
+def held() -> tuple[Network, Property, dict]:
+    for seed in range(100):
+        net, prop = random_case(seed)
+        result = verify_property(net, prop, certificate=True)
+        tree = result.certificate["tree"] if result.holds else []
+        if any(e[0] == "split" for e in tree) and any(e[0] == "leaf" and "pieces" in e[1] for e in tree):
+            return net, prop, result.certificate
+    raise AssertionError("no random case with splits and pieces")
+
+
+def test_tampered_certificates_are_refused():
+    net, prop, cert = held()
+    assert checked(net, prop, cert)["property"] == "holds"
+    tree = cert["tree"]
+    split = next(i for i, e in enumerate(tree) if e[0] == "split")
+    bound = next((i for i, e in enumerate(tree) if e[0] == "leaf" and None not in e[1]["rows"]), None)
+    piece = next(i for i, e in enumerate(tree) if e[0] == "leaf" and "pieces" in e[1])
+
+    def tampered(change) -> str:
+        bad = copy.deepcopy(cert)
+        change(bad)
+        with pytest.raises(CheckFailure) as info:
+            checked(net, prop, bad)
+        return str(info.value)
+
+    assert "left open" in tampered(lambda c: c["tree"].pop())
+    assert "closed before" in tampered(lambda c: c["tree"].append(c["tree"][-1]))
+    assert tampered(lambda c: c["tree"].__setitem__(split, ["split", len(c["box"]["low"]), 0]))
+    assert tampered(lambda c: c["tree"].__setitem__(split, ["split", c["tree"][split][1], 2]))
+    assert "domain" in tampered(lambda c: c["box"]["high"].__setitem__(0, "1000"))
+    assert "another model" in tampered(lambda c: c.__setitem__("model_sha256", "0" * 64))
+    assert "unknown entry" in tampered(lambda c: c["tree"].__setitem__(split, ["skip"]))
+    if bound is not None:
+        def other_row(c):
+            leaf = c["tree"][bound][1]
+            leaf["rows"] = [None] * len(leaf["rows"])
+        assert tampered(other_row)
+
+    def multiplier(c):
+        node = c["tree"][piece][1]["pieces"]["tree"]
+        while "split" in node:
+            node = node["split"][0]
+        proof = node.get("infeasible") or next(y for y in node["disjuncts"] if y is not None)
+        proof[next(i for i, v in enumerate(proof) if v != "0")] = "0"
+    assert "multipliers" in tampered(multiplier)
+
+    def fewer_units(c):
+        c["tree"][piece][1]["pieces"]["units"] = []
+        c["tree"][piece][1]["pieces"]["tree"] = {"disjuncts": [None] * len(prop.unsafe)}
+    assert tampered(fewer_units)
+    # another property: the checker compares it
+    other = Property(prop.domain, ((((Fraction(1),) + (Fraction(0),) * (net.output_dim - 1), Fraction(-10 ** 6)),),))
+    with pytest.raises(CheckFailure, match="another unsafe set"):
+        check_certificate(cert, net.to_json(), None, other.to_json())
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_exact_bounds_never_cross_the_minimum(seed):
+    """The checker's bound of a row over a box is at most the row's exact minimum there."""
+    rng = random.Random(500 + seed)
+    n0 = rng.randint(1, 3)
+    net = random_network(rng, n0, [rng.randint(1, 6) for _ in range(rng.randint(1, 4))], "relu",
+                         degenerate=seed % 2 == 0, output_dim=2)
+    _, layers = _read_model(net.to_json())
+    prover = BoxProver(box_stages(layers))
+    low = [Fraction(rng.randint(-4, 0), rng.choice([1, 3])) for _ in range(n0)]
+    high = [lo + Fraction(rng.randint(1, 5), rng.choice([1, 2, 7])) for lo in low]
+    ivals = prover.intervals(low, high)
+    for c in ([1, 0], [0, 1], [1, -1], [Fraction(-1, 3), 2]):
+        c = [Fraction(v) for v in c]
+        exact = maximize(net, Domain.box(n0, low, high), objective=c, minimize=True).value
+        assert prover.lower(c, ivals, low, high) <= exact
+    # the intervals hold at the box's corners and centre
+    for x in [low, high, [(a + b) / 2 for a, b in zip(low, high)]]:
+        values = list(x)
+        for k, (layer_low, layer_high, t) in enumerate(ivals):
+            w, b, s = box_stages(layers)[k]
+            z = [Fraction(sum(wi * v for wi, v in zip(row, values)) + bias, s) for row, bias in zip(w, b)]
+            unit = Fraction(2) ** -t
+            assert all(lo * unit <= v <= hi * unit for v, lo, hi in zip(z, layer_low, layer_high))
+            values = [max(v, 0) for v in z]
+
+
+def test_the_command_line(tmp_path, capsys):
+    """verify -o writes a boxes certificate where input splitting decides; check accepts it."""
+    net = Network.mlp([[[1, 1], [1, -1]], [[1, 1]]], [[0, 0], [0]])
+    net.save(tmp_path / "net.json")
+    (tmp_path / "p.vnnlib").write_text(
+        "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
+        "(assert (>= X_0 -1))(assert (<= X_0 1))(assert (>= X_1 -1))(assert (<= X_1 1))(assert (<= Y_0 -0.01))")
+    code, out, err = run(capsys, "verify", tmp_path / "net.json", tmp_path / "p.vnnlib", "-o", tmp_path / "c.json")
+    assert code == 0 and "holds" in out, (out, err)
+    assert json.loads((tmp_path / "c.json").read_text())["format"] == BOXES_FORMAT
+    code, out, err = run(capsys, "check", tmp_path / "c.json", tmp_path / "net.json",
+                         "--property", tmp_path / "p.vnnlib")
+    assert code == 0 and out.startswith("VALID property=holds boxes_closed="), (out, err)
+    from polyregions.checker.command import main
+    assert main([str(tmp_path / "c.json"), str(tmp_path / "net.json")]) == 0
+    assert "VALID property=holds" in capsys.readouterr().out
