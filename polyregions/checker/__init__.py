@@ -13,6 +13,9 @@ One module per step, each importing only those above it in this list:
 - :mod:`.domains`: domains compared, described and built from ``--box``;
 - :mod:`.regions`: the checker of count certificates, the walk over the decision tree;
 - :mod:`.pieces` and :mod:`.queries`: the checkers of max and verify certificates;
+- :mod:`.boxes`: exact bounds over input boxes and the checker of the input-splitting
+  search's verify certificates (``polyregions-verify-boxes-certificate/1``), which
+  :mod:`.queries` dispatches to;
 - :mod:`.check`: the public entry, :func:`~.check.check_certificate` and its companions;
 - :mod:`.command`: the command line.
 
