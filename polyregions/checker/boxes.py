@@ -30,7 +30,7 @@ is taken from the certificate but the choice of rows, units and multipliers.
 from __future__ import annotations
 
 from fractions import Fraction
-from operator import mul
+from operator import itemgetter, mul
 
 from .common import CheckFailure, _list_of, _num, _show
 from .domains import compare_domains
@@ -97,6 +97,16 @@ def _rounded(num, den, t, up):
     return -((-num) // den) if up else num // den
 
 
+def _picker(indices):
+    """A function of a list giving its items at *indices*, as a tuple (empty, one or more)."""
+    if not indices:
+        return lambda values: ()
+    if len(indices) == 1:
+        i = indices[0]
+        return lambda values: (values[i],)
+    return itemgetter(*indices)
+
+
 def _dyadic(num, den, e):
     """``num / (den 2^e)`` as a Fraction."""
     return Fraction(num, den << e) if e >= 0 else Fraction(num << -e, den)
@@ -116,8 +126,18 @@ class BoxProver:
         self.widths = [len(w) for w, _, _ in stages]
         self.n = len(stages[0][0][0]) if stages[0][0] else 0
         self.columns = [[list(column) for column in zip(*w)] for w, _, _ in stages]
-        self.signed = [([[max(v, 0) for v in row] for row in w], [[min(v, 0) for v in row] for row in w])
-                       for w, _, _ in stages]
+        # per stage and row: its nonzero weights, and the picks of the inputs' lower (upper)
+        # functions for a lower (upper) function of the row from the columns side by side
+        self.rows = []
+        for w, _, _ in stages:
+            width = len(w[0])
+            rows = []
+            for row in w:
+                nonzero = [i for i, v in enumerate(row) if v]
+                lower = [i if row[i] > 0 else width + i for i in nonzero]
+                upper = [width + i if row[i] > 0 else i for i in nonzero]
+                rows.append(([row[i] for i in nonzero], _picker(lower), _picker(upper)))
+            self.rows.append(rows)
 
     # -- intervals ------------------------------------------------------------------------
 
@@ -146,12 +166,12 @@ class BoxProver:
         out = []
         for k in range(len(self.stages) - 1):
             w, b, s = self.stages[k]
-            wpos, wneg = self.signed[k]
             den = s * e_den
-            z_lo = [[sum(map(mul, wp, lc)) + sum(map(mul, wn, uc)) for wp, wn in zip(wpos, wneg)]
-                    for lc, uc in zip(lo_cols, up_cols)]
-            z_up = [[sum(map(mul, wp, uc)) + sum(map(mul, wn, lc)) for wp, wn in zip(wpos, wneg)]
-                    for lc, uc in zip(lo_cols, up_cols)]
+            # a lower function takes the lower functions where the weight is positive, the upper
+            # where negative (the columns side by side: lower then upper), an upper the other way
+            both = [lc + uc for lc, uc in zip(lo_cols, up_cols)]
+            z_lo = [[sum(map(mul, values, pick(col))) for values, pick, _ in self.rows[k]] for col in both]
+            z_up = [[sum(map(mul, values, pick(col))) for values, _, pick in self.rows[k]] for col in both]
             for j, bias in enumerate(b):
                 z_lo[n][j] += bias * e_den
                 z_up[n][j] += bias * e_den
@@ -169,11 +189,16 @@ class BoxProver:
             if k > 0:
                 for j in range(len(w)):
                     if lows[j] < 0 < highs[j]:
-                        row = w[j]
-                        lows[j] = max(lows[j], self._back(k, row, s, Fraction(b[j], s), out, box))
-                        if lows[j] < 0:
-                            neg = [-v for v in row]
+                        # the end nearer 0 first: when it settles the sign, the other is not needed
+                        row, neg = w[j], [-v for v in w[j]]
+                        if highs[j] < -lows[j]:
                             highs[j] = min(highs[j], -self._back(k, neg, s, Fraction(-b[j], s), out, box))
+                            if highs[j] > 0:
+                                lows[j] = max(lows[j], self._back(k, row, s, Fraction(b[j], s), out, box))
+                        else:
+                            lows[j] = max(lows[j], self._back(k, row, s, Fraction(b[j], s), out, box))
+                            if lows[j] < 0:
+                                highs[j] = min(highs[j], -self._back(k, neg, s, Fraction(-b[j], s), out, box))
             t = _grid([(v.numerator, v.denominator) for v in (*lows, *highs)])
             L = [_rounded(v.numerator, v.denominator, t, False) for v in lows]
             U = [_rounded(v.numerator, v.denominator, t, True) for v in highs]
@@ -251,10 +276,13 @@ class BoxProver:
                 g, den, k = [0] * len(w[0]), den_t * s, k - 1
                 continue
             const += sum(relaxed[j] * b[j] for j in live) / (den_t * s)
-            coefficients = [relaxed[j] for j in live]
             columns = self.columns[k - 1]
-            g = [sum(map(mul, coefficients, [column[j] for j in live])) for column in columns] \
-                if len(live) < len(relaxed) else [sum(map(mul, coefficients, column)) for column in columns]
+            if len(live) == len(relaxed):
+                g = [sum(map(mul, relaxed, column)) for column in columns]
+            else:
+                pick = itemgetter(*live, live[0])  # (a tuple even for one index; the extra one unused)
+                coefficients = pick(relaxed)[:-1]
+                g = [sum(map(mul, coefficients, pick(column))) for column in columns]
             den, k = den_t * s, k - 1
 
     @staticmethod
