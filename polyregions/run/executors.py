@@ -87,6 +87,8 @@ class Progress:
         Processes searching (1 when serial).
     done
         True for the last report of a finished run.
+    status
+        What the job's reducer adds (:meth:`~polyregions.run.jobs.Reducer.status`), or None.
     """
 
     regions: int
@@ -96,6 +98,7 @@ class Progress:
     seconds: float
     workers: int
     done: bool = False
+    status: Any = None
 
     @property
     def rate(self) -> float:
@@ -109,6 +112,10 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+class _Stopped(Exception):
+    """The reducer knows the answer: the run ends (workers ended) without the open tasks."""
 
 
 class _Run:
@@ -146,6 +153,8 @@ class _Run:
         self.found += result.regions
         self._absorb(result)
         self.report()
+        if self.reducer.stopped:
+            raise _Stopped
 
     def begin(self, groups: list[list[SearchPath]], restored: list[TaskResult]) -> None:
         """Open the first tasks, then feed the results a checkpoint restored.
@@ -165,6 +174,8 @@ class _Run:
             self._absorb(result)
         if restored:
             self.report(force=True)
+        if self.reducer.stopped:
+            raise _Stopped
 
     def _absorb(self, result: TaskResult) -> None:
         with self._malformed():
@@ -193,11 +204,11 @@ class _Run:
             return
         self._last_report = now
         self.progress(Progress(self.found, self.restored, self.done, self.pending, now - self.start,
-                               self.workers, done))
+                               self.workers, done, self.reducer.status()))
 
     def close(self) -> None:
         with self._malformed():
-            if self.order is not None:
+            if self.order is not None and not self.reducer.stopped:
                 self.order.close()
             self.reducer.close()
         self.report(force=True, done=True)
@@ -252,13 +263,17 @@ def run_search(search: Search, spec: JobSpec, reducer: Reducer, *, jobs: int = 1
             restored = list(ckpt.results) if ckpt is not None else []
             open_paths = ckpt.open_paths() if restored else [()]
             worker_seconds = TASK_SECONDS if task_seconds is None else task_seconds
-            if scheduler is None and jobs == 1:
-                _serial(run, open_paths, restored, on_region,
-                        chunk_seconds=CHUNK_SECONDS if task_seconds is None else task_seconds)
-            elif scheduler is None:
-                _parallel(run, open_paths, restored, partial(_processes, jobs, worker_seconds))
-            else:  # dask is checked for before the head start, the cluster reached after it
-                _parallel(run, open_paths, restored, partial(_dask, _require_dask(), scheduler, jobs, worker_seconds))
+            try:
+                if scheduler is None and jobs == 1:
+                    _serial(run, open_paths, restored, on_region,
+                            chunk_seconds=CHUNK_SECONDS if task_seconds is None else task_seconds)
+                elif scheduler is None:
+                    _parallel(run, open_paths, restored, partial(_processes, jobs, worker_seconds))
+                else:  # dask is checked for before the head start, the cluster reached after it
+                    _parallel(run, open_paths, restored,
+                              partial(_dask, _require_dask(), scheduler, jobs, worker_seconds))
+            except _Stopped:  # the answer is known: the workers were ended on the way out
+                pass
             run.close()
         finally:
             if ckpt is not None:
@@ -401,7 +416,7 @@ def _worker_main(conn: Any, payload: tuple, hungry: Any, foreign: list) -> None:
     for other in foreign:
         other.close()
     network, domain, spec = payload
-    search = Search(network, domain)
+    search = spec.make_search(network, domain)
     while True:
         try:
             message = conn.recv()
@@ -542,10 +557,9 @@ _DASK: dict[str, Any] = {}
 
 def _dask_task(payload: tuple, task: Task, seconds: float, event_name: str) -> TaskResult:
     network, domain, spec = payload
-    key = (task.digest, task.domain)
     cached = _DASK.get("search")
-    if cached is None or cached[0] != key:  # one search per worker for the model and domain
-        cached = (key, Search(network, domain))
+    if cached is None or cached[0] is not payload:  # one search per worker and run (its payload)
+        cached = (payload, spec.make_search(network, domain))
         _DASK["search"] = cached
     hungry = _DaskEvent(event_name)
     return run_task(cached[1], spec, task.paths,

@@ -16,7 +16,7 @@ import pytest
 from polyregions.core.domain import Domain
 from polyregions.core.network import Network
 from polyregions.io.models import load_model
-from polyregions.io.vnnlib import load_property, parse_vnnlib
+from polyregions.io.vnnlib import Property, load_property, parse_vnnlib
 from polyregions.queries.optimize import maximize
 from polyregions.queries.verify import decimal_text, verify_property
 from polyregions.search.symbolic import BoxBounds, supports
@@ -243,3 +243,66 @@ def test_vnncomp_file_is_an_output(capsys, tmp_path):
     assert code == 2 and "is the input file" in err and prop.read_text() == before
     code, out, err = run(capsys, "verify", model, prop, "--vnncomp", str(tmp_path) + "/dir/")
     assert code == 2 and "a directory's name" in err
+
+
+# --------------------------------------------------------------------------- on the task executors
+
+
+@pytest.fixture
+def split_often(monkeypatch):
+    """No head start, serial chunks of a few boxes: every run is split into many tasks."""
+    from polyregions.run import executors
+
+    monkeypatch.setattr(executors, "HEAD_START_SECONDS", 0.0)
+    monkeypatch.setattr(executors, "CHUNK_REGIONS", 3)
+
+
+def _parallel_case(seed: int) -> tuple[Network, object]:
+    """Random properties (seeds below 100), or y <= min - 10^-6 on a box (holds by a hair: many boxes)."""
+    if seed < 100:
+        rng = random.Random(5000 + seed)
+        n0 = rng.randint(2, 3)
+        net = random_relu(rng, n0, [rng.randint(3, 6) for _ in range(rng.randint(1, 3))], rng.randint(1, 2),
+                          thirds=seed % 3 == 0)
+        return net, random_property(f"jobs-{seed}", net, random_box(rng, n0))
+    rng = random.Random(7000 + seed - 100)
+    n0 = rng.randint(2, 3)
+    net = random_relu(rng, n0, [8, 8], 1, thirds=seed % 3 == 0)
+    box = random_box(rng, n0)
+    least = maximize(net, box, minimize=True).value
+    return net, Property(box, ((((Fraction(1),), least - Fraction(1, 10 ** 6)),),))
+
+
+@pytest.mark.parametrize("seed", list(range(24)) + list(range(100, 112)))
+def test_jobs_give_the_serial_answer(seed, split_often):
+    """Worker processes (tasks of one box each) answer as one process does; where the
+    property holds they visit the same boxes (each box is decided as the serial search
+    decides it); a counterexample may be another one, and is checked exactly."""
+    net, prop = _parallel_case(seed)
+    serial = verify_property(net, prop, method="split")
+    chunked = verify_property(net, prop, method="split", task_seconds=0.0)
+    parallel = verify_property(net, prop, method="split", jobs=2, task_seconds=0.0)
+    assert serial.result == chunked.result == parallel.result == ("violated" if brute_violated(net, prop)
+                                                                   else "holds")
+    if serial.holds:
+        assert serial.boxes == chunked.boxes == parallel.boxes
+        assert serial.exact_leaves == chunked.exact_leaves == parallel.exact_leaves
+    else:
+        x = parallel.counterexample
+        assert prop.domain.contains(x) and net(x) == parallel.outputs
+        assert all(dot(c, parallel.outputs) <= d for c, d in prop.unsafe[parallel.disjunct])
+
+
+@pytest.mark.parametrize("onnx_name, vnnlib", FAST[:3])
+def test_acasxu_with_two_workers(acasxu_dir, onnx_name, vnnlib):
+    pytest.importorskip("onnx")
+    net = load_model(acasxu_dir / onnx_name)
+    serial = verify_property(net, acasxu_dir / vnnlib, timeout=300)
+    parallel = verify_property(net, acasxu_dir / vnnlib, timeout=300, jobs=2)
+    assert parallel.result == serial.result
+    if serial.holds:
+        assert parallel.boxes == serial.boxes
+    else:
+        prop = load_property(acasxu_dir / vnnlib, 5, 5)
+        assert prop.domains[parallel.part].contains(parallel.counterexample)
+        assert all(dot(c, net(parallel.counterexample)) <= d for c, d in prop.unsafe[parallel.disjunct])
