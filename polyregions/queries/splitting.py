@@ -36,6 +36,14 @@ for boxes with few inputs (ReluVal, Neurify and VeriNet split the inputs the sam
   decided by the exact region search (*exact_leaf*), which never needs a margin.
 
 The answer is as exact as the region search's: no floating-point number decides it.
+
+*Tasks.* :class:`BoxSearch` is the same search as a walk over a stack of :class:`Box`
+records, each named by its path of bisections from the root (0: the lower half, 1: the
+upper half). A box is rebuilt from its path alone (:meth:`BoxSearch.replay`: the same
+bounds, bit for bit, since a half's bounds depend only on its ends and its parent's), so
+the task executors of :mod:`polyregions.run` run the open boxes on worker processes or a
+Dask cluster, split them while they run and record finished ones in a checkpoint, as they
+do for the region search; every box is decided there exactly as here.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ from typing import Callable, Iterator, Sequence
 
 from ..core.domain import Domain
 from ..core.network import Network
-from ..errors import PolyregionsError, SolverError
+from ..errors import InputError, PolyregionsError, SolverError
 from ..geometry import lp
 from ..search.symbolic import BoxBounds, BoxResult, round_down, round_up
 
@@ -427,7 +435,7 @@ class BoxSearch:
                 alive = self._still_open(box.result, box.alive)
                 p = self._split_input(box, alive) if alive else None
                 if p is None or path[depth] not in (0, 1):
-                    raise PolyregionsError(f"no box at path {list(path)} (a checkpoint of another search?)")
+                    raise InputError(f"no box at path {list(path)}: a damaged checkpoint? delete it to start over")
                 halves = self._halves(box, alive, p)
                 for half in halves:
                     made[half.path] = half

@@ -27,6 +27,11 @@ for; ``method="regions"`` forces the region search. Inputs that a box fixes
 remaining inputs (the input set is the image of that lower-dimensional box). A
 union of input sets (VNN-LIB's ``or`` over inputs) is decided part by part; a
 counterexample names its part. With a *timeout* the answer may be ``unknown``.
+
+Input splitting runs on the task executors (:func:`polyregions.run.executors.run_search`,
+as a :class:`SplitJob`): in this process, on ``jobs`` worker processes or on a Dask
+cluster, with a checkpoint of the finished boxes if asked; the first counterexample ends
+the run. The region search runs in this process.
 """
 
 from __future__ import annotations

@@ -344,8 +344,8 @@ class _Workers(Protocol):
 
 
 def _parallel(run: _Run, open_paths: list[SearchPath], restored: list[TaskResult],
-              start: Callable[[tuple], AbstractContextManager[_Workers]]) -> None:
-    """Run the open paths as tasks on the workers that ``start(payload)`` provides.
+              start: Callable[[tuple, Any], AbstractContextManager[_Workers]]) -> None:
+    """Run the open paths as tasks on the workers that ``start(payload, search)`` provides.
 
     The search first runs here for a moment: a network finished by then starts no
     worker (the serial fallback). Then tasks wait here in the serial order (the
@@ -357,7 +357,7 @@ def _parallel(run: _Run, open_paths: list[SearchPath], restored: list[TaskResult
         open_paths = _serial(run, open_paths, [], None, HEAD_START_SECONDS)
         if not open_paths:
             return  # finished before any worker was needed
-    with start((run.search.network, run.search.domain, run.spec)) as pool:
+    with start((run.search.network, run.search.domain, run.spec), run.search) as pool:
         run.workers = pool.workers
         digest = _digest(run.search)
         waiting: list[tuple[SearchPath, list[SearchPath]]] = []
@@ -396,8 +396,12 @@ def _parallel(run: _Run, open_paths: list[SearchPath], restored: list[TaskResult
 # -- local processes -------------------------------------------------------------------
 
 
-def _worker_main(conn: Any, payload: tuple, hungry: Any, foreign: list) -> None:
+def _worker_main(conn: Any, payload: tuple, hungry: Any, foreign: list, search: Any = None) -> None:
     """A worker process: run the tasks that come down *conn*, send back each result.
+
+    *search* is the parent's search when the worker was forked (a copy, for free: no
+    worker builds it again, and what it has cached, such as the compiled bounds of
+    input splitting, comes along); else the worker builds it from *payload*.
 
     *foreign* are the parent's ends of the pipes (this worker's and the earlier
     workers'), which a forked worker inherits: closed at once, so that when the parent
@@ -416,7 +420,8 @@ def _worker_main(conn: Any, payload: tuple, hungry: Any, foreign: list) -> None:
     for other in foreign:
         other.close()
     network, domain, spec = payload
-    search = spec.make_search(network, domain)
+    if search is None:
+        search = spec.make_search(network, domain)
     while True:
         try:
             message = conn.recv()
@@ -502,7 +507,7 @@ class _Pipes:
 
 
 @contextmanager
-def _processes(jobs: int, task_seconds: float, payload: tuple) -> Iterator[_Pipes]:
+def _processes(jobs: int, task_seconds: float, payload: tuple, search: Any = None) -> Iterator[_Pipes]:
     """A pool of *jobs* worker processes for :func:`_parallel`, ended when the block ends.
 
     No helper threads: ending the workers (at the end, on an error or on Ctrl-C) cannot
@@ -510,14 +515,17 @@ def _processes(jobs: int, task_seconds: float, payload: tuple) -> Iterator[_Pipe
     """
     import multiprocessing
 
-    ctx = multiprocessing.get_context(_start_method())
+    method = _start_method()
+    ctx = multiprocessing.get_context(method)
+    inherited = search if method == "fork" else None  # forked: the parent's search comes along
     hungry = ctx.Event()
     workers = []
     try:
         for _ in range(jobs):
             parent, child = ctx.Pipe()
             foreign = [conn for _, conn in workers] + [parent]
-            process = ctx.Process(target=_worker_main, args=(child, payload, hungry, foreign), daemon=True)
+            process = ctx.Process(target=_worker_main, args=(child, payload, hungry, foreign, inherited),
+                                  daemon=True)
             _start_quietly(process)
             child.close()
             workers.append((process, parent))
@@ -615,10 +623,12 @@ class _Futures:
 
 
 @contextmanager
-def _dask(distributed: Any, scheduler: Any, jobs: int, task_seconds: float, payload: tuple) -> Iterator[_Futures]:
+def _dask(distributed: Any, scheduler: Any, jobs: int, task_seconds: float, payload: tuple,
+          search: Any = None) -> Iterator[_Futures]:
     """The workers of a Dask cluster for :func:`_parallel`: *scheduler* is an address,
     ``"local"`` (a ``LocalCluster`` of *jobs* workers, ended with the block) or a
-    ``distributed.Client`` (left open)."""
+    ``distributed.Client`` (left open). Each worker builds its own search (*search*, the
+    parent's, is not sent)."""
     import logging
     import uuid
 

@@ -510,3 +510,60 @@ def test_a_signal_with_workers_prints_one_line_and_the_checkpoint_resumes(acasxu
 @functools.lru_cache
 def _serial_boxes(model: str, prop: str) -> int:
     return verify_property(load_model(model), prop).boxes
+
+
+@pytest.mark.parametrize("edit", [
+    lambda e: e["partial"].__setitem__("stats", "x"),
+    lambda e: e["partial"].__setitem__("left", [[[0], "gap"]]),
+    lambda e: e["partial"].__setitem__("taken", 5),
+    lambda e: e["partial"].__setitem__("counterexample", ["1/2", "1/2"]),
+    lambda e: e.__setitem__("frontier", [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]),
+])
+def test_a_damaged_verify_checkpoint_is_refused_in_one_line(tmp_path, capsys, edit):
+    """Figures, gaps, paths or a counterexample that the exact forward pass does not confirm:
+    one line, exit 2."""
+    from tests.support.clirun import assert_one_error_line
+
+    net, prop = _parallel_case(108)
+    model = tmp_path / "net.json"
+    net.save(model)
+    prop_file = tmp_path / "p.json"
+    low, high = zip(*prop.domain.bounds)
+    prop_file.write_text(json.dumps({"format": "polyregions-property/1",
+                                     "input": {"low": [str(v) for v in low], "high": [str(v) for v in high]},
+                                     "unsafe": prop.to_json()["unsafe"]}))
+    checkpoint = tmp_path / "c.ckpt"
+    code, out, err = run(capsys, "verify", model, prop_file, "--checkpoint", checkpoint, "--jobs", 1,
+                         "--task-seconds", 0)
+    assert code == 0, err
+    lines = checkpoint.read_text().splitlines()
+    assert len(lines) >= 3
+    entry = json.loads(lines[1])
+    edit(entry)
+    checkpoint.write_text("\n".join([lines[0], json.dumps(entry)] + lines[2:]) + "\n")
+    code, out, err = run(capsys, "verify", model, prop_file, "--checkpoint", checkpoint)
+    assert_one_error_line(code, out, err, r"(checkpoint .*c\.ckpt: (line 2 is damaged|a finished task's partial "
+                                          r"result is damaged|inconsistent)|no box at path .*damaged checkpoint)")
+
+
+def test_dask_gives_the_serial_answer(split_often):
+    """The same tasks on a Dask cluster (two worker processes)."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    import logging
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                       silence_logs=logging.ERROR)
+    client = distributed.Client(cluster)
+    try:
+        for seed in (105, 108, 20, 4):
+            net, prop = _parallel_case(seed)
+            serial = verify_property(net, prop)
+            found = verify_property(net, prop, scheduler=client, task_seconds=0.0)
+            assert found.result == serial.result
+            if serial.holds:
+                assert found.boxes == serial.boxes
+            else:
+                assert prop.domain.contains(found.counterexample) and net(found.counterexample) == found.outputs
+    finally:
+        client.close()
+        cluster.close()
