@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import IO, Any
 
-__all__ = ["ProgressLine", "BoxProgressLine", "format_seconds"]
+__all__ = ["BoxProgressLine", "ProgressLine", "format_seconds"]
 
 
 def format_seconds(seconds: float) -> str:

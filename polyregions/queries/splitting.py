@@ -94,7 +94,7 @@ class Timeout(PolyregionsError):
     """The time limit passed before an answer (the caller answers ``unknown``); ``stats``:
     what the input-splitting search had done (None from the region search)."""
 
-    def __init__(self, message: str, stats: "SplitStats | None" = None) -> None:
+    def __init__(self, message: str, stats: SplitStats | None = None) -> None:
         super().__init__(message)
         self.stats = stats
 
@@ -113,11 +113,11 @@ class SplitStats:
     piece_leaves: int = 0
     max_depth: int = 0
 
-    def since(self, before: "SplitStats") -> "SplitStats":
+    def since(self, before: SplitStats) -> SplitStats:
         """The figures of what was done after *before* (the deepest box stays the deepest)."""
         return SplitStats(*(a - b for a, b in zip(astuple(self)[:-1], astuple(before)[:-1])), self.max_depth)
 
-    def add(self, other: "SplitStats") -> None:
+    def add(self, other: SplitStats) -> None:
         """Add *other*'s figures to these (the parts of one search)."""
         for f in fields(self)[:-1]:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
@@ -127,7 +127,7 @@ class SplitStats:
         return list(astuple(self))
 
     @classmethod
-    def from_list(cls, values: Sequence[int]) -> "SplitStats":
+    def from_list(cls, values: Sequence[int]) -> SplitStats:
         """From :meth:`to_list` (ValueError for anything else: a damaged checkpoint)."""
         if (not isinstance(values, list) or len(values) != len(fields(cls))
                 or not all(type(v) is int and v >= 0 for v in values)):

@@ -84,7 +84,7 @@ class JobSpec:
     def collector(self, search: "Search") -> Collector:
         raise NotImplementedError
 
-    def make_search(self, network: "Network", domain: "Domain") -> Any:
+    def make_search(self, network: Network, domain: Domain) -> Any:
         """The search this job walks, as a worker builds it from the network and the domain."""
         return Search(network, domain)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import functools
-import os
-import signal
 import json
+import os
 import random
+import signal
 from fractions import Fraction
 
 import pytest
@@ -501,7 +501,7 @@ def test_a_signal_with_workers_prints_one_line_and_the_checkpoint_resumes(acasxu
     while any(os.path.exists(f"/proc/{pid}") for pid in workers):  # ended by the parent
         assert time.monotonic() < deadline, workers
         time.sleep(0.05)
-    done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
     assert (done.returncode, done.stderr) == (0, "")
     assert json.loads(done.stdout)["result"] == "holds"
     assert json.loads(done.stdout)["boxes"] == _serial_boxes(str(acasxu_dir / onnx_name), str(acasxu_dir / vnnlib))
