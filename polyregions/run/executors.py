@@ -22,6 +22,11 @@ With a checkpoint (:mod:`polyregions.run.checkpoint`) every finished task is app
 the checkpoint file as it comes back, and a run started again with the same file
 skips what is there.
 
+A job may bring its own search (``verify``'s input splitting: boxes instead of subtrees,
+see :mod:`polyregions.run.jobs`), and its reducer may know the answer before the search
+ends (a counterexample: :attr:`~polyregions.run.jobs.Reducer.stopped`); the run then ends
+at once, its workers ended as on an error, the checkpoint left valid.
+
 While a run goes on (in the main thread), SIGTERM is handled as Ctrl-C is: it raises
 :class:`~polyregions.files.Terminated` (a ``KeyboardInterrupt``) here, the workers are
 ended quietly and the checkpoint stays valid. Workers ignore SIGINT and SIGTERM (a
