@@ -16,7 +16,8 @@ for boxes with few inputs (ReluVal, Neurify and VeriNet split the inputs the sam
   intervals (they hold on a smaller box too). Depth first, the half whose bounds come
   closer to the unsafe set first (where a counterexample is likelier).
 - *Attacks.* At the root, the centre and (up to 6 inputs) the vertices, exactly; then
-  random points; after :data:`DESCENT_AFTER` boxes, projected sign-gradient descent
+  random points; after :data:`DESCENT_AFTER` boxes (or when a walk is cut short
+  before them: the search was not decided quickly), projected sign-gradient descent
   (floats) on each disjunct's worst row from the best of them; at every open box its
   centre and, for every open row, the box vertex where the row's lower linear function
   is smallest. A float forward pass proposes; a point counts only once the exact
@@ -69,8 +70,9 @@ EXACT_DEPTH = 40
 #: An input is only split while its share of its range is at least the largest share
 #: divided by this (the best-looking input would otherwise be split again and again).
 BALANCE = 16
-#: Starts and steps of the gradient attack from the root's samples, per disjunct; it runs
-#: once DESCENT_AFTER boxes have been visited (most properties are decided before).
+#: Starts and steps of the gradient attack from the root's samples, per disjunct; it runs once
+#: DESCENT_AFTER boxes have been visited or a walk is cut short before (most properties are
+#: decided before).
 DESCENT_AFTER = 200
 DESCENT_STARTS = 16
 DESCENT_STEPS = 60
@@ -180,7 +182,9 @@ class BoxSearch:
     once per box visited: the counterexample found there or None, stopping when asked and
     leaving the open boxes on the stack), so that workers decide their boxes exactly as
     the serial search does. The root's attacks run where the root box is visited; the
-    gradient attack runs once per instance, after :data:`DESCENT_AFTER` boxes.
+    gradient attack runs once per instance, after :data:`DESCENT_AFTER` boxes or when a
+    walk is cut short before them (so a run that goes on to workers runs it here, before
+    they are forked, and no forked worker repeats it).
 
     Parameters are those of :func:`split_verify`.
     """
@@ -204,6 +208,7 @@ class BoxSearch:
         self.width = [h - l for l, h in zip(self.low, self.high)]
         self._samples: list[list[float]] | None = None
         self._root: Box | None = None
+        self.descended = False
         #: the paths a walk started from and the open boxes it left (path, gap): progress displays
         self.taken: list[tuple[int, ...]] = []
         self.left: list[tuple[tuple[int, ...], float]] = []
@@ -456,12 +461,24 @@ class BoxSearch:
                 self._check_time()
                 found = self._visit(stack.pop(), stack)
                 yield found
-                if found is not None or (stop is not None and stop()):
+                if found is not None:
+                    break
+                if stop is not None and stop():
+                    if stack and not self.descended:  # cut short before the gradient attack: now
+                        found = self.gradient_attack()
+                        if found is not None:
+                            yield found
                     break
         except Timeout as exc:
             raise Timeout(str(exc), self.stats.since(before)) from None
         finally:
             self.left = [(box.path, box.gap) for box in stack]
+
+    def gradient_attack(self) -> tuple[Fraction, ...] | None:
+        """The gradient attack from the root's random points, once (:meth:`descend`)."""
+        self.descended = True
+        found = self.descend(self.samples(), self.low, self.high)
+        return None if found is None else self.simplified(found)
 
     def _visit(self, box: Box, stack: list[Box]) -> tuple[Fraction, ...] | None:
         """Decide *box* or bisect it (the halves go on *stack*); a counterexample, or None."""
@@ -471,10 +488,10 @@ class BoxSearch:
             if found is not None:
                 return found
         stats.boxes += 1
-        if stats.boxes == DESCENT_AFTER:  # not decided quickly: the gradient attack
-            found = self.descend(self.samples(), self.low, self.high)
+        if stats.boxes >= DESCENT_AFTER and not self.descended:  # not decided quickly
+            found = self.gradient_attack()
             if found is not None:
-                return self.simplified(found)
+                return found
         stats.max_depth = max(stats.max_depth, box.depth)
         result = box.result
         alive = self._still_open(result, box.alive)
