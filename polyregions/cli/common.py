@@ -116,14 +116,15 @@ def box_value(text: str, n: int) -> Any:
     return text
 
 
-def executor_options(args: argparse.Namespace, quiet: bool = False) -> dict[str, Any]:
-    """The executor options of a command line, with a progress line unless asked for quiet."""
+def executor_options(args: argparse.Namespace, quiet: bool = False,
+                     line: type[ProgressLine] = ProgressLine) -> dict[str, Any]:
+    """The executor options of a command line, with a progress line (*line*) unless asked for quiet."""
     jobs = args.jobs if args.jobs is not None else default_jobs()
     if jobs < 1:
         raise InputError(f"--jobs: expected a positive integer, got {jobs}")
     if jobs > MAX_JOBS:
         raise InputError(f"--jobs: {jobs} worker processes is more than the limit of {MAX_JOBS}")
-    progress = None if (args.quiet or quiet) else ProgressLine()
+    progress = None if (args.quiet or quiet) else line()
     if progress is not None:
         PROGRESS.append(progress)
     return {"jobs": jobs, "scheduler": args.scheduler, "checkpoint": args.checkpoint, "progress": progress,
@@ -257,8 +258,9 @@ def refuse_overwriting_inputs(args: argparse.Namespace) -> None:
                 raise InputError(f"{out}: is the input file {source}; write the output to another file")
         if checkpoint is not None and is_same_file(checkpoint, source):
             raise InputError(f"--checkpoint {checkpoint}: is the input file {source}; use another file")
-    if output is not None and checkpoint is not None and is_same_file(output, checkpoint):
-        raise InputError(f"--checkpoint {checkpoint}: is the output file; use another file")
+    for out in (output, result):
+        if out is not None and checkpoint is not None and is_same_file(out, checkpoint):
+            raise InputError(f"--checkpoint {checkpoint}: is the output file; use another file")
 
 
 def domain_options(p: argparse.ArgumentParser) -> None:

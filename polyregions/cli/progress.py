@@ -2,7 +2,9 @@
 
 :class:`ProgressLine` is a progress callback (see :class:`polyregions.run.executors.Progress`)
 that keeps one status line up to date on stderr: regions found, the rate, tasks
-done and pending, the workers and the time. It stays silent for the first second
+done and pending, the workers and the time. :class:`BoxProgressLine` is its twin for
+``verify``'s input splitting: boxes done, boxes open, their worst gap, the workers and
+the time. It stays silent for the first second
 (short runs print nothing), writes only to a terminal, and clears its line when the
 run ends so that the results print on a clean line.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import IO, Any
 
-__all__ = ["ProgressLine", "format_seconds"]
+__all__ = ["BoxProgressLine", "ProgressLine", "format_seconds"]
 
 
 def format_seconds(seconds: float) -> str:
@@ -81,6 +83,31 @@ class ProgressLine:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
             self.shown = False
+
+
+class BoxProgressLine(ProgressLine):
+    """The progress line of input splitting (``verify``): boxes visited, boxes open, and the
+    worst gap of the open boxes (the most by which the bounds miss refuting the unsafe set
+    on one of them: negative while boxes are open; the property holds once none is)."""
+
+    @staticmethod
+    def text(report: Any) -> str:
+        """The status line for one report whose ``status`` is input splitting's.
+
+        Examples
+        --------
+        >>> from polyregions.run.executors import Progress
+        >>> BoxProgressLine.text(Progress(5000, 0, 7, 3, 10.0, 2, status={"boxes": 5000, "open": 12,
+        ...                                                                "gap": -0.0123}))
+        'polyregions: 5,000 boxes done, 12 open, worst gap -0.0123  2 workers  0:10'
+        """
+        status = report.status or {}
+        restored = f" ({report.restored:,} from the checkpoint)" if report.restored else ""
+        gap = status.get("gap")
+        worst = "" if gap is None else f", worst gap {gap:.3g}"
+        workers = f"{report.workers} worker{'s' if report.workers != 1 else ''}"
+        return (f"polyregions: {status.get('boxes', report.regions):,} boxes done{restored}, "
+                f"{status.get('open', 0):,} open{worst}  {workers}  {format_seconds(report.seconds)}")
 
 
 def _is_terminal(stream: IO[str]) -> bool:

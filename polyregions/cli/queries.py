@@ -27,8 +27,9 @@ from ..queries.verify import METHODS, verify_property
 from ..rationals import counted, format_rational, to_floats, with_approximation
 from ..views.boundary import figure_boundary
 from ..views.plot import image_format, require_matplotlib, save_figure
-from .common import (architecture, box_value, context, domain_options, int_arg, load, model_argument, print_header,
-                     print_json, print_matrix, print_point, problem)
+from .common import (architecture, box_value, context, domain_options, executor_options, int_arg, load,
+                     model_argument, print_header, print_json, print_matrix, print_point, problem, run_options)
+from .progress import BoxProgressLine
 
 
 def objective(text: str | None) -> list[str] | None:
@@ -129,7 +130,9 @@ def add_verify(parser: argparse.ArgumentParser) -> None:
     parser.description = ('Prove a property (VNN-LIB subset or polyregions-property/1 JSON: linear constraints on the '
                        'inputs, and an unsafe set of outputs, a disjunction of conjunctions of linear constraints) or '
                        'find an exact counterexample. Exit 0: holds; 1: violated; 2: bad input; 3: unknown (the '
-                       '--timeout passed first).')
+                       '--timeout passed first); 130: interrupted (Ctrl-C); 143: terminated (SIGTERM). Input '
+                       'splitting runs on --jobs worker processes or a Dask --scheduler and keeps a --checkpoint; '
+                       'the region search runs in this process.')
     model_argument(parser)
     parser.add_argument("property", metavar="PROPERTY", help="property file (.vnnlib, or JSON)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -142,6 +145,7 @@ def add_verify(parser: argparse.ArgumentParser) -> None:
                              "split; regions")
     parser.add_argument("--vnncomp", metavar="RESULT.txt",
                         help="also write VNN-COMP's result file: unsat, sat with the counterexample, or timeout")
+    run_options(parser)
 
 
 def positive_seconds(text: str) -> float:
@@ -159,8 +163,9 @@ def run_verify(args: argparse.Namespace) -> int:
     network = load(args)
     prop = load_property(args.property, network.input_dim, network.output_dim)
     start = time.perf_counter()
+    run = executor_options(args, quiet=args.json, line=BoxProgressLine)
     result = verify_property(network, prop, certificate=args.certificate is not None, timeout=args.timeout,
-                             method=args.method)
+                             method=args.method, **run)
     seconds = time.perf_counter() - start
     if result.certificate is not None:
         write_certificate(result.certificate, args.certificate)

@@ -16,7 +16,8 @@ for boxes with few inputs (ReluVal, Neurify and VeriNet split the inputs the sam
   intervals (they hold on a smaller box too). Depth first, the half whose bounds come
   closer to the unsafe set first (where a counterexample is likelier).
 - *Attacks.* At the root, the centre and (up to 6 inputs) the vertices, exactly; then
-  random points; after :data:`DESCENT_AFTER` boxes, projected sign-gradient descent
+  random points; after :data:`DESCENT_AFTER` boxes (or when a walk is cut short
+  before them: the search was not decided quickly), projected sign-gradient descent
   (floats) on each disjunct's worst row from the best of them; at every open box its
   centre and, for every open row, the box vertex where the row's lower linear function
   is smallest. A float forward pass proposes; a point counts only once the exact
@@ -36,6 +37,18 @@ for boxes with few inputs (ReluVal, Neurify and VeriNet split the inputs the sam
   decided by the exact region search (*exact_leaf*), which never needs a margin.
 
 The answer is as exact as the region search's: no floating-point number decides it.
+
+*Certificates.* With a :class:`~polyregions.certificates.boxes.BoxCertifier` a box is
+closed only once the checker's exact bounds refute it (else it is split further) and
+every split and leaf is written to the certificate (:mod:`polyregions.checker.boxes`).
+
+*Tasks.* :class:`BoxSearch` is the same search as a walk over a stack of :class:`Box`
+records, each named by its path of bisections from the root (0: the lower half, 1: the
+upper half). A box is rebuilt from its path alone (:meth:`BoxSearch.replay`: the same
+bounds, bit for bit, since a half's bounds depend only on its ends and its parent's), so
+the task executors of :mod:`polyregions.run` run the open boxes on worker processes or a
+Dask cluster, split them while they run and record finished ones in a checkpoint, as they
+do for the region search; every box is decided there exactly as here.
 """
 
 from __future__ import annotations
@@ -43,25 +56,28 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields, replace
 from fractions import Fraction
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from ..certificates.boxes import BoxCertifier
+from ..core.domain import Domain
 from ..core.network import Network
-from ..errors import PolyregionsError, SolverError
+from ..errors import InputError, PolyregionsError, SolverError
 from ..geometry import lp
-from ..search.symbolic import BoxBounds, round_down, round_up
+from ..search.symbolic import BoxBounds, BoxResult, round_down, round_up
 
-__all__ = ["split_verify", "fits_doubles", "SplitStats", "Timeout", "EXACT_DEPTH", "MAX_COORDINATE"]
+__all__ = ["split_verify", "BoxSearch", "Box", "fits_doubles", "SplitStats", "Timeout", "EXACT_DEPTH",
+           "MAX_COORDINATE"]
 
 #: Bisections after which an open box goes to the exact region search.
 EXACT_DEPTH = 40
 #: An input is only split while its share of its range is at least the largest share
 #: divided by this (the best-looking input would otherwise be split again and again).
 BALANCE = 16
-#: Starts and steps of the gradient attack from the root's samples, per disjunct; it runs
-#: once DESCENT_AFTER boxes have been visited (most properties are decided before).
+#: Starts and steps of the gradient attack from the root's samples, per disjunct; it runs once
+#: DESCENT_AFTER boxes have been visited or a walk is cut short before (most properties are
+#: decided before).
 DESCENT_AFTER = 200
 DESCENT_STARTS = 16
 DESCENT_STEPS = 60
@@ -85,9 +101,12 @@ class Timeout(PolyregionsError):
     """The time limit passed before an answer (the caller answers ``unknown``); ``stats``:
     what the input-splitting search had done (None from the region search)."""
 
-    def __init__(self, message: str, stats: "SplitStats | None" = None) -> None:
+    def __init__(self, message: str, stats: SplitStats | None = None) -> None:
         super().__init__(message)
         self.stats = stats
+
+    def __reduce__(self) -> tuple:  # the figures travel back from a worker process too
+        return (Timeout, (str(self), self.stats))
 
 
 @dataclass
@@ -101,6 +120,27 @@ class SplitStats:
     piece_leaves: int = 0
     max_depth: int = 0
 
+    def since(self, before: SplitStats) -> SplitStats:
+        """The figures of what was done after *before* (the deepest box stays the deepest)."""
+        return SplitStats(*(a - b for a, b in zip(astuple(self)[:-1], astuple(before)[:-1])), self.max_depth)
+
+    def add(self, other: SplitStats) -> None:
+        """Add *other*'s figures to these (the parts of one search)."""
+        for f in fields(self)[:-1]:
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        self.max_depth = max(self.max_depth, other.max_depth)
+
+    def to_list(self) -> list[int]:
+        return list(astuple(self))
+
+    @classmethod
+    def from_list(cls, values: Sequence[int]) -> SplitStats:
+        """From :meth:`to_list` (ValueError for anything else: a damaged checkpoint)."""
+        if (not isinstance(values, list) or len(values) != len(fields(cls))
+                or not all(type(v) is int and v >= 0 for v in values)):
+            raise ValueError("expected the figures of a search")
+        return cls(*values)
+
 
 def fits_doubles(low: Sequence[Fraction], high: Sequence[Fraction]) -> bool:
     """Whether every coordinate of the box is at most :data:`MAX_COORDINATE` in size (the
@@ -112,79 +152,160 @@ def _dot(c: Sequence[Fraction], y: Sequence[Fraction]) -> Fraction:
     return sum((a * b for a, b in zip(c, y) if a), Fraction(0))
 
 
-def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fraction], unsafe: Rows, *,
-                 exact_leaf: Callable[[tuple[Fraction, ...], tuple[Fraction, ...]], tuple[Fraction, ...] | None],
-                 deadline: float | None = None, seed: int = 0, certifier: BoxCertifier | None = None
-                 ) -> tuple[tuple[Fraction, ...] | None, SplitStats]:
-    """A counterexample in the box (exact, confirmed), or None when there is none.
+@dataclass(frozen=True, slots=True)
+class Box:
+    """An open box of the search (picklable: it travels to worker processes).
 
-    *exact_leaf(low, high)* decides a box exactly: a counterexample or None. *deadline*
-    (a :func:`time.monotonic` value) raises :class:`Timeout` when passed. With a
-    *certifier* every box is closed through it (exact bounds, pieces with Farkas
-    multipliers; *exact_leaf* records its own certificate there) and every split is
-    written to it: the search then writes a boxes certificate as it goes.
+    ``path`` names it by its bisections from the root box (0: the lower half, 1: the upper
+    half), so :meth:`BoxSearch.replay` rebuilds it from the path alone; ``result`` holds
+    its bounds, ``alive`` the disjuncts not yet refuted on the box that it was cut from,
+    ``gap`` the smallest of their gaps (each disjunct's best row's bound minus its
+    threshold: the box is closed once every gap is positive).
     """
-    stats = SplitStats()
-    first_row = [sum(len(conj) for conj in unsafe[:k]) for k in range(len(unsafe))]
-    rows = [c for conj in unsafe for c, _ in conj]
-    limits = [d for conj in unsafe for _, d in conj]
-    owner = [k for k, conj in enumerate(unsafe) for _ in conj]
-    floats = [float(d) for d in limits]
-    bounds = BoxBounds(network, rows)
-    width = [h - l for l, h in zip(low, high)]
 
-    def unsafe_at(x: Sequence[Fraction]) -> bool:
+    path: tuple[int, ...]
+    low: tuple[Fraction, ...]
+    high: tuple[Fraction, ...]
+    result: BoxResult
+    alive: frozenset[int]
+    gap: float
+
+    @property
+    def depth(self) -> int:
+        return len(self.path)
+
+    def __repr__(self) -> str:
+        return f"Box(depth={len(self.path)}, gap={self.gap:.3g})"
+
+
+class BoxSearch:
+    """The input-splitting search of one box and unsafe set, as a walk over a stack of boxes.
+
+    :func:`split_verify` walks it from the root in one go. The task executors
+    (:mod:`polyregions.run.executors`) run it as they run the region search: through
+    :meth:`replay_many` (boxes from their paths) and :meth:`walk` (depth first, yielding
+    once per box visited: the counterexample found there or None, stopping when asked and
+    leaving the open boxes on the stack), so that workers decide their boxes exactly as
+    the serial search does. The root's attacks run where the root box is visited; the
+    gradient attack runs once per instance, after :data:`DESCENT_AFTER` boxes or when a
+    walk is cut short before them (so a run that goes on to workers runs it here, before
+    they are forked, and no forked worker repeats it).
+
+    Parameters are those of :func:`split_verify`.
+    """
+
+    def __init__(self, network: Network, low: Sequence[Fraction], high: Sequence[Fraction], unsafe: Rows, *,
+                 exact_leaf: Callable[[tuple[Fraction, ...], tuple[Fraction, ...]], tuple[Fraction, ...] | None],
+                 deadline: float | None = None, seed: int = 0, certifier: BoxCertifier | None = None) -> None:
+        self.network = network
+        self.certifier = certifier
+        self.low, self.high = tuple(low), tuple(high)
+        self.domain = Domain.box(len(self.low), self.low, self.high)
+        self.unsafe = unsafe
+        self.exact_leaf = exact_leaf
+        self.deadline = deadline
+        self.seed = seed
+        self.stats = SplitStats()
+        self.rows = [c for conj in unsafe for c, _ in conj]
+        self.limits = [d for conj in unsafe for _, d in conj]
+        self.owner = [k for k, conj in enumerate(unsafe) for _ in conj]
+        self.first_row = [sum(len(conj) for conj in unsafe[:k]) for k in range(len(unsafe))]
+        self.floats = [float(d) for d in self.limits]
+        self.bounds = BoxBounds(network, self.rows)
+        self.width = [h - l for l, h in zip(self.low, self.high)]
+        self._samples: list[list[float]] | None = None
+        self._root: Box | None = None
+        self.descended = False
+        #: the paths a walk started from and the open boxes it left (path, gap): progress displays
+        self.taken: list[tuple[int, ...]] = []
+        self.left: list[tuple[tuple[int, ...], float]] = []
+
+    # -- exact checks and attacks ---------------------------------------------------------
+
+    def unsafe_at(self, x: Sequence[Fraction]) -> bool:
         """An exact forward pass (integer arithmetic) puts *x*'s outputs in the unsafe set."""
-        values = bounds.exact_rows(x)
-        return any(all(values[i] <= limits[i] for i in range(len(rows)) if owner[i] == k)
-                   for k in range(len(unsafe)))
+        values = self.bounds.exact_rows(x)
+        limits, owner = self.limits, self.owner
+        return any(all(values[i] <= limits[i] for i in range(len(self.rows)) if owner[i] == k)
+                   for k in range(len(self.unsafe)))
 
-    def confirmed(points: Sequence[Sequence[float]], box_low: Sequence[Fraction], box_high: Sequence[Fraction]
-                  ) -> tuple[Fraction, ...] | None:
-        values = bounds.evaluate(points)
+    def confirmed(self, points: Sequence[Sequence[float]], box_low: Sequence[Fraction],
+                  box_high: Sequence[Fraction]) -> tuple[Fraction, ...] | None:
+        values = self.bounds.evaluate(points)
         for point, value in zip(points, values):
-            near = {k for k in range(len(unsafe))}
+            near = {k for k in range(len(self.unsafe))}
             for i, v in enumerate(value):
-                if v > floats[i] + 1e-9 * (1 + abs(floats[i])):
-                    near.discard(owner[i])
+                if v > self.floats[i] + 1e-9 * (1 + abs(self.floats[i])):
+                    near.discard(self.owner[i])
             if near:
                 x = tuple(min(max(Fraction(v), lo), hi) for v, lo, hi in zip(point, box_low, box_high))
-                if unsafe_at(x):
+                if self.unsafe_at(x):
                     return x
         return None
 
-    def affine_leaf(states: bytes, box_low: Sequence[Fraction], box_high: Sequence[Fraction],
+    def samples(self) -> list[list[float]]:
+        """The root's random points (the same in every process: seeded)."""
+        if self._samples is None:
+            rng = random.Random(self.seed)
+            self._samples = [[float(lo + (hi - lo) * Fraction(rng.random())) for lo, hi in zip(self.low, self.high)]
+                             for _ in range(ROOT_SAMPLES)]
+        return self._samples
+
+    def attack_root(self) -> tuple[Fraction, ...] | None:
+        """The centre and (in few dimensions) the vertices, exactly; then the random points."""
+        low, high = self.low, self.high
+        simple = [tuple((lo + hi) / 2 for lo, hi in zip(low, high))]
+        if len(low) <= ROOT_VERTEX_DIMENSIONS:
+            simple += [tuple(hi if (corner >> p) & 1 else lo for p, (lo, hi) in enumerate(zip(low, high)))
+                       for corner in range(1 << len(low))]
+        for x in simple:
+            if self.unsafe_at(x):
+                return x
+        found = self.confirmed(self.samples(), low, high)
+        return None if found is None else self.simplified(found)
+
+    def simplified(self, x: tuple[Fraction, ...]) -> tuple[Fraction, ...]:
+        """A counterexample with short decimals near *x* when one is (checked exactly), else *x*."""
+        for digits in range(1, 18):
+            step = Fraction(1, 10 ** digits)
+            y = tuple(min(max(round(v / step) * step, lo), hi) for v, lo, hi in zip(x, self.low, self.high))
+            if y != x and self.unsafe_at(y):
+                return y
+        return x
+
+    def affine_leaf(self, states: bytes, box_low: Sequence[Fraction], box_high: Sequence[Fraction],
                     alive: frozenset[int]) -> tuple[bool, tuple[Fraction, ...] | None]:
         """On a box where the network is one affine map: (decided, counterexample). Each row's
         exact minimum is at a vertex; a disjunct is refuted when a row's minimum exceeds its
         threshold; a one-row disjunct that is not refuted has its minimising vertex as a
         counterexample; a disjunct of several rows whose vertices all miss is left undecided."""
-        maps = bounds.affine_rows(states)
+        maps = self.bounds.affine_rows(states)
         for k in alive:
             refuted = False
-            for i in (i for i in range(len(rows)) if owner[i] == k):
+            for i in (i for i in range(len(self.rows)) if self.owner[i] == k):
                 a, b = maps[i]
                 vertex = tuple(lo if v >= 0 else hi for v, lo, hi in zip(a, box_low, box_high))
-                if _dot(a, vertex) + b > limits[i]:
+                if _dot(a, vertex) + b > self.limits[i]:
                     refuted = True
                     break
-                if unsafe_at(vertex):
+                if self.unsafe_at(vertex):
                     return True, vertex
             if not refuted:
                 return False, None
         return True, None
 
-    def descend(starts: Sequence[Sequence[float]], box_low: Sequence[Fraction], box_high: Sequence[Fraction]
+    def descend(self, starts: Sequence[Sequence[float]], box_low: Sequence[Fraction], box_high: Sequence[Fraction]
                 ) -> tuple[Fraction, ...] | None:
         """Projected sign-gradient descent (floats) on each disjunct's worst row, from the
         starts where that row is smallest; the points it ends at are checked exactly."""
         lo = [float(v) for v in box_low]
         hi = [float(v) for v in box_high]
         span = [b - a for a, b in zip(lo, hi)]
-        values = bounds.evaluate(starts)
+        values = self.bounds.evaluate(starts)
+        floats = self.floats
         ends = []
-        for k in range(len(unsafe)):
-            mine = [i for i in range(len(rows)) if owner[i] == k]
+        for k in range(len(self.unsafe)):
+            mine = [i for i in range(len(self.rows)) if self.owner[i] == k]
 
             def worst(value: Sequence[float]) -> tuple[float, int]:
                 return max((value[i] - floats[i], i) for i in mine)
@@ -193,16 +314,16 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
                 x = list(starts[s])
                 for step in range(DESCENT_STEPS):
                     rate = 0.02 * (1 - step / DESCENT_STEPS) + 0.0005
-                    value, gradients = bounds.gradient(x)
+                    value, gradients = self.bounds.gradient(x)
                     gap, i = worst(value)
                     if gap <= 0:
                         break
                     x = [min(max(v - rate * w * (1.0 if g > 0 else -1.0 if g < 0 else 0.0), a), b)
                          for v, g, w, a, b in zip(x, gradients[i], span, lo, hi)]
                 ends.append(x)
-        return confirmed(ends, box_low, box_high) if ends else None
+        return self.confirmed(ends, box_low, box_high) if ends else None
 
-    def pieces_leaf(states: bytes, box_low: Sequence[Fraction], box_high: Sequence[Fraction],
+    def pieces_leaf(self, states: bytes, box_low: Sequence[Fraction], box_high: Sequence[Fraction],
                     alive: frozenset[int]) -> tuple[Fraction, ...] | None:
         """Decide a box with few open units exactly: for every on/off choice of them the network
         is one affine map on a polytope (the box and the choice's sides); an exact LP per open
@@ -222,13 +343,12 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
         # box) are infeasible is dropped with everything below it
         pending: list[tuple[int, ...]] = [()]
         while pending:
-            if deadline is not None and time.monotonic() > deadline:
-                raise Timeout("the time limit passed", stats)
+            self._check_time()
             choice = pending.pop()
             chosen = bytearray(states)
             for index, on in zip(where, choice):
                 chosen[index] = 2 + on
-            spec, sides = bounds.piece(bytes(chosen))
+            spec, sides = self.bounds.piece(bytes(chosen))
             A = list(box_A)
             b = list(box_b)
             for a, c, on in sides[:len(choice)]:  # off: a . x + c <= 0; on: -(a . x + c) <= 0
@@ -239,139 +359,218 @@ def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fract
                     pending.extend([choice + (0,), choice + (1,)])
                 continue
             for k in sorted(alive):
-                rows_A = [list(spec[i][0]) for i in range(len(rows)) if owner[i] == k]
-                rows_b = [limits[i] - spec[i][1] for i in range(len(rows)) if owner[i] == k]
+                rows_A = [list(spec[i][0]) for i in range(len(self.rows)) if self.owner[i] == k]
+                rows_b = [self.limits[i] - spec[i][1] for i in range(len(self.rows)) if self.owner[i] == k]
                 answer = lp.maximize([0] * n, 0, A + rows_A, b + rows_b, dim=n)
                 if answer.status != "infeasible":
                     x = tuple(answer.point)
-                    if not unsafe_at(x):
+                    if not self.unsafe_at(x):
                         raise SolverError("an exact LP point that the forward pass does not confirm (internal error)")
                     return x
         return None
 
-    def order(result) -> list[list[int]]:
-        """Per disjunct, its rows by the search's bound, largest first (certificates try them so)."""
-        return [sorted(range(len(conj)), key=lambda r: -result.lower[first_row[k] + r])
-                for k, conj in enumerate(unsafe)]
+    # -- boxes ----------------------------------------------------------------------------
 
-    def tick() -> None:
-        if deadline is not None and time.monotonic() > deadline:
-            raise Timeout("the time limit passed", stats)
+    def _order(self, result: BoxResult) -> list[list[int]]:
+        """Per disjunct, its rows by the search's bound, largest first (a certificate tries them so)."""
+        return [sorted(range(len(conj)), key=lambda r: -result.lower[self.first_row[k] + r])
+                for k, conj in enumerate(self.unsafe)]
 
-    def compute(box_low: Sequence[Fraction], box_high: Sequence[Fraction], parent=None):
-        stats.bounds += 1
-        return bounds.bounds_float([round_down(v) for v in box_low], [round_up(v) for v in box_high],
-                                   parent=parent)
+    def _check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise Timeout("the time limit passed", self.stats)
 
-    def gap(result, alive: frozenset[int]) -> dict[int, float]:
+    def _compute(self, box_low: Sequence[Fraction], box_high: Sequence[Fraction], parent: BoxResult | None = None
+                 ) -> BoxResult:
+        self.stats.bounds += 1
+        return self.bounds.bounds_float([round_down(v) for v in box_low], [round_up(v) for v in box_high],
+                                        parent=parent)
+
+    def _gaps(self, result: BoxResult, alive: frozenset[int]) -> dict[int, float]:
         """Per open disjunct: its best row's bound minus the threshold (refuted when > 0)."""
         out: dict[int, float] = {}
         for i, bound in enumerate(result.lower):
-            k = owner[i]
+            k = self.owner[i]
             if k in alive:
-                out[k] = max(out.get(k, -math.inf), bound - floats[i])
+                out[k] = max(out.get(k, -math.inf), bound - self.floats[i])
         return out
 
-    def still_open(result, alive: frozenset[int]) -> frozenset[int]:
-        refuted = {owner[i] for i, bound in enumerate(result.lower)
-                   if owner[i] in alive and math.isfinite(bound) and Fraction(bound) > limits[i]}
+    def _box(self, path: tuple[int, ...], box_low: tuple[Fraction, ...], box_high: tuple[Fraction, ...],
+             result: BoxResult, alive: frozenset[int]) -> Box:
+        return Box(path, box_low, box_high, result, alive, min(self._gaps(result, alive).values(), default=math.inf))
+
+    def _still_open(self, result: BoxResult, alive: frozenset[int]) -> frozenset[int]:
+        refuted = {self.owner[i] for i, bound in enumerate(result.lower)
+                   if self.owner[i] in alive and math.isfinite(bound) and Fraction(bound) > self.limits[i]}
         return alive - refuted
 
-    def simplified(x: tuple[Fraction, ...]) -> tuple[Fraction, ...]:
-        """A counterexample with short decimals near *x* when one is (checked exactly), else *x*."""
-        for digits in range(1, 18):
-            step = Fraction(1, 10 ** digits)
-            y = tuple(min(max(round(v / step) * step, lo), hi) for v, lo, hi in zip(x, low, high))
-            if y != x and unsafe_at(y):
-                return y
-        return x
-
-    low, high = tuple(low), tuple(high)
-    rng = random.Random(seed)
-    # the centre and (in few dimensions) the vertices first, exact: simple counterexamples
-    simple = [tuple((lo + hi) / 2 for lo, hi in zip(low, high))]
-    if len(low) <= ROOT_VERTEX_DIMENSIONS:
-        simple += [tuple(hi if (corner >> p) & 1 else lo for p, (lo, hi) in enumerate(zip(low, high)))
-                   for corner in range(1 << len(low))]
-    for x in simple:
-        if unsafe_at(x):
-            return x, stats
-    samples = [[float(lo + (hi - lo) * Fraction(rng.random())) for lo, hi in zip(low, high)]
-               for _ in range(ROOT_SAMPLES)]
-    found = confirmed(samples, low, high)
-    if found is not None:
-        return simplified(found), stats
-    stack = [(low, high, compute(low, high), frozenset(range(len(unsafe))), 0)]
-    while stack:
-        if deadline is not None and time.monotonic() > deadline:
-            raise Timeout(f"the time limit passed ({stats.boxes} boxes, {stats.bounds} bounds, "
-                          f"{stats.exact_leaves} exact leaves, depth {stats.max_depth}, {len(stack)} open)", stats)
-        box_low, box_high, result, alive, depth = stack.pop()
-        stats.boxes += 1
-        if stats.boxes == DESCENT_AFTER:  # not decided quickly: the gradient attack
-            found = descend(samples, low, high)
-            if found is not None:
-                return simplified(found), stats
-        stats.max_depth = max(stats.max_depth, depth)
-        alive = still_open(result, alive)
-        if not alive:
-            if certifier is None or certifier.close(box_low, box_high, order(result)):
-                continue
-            alive = frozenset(range(len(unsafe)))  # the exact bounds do not refute it yet: split on
-        points = [[float((lo + hi) / 2) for lo, hi in zip(box_low, box_high)]]
-        for i, coefficients in enumerate(result.coefficients):
-            if owner[i] in alive:
-                points.append([float(lo if a >= 0 else hi) for a, lo, hi in zip(coefficients, box_low, box_high)])
-        found = confirmed(points, box_low, box_high)
-        if found is not None:
-            return simplified(found), stats
-        if 2 not in result.states:  # one affine map on the box: decide exactly
-            decided, found = affine_leaf(result.states, box_low, box_high, alive)
-            if found is not None:
-                return found, stats
-            if decided and (certifier is None or certifier.close(box_low, box_high, order(result))):
-                stats.affine_leaves += 1
-                continue
-        opened = sum(result.open_units)
-        if opened <= PIECE_UNITS or (depth >= PIECE_DEPTH and opened <= PIECE_UNITS_DEEP):
-            if certifier is None:
-                found = pieces_leaf(result.states, box_low, box_high, alive)
-                closed = True
-            else:
-                closed, found = certifier.pieces(box_low, box_high, order(result), tick)
-            if found is not None:
-                return found, stats
-            if closed:
-                stats.piece_leaves += 1
-                continue
-        relative = [(box_high[p] - box_low[p]) / width[p] for p in range(len(box_low))]
+    def _split_input(self, box: Box, alive: frozenset[int]) -> int | None:
+        """The input to bisect: the largest smear (|coefficient of the open rows' lower
+        functions| x width) among the inputs wide enough; None when the box is to go to the
+        exact search instead (too deep, or nothing wide enough)."""
+        box_low, box_high = box.low, box.high
+        relative = [(box_high[p] - box_low[p]) / self.width[p] for p in range(len(box_low))]
         widest = max(relative)
         dims = [p for p in range(len(box_low)) if relative[p] * BALANCE >= widest]
-        if depth >= EXACT_DEPTH or not dims:
-            stats.exact_leaves += 1
-            try:
-                found = exact_leaf(box_low, box_high)
-            except Timeout:
-                raise Timeout("the time limit passed in the region search of a box", stats) from None
-            if found is not None:
-                return found, stats
-            continue
-        # the input with the largest smear: |coefficient of the open rows' lower functions| x width
+        if box.depth >= EXACT_DEPTH or not dims:
+            return None
         score = [0.0] * len(box_low)
-        for i, coefficients in enumerate(result.coefficients):
-            if owner[i] in alive:
+        for i, coefficients in enumerate(box.result.coefficients):
+            if self.owner[i] in alive:
                 for p in dims:
                     score[p] += abs(coefficients[p]) * float(box_high[p] - box_low[p])
-        p = max(dims, key=lambda p: score[p])
-        mid = (box_low[p] + box_high[p]) / 2
-        left_high = box_high[:p] + (mid,) + box_high[p + 1:]
-        right_low = box_low[:p] + (mid,) + box_low[p + 1:]
-        halves = [(box_low, left_high, compute(box_low, left_high, result)),
-                  (right_low, box_high, compute(right_low, box_high, result))]
-        # the half whose rows come closest to the unsafe set is searched first (the last pushed)
-        halves.sort(key=lambda half: min(gap(half[2], alive).values()), reverse=True)
+        return max(dims, key=lambda p: score[p])
+
+    def _halves(self, box: Box, alive: frozenset[int], p: int) -> tuple[Box, Box]:
+        """The two halves of *box* cut at the midpoint of input *p* (paths ending 0 and 1)."""
+        mid = (box.low[p] + box.high[p]) / 2
+        left_high = box.high[:p] + (mid,) + box.high[p + 1:]
+        right_low = box.low[:p] + (mid,) + box.low[p + 1:]
+        return (self._box(box.path + (0,), box.low, left_high, self._compute(box.low, left_high, box.result), alive),
+                self._box(box.path + (1,), right_low, box.high, self._compute(right_low, box.high, box.result),
+                          alive))
+
+    def root(self) -> Box:
+        """The root box (its bounds computed once)."""
+        if self._root is None:
+            self._root = self._box((), self.low, self.high, self._compute(self.low, self.high),
+                                   frozenset(range(len(self.unsafe))))
+        return self._root
+
+    def replay(self, path: Sequence[int]) -> Box:
+        """The box at *path*, rebuilt by the bisection rule (the same bounds, bit for bit)."""
+        return next(self.replay_many([path]))
+
+    def replay_many(self, paths: Sequence[Sequence[int]]) -> Iterator[Box]:
+        """The boxes at *paths*, in order, sharing the bounds of common ancestors."""
+        made: dict[tuple[int, ...], Box] = {(): self.root()}
+        for path in paths:
+            path = tuple(path)
+            depth = max(d for d in range(len(path) + 1) if path[:d] in made)
+            box = made[path[:depth]]
+            while depth < len(path):
+                alive = self._still_open(box.result, box.alive)
+                p = self._split_input(box, alive) if alive else None
+                if p is None or path[depth] not in (0, 1):
+                    raise InputError(f"no box at path {list(path)}: a damaged checkpoint? delete it to start over")
+                halves = self._halves(box, alive, p)
+                for half in halves:
+                    made[half.path] = half
+                box = halves[path[depth]]
+                depth += 1
+            yield box
+
+    def walk(self, stack: list[Box], on_drop: object = None, stop: Callable[[], bool] | None = None
+             ) -> Iterator[tuple[Fraction, ...] | None]:
+        """Visit the boxes of *stack* (the next one last) depth first: yield once per box, the
+        counterexample found there (then end) or None. When *stop* returns True (asked after
+        each box) the walk ends with the open boxes on *stack*. :class:`Timeout` carries the
+        figures of this walk alone. (*on_drop* is for the executors' signature; unused.)"""
+        before = replace(self.stats)
+        self.taken = [box.path for box in stack]
+        try:
+            while stack:
+                self._check_time()
+                found = self._visit(stack.pop(), stack)
+                yield found
+                if found is not None:
+                    break
+                if stop is not None and stop():
+                    if stack and not self.descended:  # cut short before the gradient attack: now
+                        found = self.gradient_attack()
+                        if found is not None:
+                            yield found
+                    break
+        except Timeout as exc:
+            raise Timeout(str(exc), self.stats.since(before)) from None
+        finally:
+            self.left = [(box.path, box.gap) for box in stack]
+
+    def gradient_attack(self) -> tuple[Fraction, ...] | None:
+        """The gradient attack from the root's random points, once (:meth:`descend`)."""
+        self.descended = True
+        found = self.descend(self.samples(), self.low, self.high)
+        return None if found is None else self.simplified(found)
+
+    def _visit(self, box: Box, stack: list[Box]) -> tuple[Fraction, ...] | None:
+        """Decide *box* or bisect it (the halves go on *stack*); a counterexample, or None."""
+        stats = self.stats
+        if not box.path:
+            found = self.attack_root()
+            if found is not None:
+                return found
+        stats.boxes += 1
+        if stats.boxes >= DESCENT_AFTER and not self.descended:  # not decided quickly
+            found = self.gradient_attack()
+            if found is not None:
+                return found
+        stats.max_depth = max(stats.max_depth, box.depth)
+        result = box.result
+        alive = self._still_open(result, box.alive)
+        certifier = self.certifier
+        box_low, box_high = box.low, box.high
+        if not alive:
+            if certifier is None or certifier.close(box_low, box_high, self._order(result)):
+                return None
+            alive = frozenset(range(len(self.unsafe)))  # the exact bounds do not refute it yet: split on
+        points = [[float((lo + hi) / 2) for lo, hi in zip(box_low, box_high)]]
+        for i, coefficients in enumerate(result.coefficients):
+            if self.owner[i] in alive:
+                points.append([float(lo if a >= 0 else hi) for a, lo, hi in zip(coefficients, box_low, box_high)])
+        found = self.confirmed(points, box_low, box_high)
+        if found is not None:
+            return self.simplified(found)
+        if 2 not in result.states:  # one affine map on the box: decide exactly
+            decided, found = self.affine_leaf(result.states, box_low, box_high, alive)
+            if found is not None:
+                return found
+            if decided and (certifier is None or certifier.close(box_low, box_high, self._order(result))):
+                stats.affine_leaves += 1
+                return None
+        opened = sum(result.open_units)
+        if opened <= PIECE_UNITS or (box.depth >= PIECE_DEPTH and opened <= PIECE_UNITS_DEEP):
+            if certifier is None:
+                stats.piece_leaves += 1
+                return self.pieces_leaf(result.states, box_low, box_high, alive)
+            closed, found = certifier.pieces(box_low, box_high, self._order(result), self._check_time)
+            if closed or found is not None:
+                stats.piece_leaves += 1
+                return found
+        p = self._split_input(box, alive)
+        if p is None:
+            stats.exact_leaves += 1
+            try:
+                return self.exact_leaf(box_low, box_high)
+            except Timeout:
+                raise Timeout("the time limit passed in the region search of a box", stats) from None
+        # the half whose rows come closest to the unsafe set is searched first (pushed last)
+        halves = sorted(self._halves(box, alive, p), key=lambda half: half.gap, reverse=True)
         if certifier is not None:
-            certifier.split(p, halves[1][0] == box_low)
-        for half in halves:
-            stack.append(half + (alive, depth + 1))
-    return None, stats
+            certifier.split(p, halves[1].path[-1] == 0)
+        stack.extend(halves)
+        return None
+
+
+def split_verify(network: Network, low: Sequence[Fraction], high: Sequence[Fraction], unsafe: Rows, *,
+                 exact_leaf: Callable[[tuple[Fraction, ...], tuple[Fraction, ...]], tuple[Fraction, ...] | None],
+                 deadline: float | None = None, seed: int = 0, certifier: BoxCertifier | None = None
+                 ) -> tuple[tuple[Fraction, ...] | None, SplitStats]:
+    """A counterexample in the box (exact, confirmed), or None when there is none.
+
+    *exact_leaf(low, high)* decides a box exactly: a counterexample or None. *deadline*
+    (a :func:`time.monotonic` value) raises :class:`Timeout` when passed. One process;
+    :func:`polyregions.queries.verify.verify_property` runs :class:`BoxSearch` on the
+    task executors for ``jobs > 1``. With a *certifier*
+    (:class:`~polyregions.certificates.boxes.BoxCertifier`) every box is closed through it
+    (its exact bounds, pieces with Farkas multipliers; *exact_leaf* records its own
+    certificate there) and every split is written to it, so the search writes a boxes
+    certificate as it goes; the tree then follows the exact bounds, not the bisection rule
+    alone, so such a search is not replayed on workers.
+    """
+    search = BoxSearch(network, low, high, unsafe, exact_leaf=exact_leaf, deadline=deadline, seed=seed,
+                       certifier=certifier)
+    stack = [search.root()]
+    for found in search.walk(stack):
+        if found is not None:
+            return found, search.stats
+    return None, search.stats

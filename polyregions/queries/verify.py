@@ -28,6 +28,11 @@ the region search. Inputs that a box fixes
 remaining inputs (the input set is the image of that lower-dimensional box). A
 union of input sets (VNN-LIB's ``or`` over inputs) is decided part by part; a
 counterexample names its part. With a *timeout* the answer may be ``unknown``.
+
+Input splitting runs on the task executors (:func:`polyregions.run.executors.run_search`,
+as a :class:`SplitJob`): in this process, on ``jobs`` worker processes or on a Dask
+cluster, with a checkpoint of the finished boxes if asked; the first counterexample ends
+the run. The region search runs in this process.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import partial
 from math import lcm
+from pathlib import Path
 from typing import Any, Sequence
 
 from ..geometry import lp
@@ -54,7 +61,9 @@ from ..certificates.queries import QueryRecorder
 from ..certificates.queries import holds_certificate
 from ..certificates.queries import violated_certificate
 from ..search.symbolic import supports
-from .splitting import Timeout, fits_doubles, split_verify
+from ..run.executors import MAX_JOBS, run_search
+from ..run.jobs import Collector, JobSpec, ProgressCallback, Reducer
+from .splitting import BoxSearch, SplitStats, Timeout, fits_doubles, split_verify
 
 __all__ = ["VerifyResult", "verify_property", "decimal_text", "METHODS"]
 
@@ -180,7 +189,9 @@ def _leaf_rows(region: Region, conj: Sequence[tuple[Sequence[Fraction], Fraction
 
 @takes_models("network")
 def verify_property(network: Network, prop: Property, *, certificate: bool = False, prune: bool = True,
-                    bound_every: int = 2, timeout: float | None = None, method: str = "auto") -> VerifyResult:
+                    bound_every: int = 2, timeout: float | None = None, method: str = "auto", jobs: int = 1,
+                    scheduler: Any = None, checkpoint: str | Path | None = None,
+                    progress: ProgressCallback | None = None, task_seconds: float | None = None) -> VerifyResult:
     """Decide whether some input of ``prop.domain`` maps into ``prop.unsafe``.
 
     Parameters
@@ -202,6 +213,13 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
         ``"auto"`` (input splitting on boxes of affine/ReLU networks, else the region
         search), ``"split"`` (input splitting, refused where it does not apply) or
         ``"regions"`` (the region search).
+    jobs, scheduler, checkpoint, progress, task_seconds
+        Where and how input splitting runs, as for
+        :func:`polyregions.run.executors.run_search`: *jobs* worker processes (the open
+        boxes are tasks; the first counterexample ends every worker), a Dask
+        *scheduler*, a *checkpoint* file of finished boxes that a rerun resumes (one
+        input set only), *progress* reports whose ``status`` gives the boxes visited,
+        the open boxes and the worst gap. The region search runs in this process only.
 
     Returns
     -------
@@ -234,11 +252,18 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
     if certificate and prop.others:
         raise InputError("certificates for a union of input sets are not supported yet: "
                          "verify each input set as a property of its own")
+    if checkpoint is not None and prop.others:
+        raise InputError("a checkpoint for a union of input sets is not supported yet: "
+                         "verify each input set as a property of its own")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
+        raise InputError(f"jobs must be a positive integer (at most {MAX_JOBS}), got {jobs!r}")
+    run = {"jobs": jobs, "scheduler": scheduler, "checkpoint": checkpoint, "progress": progress,
+           "task_seconds": task_seconds}
     deadline = None if timeout is None else time.monotonic() + timeout
     regions = nodes = dropped = boxes = leaves = 0
     for index, domain in enumerate(prop.domains):
         try:
-            result = _verify_part(network, domain, prop, certificate, prune, bound_every, deadline, method)
+            result = _verify_part(network, domain, prop, certificate, prune, bound_every, deadline, method, run)
         except Timeout as exc:
             if exc.stats is not None:
                 boxes += exc.stats.boxes
@@ -277,8 +302,8 @@ def _restricted(network: Network, domain: Domain
 
 
 def _verify_part(network: Network, domain: Domain, prop: Property, certificate: bool, prune: bool,
-                 bound_every: int, deadline: float | None, method: str) -> VerifyResult:
-    """The answer on one input set."""
+                 bound_every: int, deadline: float | None, method: str, run: dict[str, Any]) -> VerifyResult:
+    """The answer on one input set; *run*: the executor options of input splitting."""
     is_box = domain.kind == "box" and domain.bounds is not None
     fixed = is_box and any(lo == hi for lo, hi in domain.bounds or ())
     unsafe = prop.unsafe
@@ -329,36 +354,151 @@ def _verify_part(network: Network, domain: Domain, prop: Property, certificate: 
     if fixed and certificate and (method == "regions" or not splittable):
         raise InputError("certificates for inputs fixed by the property need input splitting (a box of at most "
                          "2^512 in size, a network of affine and ReLU layers): not supported here yet")
+    if certificate and run["checkpoint"] is not None:
+        raise InputError("a certificate is written by one run from start to end: it takes no checkpoint")
     if method == "regions" or not splittable:
+        if run["checkpoint"] is not None:
+            raise InputError("a checkpoint needs input splitting (a box of inputs, a network of affine and ReLU "
+                             "layers); the region search keeps none")
         result = _region_search(inner, inner_prop, certificate, prune, bound_every, deadline)
         if fixed or result.counterexample is None:
             return lifted(result.counterexample, result)
         return result
-    leaves = 0
-    low = tuple(lo for lo, _ in box.bounds or ())
-    high = tuple(hi for _, hi in box.bounds or ())
-
-    if certificate:
+    if certificate:  # one process, the tree written as the search goes
+        low = tuple(lo for lo, _ in box.bounds or ())
+        high = tuple(hi for _, hi in box.bounds or ())
         certifier = BoxCertifier(network, low, high, unsafe, free, base)
+        return lifted(*_certified_split(inner, low, high, prop, certifier, fixed, prune, bound_every, deadline))
+    wall = None if deadline is None else time.time() + (deadline - time.monotonic())
+    spec = SplitJob(tuple(tuple((tuple(c), d) for c, d in conj) for conj in unsafe), prune, bound_every, wall)
+    search = spec.make_search(inner, box)
+    reducer = SplitReducer(search)
+    try:
+        run_search(search, spec, reducer, **run)
+    except Timeout as exc:  # the figures of the finished tasks and of the one that timed out
+        stats = replace(reducer.stats)
+        if exc.stats is not None:
+            stats.add(exc.stats)
+        raise Timeout(str(exc), stats) from None
+    stats = reducer.stats
+    summary = VerifyResult("holds", None, None, None, 0, 0, 0, None, None, stats.boxes, stats.exact_leaves)
+    return lifted(reducer.counterexample, summary)
+
+
+def _certified_split(network: Network, low: tuple[Fraction, ...], high: tuple[Fraction, ...], prop: Property,
+                     certifier: BoxCertifier, fixed: bool, prune: bool, bound_every: int, deadline: float | None
+                     ) -> tuple[tuple[Fraction, ...] | None, VerifyResult]:
+    """Input splitting in this process with *certifier* writing the tree: a counterexample of
+    the free inputs (or None), and the figures with the certificate when the property holds."""
+    unsafe = prop.unsafe
 
     def exact_leaf(leaf_low: tuple[Fraction, ...], leaf_high: tuple[Fraction, ...]) -> tuple[Fraction, ...] | None:
-        nonlocal leaves
-        leaves += 1
-        if certifier is not None and fixed:
+        if fixed:
             raise InputError("certificate: a box needed the region search, whose certificates are not written "
                              "for inputs fixed by the property yet")
         leaf = Property(Domain.box(len(low), leaf_low, leaf_high), unsafe)
-        found = _region_search(inner, leaf, certifier is not None, prune, bound_every, deadline, start_points=False)
-        if certifier is not None and found.counterexample is None:
+        found = _region_search(network, leaf, True, prune, bound_every, deadline, start_points=False)
+        if found.counterexample is None:
             assert found.certificate is not None
             certifier.regions(found.certificate)
         return found.counterexample
 
-    z, stats = split_verify(inner, low, high, unsafe, exact_leaf=exact_leaf, deadline=deadline, certifier=certifier)
+    z, stats = split_verify(network, low, high, unsafe, exact_leaf=exact_leaf, deadline=deadline, certifier=certifier)
     summary = VerifyResult("holds", None, None, None, 0, 0, 0, None, None, stats.boxes, stats.exact_leaves)
-    if certifier is not None and z is None:
+    if z is None:
         summary = replace(summary, certificate=certifier.certificate(prop.unsafe_json()))
-    return lifted(z, summary)
+    return z, summary
+
+
+#: The version of the bisection rule that a checkpoint's box paths follow.
+SPLIT_RULE = 1
+
+
+@dataclass(frozen=True)
+class SplitJob(JobSpec):
+    """Input splitting as a job of the task executors: the search is a
+    :class:`~polyregions.queries.splitting.BoxSearch` of the network's box, each task
+    reports its figures, a counterexample if it found one, and its open boxes' gaps.
+
+    *deadline* is a :func:`time.time` value (workers may run on other machines).
+    """
+
+    unsafe: tuple
+    prune: bool
+    bound_every: int
+    deadline: float | None
+
+    def identity(self) -> dict[str, Any]:
+        return {"job": "verify-split", "rule": SPLIT_RULE, "prune": self.prune, "bound_every": self.bound_every,
+                "unsafe": [[{"c": [format_rational(v) for v in c], "d": format_rational(d)} for c, d in conj]
+                           for conj in self.unsafe]}
+
+    def make_search(self, network: Network, domain: Domain) -> BoxSearch:
+        deadline = None if self.deadline is None else time.monotonic() + (self.deadline - time.time())
+        bounds = domain.bounds or ()
+        leaf = partial(_exact_leaf, network, self.unsafe, self.prune, self.bound_every, deadline)
+        return BoxSearch(network, [lo for lo, _ in bounds], [hi for _, hi in bounds], self.unsafe,
+                         exact_leaf=leaf, deadline=deadline)
+
+    def collector(self, search: BoxSearch) -> Collector:  # type: ignore[override]
+        return SplitCollector(search)
+
+
+def _exact_leaf(network: Network, unsafe: Any, prune: bool, bound_every: int, deadline: float | None,
+                low: tuple[Fraction, ...], high: tuple[Fraction, ...]) -> tuple[Fraction, ...] | None:
+    """A box that bounds cannot close, decided by the region search."""
+    leaf = Property(Domain.box(len(low), low, high), unsafe)
+    return _region_search(network, leaf, False, prune, bound_every, deadline, start_points=False).counterexample
+
+
+class SplitCollector(Collector):
+    """One task of input splitting: its figures, counterexample and open boxes (plain data)."""
+
+    def __init__(self, search: BoxSearch) -> None:
+        self.search = search
+        self.before = replace(search.stats)
+        self.found: tuple[Fraction, ...] | None = None
+
+    def add(self, item: tuple[Fraction, ...] | None) -> None:  # type: ignore[override]
+        if item is not None:
+            self.found = item
+
+    def partial(self) -> dict[str, Any]:
+        search = self.search
+        return {"stats": search.stats.since(self.before).to_list(),
+                "counterexample": None if self.found is None else [format_rational(v) for v in self.found],
+                "taken": [list(p) for p in search.taken], "left": [[list(p), gap] for p, gap in search.left]}
+
+
+class SplitReducer(Reducer):
+    """The figures of every task, the first counterexample (which stops the run), and the
+    open boxes with their gaps (for progress displays)."""
+
+    def __init__(self, search: BoxSearch) -> None:
+        super().__init__()
+        self.search = search
+        self.stats = SplitStats()
+        self.counterexample: tuple[Fraction, ...] | None = None
+        self.open: dict[tuple[int, ...], float] = {}
+
+    def absorb(self, partial: Any) -> None:
+        self.stats.add(SplitStats.from_list(partial["stats"]))
+        for path in partial["taken"]:
+            self.open.pop(tuple(path), None)
+        for path, gap in partial["left"]:
+            self.open[tuple(path)] = float(gap)
+        found = partial["counterexample"]
+        if found is not None and self.counterexample is None:
+            point = tuple(Fraction(v) for v in found)
+            search = self.search
+            if len(point) != len(search.low) or not search.domain.contains(point) or not search.unsafe_at(point):
+                raise ValueError("a counterexample that the exact forward pass does not confirm")
+            self.counterexample = point
+            self.stopped = True
+
+    def status(self) -> dict[str, Any]:
+        """``boxes`` visited, ``open`` boxes, and their worst ``gap`` (None when none is open)."""
+        return {"boxes": self.stats.boxes, "open": len(self.open), "gap": min(self.open.values(), default=None)}
 
 
 def _region_search(network: Network, prop: Property, certificate: bool, prune: bool, bound_every: int,

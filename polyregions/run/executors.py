@@ -22,6 +22,11 @@ With a checkpoint (:mod:`polyregions.run.checkpoint`) every finished task is app
 the checkpoint file as it comes back, and a run started again with the same file
 skips what is there.
 
+A job may bring its own search (``verify``'s input splitting: boxes instead of subtrees,
+see :mod:`polyregions.run.jobs`), and its reducer may know the answer before the search
+ends (a counterexample: :attr:`~polyregions.run.jobs.Reducer.stopped`); the run then ends
+at once, its workers ended as on an error, the checkpoint left valid.
+
 While a run goes on (in the main thread), SIGTERM is handled as Ctrl-C is: it raises
 :class:`~polyregions.files.Terminated` (a ``KeyboardInterrupt``) here, the workers are
 ended quietly and the checkpoint stays valid. Workers ignore SIGINT and SIGTERM (a
@@ -87,6 +92,8 @@ class Progress:
         Processes searching (1 when serial).
     done
         True for the last report of a finished run.
+    status
+        What the job's reducer adds (:meth:`~polyregions.run.jobs.Reducer.status`), or None.
     """
 
     regions: int
@@ -96,6 +103,7 @@ class Progress:
     seconds: float
     workers: int
     done: bool = False
+    status: Any = None
 
     @property
     def rate(self) -> float:
@@ -109,6 +117,10 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+class _Stopped(Exception):
+    """The reducer knows the answer: the run ends (workers ended) without the open tasks."""
 
 
 class _Run:
@@ -146,6 +158,8 @@ class _Run:
         self.found += result.regions
         self._absorb(result)
         self.report()
+        if self.reducer.stopped:
+            raise _Stopped
 
     def begin(self, groups: list[list[SearchPath]], restored: list[TaskResult]) -> None:
         """Open the first tasks, then feed the results a checkpoint restored.
@@ -165,6 +179,8 @@ class _Run:
             self._absorb(result)
         if restored:
             self.report(force=True)
+        if self.reducer.stopped:
+            raise _Stopped
 
     def _absorb(self, result: TaskResult) -> None:
         with self._malformed():
@@ -193,11 +209,11 @@ class _Run:
             return
         self._last_report = now
         self.progress(Progress(self.found, self.restored, self.done, self.pending, now - self.start,
-                               self.workers, done))
+                               self.workers, done, self.reducer.status()))
 
     def close(self) -> None:
         with self._malformed():
-            if self.order is not None:
+            if self.order is not None and not self.reducer.stopped:
                 self.order.close()
             self.reducer.close()
         self.report(force=True, done=True)
@@ -252,13 +268,17 @@ def run_search(search: Search, spec: JobSpec, reducer: Reducer, *, jobs: int = 1
             restored = list(ckpt.results) if ckpt is not None else []
             open_paths = ckpt.open_paths() if restored else [()]
             worker_seconds = TASK_SECONDS if task_seconds is None else task_seconds
-            if scheduler is None and jobs == 1:
-                _serial(run, open_paths, restored, on_region,
-                        chunk_seconds=CHUNK_SECONDS if task_seconds is None else task_seconds)
-            elif scheduler is None:
-                _parallel(run, open_paths, restored, partial(_processes, jobs, worker_seconds))
-            else:  # dask is checked for before the head start, the cluster reached after it
-                _parallel(run, open_paths, restored, partial(_dask, _require_dask(), scheduler, jobs, worker_seconds))
+            try:
+                if scheduler is None and jobs == 1:
+                    _serial(run, open_paths, restored, on_region,
+                            chunk_seconds=CHUNK_SECONDS if task_seconds is None else task_seconds)
+                elif scheduler is None:
+                    _parallel(run, open_paths, restored, partial(_processes, jobs, worker_seconds))
+                else:  # dask is checked for before the head start, the cluster reached after it
+                    _parallel(run, open_paths, restored,
+                              partial(_dask, _require_dask(), scheduler, jobs, worker_seconds))
+            except _Stopped:  # the answer is known: the workers were ended on the way out
+                pass
             run.close()
         finally:
             if ckpt is not None:
@@ -329,8 +349,8 @@ class _Workers(Protocol):
 
 
 def _parallel(run: _Run, open_paths: list[SearchPath], restored: list[TaskResult],
-              start: Callable[[tuple], AbstractContextManager[_Workers]]) -> None:
-    """Run the open paths as tasks on the workers that ``start(payload)`` provides.
+              start: Callable[[tuple, Any], AbstractContextManager[_Workers]]) -> None:
+    """Run the open paths as tasks on the workers that ``start(payload, search)`` provides.
 
     The search first runs here for a moment: a network finished by then starts no
     worker (the serial fallback). Then tasks wait here in the serial order (the
@@ -342,7 +362,7 @@ def _parallel(run: _Run, open_paths: list[SearchPath], restored: list[TaskResult
         open_paths = _serial(run, open_paths, [], None, HEAD_START_SECONDS)
         if not open_paths:
             return  # finished before any worker was needed
-    with start((run.search.network, run.search.domain, run.spec)) as pool:
+    with start((run.search.network, run.search.domain, run.spec), run.search) as pool:
         run.workers = pool.workers
         digest = _digest(run.search)
         waiting: list[tuple[SearchPath, list[SearchPath]]] = []
@@ -381,8 +401,12 @@ def _parallel(run: _Run, open_paths: list[SearchPath], restored: list[TaskResult
 # -- local processes -------------------------------------------------------------------
 
 
-def _worker_main(conn: Any, payload: tuple, hungry: Any, foreign: list) -> None:
+def _worker_main(conn: Any, payload: tuple, hungry: Any, foreign: list, search: Any = None) -> None:
     """A worker process: run the tasks that come down *conn*, send back each result.
+
+    *search* is the parent's search when the worker was forked (a copy, for free: no
+    worker builds it again, and what it has cached, such as the compiled bounds of
+    input splitting, comes along); else the worker builds it from *payload*.
 
     *foreign* are the parent's ends of the pipes (this worker's and the earlier
     workers'), which a forked worker inherits: closed at once, so that when the parent
@@ -401,7 +425,8 @@ def _worker_main(conn: Any, payload: tuple, hungry: Any, foreign: list) -> None:
     for other in foreign:
         other.close()
     network, domain, spec = payload
-    search = Search(network, domain)
+    if search is None:
+        search = spec.make_search(network, domain)
     while True:
         try:
             message = conn.recv()
@@ -487,7 +512,7 @@ class _Pipes:
 
 
 @contextmanager
-def _processes(jobs: int, task_seconds: float, payload: tuple) -> Iterator[_Pipes]:
+def _processes(jobs: int, task_seconds: float, payload: tuple, search: Any = None) -> Iterator[_Pipes]:
     """A pool of *jobs* worker processes for :func:`_parallel`, ended when the block ends.
 
     No helper threads: ending the workers (at the end, on an error or on Ctrl-C) cannot
@@ -495,14 +520,17 @@ def _processes(jobs: int, task_seconds: float, payload: tuple) -> Iterator[_Pipe
     """
     import multiprocessing
 
-    ctx = multiprocessing.get_context(_start_method())
+    method = _start_method()
+    ctx = multiprocessing.get_context(method)
+    inherited = search if method == "fork" else None  # forked: the parent's search comes along
     hungry = ctx.Event()
     workers = []
     try:
         for _ in range(jobs):
             parent, child = ctx.Pipe()
             foreign = [conn for _, conn in workers] + [parent]
-            process = ctx.Process(target=_worker_main, args=(child, payload, hungry, foreign), daemon=True)
+            process = ctx.Process(target=_worker_main, args=(child, payload, hungry, foreign, inherited),
+                                  daemon=True)
             _start_quietly(process)
             child.close()
             workers.append((process, parent))
@@ -542,10 +570,9 @@ _DASK: dict[str, Any] = {}
 
 def _dask_task(payload: tuple, task: Task, seconds: float, event_name: str) -> TaskResult:
     network, domain, spec = payload
-    key = (task.digest, task.domain)
     cached = _DASK.get("search")
-    if cached is None or cached[0] != key:  # one search per worker for the model and domain
-        cached = (key, Search(network, domain))
+    if cached is None or cached[0] is not payload:  # one search per worker and run (its payload)
+        cached = (payload, spec.make_search(network, domain))
         _DASK["search"] = cached
     hungry = _DaskEvent(event_name)
     return run_task(cached[1], spec, task.paths,
@@ -601,10 +628,12 @@ class _Futures:
 
 
 @contextmanager
-def _dask(distributed: Any, scheduler: Any, jobs: int, task_seconds: float, payload: tuple) -> Iterator[_Futures]:
+def _dask(distributed: Any, scheduler: Any, jobs: int, task_seconds: float, payload: tuple,
+          search: Any = None) -> Iterator[_Futures]:
     """The workers of a Dask cluster for :func:`_parallel`: *scheduler* is an address,
     ``"local"`` (a ``LocalCluster`` of *jobs* workers, ended with the block) or a
-    ``distributed.Client`` (left open)."""
+    ``distributed.Client`` (left open). Each worker builds its own search (*search*, the
+    parent's, is not sent)."""
     import logging
     import uuid
 

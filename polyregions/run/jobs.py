@@ -12,6 +12,12 @@ two halves so that the search can run anywhere:
 - :class:`Reducer` lives with the caller and absorbs partial results: in the serial
   order when :attr:`JobSpec.ordered` (files and certificates must not depend on the
   executor), in any order otherwise (counts).
+
+A job may bring its own search (:meth:`JobSpec.make_search`; the input splitting of
+``verify`` does): anything with ``network``, ``domain``, ``replay_many(paths)`` and
+``walk(stack, on_drop, stop)`` as :class:`~polyregions.search.engine.Search` has them,
+whose nodes have a ``path``. A reducer that knows the answer before the search ends
+(a counterexample) sets :attr:`Reducer.stopped`: the run then ends at once.
 """
 
 from __future__ import annotations
@@ -19,8 +25,12 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Callable, ContextManager
 
+from ..search.engine import Search
+
 if TYPE_CHECKING:
-    from ..search.engine import DropObserver, Search
+    from ..core.domain import Domain
+    from ..core.network import Network
+    from ..search.engine import DropObserver
     from ..search.regions import Region
 
 __all__ = ["JobSpec", "Collector", "Reducer"]
@@ -42,9 +52,17 @@ class Collector:
 class Reducer:
     """Absorbs partial results; counts what it has absorbed."""
 
+    #: True once the answer is known (set by :meth:`absorb`): the run ends without the
+    #: open tasks (unordered jobs only).
+    stopped = False
+
     def __init__(self) -> None:
         self.activation_regions = 0
         self.bounded_regions = 0
+
+    def status(self) -> Any:
+        """What a progress display shows of this job beyond the run's figures (None: nothing)."""
+        return None
 
     def absorb(self, partial: Any) -> None:
         raise NotImplementedError
@@ -65,6 +83,10 @@ class JobSpec:
 
     def collector(self, search: "Search") -> Collector:
         raise NotImplementedError
+
+    def make_search(self, network: Network, domain: Domain) -> Any:
+        """The search this job walks, as a worker builds it from the network and the domain."""
+        return Search(network, domain)
 
     def task_context(self) -> ContextManager[Any]:
         """A context to run each task in (certificates pause the cycle collector)."""

@@ -7,8 +7,11 @@ VNN-COMP's result file, and a few ACAS Xu instances against the competition's an
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import os
 import random
+import signal
 from fractions import Fraction
 
 import pytest
@@ -19,7 +22,7 @@ from polyregions.core.domain import Domain
 from polyregions.errors import InputError
 from polyregions.core.network import Network
 from polyregions.io.models import load_model
-from polyregions.io.vnnlib import load_property, parse_vnnlib
+from polyregions.io.vnnlib import Property, load_property, parse_vnnlib
 from polyregions.queries.optimize import maximize
 from polyregions.queries.verify import decimal_text, verify_property
 from polyregions.search.symbolic import BoxBounds, supports
@@ -257,3 +260,324 @@ def test_vnncomp_file_is_an_output(capsys, tmp_path):
     assert code == 2 and "is the input file" in err and prop.read_text() == before
     code, out, err = run(capsys, "verify", model, prop, "--vnncomp", str(tmp_path) + "/dir/")
     assert code == 2 and "a directory's name" in err
+
+
+# --------------------------------------------------------------------------- on the task executors
+
+
+@pytest.fixture
+def split_often(monkeypatch):
+    """No head start, serial chunks of a few boxes: every run is split into many tasks."""
+    from polyregions.run import executors
+
+    monkeypatch.setattr(executors, "HEAD_START_SECONDS", 0.0)
+    monkeypatch.setattr(executors, "CHUNK_REGIONS", 3)
+
+
+def _parallel_case(seed: int) -> tuple[Network, object]:
+    """Random properties (seeds below 100), or y <= min - 10^-6 on a box (holds by a hair: many boxes)."""
+    if seed < 100:
+        rng = random.Random(5000 + seed)
+        n0 = rng.randint(2, 3)
+        net = random_relu(rng, n0, [rng.randint(3, 6) for _ in range(rng.randint(1, 3))], rng.randint(1, 2),
+                          thirds=seed % 3 == 0)
+        return net, random_property(f"jobs-{seed}", net, random_box(rng, n0))
+    rng = random.Random(7000 + seed - 100)
+    n0 = rng.randint(2, 3)
+    net = random_relu(rng, n0, [8, 8], 1, thirds=seed % 3 == 0)
+    box = random_box(rng, n0)
+    least = maximize(net, box, minimize=True).value
+    return net, Property(box, ((((Fraction(1),), least - Fraction(1, 10 ** 6)),),))
+
+
+@pytest.mark.parametrize("seed", list(range(24)) + list(range(100, 112)))
+def test_jobs_give_the_serial_answer(seed, split_often):
+    """Worker processes (tasks of one box each) answer as one process does; where the
+    property holds they visit the same boxes (each box is decided as the serial search
+    decides it); a counterexample may be another one, and is checked exactly."""
+    net, prop = _parallel_case(seed)
+    serial = verify_property(net, prop, method="split")
+    chunked = verify_property(net, prop, method="split", task_seconds=0.0)
+    parallel = verify_property(net, prop, method="split", jobs=2, task_seconds=0.0)
+    assert serial.result == chunked.result == parallel.result == ("violated" if brute_violated(net, prop)
+                                                                   else "holds")
+    if serial.holds:
+        assert serial.boxes == chunked.boxes == parallel.boxes
+        assert serial.exact_leaves == chunked.exact_leaves == parallel.exact_leaves
+    else:
+        x = parallel.counterexample
+        assert prop.domain.contains(x) and net(x) == parallel.outputs
+        assert all(dot(c, parallel.outputs) <= d for c, d in prop.unsafe[parallel.disjunct])
+
+
+@pytest.mark.parametrize("onnx_name, vnnlib", FAST[:3])
+def test_acasxu_with_two_workers(acasxu_dir, onnx_name, vnnlib):
+    pytest.importorskip("onnx")
+    net = load_model(acasxu_dir / onnx_name)
+    serial = verify_property(net, acasxu_dir / vnnlib, timeout=300)
+    parallel = verify_property(net, acasxu_dir / vnnlib, timeout=300, jobs=2)
+    assert parallel.result == serial.result
+    if serial.holds:
+        assert parallel.boxes == serial.boxes
+    else:
+        prop = load_property(acasxu_dir / vnnlib, 5, 5)
+        assert prop.domains[parallel.part].contains(parallel.counterexample)
+        assert all(dot(c, net(parallel.counterexample)) <= d for c, d in prop.unsafe[parallel.disjunct])
+
+
+def test_a_counterexample_ends_every_worker(split_often):
+    """The first counterexample a worker finds ends the run: the others are ended, not awaited."""
+    import multiprocessing
+
+    violated = 0
+    for seed in range(24):
+        net, prop = _parallel_case(seed)
+        result = verify_property(net, prop, method="split", jobs=2, task_seconds=0.0)
+        assert not multiprocessing.active_children()
+        violated += result.result == "violated"
+    assert violated >= 8
+
+
+def test_timeout_with_workers(tmp_path):
+    """--timeout with workers: unknown, with the figures of the finished tasks; no worker left."""
+    import multiprocessing
+    import time
+
+    net, prop = _slow_case()
+    start = time.monotonic()
+    result = verify_property(net, prop, timeout=0.25, jobs=2, task_seconds=0.05)
+    assert result.result == "unknown" and result.boxes > 0
+    assert time.monotonic() - start < 5
+    assert not multiprocessing.active_children()
+
+
+def _slow_case() -> tuple[Network, Property]:
+    """4 inputs, 3 x 24 units, y below the least of 2,000 samples by 1% of their range: holds,
+    about 2,000 boxes (a second in one process)."""
+    rng = random.Random(9003)
+    net = random_relu(rng, 4, [24, 24, 24], 1, thirds=False)
+    points = [[rng.randint(-100, 100) / 100 for _ in range(4)] for _ in range(2000)]
+    values = [Fraction(v[0]) for v in BoxBounds(net, [[Fraction(1)]]).evaluate(points)]  # floats: a guess
+    d = min(values) - (max(values) - min(values)) / 100
+    return net, Property(Domain.box(4, [-1] * 4, [1] * 4), ((((Fraction(1),), d),),))
+
+
+class Stop(Exception):
+    """Stands for a kill between two checkpoint lines."""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_stopped_runs_resume_to_the_serial_answer(jobs, tmp_path, monkeypatch, split_often):
+    """Stopped after a random number of checkpoint lines, again and again, then finished: the
+    same answer, and (the property holds) the same boxes, none lost or visited twice."""
+    from polyregions.run.checkpoint import Checkpoint
+
+    rng = random.Random(jobs)
+    for seed in (105, 108, 20):
+        net, prop = _parallel_case(seed)
+        serial = verify_property(net, prop)
+        checkpoint = tmp_path / f"{seed}.ckpt"
+        stops = 0
+        while True:
+            original = Checkpoint.append
+            written = {"n": 0}
+            limit = rng.randint(1, 12)
+
+            def append(self, result, original=original, written=written, limit=limit):
+                original(self, result)
+                written["n"] += 1
+                if written["n"] >= limit:
+                    raise Stop
+
+            with monkeypatch.context() as m:
+                m.setattr(Checkpoint, "append", append)
+                try:
+                    found = verify_property(net, prop, jobs=jobs, checkpoint=checkpoint, task_seconds=0.0)
+                    break
+                except Stop:
+                    stops += 1
+        assert stops >= 2, seed
+        assert found.result == serial.result
+        if serial.holds:
+            assert found.boxes == serial.boxes
+        again = verify_property(net, prop, jobs=jobs, checkpoint=checkpoint)  # finished: no search
+        assert again.result == serial.result and again.boxes == found.boxes
+        if not serial.holds:
+            assert again.counterexample == found.counterexample
+
+
+def test_checkpoint_refusals(tmp_path, capsys):
+    """A checkpoint of another property or model is refused in one line, as are checkpoints
+    of the region search and of unions of input sets, and bad --jobs."""
+    from tests.support.clirun import assert_one_error_line
+
+    model = tmp_path / "net.json"
+    NET2.save(model)
+    box = "(assert (>= X_0 -1))(assert (<= X_0 1))(assert (>= X_1 -1))(assert (<= X_1 1))"
+    first, second = tmp_path / "a.vnnlib", tmp_path / "b.vnnlib"
+    first.write_text(HEAD2 + box + "(assert (>= Y_0 100))")
+    second.write_text(HEAD2 + box + "(assert (>= Y_0 200))")
+    checkpoint = tmp_path / "run.ckpt"
+    code, out, err = run(capsys, "verify", model, first, "--checkpoint", checkpoint, "--jobs", 1)
+    assert code == 0 and "holds" in out, err
+    code, out, err = run(capsys, "verify", model, second, "--checkpoint", checkpoint)
+    assert_one_error_line(code, out, err, r"run\.ckpt: made for verify-split \(.*unsafe=.*\), this run is "
+                                          r"verify-split .*; use another file or delete it")
+    other = tmp_path / "other.json"
+    Network.mlp([[[1, 1], [1, -1]], [[1, 2]]], [[0, 0], [0]]).save(other)
+    code, out, err = run(capsys, "verify", other, first, "--checkpoint", checkpoint)
+    assert_one_error_line(code, out, err, r"made for another model")
+    code, out, err = run(capsys, "verify", model, first, "--checkpoint", tmp_path / "r.ckpt", "--method", "regions")
+    assert_one_error_line(code, out, err, r"a checkpoint needs input splitting")
+    union = tmp_path / "u.vnnlib"
+    union.write_text(HEAD2 + "(assert (or (and (>= X_0 -1) (<= X_0 0) (>= X_1 -1) (<= X_1 1))"
+                             "(and (>= X_0 1) (<= X_0 2) (>= X_1 0) (<= X_1 1))))(assert (>= Y_0 3))")
+    code, out, err = run(capsys, "verify", model, union, "--checkpoint", tmp_path / "u.ckpt")
+    assert_one_error_line(code, out, err, r"a checkpoint for a union of input sets is not supported yet")
+    code, out, err = run(capsys, "verify", model, first, "--checkpoint", first)
+    assert_one_error_line(code, out, err, r"is the input file")
+    code, out, err = run(capsys, "verify", model, first, "--checkpoint", checkpoint, "--vnncomp", checkpoint)
+    assert_one_error_line(code, out, err, r"--checkpoint .*: is the output file")
+    code, out, err = run(capsys, "verify", model, first, "--jobs", 0)
+    assert_one_error_line(code, out, err, r"--jobs: expected a positive integer")
+    with pytest.raises(Exception, match="jobs must be a positive integer"):
+        verify_property(NET2, load_property(first, 2, 1), jobs=0)
+    with pytest.raises(Exception, match="union of input sets"):
+        verify_property(NET2, load_property(union, 2, 1), checkpoint=tmp_path / "u.ckpt")
+
+
+def test_cli_jobs_json_and_progress_line(capsys, tmp_path, split_often):
+    import io
+
+    from polyregions.cli.progress import BoxProgressLine
+
+    net, prop = _parallel_case(108)
+    model = tmp_path / "net.json"
+    net.save(model)
+    prop_file = tmp_path / "p.json"
+    low, high = zip(*prop.domain.bounds)
+    prop_file.write_text(json.dumps({"format": "polyregions-property/1",
+                                     "input": {"low": [str(v) for v in low], "high": [str(v) for v in high]},
+                                     "unsafe": prop.to_json()["unsafe"]}))
+    code, out, err = run(capsys, "verify", model, prop_file, "--jobs", 2, "--json", "--task-seconds", 0)
+    serial = verify_property(net, prop)
+    assert code == 0 and err == "" and json.loads(out)["boxes"] == serial.boxes
+    stream = io.StringIO()
+    verify_property(net, prop, jobs=2, task_seconds=0.0, progress=BoxProgressLine(stream, delay=0.0, force=True))
+    text = stream.getvalue()
+    assert "polyregions: " in text and " boxes done, " in text and " open" in text and "2 workers" in text
+    assert text.endswith("\r\x1b[K")  # cleared at the end
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux /proc to see the workers")
+@pytest.mark.parametrize("signum, whom, code, line", [
+    (signal.SIGTERM, "parent", 143, "polyregions: terminated"),  # kill PID
+    (signal.SIGINT, "group", 130, "polyregions: interrupted"),   # a terminal's Ctrl-C
+])
+def test_a_signal_with_workers_prints_one_line_and_the_checkpoint_resumes(acasxu_dir, tmp_path, signum, whom,
+                                                                          code, line):
+    """verify --jobs 2 --checkpoint on ACAS Xu 1_1 prop_3 (holds; seconds of work), signalled
+    once both workers run: one line, the workers ended, and the rerun finishes the same boxes."""
+    pytest.importorskip("onnx")
+    import subprocess
+    import sys
+    import time
+
+    from tests.run.test_checkpoint import _children
+
+    onnx_name, vnnlib = "ACASXU_run2a_1_1_batch_2000.onnx", "prop_3.vnnlib"
+    args = [sys.executable, "-m", "polyregions", "verify", str(acasxu_dir / onnx_name), str(acasxu_dir / vnnlib),
+            "--jobs", "2", "--json", "--checkpoint", "run.ckpt", "--task-seconds", "0.1"]
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # both workers run and some boxes are in the checkpoint
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            ckpt = tmp_path / "run.ckpt"
+            workers = _children(proc.pid)
+            if len(workers) >= 2 and ckpt.exists() and ckpt.read_bytes().count(b"\n") >= 3:
+                break
+            time.sleep(0.05)
+        if whom == "group":
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert (proc.returncode, out, err) == (code, "", line + "\n")
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(f"/proc/{pid}") for pid in workers):  # ended by the parent
+        assert time.monotonic() < deadline, workers
+        time.sleep(0.05)
+    done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert json.loads(done.stdout)["result"] == "holds"
+    assert json.loads(done.stdout)["boxes"] == _serial_boxes(str(acasxu_dir / onnx_name), str(acasxu_dir / vnnlib))
+
+
+@functools.lru_cache
+def _serial_boxes(model: str, prop: str) -> int:
+    return verify_property(load_model(model), prop).boxes
+
+
+@pytest.mark.parametrize("edit", [
+    lambda e: e["partial"].__setitem__("stats", "x"),
+    lambda e: e["partial"].__setitem__("left", [[[0], "gap"]]),
+    lambda e: e["partial"].__setitem__("taken", 5),
+    lambda e: e["partial"].__setitem__("counterexample", ["1/2", "1/2"]),
+    lambda e: e.__setitem__("frontier", [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]),
+])
+def test_a_damaged_verify_checkpoint_is_refused_in_one_line(tmp_path, capsys, edit):
+    """Figures, gaps, paths or a counterexample that the exact forward pass does not confirm:
+    one line, exit 2."""
+    from tests.support.clirun import assert_one_error_line
+
+    net, prop = _parallel_case(108)
+    model = tmp_path / "net.json"
+    net.save(model)
+    prop_file = tmp_path / "p.json"
+    low, high = zip(*prop.domain.bounds)
+    prop_file.write_text(json.dumps({"format": "polyregions-property/1",
+                                     "input": {"low": [str(v) for v in low], "high": [str(v) for v in high]},
+                                     "unsafe": prop.to_json()["unsafe"]}))
+    checkpoint = tmp_path / "c.ckpt"
+    code, out, err = run(capsys, "verify", model, prop_file, "--checkpoint", checkpoint, "--jobs", 1,
+                         "--task-seconds", 0)
+    assert code == 0, err
+    lines = checkpoint.read_text().splitlines()
+    assert len(lines) >= 3
+    entry = json.loads(lines[1])
+    edit(entry)
+    checkpoint.write_text("\n".join([lines[0], json.dumps(entry)] + lines[2:]) + "\n")
+    code, out, err = run(capsys, "verify", model, prop_file, "--checkpoint", checkpoint)
+    assert_one_error_line(code, out, err, r"(checkpoint .*c\.ckpt: (line 2 is damaged|a finished task's partial "
+                                          r"result is damaged|inconsistent)|no box at path .*damaged checkpoint)")
+
+
+def test_dask_gives_the_serial_answer(split_often):
+    """The same tasks on a Dask cluster (two worker processes)."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    import logging
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                       silence_logs=logging.ERROR)
+    client = distributed.Client(cluster)
+    try:
+        for seed in (105, 108, 20, 4):
+            net, prop = _parallel_case(seed)
+            serial = verify_property(net, prop)
+            found = verify_property(net, prop, scheduler=client, task_seconds=0.0)
+            assert found.result == serial.result
+            if serial.holds:
+                assert found.boxes == serial.boxes
+            else:
+                assert prop.domain.contains(found.counterexample) and net(found.counterexample) == found.outputs
+    finally:
+        client.close()
+        cluster.close()
