@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from ..core.domain import Domain, load_domain
 from ..core.layers import Affine, layer_type
 from ..core.network import Network
-from ..core.slices import parse_point, slice_network
+from ..core.slices import parse_point
 from ..errors import InputError
 from ..files import check_file_name, is_same_file
 from ..io.models import load_model, rationalize_note
@@ -74,10 +74,11 @@ def seconds_arg(text: str) -> float:
     return value
 
 
-def load(args: argparse.Namespace) -> Network:
-    """The network of the command line's MODEL (any format; see polyregions.io.load_model)."""
+def load(args: argparse.Namespace, plane: Sequence[Sequence[Any]] | None = None) -> Network:
+    """The network of the command line's MODEL (any format; see polyregions.io.load_model),
+    restricted to *plane* if given."""
     return load_model(args.model, input_dim=getattr(args, "input_dim", None), arch=getattr(args, "arch", None),
-                      rationalize=getattr(args, "rationalize", None))
+                      rationalize=getattr(args, "rationalize", None), plane=plane)
 
 
 def note(args: argparse.Namespace) -> str | None:
@@ -88,16 +89,16 @@ def note(args: argparse.Namespace) -> str | None:
 
 def problem(args: argparse.Namespace) -> tuple[Network, Domain]:
     """The network and domain a command line asks for (a slice restricts the network)."""
-    network = load(args)
     if args.domain is not None and args.box is not None:
         raise InputError("argument --box: not allowed with argument --domain")
     if args.slice is not None:
-        n = network.input_dim
-        points = [parse_point(text, n, f"--slice P{i}") for i, text in enumerate(args.slice)]
-        args.sliced = (network, points)  # what outputs say about the view (see context)
-        network = slice_network(network, *points)
+        points = [parse_point(text, None, f"--slice P{i}") for i, text in enumerate(args.slice)]
+        network = load(args, points)  # the layers before the first activation never see the whole input space
+        args.sliced = (architecture(network, len(points[0])), points)  # what outputs say about the view (see context)
         if args.box is None:
             return network, Domain.box(2, 0, 1)
+    else:
+        network = load(args)
     n = network.input_dim
     if args.box is not None:
         low, high = (box_value(v, n) for v in args.box)
@@ -130,15 +131,20 @@ def executor_options(args: argparse.Namespace, quiet: bool = False) -> dict[str,
             "task_seconds": args.task_seconds}
 
 
-def architecture(network: Network) -> str:
+def architecture(network: Network, sliced_from: int | None = None) -> str:
+    """``2 -> 8 -> 1, relu``: the widths and activations; of the model itself for a network
+    restricted to a slice of its *sliced_from* inputs (by :func:`polyregions.load_model`'s *plane*,
+    which composes the plane's map with the layers before the first activation)."""
     names = []
     for layer in network.layers:
         if not isinstance(layer, Affine):
             kind = layer_type(layer)
             if kind not in names:
                 names.append(kind)
-    widths = " -> ".join(map(str, network.widths()))
-    return f"{widths}, {', '.join(names) or 'affine'}"
+    widths = network.widths()
+    if sliced_from is not None:  # the plane's map is composed into the model's first affine layers
+        widths = (sliced_from,) + widths[1:]
+    return f"{' -> '.join(map(str, widths))}, {', '.join(names) or 'affine'}"
 
 
 def point_text(point: Sequence[Any]) -> str:
@@ -206,7 +212,7 @@ def context_json(args: argparse.Namespace) -> dict[str, Any]:
 def network_text(args: argparse.Namespace, network: Network) -> str:
     """The model and its architecture (the model's own, under a --slice view)."""
     sliced = getattr(args, "sliced", None)
-    return f"{args.model} ({architecture(network if sliced is None else sliced[0])})"
+    return f"{args.model} ({architecture(network) if sliced is None else sliced[0]})"
 
 
 def print_header(args: argparse.Namespace, network: Network, domain: Domain | None, width: int) -> None:

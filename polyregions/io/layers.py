@@ -23,12 +23,14 @@ from math import isqrt
 from typing import Any, Sequence
 
 from ..errors import InputError, NetworkError
-from ..core.layers import Affine, HardTanh, LeakyReLU, Layer
+from ..core.layers import Abs, Activation, Affine, HardTanh, Identity, LeakyReLU, Layer, Maxout, ReLU, layer_type
 from ..core.network import Network
+from ..core.slices import plane_vectors
 from ..rationals import format_rational, to_rational
+from .conv import ImageMap, selection_map
 
-__all__ = ["Fold", "compose", "finalize", "batchnorm_affine", "rational_sqrt", "rationalize_network",
-           "check_input_dim", "SQRT_BITS"]
+__all__ = ["Fold", "compose", "finalize", "restrict", "batchnorm_affine", "rational_sqrt", "rationalize_network",
+           "check_input_dim", "residual_sum", "max_pool", "SQRT_BITS"]
 
 #: Bits of an irrational square root kept before rounding (only with ``--rationalize``).
 SQRT_BITS = 256
@@ -52,11 +54,13 @@ def compose(first: Affine, second: Affine) -> Affine:
     >>> compose(a, b).weight, compose(a, b).bias
     (((Fraction(3, 1), Fraction(6, 1)), (Fraction(-1, 1), Fraction(-2, 1))), (Fraction(3, 1), Fraction(-1, 2)))
     """
-    columns = list(zip(*first.weight))
-    # zero terms are skipped: a bias add or batch norm is diagonal, so its products are few
-    weight = tuple(tuple(sum((w * c for w, c in zip(row, column) if w and c), Fraction(0)) for column in columns)
+    # the columns of *first* as sparse lists: a bias add or batch norm is diagonal, so its products are few
+    columns = [[(k, c) for k, c in enumerate(column) if c] for column in zip(*first.weight)]
+    shift = [(k, c) for k, c in enumerate(first.bias) if c]
+    zero = Fraction(0)
+    weight = tuple(tuple(sum((row[k] * c for k, c in column if row[k]), zero) for column in columns)
                    for row in second.weight)
-    bias = tuple(sum((w * c for w, c in zip(row, first.bias) if w and c), Fraction(0)) + b
+    bias = tuple(sum((row[k] * c for k, c in shift if row[k]), zero) + b
                  for row, b in zip(second.weight, second.bias))
     return Affine(weight, bias)
 
@@ -64,7 +68,10 @@ def compose(first: Affine, second: Affine) -> Affine:
 def finalize(layers: Sequence[Any]) -> list[Layer]:
     """Merge every :class:`Fold` into the affine layer before it, else the one after it.
 
-    A fold with no affine neighbour stays as an affine layer of its own.
+    A fold with no affine neighbour stays as an affine layer of its own. An
+    :class:`~polyregions.io.conv.ImageMap` becomes a dense affine layer (a convolution)
+    or a fold (pooling, batch norm, max-pool selections); one after an affine layer is
+    applied to that layer's columns, never made dense itself.
 
     Examples
     --------
@@ -77,6 +84,15 @@ def finalize(layers: Sequence[Any]) -> list[Layer]:
     """
     out: list[Any] = []
     for layer in layers:
+        if isinstance(layer, ImageMap):
+            if layer.fold and out and isinstance(out[-1], Affine):
+                out[-1] = layer.after(out[-1])
+                continue
+            if out and isinstance(out[-1], Fold):
+                merged = layer.after(out[-1].affine)
+                out[-1] = Fold(merged, layer.what) if layer.fold else merged
+                continue
+            layer = Fold(layer.dense(), layer.what) if layer.fold else layer.dense()
         if isinstance(layer, Fold):
             if out and isinstance(out[-1], Affine):
                 out[-1] = compose(out[-1], layer.affine)
@@ -89,6 +105,63 @@ def finalize(layers: Sequence[Any]) -> list[Layer]:
         else:
             out.append(layer)
     return [layer.affine if isinstance(layer, Fold) else layer for layer in out]
+
+
+def _affine_image(layer: Any, x: Sequence[Fraction], bias: bool) -> list[Fraction]:
+    if isinstance(layer, ImageMap):
+        return layer.apply(x, bias)
+    affine = layer.affine if isinstance(layer, Fold) else layer
+    zero = Fraction(0)
+    return [sum((w * v for w, v in zip(row, x) if w and v), zero) + (b if bias else zero)
+            for row, b in zip(affine.weight, affine.bias)]
+
+
+def restrict(layers: Sequence[Any], input_dim: int, p0: Sequence[Any], p1: Sequence[Any], p2: Sequence[Any]
+             ) -> list[Layer]:
+    """The layers of the network restricted to the plane through *p0*, *p1*, *p2*, as a
+    function of ``(s, t)`` (see :func:`polyregions.core.slices.slice_network`).
+
+    The affine layers before the first activation (dense, folds and image maps:
+    convolutions, pooling, batch norm) act on the plane's base point and its two
+    directions only, and become one affine layer with two columns; no layer of the
+    block is made dense, so the input may be of any size. The rest is :func:`finalize`d.
+
+    Examples
+    --------
+    >>> from polyregions.core.layers import ReLU
+    >>> layers = restrict([Affine.from_lists([[1, 1, 1]], [1]), ReLU()], 3, [0, 0, 0], [1, 0, 0], [0, 0, 2])
+    >>> layers[0].weight, layers[0].bias
+    (((Fraction(1, 1), Fraction(2, 1)),), (Fraction(1, 1),))
+    """
+    base, u, v = plane_vectors(input_dim, p0, p1, p2)
+    index = 0
+    while index < len(layers) and isinstance(layers[index], (Affine, Fold, ImageMap)):
+        layer = layers[index]
+        base, u, v = _affine_image(layer, base, True), _affine_image(layer, u, False), _affine_image(layer, v, False)
+        index += 1
+    lift = Affine(tuple(zip(u, v)), tuple(base))
+    return finalize([lift, *layers[index:]])
+
+
+def max_pool(before: Sequence[Any], windows: Sequence[Sequence[int]], zero: bool, width: int, place: str
+             ) -> list[Any]:
+    """The layers of a max pool over *windows* of the *width* values that *before* computes:
+    a selection of each window's entries (and 0 first, with *zero*), then a maxout.
+
+    With *zero* this is ``max(0, window)``: the pool of a ReLU's output (*before* then
+    ends before the ReLU), or a ReLU of the pool's output, one maxout either way. Windows
+    cut by padding are filled up to the largest by repeating their first entry, which
+    adds no region (candidates that are the same function count once).
+
+    Examples
+    --------
+    >>> layers = max_pool([], [[0, 1], [1, 2], [2]], True, 3, "pool")
+    >>> layers[-1], Network.from_layers(3, finalize(layers))([-1, -2, "1/2"])
+    (Maxout(rank=3), (Fraction(0, 1), Fraction(1, 2), Fraction(1, 2)))
+    """
+    k = max(len(w) for w in windows)
+    groups = [([None] if zero else []) + list(w) + [w[0]] * (k - len(w)) for w in windows]
+    return [*before, selection_map(width, groups, place=place), Maxout(k + zero)]
 
 
 def rational_sqrt(value: Fraction, bits: int | None = None) -> Fraction | None:
@@ -202,3 +275,138 @@ def check_input_dim(found: int | None, given: int | None, what: str) -> int:
         raise InputError(f"{what}: the input size is not recorded in the model; pass --input-dim N "
                          "(input_dim=N)")
     return found
+
+
+# ------------------------------------------------------------------------- residual connections
+
+_AFFINE_LIKE = (Affine, Fold, ImageMap)
+
+
+def _width(layers: Sequence[Any], input_dim: int) -> int:
+    width = input_dim
+    for layer in layers:
+        if isinstance(layer, (Affine, ImageMap)):
+            width = layer.out_dim
+        elif isinstance(layer, Fold):
+            width = layer.affine.out_dim
+        elif isinstance(layer, Maxout):
+            width //= layer.rank
+    return width
+
+
+def _identity(width: int, copies: int = 1) -> Affine:
+    """The identity of R^width, each row *copies* times in a row (the candidates of a maxout)."""
+    one, zero = Fraction(1), Fraction(0)
+    rows = tuple(tuple(one if c == r else zero for c in range(width)) for r in range(width) for _ in range(copies))
+    return Affine(rows, (zero,) * len(rows))
+
+
+def _stages(layers: Sequence[Layer], width: int) -> tuple[list[tuple[Affine, Activation]], Affine]:
+    """A branch as (affine, activation) stages and a last affine map (identities where none is)."""
+    stages: list[tuple[Affine, Activation]] = []
+    pending: Affine | None = None
+    for layer in layers:
+        if isinstance(layer, Affine):
+            pending = layer if pending is None else compose(pending, layer)
+            width = layer.out_dim
+        elif not isinstance(layer, Identity):
+            stages.append((_identity(width) if pending is None else pending, layer))
+            pending = None
+            if isinstance(layer, Maxout):
+                width //= layer.rank
+    return stages, _identity(width) if pending is None else pending
+
+
+def _nonnegative(layer: Any) -> bool:
+    """Whether every output of *layer* is >= 0 (so ReLU, leaky ReLU and abs leave it unchanged)."""
+    return isinstance(layer, (ReLU, Abs)) or (isinstance(layer, HardTanh) and layer.low >= 0)
+
+
+def _stacked(first: Affine, second: Affine, shared: bool) -> tuple[list[tuple[Fraction, ...]], list[Fraction]]:
+    """The rows of two maps side by side: of one input (*shared*) or of the two inputs one after the other."""
+    if shared:
+        return list(first.weight) + list(second.weight), list(first.bias) + list(second.bias)
+    left, right = (Fraction(0),) * first.in_dim, (Fraction(0),) * second.in_dim
+    rows = [row + right for row in first.weight] + [left + row for row in second.weight]
+    return rows, list(first.bias) + list(second.bias)
+
+
+def residual_sum(first: Sequence[Any], second: Sequence[Any], input_dim: int, place: str, sign: int = 1
+                 ) -> list[Any]:
+    """The layers of ``first + sign * second`` for two branches of one network (a residual connection).
+
+    *first* and *second* are the layer lists that compute the two tensors from the
+    input; they share a prefix up to the tensor where the graph forks. After the fork
+    the two branches run side by side in one chain: their units at the same depth
+    form one layer, and the last affine maps are added. Where one branch has fewer
+    activation layers, the value it has computed is carried through the other
+    branch's remaining activations by units of their own: exactly, and without a
+    breakpoint of their own, when the value is an output of ReLU, abs (or hard-tanh
+    with ``min >= 0``) and the activation carrying it is ReLU, leaky ReLU or abs (the
+    identity on values >= 0; on each activation region the carrying unit is
+    identically 0 or positive, as the unit it copies), or a maxout (the value as all
+    its candidates). So the activation regions are those of the model's own units:
+    the carrying units add characters to the pattern, never a region. Anything else
+    is refused (one line naming the node): both branches must apply the same
+    activation at the same depth, and a value that may be negative is never carried
+    through a ReLU.
+
+    Examples
+    --------
+    >>> from polyregions.core.layers import ReLU
+    >>> stem = [Affine.from_lists([[1], [-1]]), ReLU()]
+    >>> block = stem + [Affine.from_lists([[1, 1]], [-1]), ReLU(), Affine.from_lists([[2], [3]])]
+    >>> layers = residual_sum(block, stem, 1, "add")
+    >>> Network.from_layers(1, layers)(["5/2"]), layers[2].weight
+    ((Fraction(11, 2), Fraction(9, 2)), ((Fraction(1, 1), Fraction(1, 1)), (Fraction(1, 1), Fraction(0, 1)), (Fraction(0, 1), Fraction(1, 1))))
+    """
+    a, b = list(first), list(second)
+    fork = 0
+    while fork < min(len(a), len(b)) and (a[fork] is b[fork] or a[fork] == b[fork]):
+        fork += 1
+    while fork and isinstance(a[fork - 1], _AFFINE_LIKE):  # fork at an activation's output (or the input)
+        fork -= 1
+    prefix = a[:fork]
+    width = _width(prefix, input_dim)
+    stages_a, last_a = _stages(finalize(a[fork:]), width)
+    stages_b, last_b = _stages(finalize(b[fork:]), width)
+    if last_a.out_dim != last_b.out_dim:
+        raise InputError(f"{place}: adds tensors of {last_a.out_dim} and {last_b.out_dim} values")
+    signs = (Fraction(1), Fraction(sign))
+    if len(stages_a) < len(stages_b):
+        stages_a, stages_b, last_a, last_b, signs = stages_b, stages_a, last_b, last_a, signs[::-1]
+    own = [layer for layer in prefix if not isinstance(layer, Identity)]
+    carried_nonnegative = _nonnegative(stages_b[-1][1]) if stages_b else bool(own) and _nonnegative(own[-1])
+    layers: list[Any] = list(prefix)
+    shared = True
+    width_b = width
+    for depth, (affine_a, activation) in enumerate(stages_a):
+        if depth < len(stages_b):
+            affine_b, other = stages_b[depth]
+            if other != activation:
+                raise InputError(f"{place}: the two branches apply {layer_type(activation)} and {layer_type(other)} "
+                                 f"at the same depth; a residual connection is read where both apply the same "
+                                 "activation")
+        elif isinstance(activation, Maxout):
+            affine_b = _identity(width_b, activation.rank)
+        elif isinstance(activation, (ReLU, LeakyReLU, Abs)) and carried_nonnegative:
+            affine_b = _identity(width_b)
+        else:
+            why = ("a value that may be negative" if isinstance(activation, (ReLU, LeakyReLU, Abs))
+                   else "a value")
+            raise InputError(f"{place}: the shorter branch would carry {why} through a {layer_type(activation)} "
+                             "layer of the other, which is not exact without extra regions; residual connections "
+                             "are read where the skipped value is a ReLU (or abs) output")
+        rows, bias = _stacked(affine_a, affine_b, shared)
+        layers += [Affine(tuple(rows), tuple(bias)), activation]
+        shared = False
+        width_b = affine_b.out_dim // (activation.rank if isinstance(activation, Maxout) else 1)
+    scaled = [Affine(tuple(tuple(s * w for w in row) for row in last.weight), tuple(s * c for c in last.bias))
+              for s, last in zip(signs, (last_a, last_b))]
+    if shared:  # no activation on either branch: one affine map of the fork's value
+        weight = tuple(tuple(x + y for x, y in zip(ra, rb)) for ra, rb in zip(scaled[0].weight, scaled[1].weight))
+    else:
+        weight = tuple(ra + rb for ra, rb in zip(scaled[0].weight, scaled[1].weight))
+    bias = tuple(x + y for x, y in zip(scaled[0].bias, scaled[1].bias))
+    layers.append(Fold(Affine(weight, bias), "residual sum") if shared else Affine(weight, bias))
+    return layers

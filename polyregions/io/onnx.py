@@ -15,8 +15,19 @@ plus the branches of an elementwise ``Max``):
 - maxout written as ``Reshape`` to ``(units, k)`` then ``ReduceMax`` over an axis,
   or as ``Max`` of ``k`` affine maps of one tensor;
 - ``Conv`` (2-D, with ``pads``, ``strides``, ``dilations`` and ``group``) on an
-  input of known size, unrolled into a dense affine map (practical for small inputs:
-  an 8x8 image with a few channels).
+  input of known size, an affine map (see :mod:`polyregions.io.conv`): dense for the
+  whole input space (practical for small inputs: an 8x8 image with a few channels),
+  never dense on a slice before the first activation (``plane``);
+- ``AveragePool`` and ``GlobalAveragePool`` (affine; ``count_include_pad`` as ONNX
+  defines it) and ``MaxPool`` (2-D, with ``pads``, ``strides``, ``dilations``;
+  ``ceil_mode = 1`` only where it adds no window): a maxout over each window. Right
+  after a ``Relu`` the two become one maxout whose candidates are the window's
+  entries and 0 (``max(relu(a), relu(b)) = max(0, a, b)``), as does a ``Relu``
+  right after a ``MaxPool``; so the activation regions of a Conv-ReLU-MaxPool block
+  are those of "which entry of each window is the largest, or are all <= 0";
+- ``Add`` and ``Sub`` of two tensors computed from the input (residual
+  connections), where that is exact without extra regions (see
+  :func:`polyregions.io.layers.residual_sum`).
 
 Every number is taken exactly: a float32 weight is the rational it denotes. Any
 other operator is refused in one line naming the node and the operator. The
@@ -35,14 +46,14 @@ from ..checker.fileformat import MAX_MODEL_BYTES, unreadable
 from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Maxout, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
-from .conv import conv2d_affine
-from .layers import Fold, batchnorm_affine, check_input_dim, finalize
+from .conv import average_pool_map, channel_map, conv2d_map, pool_windows
+from .layers import Fold, batchnorm_affine, check_input_dim, finalize, max_pool, residual_sum, restrict
 
 __all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
 
 SUPPORTED_OPS = ("Gemm", "MatMul", "Add", "Sub", "Relu", "LeakyRelu", "Clip", "Abs", "Identity",
                  "Dropout", "Flatten", "Reshape", "Squeeze", "BatchNormalization", "ReduceMax", "Max",
-                 "Conv", "Constant")
+                 "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Constant")
 
 _MISSING = "reading ONNX models needs the onnx package: pip install -e '.[onnx]' (from the clone)"
 
@@ -65,6 +76,8 @@ class _Value:
     layers: tuple
     shape: tuple[int, ...]
     batched: bool
+    #: For the output of a MaxPool: its windows, whether 0 is a candidate, and the layers before it.
+    pool: tuple | None = None
 
 
 def _size(shape: Sequence[int]) -> int:
@@ -80,12 +93,14 @@ def _transposed(rows: list[list[Fraction]], columns: int) -> list[list[Fraction]
 
 
 class _Reader:
-    def __init__(self, model: Any, input_dim: int | None, approximate: bool, source: str) -> None:
+    def __init__(self, model: Any, input_dim: int | None, approximate: bool, source: str,
+                 plane: Sequence[Sequence[Any]] | None = None) -> None:
         from onnx import numpy_helper
 
         self.numpy_helper = numpy_helper
         self.source = source
         self.approximate = approximate
+        self.plane = plane
         graph = model.graph
         self.graph = graph
         self.constants: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
@@ -187,16 +202,19 @@ class _Reader:
         value = self.values[self.output]
         if len(value.shape) != 1 and _size(value.shape) != max(value.shape):
             raise InputError(f"{self.source}: the output has shape {list(value.shape)}, expected a vector")
-        layers = finalize(value.layers)
         input_dim = _size(self.input_shape)
         try:
-            return Network.from_layers(input_dim, layers)
+            if self.plane is not None:
+                return Network.from_layers(2, restrict(value.layers, input_dim, *self.plane))
+            return Network.from_layers(input_dim, finalize(value.layers))
         except NetworkError as exc:
             raise NetworkError(f"{self.source}: {exc}") from None
 
     def _unary(self, node: Any, place: str, layer: Any) -> _Value:
         value = self._value(node.input[0], place)
-        return _Value(value.layers + ((layer,) if layer is not None else ()), value.shape, value.batched)
+        if layer is None:
+            return _Value(value.layers, value.shape, value.batched, value.pool)
+        return _Value(value.layers + (layer,), value.shape, value.batched)
 
     def _op_Constant(self, node: Any, place: str) -> None:
         tensor = self._attr(node, "value")
@@ -206,6 +224,12 @@ class _Reader:
         return None
 
     def _op_Relu(self, node: Any, place: str) -> _Value:
+        value = self._value(node.input[0], place)
+        if value.pool is not None:  # relu(max(a, b)) = max(0, a, b): one maxout
+            windows, zero, before = value.pool
+            if zero:
+                return value
+            return self._max_pool(before, windows, True, value.shape, value.batched, place)
         return self._unary(node, place, ReLU())
 
     def _op_Abs(self, node: Any, place: str) -> _Value:
@@ -241,7 +265,7 @@ class _Reader:
         axis = self._attr(node, "axis", 1)
         if value.batched and axis not in (1, -len(value.shape)):
             raise InputError(f"{self.source}: {place}: only Flatten with axis 1 (keep the batch axis) is supported")
-        return _Value(value.layers, (_size(value.shape),), value.batched)
+        return _Value(value.layers, (_size(value.shape),), value.batched, value.pool)
 
     def _op_Squeeze(self, node: Any, place: str) -> _Value:
         value = self._value(node.input[0], place)
@@ -330,6 +354,8 @@ class _Reader:
 
     def _op_Add(self, node: Any, place: str, sign: int = 1) -> _Value:
         first, second = node.input[0], node.input[1]
+        if first not in self.constants and second not in self.constants:
+            return self._residual(node, place, sign)
         if first in self.constants and second not in self.constants:
             if sign < 0:
                 raise InputError(f"{self.source}: {place}: constant minus data is not supported")
@@ -349,6 +375,14 @@ class _Reader:
     def _op_Sub(self, node: Any, place: str) -> _Value:
         return self._op_Add(node, place, sign=-1)
 
+    def _residual(self, node: Any, place: str, sign: int) -> _Value:
+        a, b = self._value(node.input[0], place), self._value(node.input[1], place)
+        if _size(a.shape) != _size(b.shape):
+            raise InputError(f"{self.source}: {place}: adds tensors of shapes {list(a.shape)} and {list(b.shape)}; "
+                             "broadcasting between two computed tensors is not supported")
+        layers = residual_sum(a.layers, b.layers, _size(self.input_shape), f"{self.source}: {place}", sign)
+        return _Value(tuple(layers), a.shape, a.batched)
+
     def _op_BatchNormalization(self, node: Any, place: str) -> _Value:
         value = self._value(node.input[0], place)
         if self._attr(node, "training_mode", 0):
@@ -359,17 +393,11 @@ class _Reader:
         if len(mean) != channels:
             raise InputError(f"{self.source}: {place}: {len(mean)} channels, but the input has {channels}")
         fold = batchnorm_affine(mean, var, scale, bias, eps, f"{self.source}: {place}", self.approximate)
-        per = _size(value.shape[1:])
-        if per > 1:  # one scale per channel, repeated over the spatial positions
+        if _size(value.shape[1:]) > 1:  # one scale per channel, repeated over the positions: never dense
             w, b = fold.affine.weight, fold.affine.bias
-            n = channels * per
-            weight = [[Fraction(0)] * n for _ in range(n)]
-            shift = []
-            for c in range(channels):
-                for k in range(per):
-                    weight[c * per + k][c * per + k] = w[c][c]
-                    shift.append(b[c])
-            fold = Fold(Affine(tuple(map(tuple, weight)), tuple(shift)), "batch norm")
+            image = channel_map(value.shape, [w[c][c] for c in range(channels)], list(b),
+                                place=f"{self.source}: {place}")
+            return _Value(value.layers + (image,), value.shape, value.batched)
         return _Value(value.layers + (fold,), value.shape, value.batched)
 
     def _reduce_axes(self, node: Any, place: str) -> list[int]:
@@ -426,12 +454,80 @@ class _Reader:
         w = self._const(node.input[1], place)
         bias = self._const(node.input[2], place).reshape(-1).tolist() if len(node.input) > 2 and node.input[2] \
             else None
-        affine, shape = conv2d_affine(
+        conv, shape = conv2d_map(
             value.shape, w.tolist(), bias, place=f"{self.source}: {place}",
             strides=tuple(self._attr(node, "strides", [1, 1])), pads=tuple(self._attr(node, "pads", [0, 0, 0, 0])),
             dilations=tuple(self._attr(node, "dilations", [1, 1])), groups=self._attr(node, "group", 1),
             auto_pad=(self._attr(node, "auto_pad", b"NOTSET") or b"NOTSET"))
-        return _Value(value.layers + (affine,), shape, value.batched)
+        return _Value(value.layers + (conv,), shape, value.batched)
+
+    def _image(self, node: Any, place: str, known: Sequence[str]) -> _Value:
+        """The (C, H, W) input of a pooling node, whose attributes must all be *known*."""
+        for attribute in node.attribute:
+            if attribute.name not in known:
+                raise InputError(f"{self.source}: {place}: attribute {attribute.name} is not supported")
+        if len(node.output) > 1 and any(node.output[1:]):
+            raise InputError(f"{self.source}: {place}: only the first output (the pooled values) is supported, "
+                             "not the indices")
+        value = self._value(node.input[0], place)
+        if len(value.shape) != 3:
+            raise InputError(f"{self.source}: {place}: only 2-D pooling of (channels, height, width) inputs is "
+                             f"supported, got shape {list(value.shape)}")
+        return value
+
+    def _windows(self, node: Any, place: str, value: _Value) -> tuple[list, tuple[int, int, int]]:
+        kernel = self._attr(node, "kernel_shape")
+        if kernel is None:
+            raise InputError(f"{self.source}: {place}: kernel_shape is missing")
+        return pool_windows(value.shape, tuple(kernel), place=f"{self.source}: {place}",
+                            strides=tuple(self._attr(node, "strides", [1, 1])),
+                            pads=tuple(self._attr(node, "pads", [0, 0, 0, 0])),
+                            dilations=tuple(self._attr(node, "dilations", [1, 1])),
+                            ceil_mode=self._attr(node, "ceil_mode", 0),
+                            auto_pad=(self._attr(node, "auto_pad", b"NOTSET") or b"NOTSET"))
+
+    def _max_pool(self, before: tuple, windows: list[list[int]], zero: bool, shape: tuple[int, ...], batched: bool,
+                  place: str) -> _Value:
+        """A maxout over each window of the tensor that *before* computes (and 0 with *zero*;
+        see :func:`polyregions.io.layers.max_pool`)."""
+        layers = max_pool(before, windows, zero, _output_width(before, _size(self.input_shape)),
+                          f"{self.source}: {place}")
+        return _Value(tuple(layers), shape, batched, (windows, zero, before))
+
+    def _op_MaxPool(self, node: Any, place: str) -> _Value:
+        value = self._image(node, place, ("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides",
+                                          "storage_order"))
+        windows, shape = self._windows(node, place, value)
+        before, zero = value.layers, False
+        if before and isinstance(before[-1], ReLU):  # max(relu(a), relu(b)) = max(0, a, b): one maxout
+            before, zero = before[:-1], True
+        return self._max_pool(before, [w for w, _ in windows], zero, shape, value.batched, place)
+
+    def _op_AveragePool(self, node: Any, place: str) -> _Value:
+        value = self._image(node, place, ("auto_pad", "ceil_mode", "count_include_pad", "dilations",
+                                          "kernel_shape", "pads", "strides"))
+        windows, shape = self._windows(node, place, value)
+        average = average_pool_map(value.shape, windows, place=f"{self.source}: {place}",
+                                   count_include_pad=self._attr(node, "count_include_pad", 0))
+        return _Value(value.layers + (average,), shape, value.batched)
+
+    def _op_GlobalAveragePool(self, node: Any, place: str) -> _Value:
+        value = self._image(node, place, ())
+        windows, shape = pool_windows(value.shape, value.shape[1:], place=f"{self.source}: {place}")
+        average = average_pool_map(value.shape, windows, place=f"{self.source}: {place}")
+        return _Value(value.layers + (average,), shape, value.batched)
+
+
+def _output_width(layers: Sequence[Any], input_dim: int) -> int:
+    width = input_dim
+    for layer in layers:
+        if isinstance(layer, Fold):
+            width = layer.affine.out_dim
+        elif isinstance(layer, Maxout):
+            width //= layer.rank
+        elif hasattr(layer, "out_dim"):  # Affine and ImageMap
+            width = layer.out_dim
+    return width
 
 
 def _refuse_external_data(model: Any, source: str) -> None:
@@ -449,7 +545,7 @@ def _refuse_external_data(model: Any, source: str) -> None:
 
 
 def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: bool = False,
-              source: str | None = None) -> Network:
+              source: str | None = None, plane: Sequence[Sequence[Any]] | None = None) -> Network:
     """The exact network of an ONNX model.
 
     Parameters
@@ -462,6 +558,12 @@ def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: boo
     approximate_sqrt
         Allow irrational batch-norm square roots, taken to 256 bits (only for a
         network that is rounded afterwards: ``load_model(..., rationalize=D)``).
+    plane
+        Three input points ``(p0, p1, p2)``: the network restricted to the plane through
+        them, as a function of ``(s, t)`` (as
+        :func:`~polyregions.core.slices.slice_network` gives it); the layers before the
+        first activation act on the plane's base point and two directions only, so a
+        convolution there is never made dense, whatever the input's size.
 
     Examples
     --------
@@ -501,7 +603,7 @@ def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: boo
         raise InputError(f"{source}: the ONNX graph has no nodes (a truncated or empty model?)")
     _refuse_external_data(model, source)
     try:
-        return _Reader(model, input_dim, approximate_sqrt, source).run()
+        return _Reader(model, input_dim, approximate_sqrt, source, plane).run()
     except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
         if isinstance(exc, InputError):
             raise
