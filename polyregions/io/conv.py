@@ -67,13 +67,22 @@ class ImageMap:
             out.append(total + b if bias else total)
         return out
 
-    def dense(self) -> Affine:
-        """The map as a dense affine layer; refused beyond :data:`MAX_CONV_ENTRIES` entries."""
-        rows, cols = self.out_dim, self.in_dim
+    def _check_size(self, cols: int) -> None:
+        rows = self.out_dim
         if rows * cols > MAX_CONV_ENTRIES:
             raise InputError(f"{self.place}: as a dense map this {self.what} has {rows} x {cols} entries, more "
                              f"than the limit of {MAX_CONV_ENTRIES:,}; polyregions unrolls it for small inputs "
                              "only (on a --slice, the layers before the first activation are not unrolled)")
+
+    def is_zero_row(self, r: int) -> bool:
+        """Whether row *r* is the constant 0."""
+        terms, b = self.row(r)
+        return not terms and not b
+
+    def dense(self) -> Affine:
+        """The map as a dense affine layer; refused beyond :data:`MAX_CONV_ENTRIES` entries."""
+        rows, cols = self.out_dim, self.in_dim
+        self._check_size(cols)
         weight, biases = [], []
         for r in range(rows):
             terms, b = self.row(r)
@@ -85,7 +94,9 @@ class ImageMap:
         return Affine(tuple(weight), tuple(biases))
 
     def after(self, first: Affine) -> Affine:
-        """``self(first(x))`` as one dense affine layer, computed column by column."""
+        """``self(first(x))`` as one dense affine layer, computed column by column (refused beyond
+        :data:`MAX_CONV_ENTRIES` entries, as :meth:`dense`)."""
+        self._check_size(first.in_dim)
         columns = [self.apply(column, bias=False) for column in zip(*first.weight)]
         bias = self.apply(first.bias)
         return Affine(tuple(zip(*columns)) if columns else tuple(() for _ in range(self.out_dim)), tuple(bias))

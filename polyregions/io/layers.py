@@ -317,9 +317,26 @@ def _stages(layers: Sequence[Layer], width: int) -> tuple[list[tuple[Affine, Act
     return stages, _identity(width) if pending is None else pending
 
 
-def _nonnegative(layer: Any) -> bool:
-    """Whether every output of *layer* is >= 0 (so ReLU, leaky ReLU and abs leave it unchanged)."""
-    return isinstance(layer, (ReLU, Abs)) or (isinstance(layer, HardTanh) and layer.low >= 0)
+def _zero_row(layer: Any, r: int) -> bool:
+    if isinstance(layer, ImageMap):
+        return layer.is_zero_row(r)
+    affine = layer.affine if isinstance(layer, Fold) else layer
+    return not affine.bias[r] and not any(affine.weight[r])
+
+
+def _nonnegative(layers: Sequence[Any]) -> bool:
+    """Whether every output of the last of *layers* is >= 0 (so ReLU, leaky ReLU and abs leave
+    it unchanged): a ReLU, abs or hard-tanh with ``min >= 0``, or a maxout with the constant 0
+    among the candidates of every unit (a max pool of a ReLU's output)."""
+    own = [layer for layer in layers if not isinstance(layer, Identity)]
+    if not own:
+        return False
+    last = own[-1]
+    if isinstance(last, Maxout) and len(own) > 1 and isinstance(own[-2], _AFFINE_LIKE):
+        k = last.rank
+        units = _width(own[-2:-1], 0) // k
+        return all(any(_zero_row(own[-2], u * k + j) for j in range(k)) for u in range(units))
+    return isinstance(last, (ReLU, Abs)) or (isinstance(last, HardTanh) and last.low >= 0)
 
 
 def _stacked(first: Affine, second: Affine, shared: bool) -> tuple[list[tuple[Fraction, ...]], list[Fraction]]:
@@ -345,7 +362,8 @@ def residual_sum(first: Sequence[Any], second: Sequence[Any], input_dim: int, pl
     with ``min >= 0``) and the activation carrying it is ReLU, leaky ReLU or abs (the
     identity on values >= 0; on each activation region the carrying unit is
     identically 0 or positive, as the unit it copies), or a maxout (the value as all
-    its candidates). So the activation regions are those of the model's own units:
+    its candidates). A max pool of a ReLU's output (a maxout with the candidate 0) is
+    such a value too. So the activation regions are those of the model's own units:
     the carrying units add characters to the pattern, never a region. Anything else
     is refused (one line naming the node): both branches must apply the same
     activation at the same depth, and a value that may be negative is never carried
@@ -375,8 +393,7 @@ def residual_sum(first: Sequence[Any], second: Sequence[Any], input_dim: int, pl
     signs = (Fraction(1), Fraction(sign))
     if len(stages_a) < len(stages_b):
         stages_a, stages_b, last_a, last_b, signs = stages_b, stages_a, last_b, last_a, signs[::-1]
-    own = [layer for layer in prefix if not isinstance(layer, Identity)]
-    carried_nonnegative = _nonnegative(stages_b[-1][1]) if stages_b else bool(own) and _nonnegative(own[-1])
+    carried_nonnegative = _nonnegative(stages_b[-1]) if stages_b else _nonnegative(prefix)
     layers: list[Any] = list(prefix)
     shared = True
     width_b = width

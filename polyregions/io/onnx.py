@@ -377,7 +377,7 @@ class _Reader:
 
     def _residual(self, node: Any, place: str, sign: int) -> _Value:
         a, b = self._value(node.input[0], place), self._value(node.input[1], place)
-        if _size(a.shape) != _size(b.shape):
+        if a.shape != b.shape:
             raise InputError(f"{self.source}: {place}: adds tensors of shapes {list(a.shape)} and {list(b.shape)}; "
                              "broadcasting between two computed tensors is not supported")
         layers = residual_sum(a.layers, b.layers, _size(self.input_shape), f"{self.source}: {place}", sign)

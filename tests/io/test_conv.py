@@ -28,7 +28,7 @@ from polyregions.core.slices import slice_network  # noqa: E402
 from polyregions.errors import DomainError, InputError  # noqa: E402
 from polyregions.io.conv import (MAX_CONV_ENTRIES, average_pool_map, channel_map, conv2d_affine,  # noqa: E402
                                  conv2d_map, pool_windows, selection_map)
-from polyregions.io.layers import finalize, max_pool, residual_sum, restrict  # noqa: E402
+from polyregions.io.layers import Fold, finalize, max_pool, residual_sum, restrict  # noqa: E402
 from polyregions.io.onnx import from_onnx  # noqa: E402
 from tests.support.clirun import assert_one_error_line, run  # noqa: E402
 from tests.support.reference import (reference_count, reference_linear_region_count,  # noqa: E402
@@ -267,6 +267,11 @@ def test_a_big_convolution_is_refused_as_a_dense_map_but_acts_on_vectors():
     x = [F(0)] * 4096
     x[1] = F(1)
     assert conv.apply(x)[:2] == [F(1, 2), F(1)] and shape == (16, 64, 63)
+    # nor is it made dense by composing it with the affine layer before it
+    conv, _ = conv2d_map((1, 32, 32), [[[[1.0, 0.5]]]] * 16, None, place="conv")
+    scale = Fold(channel_map((1, 32, 32), [2], [0], place="bn").dense(), "batch norm")
+    with pytest.raises(InputError, match=r"^conv: as a dense map this convolution has 15872 x 1024 entries"):
+        finalize([scale, conv])
 
 
 # ----------------------------------------------------------------------------- residual connections
@@ -475,3 +480,25 @@ def test_restrict_pushes_three_vectors_through_the_first_block():
                                                                                       Affine.from_lists([[1, 1]])]
     # a network without an activation is one affine map of (s, t)
     assert restrict([conv], 4, [0] * 4, [1, 1, 1, 1], [0, 0, 1, 0]) == [Affine.from_lists([[3, 0], [3, 1]], [3, 3])]
+
+
+def test_a_residual_block_after_a_max_pool_of_a_relu():
+    """A ResNet stem: Conv -> Relu -> MaxPool, whose output max(0, window) is >= 0, then a block
+    whose skip carries it through the branch's ReLU."""
+    nodes = [helper.make_node("Conv", ["x", "k0", "b0"], ["c0"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c0"], ["r0"]),
+             helper.make_node("MaxPool", ["r0"], ["h"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Conv", ["h", "k1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c1"], ["r1"]),
+             helper.make_node("Conv", ["r1", "k2", "b2"], ["g"], pads=[1, 1, 1, 1]),
+             helper.make_node("Add", ["h", "g"], ["s"]), helper.make_node("Relu", ["s"], ["out"]),
+             helper.make_node("Flatten", ["out"], ["f"]), helper.make_node("Gemm", ["f", "w", "b"], ["y"], transB=1)]
+    m = model(nodes, residual_inits(size=2), (1, 4, 4), 2)
+    net = from_onnx(m)
+    assert [type(layer) for layer in net.layers] == [Affine, Maxout, Affine, ReLU, Affine, ReLU, Affine]
+    assert_equals_the_model(m, net, (1, 4, 4))
+    # a max pool without the ReLU may be negative: its skip is refused
+    nodes[1] = helper.make_node("Identity", ["c0"], ["r0"])
+    with pytest.raises(InputError, match=r"node #6 \(Add\): the shorter branch would carry a value that may be "
+                                         r"negative through a relu layer"):
+        from_onnx(model(nodes, residual_inits(size=2), (1, 4, 4), 2))
