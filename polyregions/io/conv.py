@@ -60,12 +60,17 @@ class ImageMap:
 
     def apply(self, x: Sequence[Fraction], bias: bool = True) -> list[Fraction]:
         """The map at *x* (with *bias*), or its linear part at *x* (a direction)."""
-        out = []
+        return self.apply_all([x], [bias])[0]
+
+    def apply_all(self, xs: Sequence[Sequence[Fraction]], biases: Sequence[bool]) -> list[list[Fraction]]:
+        """:meth:`apply` at several vectors, each row computed once (a slice's base point and directions)."""
+        outs: list[list[Fraction]] = [[] for _ in xs]
         for r in range(self.out_dim):
             terms, b = self.row(r)
-            total = sum((w * x[c] for c, w in terms if x[c]), _ZERO)
-            out.append(total + b if bias else total)
-        return out
+            for x, bias, out in zip(xs, biases, outs):
+                total = sum((w * x[c] for c, w in terms if x[c]), _ZERO)
+                out.append(total + b if bias else total)
+        return outs
 
     def _check_size(self, cols: int) -> None:
         rows = self.out_dim

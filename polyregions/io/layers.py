@@ -107,13 +107,14 @@ def finalize(layers: Sequence[Any]) -> list[Layer]:
     return [layer.affine if isinstance(layer, Fold) else layer for layer in out]
 
 
-def _affine_image(layer: Any, x: Sequence[Fraction], bias: bool) -> list[Fraction]:
+def _affine_images(layer: Any, xs: Sequence[Sequence[Fraction]], biases: Sequence[bool]) -> list[list[Fraction]]:
+    """*layer* (affine, fold or image map) at the vectors *xs*, each with or without its bias."""
     if isinstance(layer, ImageMap):
-        return layer.apply(x, bias)
+        return layer.apply_all(xs, biases)
     affine = layer.affine if isinstance(layer, Fold) else layer
     zero = Fraction(0)
-    return [sum((w * v for w, v in zip(row, x) if w and v), zero) + (b if bias else zero)
-            for row, b in zip(affine.weight, affine.bias)]
+    return [[sum((w * v for w, v in zip(row, x) if w and v), zero) + (b if bias else zero)
+             for row, b in zip(affine.weight, affine.bias)] for x, bias in zip(xs, biases)]
 
 
 def restrict(layers: Sequence[Any], input_dim: int, p0: Sequence[Any], p1: Sequence[Any], p2: Sequence[Any]
@@ -136,8 +137,7 @@ def restrict(layers: Sequence[Any], input_dim: int, p0: Sequence[Any], p1: Seque
     base, u, v = plane_vectors(input_dim, p0, p1, p2)
     index = 0
     while index < len(layers) and isinstance(layers[index], (Affine, Fold, ImageMap)):
-        layer = layers[index]
-        base, u, v = _affine_image(layer, base, True), _affine_image(layer, u, False), _affine_image(layer, v, False)
+        base, u, v = _affine_images(layers[index], (base, u, v), (True, False, False))
         index += 1
     lift = Affine(tuple(zip(u, v)), tuple(base))
     return finalize([lift, *layers[index:]])

@@ -19,8 +19,9 @@ plus the branches of an elementwise ``Max``):
   whole input space (practical for small inputs: an 8x8 image with a few channels),
   never dense on a slice before the first activation (``plane``);
 - ``AveragePool`` and ``GlobalAveragePool`` (affine; ``count_include_pad`` as ONNX
-  defines it) and ``MaxPool`` (2-D, with ``pads``, ``strides``, ``dilations``;
-  ``ceil_mode = 1`` only where it adds no window): a maxout over each window. Right
+  defines it), ``MaxPool`` (2-D, with ``pads``, ``strides``, ``dilations``;
+  ``ceil_mode = 1`` only where it adds no window) and ``GlobalMaxPool`` (windows of
+  at most 256 entries, the maxout rank limit): a maxout over each window. Right
   after a ``Relu`` the two become one maxout whose candidates are the window's
   entries and 0 (``max(relu(a), relu(b)) = max(0, a, b)``), as does a ``Relu``
   right after a ``MaxPool``; so the activation regions of a Conv-ReLU-MaxPool block
@@ -53,7 +54,7 @@ __all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
 
 SUPPORTED_OPS = ("Gemm", "MatMul", "Add", "Sub", "Relu", "LeakyRelu", "Clip", "Abs", "Identity",
                  "Dropout", "Flatten", "Reshape", "Squeeze", "BatchNormalization", "ReduceMax", "Max",
-                 "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Constant")
+                 "Conv", "MaxPool", "GlobalMaxPool", "AveragePool", "GlobalAveragePool", "Constant")
 
 _MISSING = "reading ONNX models needs the onnx package: pip install -e '.[onnx]' (from the clone)"
 
@@ -498,10 +499,13 @@ class _Reader:
         value = self._image(node, place, ("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides",
                                           "storage_order"))
         windows, shape = self._windows(node, place, value)
+        return self._pool_of(value, [w for w, _ in windows], shape, place)
+
+    def _pool_of(self, value: _Value, windows: list[list[int]], shape: tuple[int, ...], place: str) -> _Value:
         before, zero = value.layers, False
         if before and isinstance(before[-1], ReLU):  # max(relu(a), relu(b)) = max(0, a, b): one maxout
             before, zero = before[:-1], True
-        return self._max_pool(before, [w for w, _ in windows], zero, shape, value.batched, place)
+        return self._max_pool(before, windows, zero, shape, value.batched, place)
 
     def _op_AveragePool(self, node: Any, place: str) -> _Value:
         value = self._image(node, place, ("auto_pad", "ceil_mode", "count_include_pad", "dilations",
@@ -510,6 +514,11 @@ class _Reader:
         average = average_pool_map(value.shape, windows, place=f"{self.source}: {place}",
                                    count_include_pad=self._attr(node, "count_include_pad", 0))
         return _Value(value.layers + (average,), shape, value.batched)
+
+    def _op_GlobalMaxPool(self, node: Any, place: str) -> _Value:
+        value = self._image(node, place, ())
+        windows, shape = pool_windows(value.shape, value.shape[1:], place=f"{self.source}: {place}")
+        return self._pool_of(value, [w for w, _ in windows], shape, place)
 
     def _op_GlobalAveragePool(self, node: Any, place: str) -> _Value:
         value = self._image(node, place, ())

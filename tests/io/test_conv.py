@@ -502,3 +502,10 @@ def test_a_residual_block_after_a_max_pool_of_a_relu():
     with pytest.raises(InputError, match=r"node #6 \(Add\): the shorter branch would carry a value that may be "
                                          r"negative through a relu layer"):
         from_onnx(model(nodes, residual_inits(size=2), (1, 4, 4), 2))
+
+
+def test_global_max_pool_equals_the_model():
+    m = model(conv_nodes(lambda a, b: helper.make_node("GlobalMaxPool", [a], [b])), conv_inits(2), (1, 4, 4), 2)
+    net = from_onnx(m)
+    assert net.layers[1] == Maxout(17)  # 16 entries and 0
+    assert_equals_the_model(m, net, (1, 4, 4))
