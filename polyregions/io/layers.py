@@ -30,7 +30,7 @@ from ..rationals import format_rational, to_rational
 from .conv import ImageMap, selection_map
 
 __all__ = ["Fold", "compose", "finalize", "restrict", "batchnorm_affine", "rational_sqrt", "rationalize_network",
-           "check_input_dim", "residual_sum", "max_pool", "SQRT_BITS"]
+           "check_input_dim", "residual_sum", "max_pool", "output_width", "SQRT_BITS"]
 
 #: Bits of an irrational square root kept before rounding (only with ``--rationalize``).
 SQRT_BITS = 256
@@ -282,7 +282,8 @@ def check_input_dim(found: int | None, given: int | None, what: str) -> int:
 _AFFINE_LIKE = (Affine, Fold, ImageMap)
 
 
-def _width(layers: Sequence[Any], input_dim: int) -> int:
+def output_width(layers: Sequence[Any], input_dim: int) -> int:
+    """The number of values that *layers* (affine layers, folds, image maps, activations) compute."""
     width = input_dim
     for layer in layers:
         if isinstance(layer, (Affine, ImageMap)):
@@ -334,7 +335,7 @@ def _nonnegative(layers: Sequence[Any]) -> bool:
     last = own[-1]
     if isinstance(last, Maxout) and len(own) > 1 and isinstance(own[-2], _AFFINE_LIKE):
         k = last.rank
-        units = _width(own[-2:-1], 0) // k
+        units = output_width(own[-2:-1], 0) // k
         return all(any(_zero_row(own[-2], u * k + j) for j in range(k)) for u in range(units))
     return isinstance(last, (ReLU, Abs)) or (isinstance(last, HardTanh) and last.low >= 0)
 
@@ -385,7 +386,7 @@ def residual_sum(first: Sequence[Any], second: Sequence[Any], input_dim: int, pl
     while fork and isinstance(a[fork - 1], _AFFINE_LIKE):  # fork at an activation's output (or the input)
         fork -= 1
     prefix = a[:fork]
-    width = _width(prefix, input_dim)
+    width = output_width(prefix, input_dim)
     stages_a, last_a = _stages(finalize(a[fork:]), width)
     stages_b, last_b = _stages(finalize(b[fork:]), width)
     if last_a.out_dim != last_b.out_dim:

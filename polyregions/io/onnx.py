@@ -48,7 +48,8 @@ from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Maxout, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
 from .conv import average_pool_map, channel_map, conv2d_map, pool_windows
-from .layers import Fold, batchnorm_affine, check_input_dim, finalize, max_pool, residual_sum, restrict
+from .layers import (Fold, batchnorm_affine, check_input_dim, finalize, max_pool, output_width, residual_sum,
+                     restrict)
 
 __all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
 
@@ -491,7 +492,7 @@ class _Reader:
                   place: str) -> _Value:
         """A maxout over each window of the tensor that *before* computes (and 0 with *zero*;
         see :func:`polyregions.io.layers.max_pool`)."""
-        layers = max_pool(before, windows, zero, _output_width(before, _size(self.input_shape)),
+        layers = max_pool(before, windows, zero, output_width(before, _size(self.input_shape)),
                           f"{self.source}: {place}")
         return _Value(tuple(layers), shape, batched, (windows, zero, before))
 
@@ -525,18 +526,6 @@ class _Reader:
         windows, shape = pool_windows(value.shape, value.shape[1:], place=f"{self.source}: {place}")
         average = average_pool_map(value.shape, windows, place=f"{self.source}: {place}")
         return _Value(value.layers + (average,), shape, value.batched)
-
-
-def _output_width(layers: Sequence[Any], input_dim: int) -> int:
-    width = input_dim
-    for layer in layers:
-        if isinstance(layer, Fold):
-            width = layer.affine.out_dim
-        elif isinstance(layer, Maxout):
-            width //= layer.rank
-        elif hasattr(layer, "out_dim"):  # Affine and ImageMap
-            width = layer.out_dim
-    return width
 
 
 def _refuse_external_data(model: Any, source: str) -> None:
