@@ -12,6 +12,7 @@ tests/support/reference.py.
 from __future__ import annotations
 
 from fractions import Fraction as F
+from pathlib import Path
 
 import pytest
 
@@ -429,7 +430,7 @@ def lifted(p0, p1, p2, s, t):
     return [a + s * (b - a) + t * (c - a) for a, b, c in zip(p0, p1, p2)]
 
 
-def test_a_slice_never_makes_the_first_convolution_dense(tmp_path):
+def test_a_slice_never_makes_the_first_convolution_dense(tmp_path, capsys):
     """A Conv with 8 channels on a 1x28x28 image is a 6272 x 784 map, refused as a dense map; on a
     slice it acts on three vectors, and the sliced network is the model on the plane."""
     m = image_model()
@@ -438,6 +439,9 @@ def test_a_slice_never_makes_the_first_convolution_dense(tmp_path):
     with pytest.raises(InputError, match=r"image\.onnx: node 'conv' \(Conv\): as a dense map this convolution has "
                                          r"6272 x 784 entries"):
         load_model(path)
+    code, out, err = run(capsys, "count", path, "--box", 0, 1)
+    assert_one_error_line(code, out, err, r"image\.onnx: node 'conv' \(Conv\): as a dense map this convolution has "
+                                          r"6272 x 784 entries, more than the limit of 4,000,000")
     p0 = [F(0)] * 784
     p1 = [F(int(i // 28 < 14)) for i in range(784)]
     p2 = [F(int(i % 28 < 14), 2) for i in range(784)]
@@ -509,3 +513,14 @@ def test_global_max_pool_equals_the_model():
     net = from_onnx(m)
     assert net.layers[1] == Maxout(17)  # 16 entries and 0
     assert_equals_the_model(m, net, (1, 4, 4))
+
+
+def test_slices_of_json_networks_are_the_same_function():
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo.json"
+    net = load_model(demo)
+    points = ([0, 0], [1, "1/2"], ["-1/3", 2])
+    sliced = load_model(demo, plane=points)
+    box = Domain.box(2, -1, 1)
+    assert count_regions(sliced, box) == count_regions(slice_network(net, *points), box)
+    assert sliced.widths() == (2, 8, 8, 1)  # the plane's map is composed into the first layer
+    assert sliced([F(1, 7), F(-2, 3)]) == net(lifted(*[[F(v) for v in p] for p in points], F(1, 7), F(-2, 3)))
