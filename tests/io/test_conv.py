@@ -524,3 +524,22 @@ def test_slices_of_json_networks_are_the_same_function():
     assert count_regions(sliced, box) == count_regions(slice_network(net, *points), box)
     assert sliced.widths() == (2, 8, 8, 1)  # the plane's map is composed into the first layer
     assert sliced([F(1, 7), F(-2, 3)]) == net(lifted(*[[F(v) for v in p] for p in points], F(1, 7), F(-2, 3)))
+
+
+def test_a_maxout_carries_any_value():
+    """A branch whose only activation is a max pool (no ReLU): the skipped input, which may be
+    negative, is carried as all the candidates of a maxout unit of its own (no breakpoint)."""
+    nodes = [helper.make_node("Gemm", ["x", "w0", "b0"], ["z"], transB=1),
+             helper.make_node("Reshape", ["z", "shape"], ["img"]),
+             helper.make_node("MaxPool", ["img"], ["p"], kernel_shape=[1, 2], strides=[1, 1]),
+             helper.make_node("Flatten", ["p"], ["f"]), helper.make_node("Gemm", ["f", "w1", "b1"], ["g"], transB=1),
+             helper.make_node("Add", ["g", "x"], ["y"])]
+    inits = [tensor("w0", dyadic(6, 2)), tensor("b0", dyadic(6)), tensor("shape", [-1, 1, 2, 3], np.int64),
+             tensor("w1", dyadic(2, 4)), tensor("b1", dyadic(2))]
+    m = model(nodes, inits, (2,), 2)
+    net = from_onnx(m)
+    assert net.layers[1] == Maxout(2) and net.widths() == (2, 12, 2)  # 4 pool units and 2 carrying x
+    assert_equals_the_model(m, net, (2,))
+    regions = reference_regions(net, *BOX)
+    assert all(r.pattern[0].split(",")[4:] == ["0", "0"] for r in regions)
+    assert count_regions(net, Domain.box(2, -2, 2)).activation_regions == len(regions)
