@@ -26,7 +26,7 @@ plus the branches of an elementwise ``Max``):
   entries and 0 (``max(relu(a), relu(b)) = max(0, a, b)``), as does a ``Relu``
   right after a ``MaxPool``; so the activation regions of a Conv-ReLU-MaxPool block
   are those of "which entry of each window is the largest, or are all <= 0";
-- ``Add`` and ``Sub`` of two tensors computed from the input (residual
+- ``Add``, ``Sub`` and ``Sum`` of tensors computed from the input (residual
   connections), where that is exact without extra regions (see
   :func:`polyregions.io.layers.residual_sum`).
 
@@ -55,7 +55,7 @@ __all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
 
 SUPPORTED_OPS = ("Gemm", "MatMul", "Add", "Sub", "Relu", "LeakyRelu", "Clip", "Abs", "Identity",
                  "Dropout", "Flatten", "Reshape", "Squeeze", "BatchNormalization", "ReduceMax", "Max",
-                 "Conv", "MaxPool", "GlobalMaxPool", "AveragePool", "GlobalAveragePool", "Constant")
+                 "Conv", "MaxPool", "GlobalMaxPool", "AveragePool", "GlobalAveragePool", "Sum", "Constant")
 
 _MISSING = "reading ONNX models needs the onnx package: pip install -e '.[onnx]' (from the clone)"
 
@@ -377,8 +377,21 @@ class _Reader:
     def _op_Sub(self, node: Any, place: str) -> _Value:
         return self._op_Add(node, place, sign=-1)
 
+    def _op_Sum(self, node: Any, place: str) -> _Value:
+        if len(node.input) == 2:
+            return self._op_Add(node, place)
+        if any(name in self.constants for name in node.input):
+            raise InputError(f"{self.source}: {place}: Sum of {len(node.input)} tensors with a constant among them "
+                             "is not supported (add the constant with Add)")
+        total = self._value(node.input[0], place)
+        for name in node.input[1:]:
+            total = self._sum(total, self._value(name, place), place, 1)
+        return total
+
     def _residual(self, node: Any, place: str, sign: int) -> _Value:
-        a, b = self._value(node.input[0], place), self._value(node.input[1], place)
+        return self._sum(self._value(node.input[0], place), self._value(node.input[1], place), place, sign)
+
+    def _sum(self, a: _Value, b: _Value, place: str, sign: int) -> _Value:
         if a.shape != b.shape:
             raise InputError(f"{self.source}: {place}: adds tensors of shapes {list(a.shape)} and {list(b.shape)}; "
                              "broadcasting between two computed tensors is not supported")

@@ -543,3 +543,18 @@ def test_a_maxout_carries_any_value():
     regions = reference_regions(net, *BOX)
     assert all(r.pattern[0].split(",")[4:] == ["0", "0"] for r in regions)
     assert count_regions(net, Domain.box(2, -2, 2)).activation_regions == len(regions)
+
+
+def test_sum_of_three_branches():
+    nodes = [helper.make_node("Gemm", ["x", "w0", "b0"], ["z"], transB=1), helper.make_node("Relu", ["z"], ["h"]),
+             helper.make_node("Gemm", ["h", "w1", "b1"], ["z1"], transB=1), helper.make_node("Relu", ["z1"], ["a1"]),
+             helper.make_node("Gemm", ["a1", "w2", "b2"], ["g1"], transB=1),
+             helper.make_node("Gemm", ["h", "w2", "b2"], ["g2"], transB=1),
+             helper.make_node("Sum", ["h", "g1", "g2"], ["y"])]
+    inits = [tensor("w0", dyadic(3, 2)), tensor("b0", dyadic(3)), tensor("w1", dyadic(3, 3)), tensor("b1", dyadic(3)),
+             tensor("w2", dyadic(3, 3)), tensor("b2", dyadic(3))]
+    m = model(nodes, inits, (2,), 3)
+    assert_equals_the_model(m, from_onnx(m), (2,))
+    nodes[-1] = helper.make_node("Sum", ["h", "g1", "b2"], ["y"])
+    with pytest.raises(InputError, match=r"node #6 \(Sum\): Sum of 3 tensors with a constant among them"):
+        from_onnx(model(nodes, inits, (2,), 3))
