@@ -22,6 +22,7 @@ from fractions import Fraction
 from math import isqrt
 from typing import Any, Sequence
 
+from ..checker.fileformat import MAX_RANK
 from ..errors import InputError, NetworkError
 from ..core.layers import Abs, Activation, Affine, HardTanh, Identity, LeakyReLU, Layer, Maxout, ReLU, layer_type
 from ..core.network import Network
@@ -160,6 +161,9 @@ def max_pool(before: Sequence[Any], windows: Sequence[Sequence[int]], zero: bool
     (Maxout(rank=3), (Fraction(0, 1), Fraction(1, 2), Fraction(1, 2)))
     """
     k = max(len(w) for w in windows)
+    if k + zero > MAX_RANK:
+        raise InputError(f"{place}: a window of {k} entries{' and 0' if zero else ''} is a maxout of rank "
+                         f"{k + zero}, more than the limit of {MAX_RANK}")
     groups = [([None] if zero else []) + list(w) + [w[0]] * (k - len(w)) for w in windows]
     return [*before, selection_map(width, groups, place=place), Maxout(k + zero)]
 

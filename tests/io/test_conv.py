@@ -558,3 +558,11 @@ def test_sum_of_three_branches():
     nodes[-1] = helper.make_node("Sum", ["h", "g1", "b2"], ["y"])
     with pytest.raises(InputError, match=r"node #6 \(Sum\): Sum of 3 tensors with a constant among them"):
         from_onnx(model(nodes, inits, (2,), 3))
+
+
+def test_a_window_beyond_the_maxout_rank_limit_is_refused():
+    m = model(conv_nodes(lambda a, b: helper.make_node("GlobalMaxPool", [a], [b], name="gmp")), conv_inits(2),
+              (1, 16, 16), 2)
+    with pytest.raises(InputError, match=r"^ONNX model: node 'gmp' \(GlobalMaxPool\): a window of 256 entries and 0 "
+                                         r"is a maxout of rank 257, more than the limit of 256$"):
+        from_onnx(m)
