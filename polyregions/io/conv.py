@@ -79,10 +79,26 @@ class ImageMap:
                              f"than the limit of {MAX_CONV_ENTRIES:,}; polyregions unrolls it for small inputs "
                              "only (on a --slice, the layers before the first activation are not unrolled)")
 
-    def is_zero_row(self, r: int) -> bool:
-        """Whether row *r* is the constant 0."""
-        terms, b = self.row(r)
-        return not terms and not b
+    def is_nonnegative(self) -> bool:
+        """Whether every weight and bias is >= 0 (so the map keeps values >= 0 so)."""
+        for r in range(self.out_dim):
+            terms, b = self.row(r)
+            if b < 0 or any(w < 0 for _, w in terms):
+                return False
+        return True
+
+    def permutation(self) -> list[int] | None:
+        """The column each row copies, when the map reorders its input (each entry once, no
+        bias); else None."""
+        if self.out_dim != self.in_dim:
+            return None
+        order = []
+        for r in range(self.out_dim):
+            terms, b = self.row(r)
+            if b or len(terms) != 1 or terms[0][1] != 1:
+                return None
+            order.append(terms[0][0])
+        return order if len(set(order)) == self.in_dim else None
 
     def dense(self) -> Affine:
         """The map as a dense affine layer; refused beyond :data:`MAX_CONV_ENTRIES` entries."""

@@ -72,7 +72,11 @@ def finalize(layers: Sequence[Any]) -> list[Layer]:
     A fold with no affine neighbour stays as an affine layer of its own. An
     :class:`~polyregions.io.conv.ImageMap` becomes a dense affine layer (a convolution)
     or a fold (pooling, batch norm, max-pool selections); one after an affine layer is
-    applied to that layer's columns, never made dense itself.
+    applied to that layer's columns, never made dense itself. A selection that only
+    reorders the values of an elementwise activation (a max pool whose windows cover
+    every unit of a ReLU exactly once) reorders the rows of the affine layer before the
+    activation instead: the same units, so the same activation regions, with no dense
+    selection layer.
 
     Examples
     --------
@@ -86,6 +90,12 @@ def finalize(layers: Sequence[Any]) -> list[Layer]:
     out: list[Any] = []
     for layer in layers:
         if isinstance(layer, ImageMap):
+            if (layer.fold and len(out) > 1 and isinstance(out[-1], _ELEMENTWISE)
+                    and isinstance(out[-2], (Affine, Fold))):
+                order = layer.permutation()
+                if order is not None:  # a reordering commutes with the activation: reorder its units instead
+                    out[-2] = _reordered(out[-2], order)
+                    continue
             if layer.fold and out and isinstance(out[-1], Affine):
                 out[-1] = layer.after(out[-1])
                 continue
@@ -106,6 +116,17 @@ def finalize(layers: Sequence[Any]) -> list[Layer]:
         else:
             out.append(layer)
     return [layer.affine if isinstance(layer, Fold) else layer for layer in out]
+
+
+#: Activations that act on each value alone (they commute with a reordering of the values).
+_ELEMENTWISE = (ReLU, LeakyReLU, Abs, HardTanh)
+
+
+def _reordered(layer: Affine | Fold, order: Sequence[int]) -> Affine | Fold:
+    """*layer* with its rows in *order*."""
+    affine = layer.affine if isinstance(layer, Fold) else layer
+    reordered = Affine(tuple(affine.weight[c] for c in order), tuple(affine.bias[c] for c in order))
+    return Fold(reordered, layer.what) if isinstance(layer, Fold) else reordered
 
 
 def _affine_images(layer: Any, xs: Sequence[Sequence[Fraction]], biases: Sequence[bool]) -> list[list[Fraction]]:
@@ -144,28 +165,27 @@ def restrict(layers: Sequence[Any], input_dim: int, p0: Sequence[Any], p1: Seque
     return finalize([lift, *layers[index:]])
 
 
-def max_pool(before: Sequence[Any], windows: Sequence[Sequence[int]], zero: bool, width: int, place: str
-             ) -> list[Any]:
-    """The layers of a max pool over *windows* of the *width* values that *before* computes:
-    a selection of each window's entries (and 0 first, with *zero*), then a maxout.
+def max_pool(windows: Sequence[Sequence[int]], width: int, place: str) -> list[Any]:
+    """The layers of a max pool over *windows* of *width* values: a selection of each
+    window's entries, then a maxout over each window.
 
-    With *zero* this is ``max(0, window)``: the pool of a ReLU's output (*before* then
-    ends before the ReLU), or a ReLU of the pool's output, one maxout either way. Windows
-    cut by padding are filled up to the largest by repeating their first entry, which
-    adds no region (candidates that are the same function count once).
+    The pool is read as written: a ``ReLU`` before or after it stays a layer of its own
+    (its units are activation units of their own, DESIGN.md), never merged into the
+    maxout. Windows cut by padding are filled up to the largest by repeating their first
+    entry, which adds no region (candidates that are the same function count once).
 
     Examples
     --------
-    >>> layers = max_pool([], [[0, 1], [1, 2], [2]], True, 3, "pool")
+    >>> layers = max_pool([[0, 1], [1, 2], [2]], 3, "pool")
     >>> layers[-1], Network.from_layers(3, finalize(layers))([-1, -2, "1/2"])
-    (Maxout(rank=3), (Fraction(0, 1), Fraction(1, 2), Fraction(1, 2)))
+    (Maxout(rank=2), (Fraction(-1, 1), Fraction(1, 2), Fraction(1, 2)))
     """
     k = max(len(w) for w in windows)
-    if k + zero > MAX_RANK:
-        raise InputError(f"{place}: a window of {k} entries{' and 0' if zero else ''} is a maxout of rank "
-                         f"{k + zero}, more than the limit of {MAX_RANK}")
-    groups = [([None] if zero else []) + list(w) + [w[0]] * (k - len(w)) for w in windows]
-    return [*before, selection_map(width, groups, place=place), Maxout(k + zero)]
+    if k > MAX_RANK:
+        raise InputError(f"{place}: a window of {k} entries is a maxout of rank {k}, more than the limit of "
+                         f"{MAX_RANK}")
+    groups = [list(w) + [w[0]] * (k - len(w)) for w in windows]
+    return [selection_map(width, groups, place=place), Maxout(k)]
 
 
 def rational_sqrt(value: Fraction, bits: int | None = None) -> Fraction | None:
@@ -322,26 +342,35 @@ def _stages(layers: Sequence[Layer], width: int) -> tuple[list[tuple[Affine, Act
     return stages, _identity(width) if pending is None else pending
 
 
-def _zero_row(layer: Any, r: int) -> bool:
+def _keeps_nonnegative(layer: Any) -> bool:
+    """Whether an affine layer (or fold, or image map) has no negative weight nor bias."""
     if isinstance(layer, ImageMap):
-        return layer.is_zero_row(r)
+        return layer.is_nonnegative()
     affine = layer.affine if isinstance(layer, Fold) else layer
-    return not affine.bias[r] and not any(affine.weight[r])
+    return all(b >= 0 for b in affine.bias) and all(w >= 0 for row in affine.weight for w in row)
 
 
 def _nonnegative(layers: Sequence[Any]) -> bool:
-    """Whether every output of the last of *layers* is >= 0 (so ReLU, leaky ReLU and abs leave
-    it unchanged): a ReLU, abs or hard-tanh with ``min >= 0``, or a maxout with the constant 0
-    among the candidates of every unit (a max pool of a ReLU's output)."""
-    own = [layer for layer in layers if not isinstance(layer, Identity)]
-    if not own:
-        return False
-    last = own[-1]
-    if isinstance(last, Maxout) and len(own) > 1 and isinstance(own[-2], _AFFINE_LIKE):
-        k = last.rank
-        units = output_width(own[-2:-1], 0) // k
-        return all(any(_zero_row(own[-2], u * k + j) for j in range(k)) for u in range(units))
-    return isinstance(last, (ReLU, Abs)) or (isinstance(last, HardTanh) and last.low >= 0)
+    """Whether every value that *layers* compute is >= 0 (so ReLU, leaky ReLU and abs leave it
+    unchanged): the output of a ReLU, abs or hard-tanh with ``min >= 0``, or of maps that keep
+    values >= 0 (affine maps with no negative weight nor bias, such as a pool's selection or
+    average; leaky ReLU; a maxout) applied to such an output."""
+    for layer in reversed(layers):
+        if isinstance(layer, (ReLU, Abs)):
+            return True
+        if isinstance(layer, HardTanh):
+            return layer.low >= 0
+        if isinstance(layer, _AFFINE_LIKE):
+            if not _keeps_nonnegative(layer):
+                return False
+        elif not isinstance(layer, (Identity, LeakyReLU, Maxout)):
+            return False
+    return False  # the input itself
+
+
+def _activation_text(layer: Activation) -> str:
+    """``relu``, ``maxout of rank 4``: an activation as a message names it."""
+    return f"maxout of rank {layer.rank}" if isinstance(layer, Maxout) else layer_type(layer)
 
 
 def _stacked(first: Affine, second: Affine, shared: bool) -> tuple[list[tuple[Fraction, ...]], list[Fraction]]:
@@ -363,12 +392,13 @@ def residual_sum(first: Sequence[Any], second: Sequence[Any], input_dim: int, pl
     form one layer, and the last affine maps are added. Where one branch has fewer
     activation layers, the value it has computed is carried through the other
     branch's remaining activations by units of their own: exactly, and without a
-    breakpoint of their own, when the value is an output of ReLU, abs (or hard-tanh
-    with ``min >= 0``) and the activation carrying it is ReLU, leaky ReLU or abs (the
-    identity on values >= 0; on each activation region the carrying unit is
-    identically 0 or positive, as the unit it copies), or a maxout (the value as all
-    its candidates). A max pool of a ReLU's output (a maxout with the candidate 0) is
-    such a value too. So the activation regions are those of the model's own units:
+    breakpoint of their own, when the value is >= 0 (an output of ReLU, abs or hard-tanh
+    with ``min >= 0``, or a max or average pool of one: see :func:`_nonnegative`) and
+    the activation carrying it is ReLU, leaky ReLU or abs (the identity on values >= 0;
+    on each activation region the value is an affine function >= 0, so identically 0
+    or positive inside it, and the carrying unit never changes sign there), or when
+    the activation is a maxout (the value as all its candidates). So the activation
+    regions are those of the model's own units:
     the carrying units add characters to the pattern, never a region. Anything else
     is refused (one line naming the node): both branches must apply the same
     activation at the same depth, and a value that may be negative is never carried
@@ -398,7 +428,7 @@ def residual_sum(first: Sequence[Any], second: Sequence[Any], input_dim: int, pl
     signs = (Fraction(1), Fraction(sign))
     if len(stages_a) < len(stages_b):
         stages_a, stages_b, last_a, last_b, signs = stages_b, stages_a, last_b, last_a, signs[::-1]
-    carried_nonnegative = _nonnegative(stages_b[-1]) if stages_b else _nonnegative(prefix)
+    carried_nonnegative = _nonnegative(prefix + [layer for stage in stages_b for layer in stage])
     layers: list[Any] = list(prefix)
     shared = True
     width_b = width
@@ -406,9 +436,9 @@ def residual_sum(first: Sequence[Any], second: Sequence[Any], input_dim: int, pl
         if depth < len(stages_b):
             affine_b, other = stages_b[depth]
             if other != activation:
-                raise InputError(f"{place}: the two branches apply {layer_type(activation)} and {layer_type(other)} "
-                                 f"at the same depth; a residual connection is read where both apply the same "
-                                 "activation")
+                raise InputError(f"{place}: the two branches apply {_activation_text(activation)} and "
+                                 f"{_activation_text(other)} at the same depth; a residual connection is read "
+                                 "where both apply the same activation")
         elif isinstance(activation, Maxout):
             affine_b = _identity(width_b, activation.rank)
         elif isinstance(activation, (ReLU, LeakyReLU, Abs)) and carried_nonnegative:

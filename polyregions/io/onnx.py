@@ -21,11 +21,11 @@ plus the branches of an elementwise ``Max``):
 - ``AveragePool`` and ``GlobalAveragePool`` (affine; ``count_include_pad`` as ONNX
   defines it), ``MaxPool`` (2-D, with ``pads``, ``strides``, ``dilations``;
   ``ceil_mode = 1`` only where it adds no window) and ``GlobalMaxPool`` (windows of
-  at most 256 entries, the maxout rank limit): a maxout over each window. Right
-  after a ``Relu`` the two become one maxout whose candidates are the window's
-  entries and 0 (``max(relu(a), relu(b)) = max(0, a, b)``), as does a ``Relu``
-  right after a ``MaxPool``; so the activation regions of a Conv-ReLU-MaxPool block
-  are those of "which entry of each window is the largest, or are all <= 0";
+  at most 256 entries, the maxout rank limit): a maxout over each window. A ``Relu``
+  before or after it stays a layer of its own (its units are activation units, as
+  DESIGN.md defines the pattern), so the activation regions of a Conv-ReLU-MaxPool
+  block are those of the literal network: the sign of every ReLU unit and the
+  largest entry of every window;
 - ``Add``, ``Sub`` and ``Sum`` of tensors computed from the input (residual
   connections), where that is exact without extra regions (see
   :func:`polyregions.io.layers.residual_sum`).
@@ -48,8 +48,7 @@ from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Maxout, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
 from .conv import average_pool_map, channel_map, conv2d_map, pool_windows
-from .layers import (Fold, batchnorm_affine, check_input_dim, finalize, max_pool, output_width, residual_sum,
-                     restrict)
+from .layers import Fold, batchnorm_affine, check_input_dim, finalize, max_pool, residual_sum, restrict
 
 __all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
 
@@ -78,8 +77,6 @@ class _Value:
     layers: tuple
     shape: tuple[int, ...]
     batched: bool
-    #: For the output of a MaxPool: its windows, whether 0 is a candidate, and the layers before it.
-    pool: tuple | None = None
 
 
 def _size(shape: Sequence[int]) -> int:
@@ -215,7 +212,7 @@ class _Reader:
     def _unary(self, node: Any, place: str, layer: Any) -> _Value:
         value = self._value(node.input[0], place)
         if layer is None:
-            return _Value(value.layers, value.shape, value.batched, value.pool)
+            return value
         return _Value(value.layers + (layer,), value.shape, value.batched)
 
     def _op_Constant(self, node: Any, place: str) -> None:
@@ -226,12 +223,6 @@ class _Reader:
         return None
 
     def _op_Relu(self, node: Any, place: str) -> _Value:
-        value = self._value(node.input[0], place)
-        if value.pool is not None:  # relu(max(a, b)) = max(0, a, b): one maxout
-            windows, zero, before = value.pool
-            if zero:
-                return value
-            return self._max_pool(before, windows, True, value.shape, value.batched, place)
         return self._unary(node, place, ReLU())
 
     def _op_Abs(self, node: Any, place: str) -> _Value:
@@ -267,7 +258,7 @@ class _Reader:
         axis = self._attr(node, "axis", 1)
         if value.batched and axis not in (1, -len(value.shape)):
             raise InputError(f"{self.source}: {place}: only Flatten with axis 1 (keep the batch axis) is supported")
-        return _Value(value.layers, (_size(value.shape),), value.batched, value.pool)
+        return _Value(value.layers, (_size(value.shape),), value.batched)
 
     def _op_Squeeze(self, node: Any, place: str) -> _Value:
         value = self._value(node.input[0], place)
@@ -501,14 +492,6 @@ class _Reader:
                             ceil_mode=self._attr(node, "ceil_mode", 0),
                             auto_pad=(self._attr(node, "auto_pad", b"NOTSET") or b"NOTSET"))
 
-    def _max_pool(self, before: tuple, windows: list[list[int]], zero: bool, shape: tuple[int, ...], batched: bool,
-                  place: str) -> _Value:
-        """A maxout over each window of the tensor that *before* computes (and 0 with *zero*;
-        see :func:`polyregions.io.layers.max_pool`)."""
-        layers = max_pool(before, windows, zero, output_width(before, _size(self.input_shape)),
-                          f"{self.source}: {place}")
-        return _Value(tuple(layers), shape, batched, (windows, zero, before))
-
     def _op_MaxPool(self, node: Any, place: str) -> _Value:
         value = self._image(node, place, ("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides",
                                           "storage_order"))
@@ -516,10 +499,9 @@ class _Reader:
         return self._pool_of(value, [w for w, _ in windows], shape, place)
 
     def _pool_of(self, value: _Value, windows: list[list[int]], shape: tuple[int, ...], place: str) -> _Value:
-        before, zero = value.layers, False
-        if before and isinstance(before[-1], ReLU):  # max(relu(a), relu(b)) = max(0, a, b): one maxout
-            before, zero = before[:-1], True
-        return self._max_pool(before, windows, zero, shape, value.batched, place)
+        """A maxout over each window of *value* (see :func:`polyregions.io.layers.max_pool`)."""
+        layers = max_pool(windows, _size(value.shape), f"{self.source}: {place}")
+        return _Value(value.layers + tuple(layers), shape, value.batched)
 
     def _op_AveragePool(self, node: Any, place: str) -> _Value:
         value = self._image(node, place, ("auto_pad", "ceil_mode", "count_include_pad", "dilations",

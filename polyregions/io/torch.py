@@ -6,8 +6,8 @@
 ``BatchNorm2d`` in eval mode (folded into the neighbouring affine layer), and on an
 input of known shape ``Conv2d`` (an affine map; see :mod:`polyregions.io.conv`),
 ``AvgPool2d``, ``AdaptiveAvgPool2d`` (to sizes that divide the input's), and
-``MaxPool2d``, a maxout over each window (``max(0, window)`` with a ``ReLU`` right
-before or after it, as the ONNX reader does). Every weight is taken exactly: a
+``MaxPool2d``, a maxout over each window (a ``ReLU`` before or after it stays a
+layer of its own, as in the ONNX reader). Every weight is taken exactly: a
 float32 or float64 tensor entry is the rational it denotes. Residual connections
 need a ``forward()`` of their own, which polyregions cannot see: export such a model
 to ONNX.
@@ -67,17 +67,12 @@ class _Walker:
         self.approximate = approximate
         self.layers: list[Any] = []
         self.shape: tuple[int, ...] | None = None
-        #: After a MaxPool2d: its windows, whether 0 is a candidate, and the layers before it.
-        self.pool: tuple | None = None
 
     def walk(self, module: Any, path: str) -> None:
         torch = require_torch()
         nn = torch.nn
         name = type(module).__name__
         where = f"{path} ({name})" if path else name
-        pool, self.pool = self.pool, None
-        if isinstance(module, (nn.Flatten, nn.Identity, nn.Dropout, nn.Sequential)):
-            self.pool = pool  # a ReLU after them still merges into the pool's maxout
         if isinstance(module, nn.Sequential):
             for child_name, child in module.named_children():
                 self.walk(child, f"{path}.{child_name}" if path else child_name)
@@ -92,12 +87,7 @@ class _Walker:
             self.layers.append(HardTanh(to_rational(module.min_val, f"{where}: min_val"),
                                         to_rational(module.max_val, f"{where}: max_val")))
         elif isinstance(module, nn.ReLU):
-            if pool is None:
-                self.layers.append(ReLU())
-            elif not pool[1]:  # relu(max(a, b)) = max(0, a, b): one maxout
-                self._max_pool(pool[2], pool[0], True, pool[3], where)
-            else:
-                self.pool = pool
+            self.layers.append(ReLU())
         elif isinstance(module, nn.LeakyReLU):
             self.layers.append(LeakyReLU(to_rational(module.negative_slope, f"{where}: negative_slope")))
         elif isinstance(module, (nn.Identity, nn.Dropout)):
@@ -128,10 +118,7 @@ class _Walker:
             if module.return_indices:
                 raise InputError(f"{where}: return_indices=True is not supported")
             windows, shape = self._windows(module, image, where)
-            before, zero = list(self.layers), False
-            if before and isinstance(before[-1], ReLU):  # max(relu(a), relu(b)) = max(0, a, b): one maxout
-                before, zero = before[:-1], True
-            self._max_pool(before, [w for w, _ in windows], zero, _size(image), where)
+            self.layers += max_pool([w for w, _ in windows], _size(image), where)
             self.shape = shape
         elif isinstance(module, nn.AvgPool2d):
             image = self._image(where)
@@ -200,11 +187,6 @@ class _Walker:
         dilation = _pair(getattr(module, "dilation", 1))
         return pool_windows(image, kernel, place=where, strides=stride, pads=(ph, pw, ph, pw), dilations=dilation,
                             ceil_mode=int(module.ceil_mode))
-
-    def _max_pool(self, before: list, windows: list, zero: bool, width: int, where: str) -> None:
-        """A maxout over *windows* of the *width* values that *before* computes (and 0 with *zero*)."""
-        self.layers = max_pool(before, windows, zero, width, where)
-        self.pool = (windows, zero, before, width)
 
 
 def _pair(value: Any) -> tuple:

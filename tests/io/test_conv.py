@@ -103,11 +103,14 @@ def test_max_pool_equals_the_model(name, activation):
     assert_equals_the_model(m, net, (1, 4, 4))
     maxouts = [layer for layer in net.layers if isinstance(layer, Maxout)]
     assert len(maxouts) == 1
-    if activation == "Relu":  # max(relu(a), relu(b)) = max(0, a, b): the ReLU is the maxout's candidate 0
-        assert not any(isinstance(layer, ReLU) for layer in net.layers)
+    # the activation before the pool stays a layer of its own (never merged into the maxout)
+    assert (activation is None) == (len(net.layers) == 3)
 
 
-def test_relu_before_or_after_max_pool_is_one_maxout():
+def test_relu_before_or_after_max_pool_stays_a_layer():
+    """The pool is read as written: ReLU, then a maxout over each window (or the maxout, then
+    ReLU). Windows that cover every unit once (2x2, stride 2) only reorder the ReLU's units, so
+    no selection layer is needed."""
     inits = conv_inits(8)
     pool = helper.make_node("MaxPool", ["c"], ["p"], kernel_shape=[2, 2], strides=[2, 2])
     after = model([helper.make_node("Conv", ["x", "k", "kb"], ["c"], pads=[1, 1, 1, 1]), pool,
@@ -116,10 +119,11 @@ def test_relu_before_or_after_max_pool_is_one_maxout():
                    helper.make_node("Gemm", ["r2", "w", "b"], ["y"], transB=1)], inits, (1, 4, 4), 2)
     before = model(conv_nodes(lambda a, b: helper.make_node("MaxPool", [a], [b], kernel_shape=[2, 2],
                                                             strides=[2, 2])), inits, (1, 4, 4), 2)
-    assert from_onnx(after) == from_onnx(before)
-    assert [type(layer) for layer in from_onnx(after).layers] == [Affine, Maxout, Affine]
-    assert from_onnx(after).layers[1] == Maxout(5)
-    assert_equals_the_model(after, from_onnx(after), (1, 4, 4))
+    assert [type(layer) for layer in from_onnx(after).layers] == [Affine, Maxout, ReLU, ReLU, Affine]
+    assert [type(layer) for layer in from_onnx(before).layers] == [Affine, ReLU, Maxout, Affine]
+    assert from_onnx(before).widths() == (16, 32, 2) and from_onnx(before).layers[2] == Maxout(4)
+    for m in (after, before):
+        assert_equals_the_model(m, from_onnx(m), (1, 4, 4))
 
 
 def pooled_plane_model(relu=True, attributes=None):
@@ -140,29 +144,41 @@ def pooled_plane_model(relu=True, attributes=None):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_max_pool_regions_against_brute_force(seed):
-    """The pool's maxout has the regions of the function's own pieces: the engine agrees with the
-    brute-force reference on the imported network, and its linear regions (a property of the
-    function alone) are those of the literal network Affine, ReLU, window selection, Maxout."""
+    """Relu -> MaxPool is imported as the literal network Affine, ReLU, window selection, Maxout:
+    the engine's counts equal the brute-force reference's on that network, built by hand."""
     global RNG
     RNG = np.random.default_rng(seed)
     m = pooled_plane_model()
     net = from_onnx(m)
     assert_equals_the_model(m, net, (2,))
-    box = Domain.box(2, -2, 2)
-    A, b = BOX
-    counts = count_regions(net, box)
-    assert counts.activation_regions == reference_count(net, A, b)
-    assert counts.linear_regions == reference_linear_region_count(net, A, b)
-    first, head = net.layers[0], net.layers[-1]
-    # the literal network: the ReLU of all 6 units, then a maxout over the windows of their outputs
     w0 = [[F(float(v)) for v in row] for row in numpy_helper.to_array(m.graph.initializer[0]).tolist()]
     b0 = [F(float(v)) for v in numpy_helper.to_array(m.graph.initializer[1]).tolist()]
     windows = [[0, 1], [1, 2], [3, 4], [4, 5]]
-    literal = Network.from_layers(2, finalize([Affine.from_lists(w0, b0), ReLU(),
-                                               *max_pool([], windows, False, 6, "pool"), head]))
-    assert literal.layers[1] == ReLU() and first.out_dim == 12
-    assert reference_linear_region_count(literal, A, b) == counts.linear_regions
-    assert reference_count(literal, A, b) >= counts.activation_regions
+    select = [[int(c == e) for c in range(6)] for w in windows for e in w]
+    literal = Network.from_layers(2, [Affine.from_lists(w0, b0), ReLU(), Affine.from_lists(select), Maxout(2),
+                                      net.layers[-1]])
+    assert net == literal
+    A, b = BOX
+    counts = count_regions(net, Domain.box(2, -2, 2))
+    assert counts.activation_regions == reference_count(literal, A, b)
+    assert counts.linear_regions == reference_linear_region_count(literal, A, b)
+
+
+def test_relu_then_max_pool_counts_every_relu_unit():
+    """The activation pattern holds the sign of every ReLU unit (DESIGN.md): max(relu(a), relu(b))
+    has 5 regions on R^2 (the ReLU's 4 quadrants, one of them split by a = b), not the 3 of
+    max(0, a, b); a ReLU unit that no window covers still splits its input space."""
+    two = model([helper.make_node("Relu", ["x"], ["r"]), helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[1, 2]),
+                 helper.make_node("Flatten", ["p"], ["y"])], [], (1, 1, 2), 1)
+    net = from_onnx(two)
+    assert net.layers[0] == ReLU() and net.layers[-1] == Maxout(2)
+    assert count_regions(net).activation_regions == reference_count(net) == 5
+    gaps = model([helper.make_node("Relu", ["x"], ["r"]),
+                  helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[1, 1], strides=[1, 2]),
+                  helper.make_node("Flatten", ["p"], ["y"])], [], (1, 1, 3), 2)
+    net = from_onnx(gaps)  # the pool reads entries 0 and 2; the ReLU of entry 1 is a unit all the same
+    assert net([-1, -2, 3]) == (F(0), F(3))
+    assert count_regions(net).activation_regions == reference_count(net) == 8
 
 
 @pytest.mark.parametrize("count_include_pad", [0, 1])
@@ -446,7 +462,7 @@ def test_a_slice_never_makes_the_first_convolution_dense(tmp_path, capsys):
     p1 = [F(int(i // 28 < 14)) for i in range(784)]
     p2 = [F(int(i % 28 < 14), 2) for i in range(784)]
     net = load_model(path, plane=(p0, p1, p2))
-    assert net.input_dim == 2 and [type(layer) for layer in net.layers] == [Affine, Maxout, Affine]
+    assert net.input_dim == 2 and [type(layer) for layer in net.layers] == [Affine, ReLU, Maxout, Affine]
     evaluator = ReferenceEvaluator(m)
     for s, t in ((F(0), F(0)), (F(1, 2), F(1, 4)), (F(-3, 8), F(1)), (F(2), F(-5, 4))):
         x = np.array([float(v) for v in lifted(p0, p1, p2, s, t)]).reshape(1, 1, 28, 28)
@@ -469,7 +485,7 @@ def test_slices_of_small_models_agree_with_slicing_the_dense_network(tmp_path, c
     assert code == 0, err
     assert f'"activation_regions": {count_regions(dense, box).activation_regions},' in out
     code, out, err = run(capsys, "count", path, "--slice", *texts)
-    assert f"network:            {path} (36 -> 90 -> 2, maxout)" in out
+    assert f"network:            {path} (36 -> 72 -> 2, relu, maxout)" in out
     # the plane's points are checked against the model's inputs, and must span a plane
     code, out, err = run(capsys, "count", path, "--slice", "1,2", texts[1], texts[2])
     assert_one_error_line(code, out, err, r"slice p0 has 2 coordinates, the network has 36 inputs")
@@ -499,7 +515,7 @@ def test_a_residual_block_after_a_max_pool_of_a_relu():
              helper.make_node("Flatten", ["out"], ["f"]), helper.make_node("Gemm", ["f", "w", "b"], ["y"], transB=1)]
     m = model(nodes, residual_inits(size=2), (1, 4, 4), 2)
     net = from_onnx(m)
-    assert [type(layer) for layer in net.layers] == [Affine, Maxout, Affine, ReLU, Affine, ReLU, Affine]
+    assert [type(layer) for layer in net.layers] == [Affine, ReLU, Maxout, Affine, ReLU, Affine, ReLU, Affine]
     assert_equals_the_model(m, net, (1, 4, 4))
     # a max pool without the ReLU may be negative: its skip is refused
     nodes[1] = helper.make_node("Identity", ["c0"], ["r0"])
@@ -508,10 +524,49 @@ def test_a_residual_block_after_a_max_pool_of_a_relu():
         from_onnx(model(nodes, residual_inits(size=2), (1, 4, 4), 2))
 
 
+def pooled_residual_model(pool_attributes):
+    """x in R^2 -> Gemm (6) -> Reshape (1, 2, 3) -> Relu -> MaxPool = h (4 values);
+    Add(h, Gemm(Relu(Gemm(h)))) -> Relu -> Gemm: a ResNet stem's pool skipped over by a block."""
+    nodes = [helper.make_node("Gemm", ["x", "w0", "b0"], ["z"], transB=1),
+             helper.make_node("Reshape", ["z", "shape"], ["img"]), helper.make_node("Relu", ["img"], ["r"]),
+             helper.make_node("MaxPool", ["r"], ["p"], **pool_attributes), helper.make_node("Flatten", ["p"], ["h"]),
+             helper.make_node("Gemm", ["h", "w1", "b1"], ["z1"], transB=1), helper.make_node("Relu", ["z1"], ["a1"]),
+             helper.make_node("Gemm", ["a1", "w2", "b2"], ["g"], transB=1), helper.make_node("Add", ["h", "g"], ["s"]),
+             helper.make_node("Relu", ["s"], ["o"]), helper.make_node("Gemm", ["o", "w3", "b3"], ["y"], transB=1)]
+    inits = [tensor("w0", dyadic(6, 2)), tensor("b0", dyadic(6)), tensor("shape", [-1, 1, 2, 3], np.int64),
+             tensor("w1", dyadic(2, 4)), tensor("b1", dyadic(2)), tensor("w2", dyadic(4, 2)),
+             tensor("b2", dyadic(4)), tensor("w3", dyadic(1, 4)), tensor("b3", [0.0])]
+    return model(nodes, inits, (2,), 1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("pool", [dict(kernel_shape=[1, 2], strides=[1, 1]),
+                                  dict(kernel_shape=[2, 1], strides=[1, 2], pads=[0, 0, 1, 0])])
+def test_a_carried_max_pool_of_a_relu_adds_no_region(seed, pool):
+    """The pool of a ReLU's output is >= 0, so the units that carry it through the block's ReLU
+    never split a region: dropping them leaves the patterns distinct (brute-force reference), and
+    a carrying unit is positive exactly where the value it copies is."""
+    global RNG
+    RNG = np.random.default_rng(300 + seed)
+    m = pooled_residual_model(pool)
+    net = from_onnx(m)
+    assert_equals_the_model(m, net, (2,))
+    assert [type(layer) for layer in net.layers] == [Affine, ReLU, Affine, Maxout, Affine, ReLU, Affine, ReLU,
+                                                     Affine]
+    assert net.widths()[3] == 2 + 4  # the block's 2 own units, then 4 carrying h
+    regions = reference_regions(net, *BOX)
+    own = {(r.pattern[0], r.pattern[1], r.pattern[2][:2], r.pattern[3]) for r in regions}
+    assert len(own) == len(regions)
+    for r in regions:
+        h = Network.from_layers(2, list(net.layers[:4]))(r.point)
+        assert [c == "+" for c in r.pattern[2][2:]] == [v > 0 for v in h]
+    assert count_regions(net, Domain.box(2, -2, 2)).activation_regions == len(regions)
+
+
 def test_global_max_pool_equals_the_model():
     m = model(conv_nodes(lambda a, b: helper.make_node("GlobalMaxPool", [a], [b])), conv_inits(2), (1, 4, 4), 2)
     net = from_onnx(m)
-    assert net.layers[1] == Maxout(17)  # 16 entries and 0
+    assert net.layers[1:3] == (ReLU(), Maxout(16))
     assert_equals_the_model(m, net, (1, 4, 4))
 
 
@@ -562,7 +617,7 @@ def test_sum_of_three_branches():
 
 def test_a_window_beyond_the_maxout_rank_limit_is_refused():
     m = model(conv_nodes(lambda a, b: helper.make_node("GlobalMaxPool", [a], [b], name="gmp")), conv_inits(2),
-              (1, 16, 16), 2)
-    with pytest.raises(InputError, match=r"^ONNX model: node 'gmp' \(GlobalMaxPool\): a window of 256 entries and 0 "
-                                         r"is a maxout of rank 257, more than the limit of 256$"):
+              (1, 17, 17), 2)
+    with pytest.raises(InputError, match=r"^ONNX model: node 'gmp' \(GlobalMaxPool\): a window of 289 entries is a "
+                                         r"maxout of rank 289, more than the limit of 256$"):
         from_onnx(m)
