@@ -29,7 +29,7 @@ from polyregions.core.slices import slice_network  # noqa: E402
 from polyregions.errors import DomainError, InputError  # noqa: E402
 from polyregions.io.conv import (MAX_CONV_ENTRIES, average_pool_map, channel_map, conv2d_affine,  # noqa: E402
                                  conv2d_map, pool_windows, selection_map)
-from polyregions.io.layers import Fold, finalize, max_pool, residual_sum, restrict  # noqa: E402
+from polyregions.io.layers import Fold, finalize, residual_sum, restrict  # noqa: E402
 from polyregions.io.onnx import from_onnx  # noqa: E402
 from tests.support.clirun import assert_one_error_line, run  # noqa: E402
 from tests.support.reference import (reference_count, reference_linear_region_count,  # noqa: E402
@@ -412,6 +412,15 @@ def test_residuals_that_are_not_exact_are_refused(tmp_path, capsys, nodes, messa
         load_model(path)
     code, out, err = run(capsys, "count", path)
     assert_one_error_line(code, out, err, r"res\.onnx: " + message)
+
+
+def test_branches_with_maxouts_of_different_ranks_are_refused_naming_the_ranks():
+    pairs = [Affine.from_lists([[1], [2], [3], [4]]), Maxout(2)]
+    triples = [Affine.from_lists([[1], [2], [3], [4], [5], [6]]), Maxout(3)]
+    with pytest.raises(InputError, match=r"^add: the two branches apply maxout of rank 2 and maxout of rank 3 at the "
+                                         r"same depth; a residual connection is read where both apply the same "
+                                         r"activation$"):
+        residual_sum(pairs, triples, 1, "add")
 
 
 def test_residual_sum_on_layers():
