@@ -58,6 +58,21 @@ SUPPORTED_OPS = ("Gemm", "MatMul", "Add", "Sub", "Relu", "LeakyRelu", "Clip", "A
 
 _MISSING = "reading ONNX models needs the onnx package: pip install -e '.[onnx]' (from the clone)"
 
+#: The type of each attribute the reader reads (ONNX's names): a model giving another is refused.
+_ATTRIBUTE_TYPES = {
+    **dict.fromkeys(("transA", "transB", "axis", "keepdims", "training_mode", "group", "ceil_mode",
+                     "count_include_pad", "storage_order"), "INT"),
+    **dict.fromkeys(("strides", "pads", "dilations", "kernel_shape", "axes"), "INTS"),
+    **dict.fromkeys(("alpha", "beta", "epsilon", "min", "max"), "FLOAT"),
+    "auto_pad": "STRING", "value": "TENSOR"}
+_TYPE_TEXT = {"INT": "an integer", "INTS": "a list of integers", "FLOAT": "a number", "STRING": "a string",
+              "TENSOR": "a tensor"}
+#: Attributes that are flags: 0 or 1.
+_FLAGS = ("transA", "transB", "keepdims", "training_mode", "ceil_mode", "count_include_pad")
+#: The inputs each operator needs (1 where not listed; the optional ones are not counted).
+_MIN_INPUTS = {"Constant": 0, "Add": 2, "Sub": 2, "Gemm": 2, "MatMul": 2, "Reshape": 2, "Conv": 2,
+               "BatchNormalization": 5}
+
 def require_onnx() -> Any:
     """The ``onnx`` module, or :class:`InputError` with the install hint."""
     try:
@@ -114,6 +129,7 @@ class _Reader:
         if len(graph.output) != 1:
             raise InputError(f"{source}: expected one graph output, found {len(graph.output)}")
         self.output = graph.output[0].name
+        self.place = source  # the node being read, for messages
 
     # ---------------------------------------------------------------- helpers
 
@@ -144,11 +160,20 @@ class _Reader:
         return f"node {name} ({node.op_type})"
 
     def _attr(self, node: Any, name: str, default: Any = None) -> Any:
-        from onnx import helper
+        """Attribute *name* of *node* (else *default*), of the type ONNX defines for it."""
+        from onnx import AttributeProto, helper
 
         for attribute in node.attribute:
             if attribute.name == name:
-                return helper.get_attribute_value(attribute)
+                wanted = _ATTRIBUTE_TYPES.get(name)
+                got = AttributeProto.AttributeType.Name(attribute.type)
+                if wanted is not None and got != wanted and not (wanted == "FLOAT" and got == "INT"):
+                    raise InputError(f"{self.source}: {self.place}: attribute {name} must be {_TYPE_TEXT[wanted]} "
+                                     f"({wanted}), got {got}")
+                value = helper.get_attribute_value(attribute)
+                if name in _FLAGS and value not in (0, 1):
+                    raise InputError(f"{self.source}: {self.place}: attribute {name} must be 0 or 1, got {value}")
+                return value
         return default
 
     def _const(self, name: str, place: str) -> Any:
@@ -189,6 +214,11 @@ class _Reader:
                 raise InputError(f"{self.source}: {place}: unsupported operator {node.op_type}"
                                  f"{' of domain ' + node.domain if node.domain not in ('', 'ai.onnx') else ''} "
                                  f"(supported: {', '.join(SUPPORTED_OPS)})")
+            need = _MIN_INPUTS.get(node.op_type, 1)
+            if len(node.input) < need or not all(node.input[:need]):
+                raise InputError(f"{self.source}: {place}: {node.op_type} needs at least {need} input"
+                                 f"{'s' if need > 1 else ''}, got {sum(1 for name in node.input if name)}")
+            self.place = place
             try:
                 result = handler(node, place)
             except PolyregionsError as exc:  # every message names the file, once

@@ -240,6 +240,38 @@ def test_bad_pools_are_refused_in_one_line(tmp_path, capsys, attributes, message
     assert_one_error_line(code, out, err, r"pool\.onnx: .*" + message)
 
 
+@pytest.mark.parametrize("nodes, message", [
+    ([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2.0, 2.0])],
+     r"node #0 \(MaxPool\): attribute kernel_shape must be a list of integers \(INTS\), got FLOATS"),
+    ([helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], pads=[0.5, 0.0, 0.0, 0.0])],
+     r"node #0 \(AveragePool\): attribute pads must be a list of integers \(INTS\), got FLOATS"),
+    ([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides="ab")],
+     r"node #0 \(MaxPool\): attribute strides must be a list of integers \(INTS\), got STRING"),
+    ([helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], count_include_pad=0.5)],
+     r"node #0 \(AveragePool\): attribute count_include_pad must be an integer \(INT\), got FLOAT"),
+    ([helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], count_include_pad=2)],
+     r"node #0 \(AveragePool\): attribute count_include_pad must be 0 or 1, got 2"),
+    ([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], ceil_mode=2)],
+     r"node #0 \(MaxPool\): attribute ceil_mode must be 0 or 1, got 2"),
+    ([helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Add", ["r"], ["y"])],
+     r"node #1 \(Add\): Add needs at least 2 inputs, got 1"),
+    ([helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Sum", [], ["y"])],
+     r"node #1 \(Sum\): Sum needs at least 1 input, got 0"),
+])
+def test_bad_attributes_and_inputs_are_refused_in_one_line_naming_the_node(tmp_path, capsys, nodes, message):
+    path = tmp_path / "bad.onnx"
+    path.write_bytes(model(nodes, [], (1, 4, 4), 4).SerializeToString())
+    with pytest.raises(InputError, match=message):
+        load_model(path)
+    code, out, err = run(capsys, "count", path)
+    assert_one_error_line(code, out, err, r"bad\.onnx: " + message + "$")
+
+
+def test_pool_windows_refuse_a_ceil_mode_other_than_0_or_1():
+    with pytest.raises(InputError, match=r"^pool: ceil_mode must be 0 or 1, got 2$"):
+        pool_windows((1, 4, 4), (2, 2), place="pool", ceil_mode=2)
+
+
 def test_pool_shapes_and_indices_are_refused():
     indices = model([helper.make_node("MaxPool", ["x"], ["y", "i"], kernel_shape=[1, 2])], [], (1, 1, 4), 2)
     with pytest.raises(InputError, match=r"node #0 \(MaxPool\): only the first output \(the pooled values\)"):
