@@ -16,7 +16,18 @@ from .layers import Affine
 from .network import Network
 from ..rationals import to_rational
 
-__all__ = ["slice_network", "parse_point", "plane_vectors"]
+__all__ = ["slice_network", "parse_point", "plane_vectors", "PlaneSizeError"]
+
+
+class PlaneSizeError(DomainError):
+    """A slice point with another number of coordinates than the network has inputs: which
+    point (``index``, 0 to 2) and the network's input size (``inputs``), for a caller that
+    names the point its own way (the CLI's ``--slice P0``)."""
+
+    def __init__(self, message: str, index: int, inputs: int) -> None:
+        super().__init__(message)
+        self.index = index
+        self.inputs = inputs
 
 
 def parse_point(text: str, dim: int | None, place: str) -> tuple[Fraction, ...]:
@@ -55,9 +66,9 @@ def plane_vectors(n: int, p0: Sequence[Any], p1: Sequence[Any], p2: Sequence[Any
     ([Fraction(0, 1), Fraction(1, 1)], [Fraction(1, 1), Fraction(0, 1)], [Fraction(1, 2), Fraction(-1, 1)])
     """
     points = []
-    for name, p in (("p0", p0), ("p1", p1), ("p2", p2)):
+    for index, (name, p) in enumerate((("p0", p0), ("p1", p1), ("p2", p2))):
         if len(p) != n:
-            raise DomainError(f"slice {name} has {len(p)} coordinates, the network has {n} inputs")
+            raise PlaneSizeError(f"slice {name} has {len(p)} coordinates, the network has {n} inputs", index, n)
         try:
             points.append([to_rational(v, f"slice {name}[{i}]") for i, v in enumerate(p)])
         except NumberError as exc:

@@ -77,7 +77,8 @@ class ImageMap:
         if rows * cols > MAX_CONV_ENTRIES:
             raise InputError(f"{self.place}: as a dense map this {self.what} has {rows} x {cols} entries, more "
                              f"than the limit of {MAX_CONV_ENTRIES:,}; polyregions unrolls it for small inputs "
-                             "only (on a --slice, the layers before the first activation are not unrolled)")
+                             "only (on a --slice without --rationalize, the layers before the first activation are "
+                             "not unrolled)")
 
     def is_nonnegative(self) -> bool:
         """Whether every weight and bias is >= 0 (so the map keeps values >= 0 so)."""

@@ -310,8 +310,8 @@ def test_a_big_convolution_is_refused_as_a_dense_map_but_acts_on_vectors():
     conv, shape = conv2d_map((1, 64, 64), [[[[1.0, 0.5]]]] * 16, None, place="conv")
     assert conv.out_dim * conv.in_dim > MAX_CONV_ENTRIES
     with pytest.raises(InputError, match=r"^conv: as a dense map this convolution has 64512 x 4096 entries, more "
-                                         r"than the limit of 4,000,000; .*on a --slice, the layers before the "
-                                         r"first activation are not unrolled\)$"):
+                                         r"than the limit of 4,000,000; .*on a --slice without --rationalize, the "
+                                         r"layers before the first activation are not unrolled\)$"):
         conv.dense()
     x = [F(0)] * 4096
     x[1] = F(1)
@@ -496,6 +496,12 @@ def test_a_slice_never_makes_the_first_convolution_dense(tmp_path, capsys):
     with pytest.raises(InputError, match=r"image\.onnx: node 'conv' \(Conv\): as a dense map this convolution has "
                                          r"6272 x 784 entries"):
         load_model(path)
+    # with --rationalize the whole network is read first, so the limit applies on a slice too, and says so
+    texts = ["0," * 783 + "0", "1," * 783 + "0", "0," * 783 + "1"]
+    code, out, err = run(capsys, "count", path, "--slice", *texts, "--rationalize", 100)
+    assert_one_error_line(code, out, err, r"6272 x 784 entries, more than the limit of 4,000,000; polyregions "
+                                          r"unrolls it for small inputs only \(on a --slice without --rationalize, "
+                                          r"the layers before the first activation are not unrolled\)$")
     code, out, err = run(capsys, "count", path, "--box", 0, 1)
     assert_one_error_line(code, out, err, r"image\.onnx: node 'conv' \(Conv\): as a dense map this convolution has "
                                           r"6272 x 784 entries, more than the limit of 4,000,000")
@@ -526,10 +532,13 @@ def test_slices_of_small_models_agree_with_slicing_the_dense_network(tmp_path, c
     assert code == 0, err
     assert f'"activation_regions": {count_regions(dense, box).activation_regions},' in out
     code, out, err = run(capsys, "count", path, "--slice", *texts)
-    assert f"network:            {path} (36 -> 72 -> 2, relu, maxout)" in out
+    # read straight onto the plane, the model's own first layer is never built: the header says so
+    assert f"network:            {path} (on the plane: 2 -> 72 -> 2, relu, maxout)" in out
+    code, out, err = run(capsys, "count", path, "--slice", *texts, "--rationalize", 1000)
+    assert f"network:            {path} (36 -> 72 -> 2, relu, maxout)" in out  # read whole first: its own
     # the plane's points are checked against the model's inputs, and must span a plane
     code, out, err = run(capsys, "count", path, "--slice", "1,2", texts[1], texts[2])
-    assert_one_error_line(code, out, err, r"slice p0 has 2 coordinates, the network has 36 inputs")
+    assert_one_error_line(code, out, err, r"error: --slice P0: 2 coordinates in '1,2', the network has 36 inputs$")
     with pytest.raises(DomainError, match=r"slice points are collinear"):
         load_model(path, plane=(p0, p0, p2))
 

@@ -211,6 +211,6 @@ def test_graph_command_errors(tmp_path, capsys):
     assert cli.main(["count", str(model), "--slice", "0,0,0", "1,1,1", "2,2,2"]) == 2
     assert "collinear" in capsys.readouterr().err
     assert cli.main(["count", str(model), "--slice", "0,0", "1,0,0", "0,1,0"]) == 2
-    assert "slice p0 has 2 coordinates, the network has 3 inputs" in capsys.readouterr().err
+    assert "--slice P0: 2 coordinates" in capsys.readouterr().err
     assert cli.main(["count", str(model), "--slice", "0,0,0", "1,0,0", "0,1,0", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["domain"]["kind"] == "box"
