@@ -116,11 +116,11 @@ class ImageMap:
         return Affine(tuple(weight), tuple(biases))
 
     def after(self, first: Affine) -> Affine:
-        """``self(first(x))`` as one dense affine layer, computed column by column (refused beyond
-        :data:`MAX_CONV_ENTRIES` entries, as :meth:`dense`)."""
+        """``self(first(x))`` as one dense affine layer: the map at every column of *first* and at
+        its bias, each of its rows computed once (refused beyond :data:`MAX_CONV_ENTRIES` entries,
+        as :meth:`dense`)."""
         self._check_size(first.in_dim)
-        columns = [self.apply(column, bias=False) for column in zip(*first.weight)]
-        bias = self.apply(first.bias)
+        *columns, bias = self.apply_all([*zip(*first.weight), first.bias], [False] * first.in_dim + [True])
         return Affine(tuple(zip(*columns)) if columns else tuple(() for _ in range(self.out_dim)), tuple(bias))
 
     def __repr__(self) -> str:

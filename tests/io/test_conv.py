@@ -27,9 +27,9 @@ from polyregions.core.layers import Affine, Maxout, ReLU  # noqa: E402
 from polyregions.core.network import Network  # noqa: E402
 from polyregions.core.slices import slice_network  # noqa: E402
 from polyregions.errors import DomainError, InputError  # noqa: E402
-from polyregions.io.conv import (MAX_CONV_ENTRIES, average_pool_map, channel_map, conv2d_affine,  # noqa: E402
-                                 conv2d_map, pool_windows, selection_map)
-from polyregions.io.layers import Fold, finalize, residual_sum, restrict  # noqa: E402
+from polyregions.io.conv import (MAX_CONV_ENTRIES, ImageMap, average_pool_map, channel_map,  # noqa: E402
+                                 conv2d_affine, conv2d_map, pool_windows, selection_map)
+from polyregions.io.layers import Fold, compose, finalize, residual_sum, restrict  # noqa: E402
 from polyregions.io.onnx import from_onnx  # noqa: E402
 from tests.support.clirun import assert_one_error_line, run  # noqa: E402
 from tests.support.reference import (reference_count, reference_linear_region_count,  # noqa: E402
@@ -304,6 +304,15 @@ def test_image_maps_agree_with_their_dense_matrices():
                                                                                               dense.bias)]
     affine, out = conv2d_affine((1, 3, 3), [[[[1, 2], [3, 4]]]], None, place="conv")
     assert out == (1, 2, 2) and affine.weight[3] == (0, 0, 0, 0, 1, 2, 0, 3, 4)
+
+
+def test_an_image_map_after_an_affine_layer_computes_each_row_once():
+    conv, _ = conv2d_map((2, 3, 3), dyadic(3, 2, 2, 2).tolist(), [1, 0, -1], place="conv", pads=(1, 0, 0, 1))
+    calls = []
+    counting = ImageMap(conv.in_dim, conv.out_dim, lambda r: calls.append(r) or conv.row(r), "conv", "convolution")
+    first = Affine.from_lists(dyadic(18, 4).tolist(), dyadic(18).tolist())
+    assert counting.after(first) == compose(first, conv.dense())
+    assert sorted(calls) == list(range(conv.out_dim))
 
 
 def test_a_big_convolution_is_refused_as_a_dense_map_but_acts_on_vectors():
