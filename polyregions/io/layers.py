@@ -30,7 +30,7 @@ from ..core.slices import plane_vectors
 from ..rationals import format_rational, to_rational
 from .conv import ImageMap, selection_map
 
-__all__ = ["Fold", "compose", "finalize", "restrict", "batchnorm_affine", "rational_sqrt", "rationalize_network",
+__all__ = ["Fold", "compose", "finalize", "restrict", "on_plane", "batchnorm_affine", "rational_sqrt", "rationalize_network",
            "check_input_dim", "residual_sum", "max_pool", "output_width", "SQRT_BITS"]
 
 #: Bits of an irrational square root kept before rounding (only with ``--rationalize``).
@@ -163,6 +163,12 @@ def restrict(layers: Sequence[Any], input_dim: int, p0: Sequence[Any], p1: Seque
         index += 1
     lift = Affine(tuple(zip(u, v)), tuple(base))
     return finalize([lift, *layers[index:]])
+
+
+def on_plane(layers: Sequence[Any], input_dim: int, plane: Sequence[Sequence[Any]]) -> Network:
+    """The network of *layers* (on *input_dim* inputs) restricted to *plane*, three input points:
+    :func:`restrict` as a network of ``(s, t)``."""
+    return Network.from_layers(2, restrict(layers, input_dim, *plane))
 
 
 def max_pool(windows: Sequence[Sequence[int]], width: int, place: str) -> list[Any]:

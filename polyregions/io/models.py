@@ -25,7 +25,7 @@ from ..files import check_file_name, write_text_atomic
 from ..errors import InputError
 from ..core.domain import Domain
 from ..core.network import Network, load_network
-from .layers import check_input_dim, rationalize_network, restrict
+from .layers import check_input_dim, on_plane, rationalize_network
 from .onnx import from_onnx
 from .torch import from_torch, load_torch
 
@@ -168,7 +168,7 @@ def load_model(source: Any, *, input_dim: int | None = None, arch: str | None = 
     if rationalize is not None:
         network = rationalize_network(network, rationalize)
     if plane is not None and (kind not in ("onnx", "torch") or lazy is None):
-        network = Network.from_layers(2, restrict(network.layers, network.input_dim, *plane))
+        network = on_plane(network.layers, network.input_dim, plane)
     return network
 
 

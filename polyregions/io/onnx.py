@@ -48,7 +48,7 @@ from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Maxout, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
 from .conv import average_pool_map, channel_map, conv2d_map, pool_windows
-from .layers import Fold, batchnorm_affine, check_input_dim, finalize, max_pool, residual_sum, restrict
+from .layers import Fold, batchnorm_affine, check_input_dim, finalize, max_pool, on_plane, residual_sum
 
 __all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
 
@@ -234,7 +234,7 @@ class _Reader:
         input_dim = _size(self.input_shape)
         try:
             if self.plane is not None:
-                return Network.from_layers(2, restrict(value.layers, input_dim, *self.plane))
+                return on_plane(value.layers, input_dim, self.plane)
             return Network.from_layers(input_dim, finalize(value.layers))
         except NetworkError as exc:
             raise NetworkError(f"{self.source}: {exc}") from None

@@ -34,7 +34,7 @@ from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
 from .conv import ImageMap, average_pool_map, channel_map, conv2d_map, pool_windows
-from .layers import Fold, batchnorm_affine, check_input_dim, finalize, max_pool, restrict
+from .layers import Fold, batchnorm_affine, check_input_dim, finalize, max_pool, on_plane
 
 __all__ = ["from_torch", "load_torch", "from_state_dict", "parse_arch", "require_torch", "TORCH_VERSION"]
 
@@ -268,7 +268,7 @@ def from_torch(module: Any, input_dim: int | None = None, *, input_shape: Sequen
         raise InputError("from_torch: the module has no layers")
     try:
         if plane is not None:
-            return Network.from_layers(2, restrict(walker.layers, n, *plane))
+            return on_plane(walker.layers, n, plane)
         return Network.from_layers(n, finalize(walker.layers))
     except NetworkError as exc:
         raise NetworkError(f"from_torch: {exc}") from None
@@ -506,6 +506,6 @@ def load_torch(path: str | Path, arch: str | None = None, input_dim: int | None 
         network = from_state_dict(state, arch, input_dim, source=source, approximate_sqrt=approximate_sqrt)
         if plane is None:
             return network
-        return Network.from_layers(2, restrict(network.layers, network.input_dim, *plane))
+        return on_plane(network.layers, network.input_dim, plane)
     raise InputError(f"{path}: holds a {type(obj).__name__}; expected a module, a state dict or a checkpoint "
                      "with 'state_dict'")
