@@ -28,7 +28,7 @@ plus the branches of an elementwise ``Max``):
   largest entry of every window;
 - ``Add``, ``Sub`` and ``Sum`` of tensors computed from the input (residual
   connections), where that is exact without extra regions (see
-  :func:`polyregions.io.layers.residual_sum`).
+  :func:`polyregions.io.residual.residual_sum`).
 
 Every number is taken exactly: a float32 weight is the rational it denotes. Any
 other operator is refused in one line naming the node and the operator. The
@@ -48,7 +48,8 @@ from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Maxout, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
 from .conv import average_pool_map, channel_map, conv2d_map, pool_windows
-from .layers import Fold, batchnorm_affine, check_input_dim, finalize, max_pool, on_plane, residual_sum
+from .layers import Fold, batchnorm_affine, check_input_dim, finalize, max_pool, on_plane
+from .residual import residual_sum
 
 __all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
 

@@ -29,7 +29,8 @@ from polyregions.core.slices import slice_network  # noqa: E402
 from polyregions.errors import DomainError, InputError  # noqa: E402
 from polyregions.io.conv import (MAX_CONV_ENTRIES, ImageMap, average_pool_map, channel_map,  # noqa: E402
                                  conv2d_affine, conv2d_map, pool_windows, selection_map)
-from polyregions.io.layers import Fold, compose, finalize, residual_sum, restrict  # noqa: E402
+from polyregions.io.layers import Fold, compose, finalize, restrict  # noqa: E402
+from polyregions.io.residual import residual_sum  # noqa: E402
 from polyregions.io.onnx import from_onnx  # noqa: E402
 from tests.support.clirun import assert_one_error_line, run  # noqa: E402
 from tests.support.reference import (reference_count, reference_linear_region_count,  # noqa: E402
