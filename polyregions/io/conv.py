@@ -28,7 +28,7 @@ from ..errors import InputError
 from ..core.layers import Affine
 from ..rationals import to_rational
 
-__all__ = ["ImageMap", "conv2d_map", "conv2d_affine", "average_pool_map", "pool_windows", "selection_map",
+__all__ = ["ImageMap", "Window", "conv2d_map", "conv2d_affine", "average_pool_map", "pool_windows", "selection_map",
            "channel_map", "MAX_CONV_ENTRIES"]
 
 #: Largest dense map a convolution is unrolled into (rows times columns).
@@ -125,6 +125,15 @@ class ImageMap:
 
     def __repr__(self) -> str:
         return f"ImageMap({self.what}, {self.in_dim}->{self.out_dim})"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One window of a 2-D pooling: the input entries it covers (padding left out) and its
+    full size (``kH * kW``, padding included)."""
+
+    entries: tuple[int, ...]
+    size: int
 
 
 def _geometry(place: str, what: str, strides: Sequence[int], pads: Sequence[int], dilations: Sequence[int]
@@ -231,17 +240,16 @@ def conv2d_affine(shape: Sequence[int], weight: Sequence[Any], bias: Sequence[An
 
 def pool_windows(shape: Sequence[int], kernel: Sequence[int], *, place: str, strides: Sequence[int] | None = None,
                  pads: Sequence[int] = (0, 0, 0, 0), dilations: Sequence[int] = (1, 1), ceil_mode: int = 0,
-                 auto_pad: Any = b"NOTSET") -> tuple[list[tuple[list[int], int]], tuple[int, int, int]]:
+                 auto_pad: Any = b"NOTSET") -> tuple[list[Window], tuple[int, int, int]]:
     """The windows of a 2-D pooling of a ``(C, H, W)`` input, and the output shape.
 
-    Each window is the list of the input entries it covers (padding left out) and its
-    full size (``kH * kW``, padding included). ``ceil_mode = 1`` is accepted only where it
-    gives the same windows as ``0`` (no window that starts past the input's end).
+    ``ceil_mode = 1`` is accepted only where it gives the same windows as ``0`` (no
+    window that starts past the input's end).
 
     Examples
     --------
     >>> pool_windows((1, 2, 3), (2, 2), place="pool", strides=(1, 1))
-    ([([0, 1, 3, 4], 4), ([1, 2, 4, 5], 4)], (1, 1, 2))
+    ([Window(entries=(0, 1, 3, 4), size=4), Window(entries=(1, 2, 4, 5), size=4)], (1, 1, 2))
     """
     _auto_pad(auto_pad, place)
     if len(kernel) != 2 or min(kernel) < 1:
@@ -269,16 +277,16 @@ def pool_windows(shape: Sequence[int], kernel: Sequence[int], *, place: str, str
     for c in range(channels):
         for i in range(out_h):
             for j in range(out_w):
-                entries = [(c * height + y) * width + x
+                entries = tuple((c * height + y) * width + x
                            for y in (i * sh - top + a * dh for a in range(kh)) if 0 <= y < height
-                           for x in (j * sw - left + b * dw for b in range(kw)) if 0 <= x < width]
+                                for x in (j * sw - left + b * dw for b in range(kw)) if 0 <= x < width)
                 if not entries:
                     raise InputError(f"{place}: the window at ({c}, {i}, {j}) covers padding only")
-                windows.append((entries, kh * kw))
+                windows.append(Window(entries, kh * kw))
     return windows, (channels, out_h, out_w)
 
 
-def average_pool_map(shape: Sequence[int], windows: Sequence[tuple[list[int], int]], *, place: str,
+def average_pool_map(shape: Sequence[int], windows: Sequence[Window], *, place: str,
                      count_include_pad: int = 0) -> ImageMap:
     """The average over each window (:func:`pool_windows`): over the entries it covers, or with
     *count_include_pad* over its full size (the padding counts as zeros), as ONNX defines it.
@@ -292,8 +300,8 @@ def average_pool_map(shape: Sequence[int], windows: Sequence[tuple[list[int], in
     [Fraction(1, 1), Fraction(6, 1)]
     """
     n = shape[0] * shape[1] * shape[2]
-    rows = [(tuple((e, Fraction(1, size if count_include_pad else len(entries))) for e in entries), _ZERO)
-            for entries, size in windows]
+    rows = [(tuple((e, Fraction(1, w.size if count_include_pad else len(w.entries))) for e in w.entries), _ZERO)
+            for w in windows]
     return ImageMap(n, len(rows), rows.__getitem__, place, "average pool", fold=True)
 
 

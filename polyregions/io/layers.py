@@ -28,10 +28,10 @@ from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Layer, Maxout, ReLU
 from ..core.network import Network
 from ..core.slices import plane_vectors
 from ..rationals import format_rational, to_rational
-from .conv import ImageMap, selection_map
+from .conv import ImageMap, Window, channel_map, selection_map
 
 __all__ = ["Fold", "compose", "finalize", "restrict", "on_plane", "batchnorm_affine", "rational_sqrt",
-           "rationalize_network", "check_input_dim", "max_pool", "SQRT_BITS"]
+           "rationalize_network", "check_input_dim", "max_pool", "batchnorm_layer", "SQRT_BITS"]
 
 #: Bits of an irrational square root kept before rounding (only with ``--rationalize``).
 SQRT_BITS = 256
@@ -171,7 +171,7 @@ def on_plane(layers: Sequence[Any], input_dim: int, plane: Sequence[Sequence[Any
     return Network.from_layers(2, restrict(layers, input_dim, *plane))
 
 
-def max_pool(windows: Sequence[Sequence[int]], width: int, place: str) -> list[Any]:
+def max_pool(windows: Sequence[Window], width: int, place: str) -> list[Any]:
     """The layers of a max pool over *windows* of *width* values: a selection of each
     window's entries, then a maxout over each window.
 
@@ -182,15 +182,15 @@ def max_pool(windows: Sequence[Sequence[int]], width: int, place: str) -> list[A
 
     Examples
     --------
-    >>> layers = max_pool([[0, 1], [1, 2], [2]], 3, "pool")
+    >>> layers = max_pool([Window((0, 1), 2), Window((1, 2), 2), Window((2,), 2)], 3, "pool")
     >>> layers[-1], Network.from_layers(3, finalize(layers))([-1, -2, "1/2"])
     (Maxout(rank=2), (Fraction(-1, 1), Fraction(1, 2), Fraction(1, 2)))
     """
-    k = max(len(w) for w in windows)
+    k = max(len(w.entries) for w in windows)
     if k > MAX_RANK:
         raise InputError(f"{place}: a window of {k} entries is a maxout of rank {k}, more than the limit of "
                          f"{MAX_RANK}")
-    groups = [list(w) + [w[0]] * (k - len(w)) for w in windows]
+    groups = [list(w.entries) + [w.entries[0]] * (k - len(w.entries)) for w in windows]
     return [selection_map(width, groups, place=place), Maxout(k)]
 
 
@@ -259,6 +259,27 @@ def batchnorm_affine(mean: Sequence[Any], var: Sequence[Any], gamma: Sequence[An
         weight.append(tuple(row))
         bias.append(b - scale * m)
     return Fold(Affine(tuple(weight), tuple(bias)), "batch norm")
+
+
+def batchnorm_layer(shape: Sequence[int], mean: Sequence[Any], var: Sequence[Any], gamma: Sequence[Any] | None,
+                    beta: Sequence[Any] | None, eps: Any, place: str, approximate: bool = False) -> Fold | ImageMap:
+    """A batch norm of a tensor of *shape* (channels first): a diagonal :class:`Fold`
+    (:func:`batchnorm_affine`) for a vector, or for an image (``(C, H, W)`` with more than one
+    position) a per-channel :class:`~polyregions.io.conv.ImageMap` that is never made dense.
+
+    Examples
+    --------
+    >>> batchnorm_layer((2, 1, 2), [0, 1], [4, 1], None, None, 0, "bn").apply([2, 2, 3, 3])
+    [Fraction(1, 1), Fraction(1, 1), Fraction(2, 1), Fraction(2, 1)]
+    """
+    fold = batchnorm_affine(mean, var, gamma, beta, eps, place, approximate)
+    positions = 1
+    for d in shape[1:]:
+        positions *= d
+    if positions == 1:
+        return fold
+    w, b = fold.affine.weight, fold.affine.bias
+    return channel_map(shape, [w[c][c] for c in range(len(w))], list(b), place=place)
 
 
 def _snap(value: Fraction, limit: int) -> Fraction:

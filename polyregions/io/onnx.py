@@ -47,8 +47,8 @@ from ..checker.fileformat import MAX_MODEL_BYTES, unreadable
 from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Maxout, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
-from .conv import average_pool_map, channel_map, conv2d_map, pool_windows
-from .layers import Fold, batchnorm_affine, check_input_dim, finalize, max_pool, on_plane
+from .conv import Window, average_pool_map, conv2d_map, pool_windows
+from .layers import Fold, batchnorm_layer, check_input_dim, finalize, max_pool, on_plane
 from .residual import residual_sum
 
 __all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
@@ -429,13 +429,8 @@ class _Reader:
         channels = value.shape[0]
         if len(mean) != channels:
             raise InputError(f"{self.source}: {place}: {len(mean)} channels, but the input has {channels}")
-        fold = batchnorm_affine(mean, var, scale, bias, eps, f"{self.source}: {place}", self.approximate)
-        if _size(value.shape[1:]) > 1:  # one scale per channel, repeated over the positions: never dense
-            w, b = fold.affine.weight, fold.affine.bias
-            image = channel_map(value.shape, [w[c][c] for c in range(channels)], list(b),
-                                place=f"{self.source}: {place}")
-            return _Value(value.layers + (image,), value.shape, value.batched)
-        return _Value(value.layers + (fold,), value.shape, value.batched)
+        layer = batchnorm_layer(value.shape, mean, var, scale, bias, eps, f"{self.source}: {place}", self.approximate)
+        return _Value(value.layers + (layer,), value.shape, value.batched)
 
     def _reduce_axes(self, node: Any, place: str) -> list[int]:
         if len(node.input) > 1 and node.input[1]:
@@ -512,7 +507,7 @@ class _Reader:
                              f"supported, got shape {list(value.shape)}")
         return value
 
-    def _windows(self, node: Any, place: str, value: _Value) -> tuple[list, tuple[int, int, int]]:
+    def _windows(self, node: Any, place: str, value: _Value) -> tuple[list[Window], tuple[int, int, int]]:
         kernel = self._attr(node, "kernel_shape")
         if kernel is None:
             raise InputError(f"{self.source}: {place}: kernel_shape is missing")
@@ -527,9 +522,9 @@ class _Reader:
         value = self._image(node, place, ("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides",
                                           "storage_order"))
         windows, shape = self._windows(node, place, value)
-        return self._pool_of(value, [w for w, _ in windows], shape, place)
+        return self._pool_of(value, windows, shape, place)
 
-    def _pool_of(self, value: _Value, windows: list[list[int]], shape: tuple[int, ...], place: str) -> _Value:
+    def _pool_of(self, value: _Value, windows: list[Window], shape: tuple[int, ...], place: str) -> _Value:
         """A maxout over each window of *value* (see :func:`polyregions.io.layers.max_pool`)."""
         layers = max_pool(windows, _size(value.shape), f"{self.source}: {place}")
         return _Value(value.layers + tuple(layers), shape, value.batched)
@@ -545,7 +540,7 @@ class _Reader:
     def _op_GlobalMaxPool(self, node: Any, place: str) -> _Value:
         value = self._image(node, place, ())
         windows, shape = pool_windows(value.shape, value.shape[1:], place=f"{self.source}: {place}")
-        return self._pool_of(value, [w for w, _ in windows], shape, place)
+        return self._pool_of(value, windows, shape, place)
 
     def _op_GlobalAveragePool(self, node: Any, place: str) -> _Value:
         value = self._image(node, place, ())

@@ -33,8 +33,8 @@ from ..checker.fileformat import MAX_MODEL_BYTES
 from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
-from .conv import ImageMap, average_pool_map, channel_map, conv2d_map, pool_windows
-from .layers import Fold, batchnorm_affine, check_input_dim, finalize, max_pool, on_plane
+from .conv import ImageMap, Window, average_pool_map, conv2d_map, pool_windows
+from .layers import Fold, batchnorm_affine, batchnorm_layer, check_input_dim, finalize, max_pool, on_plane
 
 __all__ = ["from_torch", "load_torch", "from_state_dict", "parse_arch", "require_torch", "TORCH_VERSION"]
 
@@ -109,16 +109,14 @@ class _Walker:
                                  f"{_shape_text(image)}")
             gamma = None if module.weight is None else _lists(module.weight)
             beta = None if module.bias is None else _lists(module.bias)
-            fold = batchnorm_affine(_lists(module.running_mean), _lists(module.running_var), gamma, beta,
-                                    module.eps, where, self.approximate)
-            w, b = fold.affine.weight, fold.affine.bias
-            self.layers.append(channel_map(image, [w[c][c] for c in range(image[0])], list(b), place=where))
+            self.layers.append(batchnorm_layer(image, _lists(module.running_mean), _lists(module.running_var), gamma,
+                                               beta, module.eps, where, self.approximate))
         elif isinstance(module, nn.MaxPool2d):
             image = self._image(where)
             if module.return_indices:
                 raise InputError(f"{where}: return_indices=True is not supported")
             windows, shape = self._windows(module, image, where)
-            self.layers += max_pool([w for w, _ in windows], _size(image), where)
+            self.layers += max_pool(windows, _size(image), where)
             self.shape = shape
         elif isinstance(module, nn.AvgPool2d):
             image = self._image(where)
@@ -180,7 +178,8 @@ class _Walker:
                              "input_shape=(C, H, W)")
         return self.shape  # type: ignore[return-value]
 
-    def _windows(self, module: Any, image: tuple[int, int, int], where: str) -> tuple[list, tuple[int, int, int]]:
+    def _windows(self, module: Any, image: tuple[int, int, int], where: str
+                 ) -> tuple[list[Window], tuple[int, int, int]]:
         kernel = _pair(module.kernel_size)
         stride = _pair(module.stride) if module.stride not in (None, (), []) else kernel
         ph, pw = _pair(module.padding)
