@@ -28,7 +28,7 @@ from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Layer, Maxout, ReLU
 from ..core.network import Network
 from ..core.slices import plane_vectors
 from ..rationals import format_rational, to_rational
-from .conv import ImageMap, Window, channel_map, selection_map
+from .imagemaps import ImageMap, Window, channel_map, selection_map
 
 __all__ = ["Fold", "compose", "finalize", "restrict", "on_plane", "batchnorm_affine", "rational_sqrt",
            "rationalize_network", "check_input_dim", "max_pool", "batchnorm_layer", "SQRT_BITS"]
@@ -70,7 +70,7 @@ def finalize(layers: Sequence[Any]) -> list[Layer]:
     """Merge every :class:`Fold` into the affine layer before it, else the one after it.
 
     A fold with no affine neighbour stays as an affine layer of its own. An
-    :class:`~polyregions.io.conv.ImageMap` becomes a dense affine layer (a convolution)
+    :class:`~polyregions.io.imagemaps.ImageMap` becomes a dense affine layer (a convolution)
     or a fold (pooling, batch norm, max-pool selections); one after an affine layer is
     applied to that layer's columns, never made dense itself. A selection that only
     reorders the values of an elementwise activation (a max pool whose windows cover
@@ -265,7 +265,7 @@ def batchnorm_layer(shape: Sequence[int], mean: Sequence[Any], var: Sequence[Any
                     beta: Sequence[Any] | None, eps: Any, place: str, approximate: bool = False) -> Fold | ImageMap:
     """A batch norm of a tensor of *shape* (channels first): a diagonal :class:`Fold`
     (:func:`batchnorm_affine`) for a vector, or for an image (``(C, H, W)`` with more than one
-    position) a per-channel :class:`~polyregions.io.conv.ImageMap` that is never made dense.
+    position) a per-channel :class:`~polyregions.io.imagemaps.ImageMap` that is never made dense.
 
     Examples
     --------

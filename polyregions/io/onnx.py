@@ -15,7 +15,7 @@ plus the branches of an elementwise ``Max``):
 - maxout written as ``Reshape`` to ``(units, k)`` then ``ReduceMax`` over an axis,
   or as ``Max`` of ``k`` affine maps of one tensor;
 - ``Conv`` (2-D, with ``pads``, ``strides``, ``dilations`` and ``group``) on an
-  input of known size, an affine map (see :mod:`polyregions.io.conv`): dense for the
+  input of known size, an affine map (see :mod:`polyregions.io.imagemaps`): dense for the
   whole input space (practical for small inputs: an 8x8 image with a few channels),
   never dense on a slice before the first activation (``plane``);
 - ``AveragePool`` and ``GlobalAveragePool`` (affine; ``count_include_pad`` as ONNX
@@ -47,7 +47,7 @@ from ..checker.fileformat import MAX_MODEL_BYTES, unreadable
 from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Maxout, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
-from .conv import Window, average_pool_map, conv2d_map, pool_windows
+from .imagemaps import Window, average_pool_map, conv2d_map, pool_windows
 from .layers import Fold, batchnorm_layer, check_input_dim, finalize, max_pool, on_plane
 from .residual import residual_sum
 

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from ..errors import InputError
 from ..core.layers import Abs, Activation, Affine, HardTanh, Identity, LeakyReLU, Layer, Maxout, ReLU, layer_type
 from ..core.network import Network  # noqa: F401  (doctests)
-from .conv import ImageMap
+from .imagemaps import ImageMap
 from .layers import Fold, compose, finalize
 
 __all__ = ["residual_sum", "output_width"]

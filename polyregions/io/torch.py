@@ -4,7 +4,7 @@
 ``Linear``, ``ReLU``, ``LeakyReLU``, ``Hardtanh`` (and ``ReLU6``), ``Identity``,
 ``Flatten``, ``Dropout`` (the identity at inference), ``BatchNorm1d`` and
 ``BatchNorm2d`` in eval mode (folded into the neighbouring affine layer), and on an
-input of known shape ``Conv2d`` (an affine map; see :mod:`polyregions.io.conv`),
+input of known shape ``Conv2d`` (an affine map; see :mod:`polyregions.io.imagemaps`),
 ``AvgPool2d``, ``AdaptiveAvgPool2d`` (to sizes that divide the input's), and
 ``MaxPool2d``, a maxout over each window (a ``ReLU`` before or after it stays a
 layer of its own, as in the ONNX reader). Every weight is taken exactly: a
@@ -33,7 +33,7 @@ from ..checker.fileformat import MAX_MODEL_BYTES
 from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
-from .conv import ImageMap, Window, average_pool_map, conv2d_map, pool_windows
+from .imagemaps import ImageMap, Window, average_pool_map, conv2d_map, pool_windows
 from .layers import Fold, batchnorm_affine, batchnorm_layer, check_input_dim, finalize, max_pool, on_plane
 
 __all__ = ["from_torch", "load_torch", "from_state_dict", "parse_arch", "require_torch", "TORCH_VERSION"]

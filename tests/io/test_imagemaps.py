@@ -11,6 +11,7 @@ tests/support/reference.py.
 
 from __future__ import annotations
 
+import pickle
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from polyregions.core.layers import Affine, Maxout, ReLU  # noqa: E402
 from polyregions.core.network import Network  # noqa: E402
 from polyregions.core.slices import slice_network  # noqa: E402
 from polyregions.errors import DomainError, InputError  # noqa: E402
-from polyregions.io.conv import (MAX_CONV_ENTRIES, ImageMap, average_pool_map, channel_map,  # noqa: E402
+from polyregions.io.imagemaps import (MAX_CONV_ENTRIES, ImageMap, average_pool_map, channel_map,  # noqa: E402
                                  conv2d_affine, conv2d_map, pool_windows, selection_map)
 from polyregions.io.layers import Fold, compose, finalize, restrict  # noqa: E402
 from polyregions.io.residual import residual_sum  # noqa: E402
@@ -305,6 +306,16 @@ def test_image_maps_agree_with_their_dense_matrices():
                                                                                               dense.bias)]
     affine, out = conv2d_affine((1, 3, 3), [[[[1, 2], [3, 4]]]], None, place="conv")
     assert out == (1, 2, 2) and affine.weight[3] == (0, 0, 0, 0, 1, 2, 0, 3, 4)
+
+
+def test_image_maps_pickle():
+    conv, shape = conv2d_map((2, 3, 4), dyadic(4, 1, 2, 2).tolist(), [1, 0, -1, 2], place="conv", groups=2,
+                             strides=(1, 2), pads=(1, 0, 0, 1), dilations=(2, 1))
+    windows, _ = pool_windows(shape, (2, 2), place="pool", pads=(1, 1, 0, 0))
+    for image in (conv, average_pool_map(shape, windows, place="pool"), selection_map(4, [[None, 3]], place="s"),
+                  channel_map((2, 2, 3), [F(1, 2), 0], [1, 2], place="bn")):
+        again = pickle.loads(pickle.dumps(image))
+        assert again.dense() == image.dense() and repr(again) == repr(image)
 
 
 def test_an_image_map_after_an_affine_layer_computes_each_row_once():

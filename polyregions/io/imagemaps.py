@@ -44,7 +44,8 @@ _ZERO = Fraction(0)
 class ImageMap:
     """An affine map ``R^in_dim -> R^out_dim`` given by a function of the row index.
 
-    ``row(r)`` is the sparse row ``r``: the (column, weight) pairs of its nonzero
+    ``row(r)`` (a picklable object: the rows listed, or the geometry they are computed
+    from) is the sparse row ``r``: the (column, weight) pairs of its nonzero
     weights and its bias. ``fold`` says how a dense importer places the map: merged
     into the affine layer next to it (pooling, batch norm, selections) or as an
     affine layer of its own (a convolution after an activation). ``place`` names the
@@ -136,6 +137,66 @@ class Window:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class _ListedRows:
+    """The rows of a map, listed (pooling, selections): ``rows(r)`` is row ``r``."""
+
+    rows: tuple[SparseRow, ...]
+
+    def __call__(self, r: int) -> SparseRow:
+        return self.rows[r]
+
+
+@dataclass(frozen=True, slots=True)
+class _ChannelRows:
+    """The rows of a per-channel scale and shift, with *per* positions in each channel."""
+
+    scale: tuple[Fraction, ...]
+    shift: tuple[Fraction, ...]
+    per: int
+
+    def __call__(self, r: int) -> SparseRow:
+        c = r // self.per
+        return (((r, self.scale[c]),) if self.scale[c] else ()), self.shift[c]
+
+
+@dataclass(frozen=True, slots=True)
+class _ConvRows:
+    """The rows of a 2-D convolution, computed when asked for (see :func:`conv2d_map`)."""
+
+    kernel: tuple  # (M, C / groups, kH, kW) rationals
+    bias: tuple[Fraction, ...]
+    shape: tuple[int, int, int]  # the input's (C, H, W)
+    out: tuple[int, int]  # the output's (H, W)
+    strides: tuple[int, int]
+    start: tuple[int, int]  # the top and left padding
+    dilations: tuple[int, int]
+    per_group: int  # input channels per group
+    per_out: int  # filters per group
+
+    def __call__(self, r: int) -> SparseRow:
+        _, height, width = self.shape
+        out_h, out_w = self.out
+        (sh, sw), (top, left), (dh, dw) = self.strides, self.start, self.dilations
+        m, rest = divmod(r, out_h * out_w)
+        i, j = divmod(rest, out_w)
+        group = m // self.per_out
+        filt = self.kernel[m]
+        terms: dict[int, Fraction] = {}
+        for c in range(self.per_group):
+            channel = group * self.per_group + c
+            for a, line in enumerate(filt[c]):
+                y = i * sh - top + a * dh
+                if not 0 <= y < height:
+                    continue
+                for bb, value in enumerate(line):
+                    x = j * sw - left + bb * dw
+                    if 0 <= x < width and value:
+                        column = (channel * height + y) * width + x
+                        terms[column] = terms.get(column, _ZERO) + value
+        return tuple(sorted(terms.items())), self.bias[m]
+
+
 def _geometry(place: str, what: str, strides: Sequence[int], pads: Sequence[int], dilations: Sequence[int]
               ) -> None:
     if len(strides) != 2 or len(dilations) != 2 or len(pads) != 4:
@@ -196,29 +257,12 @@ def conv2d_map(shape: Sequence[int], weight: Sequence[Any], bias: Sequence[Any] 
                                                      for m, v in enumerate(bias)]
     if len(b) != out_channels:
         raise InputError(f"{place}: bias has {len(b)} entries, expected {out_channels}")
-    per_out = out_channels // groups
 
-    def row(r: int) -> SparseRow:
-        m, rest = divmod(r, out_h * out_w)
-        i, j = divmod(rest, out_w)
-        group = m // per_out
-        terms: dict[int, Fraction] = {}
-        for c in range(per_group):
-            channel = group * per_group + c
-            for a in range(kh):
-                y = i * sh - top + a * dh
-                if not 0 <= y < height:
-                    continue
-                for bb in range(kw):
-                    x = j * sw - left + bb * dw
-                    value = kernel[m][c][a][bb]
-                    if 0 <= x < width and value:
-                        column = (channel * height + y) * width + x
-                        terms[column] = terms.get(column, _ZERO) + value
-        return tuple(sorted(terms.items())), b[m]
-
+    rows = _ConvRows(tuple(tuple(tuple(tuple(line) for line in plane) for plane in filt) for filt in kernel),
+                     tuple(b), (channels, height, width), (out_h, out_w), (sh, sw), (top, left), (dh, dw),
+                     per_group, out_channels // groups)
     out = (out_channels, out_h, out_w)
-    return ImageMap(channels * height * width, out_channels * out_h * out_w, row, place, "convolution"), out
+    return ImageMap(channels * height * width, out_channels * out_h * out_w, rows, place, "convolution"), out
 
 
 def conv2d_affine(shape: Sequence[int], weight: Sequence[Any], bias: Sequence[Any] | None, *, place: str,
@@ -302,7 +346,7 @@ def average_pool_map(shape: Sequence[int], windows: Sequence[Window], *, place: 
     n = shape[0] * shape[1] * shape[2]
     rows = [(tuple((e, Fraction(1, w.size if count_include_pad else len(w.entries))) for e in w.entries), _ZERO)
             for w in windows]
-    return ImageMap(n, len(rows), rows.__getitem__, place, "average pool", fold=True)
+    return ImageMap(n, len(rows), _ListedRows(tuple(rows)), place, "average pool", fold=True)
 
 
 def selection_map(in_dim: int, groups: Sequence[Sequence[int | None]], *, place: str) -> ImageMap:
@@ -316,7 +360,7 @@ def selection_map(in_dim: int, groups: Sequence[Sequence[int | None]], *, place:
     """
     one = Fraction(1)
     rows = [(() if e is None else ((e, one),), _ZERO) for group in groups for e in group]
-    return ImageMap(in_dim, len(rows), rows.__getitem__, place, "max pool", fold=True)
+    return ImageMap(in_dim, len(rows), _ListedRows(tuple(rows)), place, "max pool", fold=True)
 
 
 def channel_map(shape: Sequence[int], scale: Sequence[Fraction], shift: Sequence[Fraction], *, place: str
@@ -332,11 +376,6 @@ def channel_map(shape: Sequence[int], scale: Sequence[Fraction], shift: Sequence
     for d in shape[1:]:
         per *= d
     n = shape[0] * per
-    scale = [Fraction(s) for s in scale]
-    shift = [Fraction(s) for s in shift]
 
-    def row(r: int) -> SparseRow:
-        c = r // per
-        return (((r, scale[c]),) if scale[c] else ()), shift[c]
-
-    return ImageMap(n, n, row, place, "batch norm", fold=True)
+    rows = _ChannelRows(tuple(Fraction(s) for s in scale), tuple(Fraction(s) for s in shift), per)
+    return ImageMap(n, n, rows, place, "batch norm", fold=True)
