@@ -274,6 +274,21 @@ def test_pool_windows_refuse_a_ceil_mode_other_than_0_or_1():
         pool_windows((1, 4, 4), (2, 2), place="pool", ceil_mode=2)
 
 
+def test_the_torch_reader_refuses_an_image_layer_without_an_image_shape():
+    """Checked without torch: the walker's shape check runs before any module is read."""
+    from polyregions.io.torch import _Walker
+    walker = _Walker(approximate=False)
+    with pytest.raises(InputError, match=r"^1 \(MaxPool2d\): needs a \(channels, height, width\) input, got an "
+                                         r"unknown shape; pass input_shape=\(C, H, W\)$"):
+        walker._image("1 (MaxPool2d)")
+    walker.shape = (16,)
+    with pytest.raises(InputError, match=r"^1 \(MaxPool2d\): needs a \(channels, height, width\) input, got 16 "
+                                         r"values; pass input_shape=\(C, H, W\)$"):
+        walker._image("1 (MaxPool2d)")
+    walker.shape = (1, 4, 4)
+    assert walker._image("1 (MaxPool2d)") == (1, 4, 4)
+
+
 def test_pool_shapes_and_indices_are_refused():
     indices = model([helper.make_node("MaxPool", ["x"], ["y", "i"], kernel_shape=[1, 2])], [], (1, 1, 4), 2)
     with pytest.raises(InputError, match=r"node #0 \(MaxPool\): only the first output \(the pooled values\)"):
