@@ -165,7 +165,7 @@ def residual_sum(first: Sequence[Any], second: Sequence[Any], input_dim: int, pl
                    else "a value")
             raise InputError(f"{place}: the shorter branch would carry {why} through a {layer_type(activation)} "
                              "layer of the other, which is not exact without extra regions; residual connections "
-                             "are read where the skipped value is a ReLU (or abs) output")
+                             "are read where the skipped value is >= 0 (a ReLU or abs output, or a pool of one)")
         rows, bias = _stacked(affine_a, affine_b, shared)
         layers += [Affine(tuple(rows), tuple(bias)), activation]
         shared = False
