@@ -15,10 +15,10 @@ from typing import Any, Sequence
 from ..core.domain import Domain, load_domain
 from ..core.layers import Affine, layer_type
 from ..core.network import Network
-from ..core.slices import parse_point, slice_network
-from ..errors import InputError
+from ..core.slices import PlaneSizeError, parse_point, slice_network
+from ..errors import DomainError, InputError
 from ..files import check_file_name, is_same_file
-from ..io.models import load_model, rationalize_note
+from ..io.models import load_model, model_kind, rationalize_note
 from ..rationals import approximate, approximate_point, format_rational, is_short
 from ..run.executors import MAX_JOBS, default_jobs
 from .progress import ProgressLine
@@ -74,10 +74,11 @@ def seconds_arg(text: str) -> float:
     return value
 
 
-def load(args: argparse.Namespace) -> Network:
-    """The network of the command line's MODEL (any format; see polyregions.io.load_model)."""
+def load(args: argparse.Namespace, plane: Sequence[Sequence[Any]] | None = None) -> Network:
+    """The network of the command line's MODEL (any format; see polyregions.io.load_model),
+    restricted to *plane* if given."""
     return load_model(args.model, input_dim=getattr(args, "input_dim", None), arch=getattr(args, "arch", None),
-                      rationalize=getattr(args, "rationalize", None))
+                      rationalize=getattr(args, "rationalize", None), plane=plane)
 
 
 def note(args: argparse.Namespace) -> str | None:
@@ -88,16 +89,28 @@ def note(args: argparse.Namespace) -> str | None:
 
 def problem(args: argparse.Namespace) -> tuple[Network, Domain]:
     """The network and domain a command line asks for (a slice restricts the network)."""
-    network = load(args)
     if args.domain is not None and args.box is not None:
         raise InputError("argument --box: not allowed with argument --domain")
     if args.slice is not None:
-        n = network.input_dim
-        points = [parse_point(text, n, f"--slice P{i}") for i, text in enumerate(args.slice)]
-        args.sliced = (network, points)  # what outputs say about the view (see context)
-        network = slice_network(network, *points)
+        if model_kind(args.model) in ("onnx", "torch") and getattr(args, "rationalize", None) is None:
+            # read straight onto the plane: the layers before the first activation never see the whole input space
+            points = [parse_point(text, None, f"--slice P{i}") for i, text in enumerate(args.slice)]
+            try:
+                network = load(args, points)
+            except PlaneSizeError as exc:
+                raise DomainError(f"--slice P{exc.index}: {len(points[exc.index])} coordinates in "
+                                  f"{args.slice[exc.index]!r}, the network has {exc.inputs} inputs") from None
+            own = f"on the plane: {architecture(network)}"
+        else:  # the whole network first (with --rationalize, the rounding is of the model's own weights)
+            model = load(args)
+            points = [parse_point(text, model.input_dim, f"--slice P{i}") for i, text in enumerate(args.slice)]
+            network = slice_network(model, *points)
+            own = architecture(model)
+        args.sliced = (own, points)  # what outputs say about the view (see context)
         if args.box is None:
             return network, Domain.box(2, 0, 1)
+    else:
+        network = load(args)
     n = network.input_dim
     if args.box is not None:
         low, high = (box_value(v, n) for v in args.box)
@@ -132,14 +145,14 @@ def executor_options(args: argparse.Namespace, quiet: bool = False,
 
 
 def architecture(network: Network) -> str:
+    """``2 -> 8 -> 1, relu``: the widths and activations of *network*."""
     names = []
     for layer in network.layers:
         if not isinstance(layer, Affine):
             kind = layer_type(layer)
             if kind not in names:
                 names.append(kind)
-    widths = " -> ".join(map(str, network.widths()))
-    return f"{widths}, {', '.join(names) or 'affine'}"
+    return f"{' -> '.join(map(str, network.widths()))}, {', '.join(names) or 'affine'}"
 
 
 def point_text(point: Sequence[Any]) -> str:
@@ -205,9 +218,10 @@ def context_json(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def network_text(args: argparse.Namespace, network: Network) -> str:
-    """The model and its architecture (the model's own, under a --slice view)."""
+    """The model and its architecture: under a --slice view the model's own, or for an ONNX or
+    PyTorch model read straight onto the plane that of the network on the plane, labelled so."""
     sliced = getattr(args, "sliced", None)
-    return f"{args.model} ({architecture(network if sliced is None else sliced[0])})"
+    return f"{args.model} ({architecture(network) if sliced is None else sliced[0]})"
 
 
 def print_header(args: argparse.Namespace, network: Network, domain: Domain | None, width: int) -> None:

@@ -16,13 +16,24 @@ from .layers import Affine
 from .network import Network
 from ..rationals import to_rational
 
-__all__ = ["slice_network", "parse_point"]
+__all__ = ["slice_network", "parse_point", "plane_vectors", "PlaneSizeError"]
 
 
-def parse_point(text: str, dim: int, place: str) -> tuple[Fraction, ...]:
-    """Comma-separated rationals with *dim* entries."""
+class PlaneSizeError(DomainError):
+    """A slice point with another number of coordinates than the network has inputs: which
+    point (``index``, 0 to 2) and the network's input size (``inputs``), for a caller that
+    names the point its own way (the CLI's ``--slice P0``)."""
+
+    def __init__(self, message: str, index: int, inputs: int) -> None:
+        super().__init__(message)
+        self.index = index
+        self.inputs = inputs
+
+
+def parse_point(text: str, dim: int | None, place: str) -> tuple[Fraction, ...]:
+    """Comma-separated rationals with *dim* entries (any number when *dim* is None)."""
     parts = [p.strip() for p in text.split(",")]
-    if len(parts) != dim:
+    if dim is not None and len(parts) != dim:
         raise DomainError(f"{place}: {len(parts)} coordinates in {text!r}, the network has {dim} inputs")
     try:
         return tuple(to_rational(p, f"{place}[{i}]") for i, p in enumerate(parts))
@@ -40,11 +51,24 @@ def slice_network(network: Network, p0: Sequence[Any], p1: Sequence[Any], p2: Se
     >>> sliced.input_dim, sliced.layers[0].weight
     (2, ((Fraction(1, 1), Fraction(0, 1)), (Fraction(0, 1), Fraction(1, 1)), (Fraction(0, 1), Fraction(0, 1))))
     """
-    n = network.input_dim
+    base, u, v = plane_vectors(network.input_dim, p0, p1, p2)
+    lift = Affine(tuple((ui, vi) for ui, vi in zip(u, v)), tuple(base))
+    return Network.from_layers(2, (lift,) + network.layers)
+
+
+def plane_vectors(n: int, p0: Sequence[Any], p1: Sequence[Any], p2: Sequence[Any]
+                  ) -> tuple[list[Fraction], list[Fraction], list[Fraction]]:
+    """The base point ``p0`` and the directions ``p1 - p0``, ``p2 - p0`` of a plane in ``R^n``, exactly.
+
+    Examples
+    --------
+    >>> plane_vectors(2, [0, 1], [1, 1], ["1/2", 0])
+    ([Fraction(0, 1), Fraction(1, 1)], [Fraction(1, 1), Fraction(0, 1)], [Fraction(1, 2), Fraction(-1, 1)])
+    """
     points = []
-    for name, p in (("p0", p0), ("p1", p1), ("p2", p2)):
+    for index, (name, p) in enumerate((("p0", p0), ("p1", p1), ("p2", p2))):
         if len(p) != n:
-            raise DomainError(f"slice {name} has {len(p)} coordinates, the network has {n} inputs")
+            raise PlaneSizeError(f"slice {name} has {len(p)} coordinates, the network has {n} inputs", index, n)
         try:
             points.append([to_rational(v, f"slice {name}[{i}]") for i, v in enumerate(p)])
         except NumberError as exc:
@@ -52,7 +76,7 @@ def slice_network(network: Network, p0: Sequence[Any], p1: Sequence[Any], p2: Se
     base, first, second = points
     u = [a - b for a, b in zip(first, base)]
     v = [a - b for a, b in zip(second, base)]
-    if not any(ui * vj != uj * vi for i, (ui, vi) in enumerate(zip(u, v)) for uj, vj in list(zip(u, v))[i + 1:]):
+    k = next((i for i, ui in enumerate(u) if ui), None)  # v is a multiple of u (or u = 0): one pass
+    if k is None or all(vi * u[k] == ui * v[k] for ui, vi in zip(u, v)):
         raise DomainError("slice points are collinear: p1 - p0 and p2 - p0 must be independent")
-    lift = Affine(tuple((ui, vi) for ui, vi in zip(u, v)), tuple(base))
-    return Network.from_layers(2, (lift,) + network.layers)
+    return base, u, v

@@ -22,13 +22,16 @@ from fractions import Fraction
 from math import isqrt
 from typing import Any, Sequence
 
+from ..checker.fileformat import MAX_RANK
 from ..errors import InputError, NetworkError
-from ..core.layers import Affine, HardTanh, LeakyReLU, Layer
+from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Layer, Maxout, ReLU
 from ..core.network import Network
+from ..core.slices import plane_vectors
 from ..rationals import format_rational, to_rational
+from .imagemaps import ImageMap, Window, channel_map, selection_map
 
-__all__ = ["Fold", "compose", "finalize", "batchnorm_affine", "rational_sqrt", "rationalize_network",
-           "check_input_dim", "SQRT_BITS"]
+__all__ = ["Fold", "compose", "finalize", "restrict", "on_plane", "batchnorm_affine", "rational_sqrt",
+           "rationalize_network", "check_input_dim", "max_pool", "batchnorm_layer", "SQRT_BITS"]
 
 #: Bits of an irrational square root kept before rounding (only with ``--rationalize``).
 SQRT_BITS = 256
@@ -52,11 +55,13 @@ def compose(first: Affine, second: Affine) -> Affine:
     >>> compose(a, b).weight, compose(a, b).bias
     (((Fraction(3, 1), Fraction(6, 1)), (Fraction(-1, 1), Fraction(-2, 1))), (Fraction(3, 1), Fraction(-1, 2)))
     """
-    columns = list(zip(*first.weight))
-    # zero terms are skipped: a bias add or batch norm is diagonal, so its products are few
-    weight = tuple(tuple(sum((w * c for w, c in zip(row, column) if w and c), Fraction(0)) for column in columns)
+    # the columns of *first* as sparse lists: a bias add or batch norm is diagonal, so its products are few
+    columns = [[(k, c) for k, c in enumerate(column) if c] for column in zip(*first.weight)]
+    shift = [(k, c) for k, c in enumerate(first.bias) if c]
+    zero = Fraction(0)
+    weight = tuple(tuple(sum((row[k] * c for k, c in column if row[k]), zero) for column in columns)
                    for row in second.weight)
-    bias = tuple(sum((w * c for w, c in zip(row, first.bias) if w and c), Fraction(0)) + b
+    bias = tuple(sum((row[k] * c for k, c in shift if row[k]), zero) + b
                  for row, b in zip(second.weight, second.bias))
     return Affine(weight, bias)
 
@@ -64,7 +69,14 @@ def compose(first: Affine, second: Affine) -> Affine:
 def finalize(layers: Sequence[Any]) -> list[Layer]:
     """Merge every :class:`Fold` into the affine layer before it, else the one after it.
 
-    A fold with no affine neighbour stays as an affine layer of its own.
+    A fold with no affine neighbour stays as an affine layer of its own. An
+    :class:`~polyregions.io.imagemaps.ImageMap` becomes a dense affine layer (a convolution)
+    or a fold (pooling, batch norm, max-pool selections); one after an affine layer is
+    applied to that layer's columns, never made dense itself. A selection that only
+    reorders the values of an elementwise activation (a max pool whose windows cover
+    every unit of a ReLU exactly once) reorders the rows of the affine layer before the
+    activation instead: the same units, so the same activation regions, with no dense
+    selection layer.
 
     Examples
     --------
@@ -77,6 +89,21 @@ def finalize(layers: Sequence[Any]) -> list[Layer]:
     """
     out: list[Any] = []
     for layer in layers:
+        if isinstance(layer, ImageMap):
+            if (layer.fold and len(out) > 1 and isinstance(out[-1], _ELEMENTWISE)
+                    and isinstance(out[-2], (Affine, Fold))):
+                order = layer.permutation()
+                if order is not None:  # a reordering commutes with the activation: reorder its units instead
+                    out[-2] = _reordered(out[-2], order)
+                    continue
+            if layer.fold and out and isinstance(out[-1], Affine):
+                out[-1] = layer.after(out[-1])
+                continue
+            if out and isinstance(out[-1], Fold):
+                merged = layer.after(out[-1].affine)
+                out[-1] = Fold(merged, layer.what) if layer.fold else merged
+                continue
+            layer = Fold(layer.dense(), layer.what) if layer.fold else layer.dense()
         if isinstance(layer, Fold):
             if out and isinstance(out[-1], Affine):
                 out[-1] = compose(out[-1], layer.affine)
@@ -89,6 +116,82 @@ def finalize(layers: Sequence[Any]) -> list[Layer]:
         else:
             out.append(layer)
     return [layer.affine if isinstance(layer, Fold) else layer for layer in out]
+
+
+#: Activations that act on each value alone (they commute with a reordering of the values).
+_ELEMENTWISE = (ReLU, LeakyReLU, Abs, HardTanh)
+
+
+def _reordered(layer: Affine | Fold, order: Sequence[int]) -> Affine | Fold:
+    """*layer* with its rows in *order*."""
+    affine = layer.affine if isinstance(layer, Fold) else layer
+    reordered = Affine(tuple(affine.weight[c] for c in order), tuple(affine.bias[c] for c in order))
+    return Fold(reordered, layer.what) if isinstance(layer, Fold) else reordered
+
+
+def _affine_images(layer: Any, xs: Sequence[Sequence[Fraction]], biases: Sequence[bool]) -> list[list[Fraction]]:
+    """*layer* (affine, fold or image map) at the vectors *xs*, each with or without its bias."""
+    if isinstance(layer, ImageMap):
+        return layer.apply_all(xs, biases)
+    affine = layer.affine if isinstance(layer, Fold) else layer
+    zero = Fraction(0)
+    return [[sum((w * v for w, v in zip(row, x) if w and v), zero) + (b if bias else zero)
+             for row, b in zip(affine.weight, affine.bias)] for x, bias in zip(xs, biases)]
+
+
+def restrict(layers: Sequence[Any], input_dim: int, p0: Sequence[Any], p1: Sequence[Any], p2: Sequence[Any]
+             ) -> list[Layer]:
+    """The layers of the network restricted to the plane through *p0*, *p1*, *p2*, as a
+    function of ``(s, t)`` (see :func:`polyregions.core.slices.slice_network`).
+
+    The affine layers before the first activation (dense, folds and image maps:
+    convolutions, pooling, batch norm) act on the plane's base point and its two
+    directions only, and become one affine layer with two columns; no layer of the
+    block is made dense, so the input may be of any size. The rest is :func:`finalize`d.
+
+    Examples
+    --------
+    >>> from polyregions.core.layers import ReLU
+    >>> layers = restrict([Affine.from_lists([[1, 1, 1]], [1]), ReLU()], 3, [0, 0, 0], [1, 0, 0], [0, 0, 2])
+    >>> layers[0].weight, layers[0].bias
+    (((Fraction(1, 1), Fraction(2, 1)),), (Fraction(1, 1),))
+    """
+    base, u, v = plane_vectors(input_dim, p0, p1, p2)
+    index = 0
+    while index < len(layers) and isinstance(layers[index], (Affine, Fold, ImageMap)):
+        base, u, v = _affine_images(layers[index], (base, u, v), (True, False, False))
+        index += 1
+    lift = Affine(tuple(zip(u, v)), tuple(base))
+    return finalize([lift, *layers[index:]])
+
+
+def on_plane(layers: Sequence[Any], input_dim: int, plane: Sequence[Sequence[Any]]) -> Network:
+    """The network of *layers* (on *input_dim* inputs) restricted to *plane*, three input points:
+    :func:`restrict` as a network of ``(s, t)``."""
+    return Network.from_layers(2, restrict(layers, input_dim, *plane))
+
+
+def max_pool(windows: Sequence[Window], width: int, place: str) -> list[Any]:
+    """The layers of a max pool over *windows* of *width* values: a selection of each
+    window's entries, then a maxout over each window.
+
+    The pool is read as written: a ``ReLU`` before or after it stays a layer of its own
+    (its units are activation units of their own, DESIGN.md), never merged into the
+    maxout. Windows cut by padding are filled up to the largest by repeating their first
+    entry, which adds no region (candidates that are the same function count once).
+
+    Examples
+    --------
+    >>> layers = max_pool([Window((0, 1), 2), Window((1, 2), 2), Window((2,), 2)], 3, "pool")
+    >>> layers[-1], Network.from_layers(3, finalize(layers))([-1, -2, "1/2"])
+    (Maxout(rank=2), (Fraction(-1, 1), Fraction(1, 2), Fraction(1, 2)))
+    """
+    k = max(len(w.entries) for w in windows)
+    if k > MAX_RANK:
+        raise InputError(f"{place}: a window of {k} entries is a maxout of rank {k}, more than the limit of "
+                         f"{MAX_RANK}")
+    groups = [list(w.entries) + [w.entries[0]] * (k - len(w.entries)) for w in windows]
+    return [selection_map(width, groups, place=place), Maxout(k)]
 
 
 def rational_sqrt(value: Fraction, bits: int | None = None) -> Fraction | None:
@@ -156,6 +259,27 @@ def batchnorm_affine(mean: Sequence[Any], var: Sequence[Any], gamma: Sequence[An
         weight.append(tuple(row))
         bias.append(b - scale * m)
     return Fold(Affine(tuple(weight), tuple(bias)), "batch norm")
+
+
+def batchnorm_layer(shape: Sequence[int], mean: Sequence[Any], var: Sequence[Any], gamma: Sequence[Any] | None,
+                    beta: Sequence[Any] | None, eps: Any, place: str, approximate: bool = False) -> Fold | ImageMap:
+    """A batch norm of a tensor of *shape* (channels first): a diagonal :class:`Fold`
+    (:func:`batchnorm_affine`) for a vector, or for an image (``(C, H, W)`` with more than one
+    position) a per-channel :class:`~polyregions.io.imagemaps.ImageMap` that is never made dense.
+
+    Examples
+    --------
+    >>> batchnorm_layer((2, 1, 2), [0, 1], [4, 1], None, None, 0, "bn").apply([2, 2, 3, 3])
+    [Fraction(1, 1), Fraction(1, 1), Fraction(2, 1), Fraction(2, 1)]
+    """
+    fold = batchnorm_affine(mean, var, gamma, beta, eps, place, approximate)
+    positions = 1
+    for d in shape[1:]:
+        positions *= d
+    if positions == 1:
+        return fold
+    w, b = fold.affine.weight, fold.affine.bias
+    return channel_map(shape, [w[c][c] for c in range(len(w))], list(b), place=place)
 
 
 def _snap(value: Fraction, limit: int) -> Fraction:

@@ -25,7 +25,7 @@ from ..files import check_file_name, write_text_atomic
 from ..errors import InputError
 from ..core.domain import Domain
 from ..core.network import Network, load_network
-from .layers import check_input_dim, rationalize_network
+from .layers import check_input_dim, on_plane, rationalize_network
 from .onnx import from_onnx
 from .torch import from_torch, load_torch
 
@@ -94,7 +94,8 @@ def _is_onnx_model(obj: Any) -> bool:
 
 
 def load_model(source: Any, *, input_dim: int | None = None, arch: str | None = None,
-               rationalize: int | None = None, input_shape: Sequence[int] | None = None) -> Network:
+               rationalize: int | None = None, input_shape: Sequence[int] | None = None,
+               plane: Sequence[Sequence[Any]] | None = None) -> Network:
     """The exact network of a model file or object.
 
     Parameters
@@ -115,6 +116,15 @@ def load_model(source: Any, *, input_dim: int | None = None, arch: str | None = 
         which every output must say (:func:`rationalize_note`).
     input_shape
         ``(C, H, W)`` for a PyTorch module that starts with a convolution.
+    plane
+        Three input points ``(p0, p1, p2)``: the network restricted to the plane
+        through them, a function of ``(s, t)``: the function of
+        :func:`~polyregions.core.slices.slice_network`, with the plane's map composed into
+        the layers before the first activation (:func:`~polyregions.io.layers.restrict`).
+        For ONNX and PyTorch models those layers (affine, convolution, pooling, batch
+        norm, flatten) act on the plane's base point and two directions only, so an image
+        network of any input size loads as its 2-D restriction. With *rationalize* the
+        whole network is read first (the rounding is of its weights).
 
     Examples
     --------
@@ -126,6 +136,7 @@ def load_model(source: Any, *, input_dim: int | None = None, arch: str | None = 
     polyregions.errors.InputError: examples/demo.json has 2 inputs, but --input-dim is 3
     """
     approximate = rationalize is not None
+    lazy = plane if rationalize is None else None  # the importers' own slicing
     kind = None
     if isinstance(source, Network):
         network = source
@@ -133,16 +144,17 @@ def load_model(source: Any, *, input_dim: int | None = None, arch: str | None = 
         network = Network.from_json(source)
     elif _is_torch_module(source):
         kind = "torch"
-        network = from_torch(source, input_dim, input_shape=input_shape, approximate_sqrt=approximate)
+        network = from_torch(source, input_dim, input_shape=input_shape, approximate_sqrt=approximate, plane=lazy)
     elif _is_onnx_model(source):
         kind = "onnx"
-        network = from_onnx(source, input_dim, approximate_sqrt=approximate)
+        network = from_onnx(source, input_dim, approximate_sqrt=approximate, plane=lazy)
     elif isinstance(source, (str, Path)):
         kind = model_kind(source)
         if kind == "onnx":
-            network = from_onnx(source, input_dim, approximate_sqrt=approximate)
+            network = from_onnx(source, input_dim, approximate_sqrt=approximate, plane=lazy)
         elif kind == "torch":
-            network = load_torch(source, arch, input_dim, input_shape=input_shape, approximate_sqrt=approximate)
+            network = load_torch(source, arch, input_dim, input_shape=input_shape, approximate_sqrt=approximate,
+                                 plane=lazy)
         else:
             network = load_network(source)
     else:
@@ -155,6 +167,8 @@ def load_model(source: Any, *, input_dim: int | None = None, arch: str | None = 
         check_input_dim(network.input_dim, input_dim, what)
     if rationalize is not None:
         network = rationalize_network(network, rationalize)
+    if plane is not None and (kind not in ("onnx", "torch") or lazy is None):
+        network = on_plane(network.layers, network.input_dim, plane)
     return network
 
 

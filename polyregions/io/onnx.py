@@ -15,8 +15,20 @@ plus the branches of an elementwise ``Max``):
 - maxout written as ``Reshape`` to ``(units, k)`` then ``ReduceMax`` over an axis,
   or as ``Max`` of ``k`` affine maps of one tensor;
 - ``Conv`` (2-D, with ``pads``, ``strides``, ``dilations`` and ``group``) on an
-  input of known size, unrolled into a dense affine map (practical for small inputs:
-  an 8x8 image with a few channels).
+  input of known size, an affine map (see :mod:`polyregions.io.imagemaps`): dense for the
+  whole input space (practical for small inputs: an 8x8 image with a few channels),
+  never dense on a slice before the first activation (``plane``);
+- ``AveragePool`` and ``GlobalAveragePool`` (affine; ``count_include_pad`` as ONNX
+  defines it), ``MaxPool`` (2-D, with ``pads``, ``strides``, ``dilations``;
+  ``ceil_mode = 1`` only where it adds no window) and ``GlobalMaxPool`` (windows of
+  at most 256 entries, the maxout rank limit): a maxout over each window. A ``Relu``
+  before or after it stays a layer of its own (its units are activation units, as
+  DESIGN.md defines the pattern), so the activation regions of a Conv-ReLU-MaxPool
+  block are those of the literal network: the sign of every ReLU unit and the
+  largest entry of every window;
+- ``Add``, ``Sub`` and ``Sum`` of tensors computed from the input (residual
+  connections), where that is exact without extra regions (see
+  :func:`polyregions.io.residual.residual_sum`).
 
 Every number is taken exactly: a float32 weight is the rational it denotes. Any
 other operator is refused in one line naming the node and the operator. The
@@ -35,16 +47,32 @@ from ..checker.fileformat import MAX_MODEL_BYTES, unreadable
 from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Maxout, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
-from .conv import conv2d_affine
-from .layers import Fold, batchnorm_affine, check_input_dim, finalize
+from .imagemaps import Window, average_pool_map, conv2d_map, pool_windows
+from .layers import Fold, batchnorm_layer, check_input_dim, finalize, max_pool, on_plane
+from .residual import residual_sum
 
 __all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
 
 SUPPORTED_OPS = ("Gemm", "MatMul", "Add", "Sub", "Relu", "LeakyRelu", "Clip", "Abs", "Identity",
                  "Dropout", "Flatten", "Reshape", "Squeeze", "BatchNormalization", "ReduceMax", "Max",
-                 "Conv", "Constant")
+                 "Conv", "MaxPool", "GlobalMaxPool", "AveragePool", "GlobalAveragePool", "Sum", "Constant")
 
 _MISSING = "reading ONNX models needs the onnx package: pip install -e '.[onnx]' (from the clone)"
+
+#: The type of each attribute the reader reads (ONNX's names): a model giving another is refused.
+_ATTRIBUTE_TYPES = {
+    **dict.fromkeys(("transA", "transB", "axis", "keepdims", "training_mode", "group", "ceil_mode",
+                     "count_include_pad", "storage_order"), "INT"),
+    **dict.fromkeys(("strides", "pads", "dilations", "kernel_shape", "axes"), "INTS"),
+    **dict.fromkeys(("alpha", "beta", "epsilon", "min", "max"), "FLOAT"),
+    "auto_pad": "STRING", "value": "TENSOR"}
+_TYPE_TEXT = {"INT": "an integer", "INTS": "a list of integers", "FLOAT": "a number", "STRING": "a string",
+              "TENSOR": "a tensor"}
+#: Attributes that are flags: 0 or 1.
+_FLAGS = ("transA", "transB", "keepdims", "training_mode", "ceil_mode", "count_include_pad")
+#: The inputs each operator needs (1 where not listed; the optional ones are not counted).
+_MIN_INPUTS = {"Constant": 0, "Add": 2, "Sub": 2, "Gemm": 2, "MatMul": 2, "Reshape": 2, "Conv": 2,
+               "BatchNormalization": 5}
 
 def require_onnx() -> Any:
     """The ``onnx`` module, or :class:`InputError` with the install hint."""
@@ -80,12 +108,14 @@ def _transposed(rows: list[list[Fraction]], columns: int) -> list[list[Fraction]
 
 
 class _Reader:
-    def __init__(self, model: Any, input_dim: int | None, approximate: bool, source: str) -> None:
+    def __init__(self, model: Any, input_dim: int | None, approximate: bool, source: str,
+                 plane: Sequence[Sequence[Any]] | None = None) -> None:
         from onnx import numpy_helper
 
         self.numpy_helper = numpy_helper
         self.source = source
         self.approximate = approximate
+        self.plane = plane
         graph = model.graph
         self.graph = graph
         self.constants: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
@@ -100,6 +130,7 @@ class _Reader:
         if len(graph.output) != 1:
             raise InputError(f"{source}: expected one graph output, found {len(graph.output)}")
         self.output = graph.output[0].name
+        self.place = source  # the node being read, for messages
 
     # ---------------------------------------------------------------- helpers
 
@@ -130,11 +161,20 @@ class _Reader:
         return f"node {name} ({node.op_type})"
 
     def _attr(self, node: Any, name: str, default: Any = None) -> Any:
-        from onnx import helper
+        """Attribute *name* of *node* (else *default*), of the type ONNX defines for it."""
+        from onnx import AttributeProto, helper
 
         for attribute in node.attribute:
             if attribute.name == name:
-                return helper.get_attribute_value(attribute)
+                wanted = _ATTRIBUTE_TYPES.get(name)
+                got = AttributeProto.AttributeType.Name(attribute.type)
+                if wanted is not None and got != wanted and not (wanted == "FLOAT" and got == "INT"):
+                    raise InputError(f"{self.source}: {self.place}: attribute {name} must be {_TYPE_TEXT[wanted]} "
+                                     f"({wanted}), got {got}")
+                value = helper.get_attribute_value(attribute)
+                if name in _FLAGS and value not in (0, 1):
+                    raise InputError(f"{self.source}: {self.place}: attribute {name} must be 0 or 1, got {value}")
+                return value
         return default
 
     def _const(self, name: str, place: str) -> Any:
@@ -175,6 +215,11 @@ class _Reader:
                 raise InputError(f"{self.source}: {place}: unsupported operator {node.op_type}"
                                  f"{' of domain ' + node.domain if node.domain not in ('', 'ai.onnx') else ''} "
                                  f"(supported: {', '.join(SUPPORTED_OPS)})")
+            need = _MIN_INPUTS.get(node.op_type, 1)
+            if len(node.input) < need or not all(node.input[:need]):
+                raise InputError(f"{self.source}: {place}: {node.op_type} needs at least {need} input"
+                                 f"{'s' if need > 1 else ''}, got {sum(1 for name in node.input if name)}")
+            self.place = place
             try:
                 result = handler(node, place)
             except PolyregionsError as exc:  # every message names the file, once
@@ -187,16 +232,19 @@ class _Reader:
         value = self.values[self.output]
         if len(value.shape) != 1 and _size(value.shape) != max(value.shape):
             raise InputError(f"{self.source}: the output has shape {list(value.shape)}, expected a vector")
-        layers = finalize(value.layers)
         input_dim = _size(self.input_shape)
         try:
-            return Network.from_layers(input_dim, layers)
+            if self.plane is not None:
+                return on_plane(value.layers, input_dim, self.plane)
+            return Network.from_layers(input_dim, finalize(value.layers))
         except NetworkError as exc:
             raise NetworkError(f"{self.source}: {exc}") from None
 
     def _unary(self, node: Any, place: str, layer: Any) -> _Value:
         value = self._value(node.input[0], place)
-        return _Value(value.layers + ((layer,) if layer is not None else ()), value.shape, value.batched)
+        if layer is None:
+            return value
+        return _Value(value.layers + (layer,), value.shape, value.batched)
 
     def _op_Constant(self, node: Any, place: str) -> None:
         tensor = self._attr(node, "value")
@@ -330,6 +378,8 @@ class _Reader:
 
     def _op_Add(self, node: Any, place: str, sign: int = 1) -> _Value:
         first, second = node.input[0], node.input[1]
+        if first not in self.constants and second not in self.constants:
+            return self._residual(node, place, sign)
         if first in self.constants and second not in self.constants:
             if sign < 0:
                 raise InputError(f"{self.source}: {place}: constant minus data is not supported")
@@ -349,6 +399,27 @@ class _Reader:
     def _op_Sub(self, node: Any, place: str) -> _Value:
         return self._op_Add(node, place, sign=-1)
 
+    def _op_Sum(self, node: Any, place: str) -> _Value:
+        if len(node.input) == 2:
+            return self._op_Add(node, place)
+        if any(name in self.constants for name in node.input):
+            raise InputError(f"{self.source}: {place}: Sum of {len(node.input)} tensors with a constant among them "
+                             "is not supported (add the constant with Add)")
+        total = self._value(node.input[0], place)
+        for name in node.input[1:]:
+            total = self._sum(total, self._value(name, place), place, 1)
+        return total
+
+    def _residual(self, node: Any, place: str, sign: int) -> _Value:
+        return self._sum(self._value(node.input[0], place), self._value(node.input[1], place), place, sign)
+
+    def _sum(self, a: _Value, b: _Value, place: str, sign: int) -> _Value:
+        if a.shape != b.shape:
+            raise InputError(f"{self.source}: {place}: adds tensors of shapes {list(a.shape)} and {list(b.shape)}; "
+                             "broadcasting between two computed tensors is not supported")
+        layers = residual_sum(a.layers, b.layers, _size(self.input_shape), f"{self.source}: {place}", sign)
+        return _Value(tuple(layers), a.shape, a.batched)
+
     def _op_BatchNormalization(self, node: Any, place: str) -> _Value:
         value = self._value(node.input[0], place)
         if self._attr(node, "training_mode", 0):
@@ -358,19 +429,8 @@ class _Reader:
         channels = value.shape[0]
         if len(mean) != channels:
             raise InputError(f"{self.source}: {place}: {len(mean)} channels, but the input has {channels}")
-        fold = batchnorm_affine(mean, var, scale, bias, eps, f"{self.source}: {place}", self.approximate)
-        per = _size(value.shape[1:])
-        if per > 1:  # one scale per channel, repeated over the spatial positions
-            w, b = fold.affine.weight, fold.affine.bias
-            n = channels * per
-            weight = [[Fraction(0)] * n for _ in range(n)]
-            shift = []
-            for c in range(channels):
-                for k in range(per):
-                    weight[c * per + k][c * per + k] = w[c][c]
-                    shift.append(b[c])
-            fold = Fold(Affine(tuple(map(tuple, weight)), tuple(shift)), "batch norm")
-        return _Value(value.layers + (fold,), value.shape, value.batched)
+        layer = batchnorm_layer(value.shape, mean, var, scale, bias, eps, f"{self.source}: {place}", self.approximate)
+        return _Value(value.layers + (layer,), value.shape, value.batched)
 
     def _reduce_axes(self, node: Any, place: str) -> list[int]:
         if len(node.input) > 1 and node.input[1]:
@@ -426,12 +486,67 @@ class _Reader:
         w = self._const(node.input[1], place)
         bias = self._const(node.input[2], place).reshape(-1).tolist() if len(node.input) > 2 and node.input[2] \
             else None
-        affine, shape = conv2d_affine(
+        conv, shape = conv2d_map(
             value.shape, w.tolist(), bias, place=f"{self.source}: {place}",
             strides=tuple(self._attr(node, "strides", [1, 1])), pads=tuple(self._attr(node, "pads", [0, 0, 0, 0])),
             dilations=tuple(self._attr(node, "dilations", [1, 1])), groups=self._attr(node, "group", 1),
             auto_pad=(self._attr(node, "auto_pad", b"NOTSET") or b"NOTSET"))
-        return _Value(value.layers + (affine,), shape, value.batched)
+        return _Value(value.layers + (conv,), shape, value.batched)
+
+    def _image(self, node: Any, place: str, known: Sequence[str]) -> _Value:
+        """The (C, H, W) input of a pooling node, whose attributes must all be *known*."""
+        for attribute in node.attribute:
+            if attribute.name not in known:
+                raise InputError(f"{self.source}: {place}: attribute {attribute.name} is not supported")
+        if len(node.output) > 1 and any(node.output[1:]):
+            raise InputError(f"{self.source}: {place}: only the first output (the pooled values) is supported, "
+                             "not the indices")
+        value = self._value(node.input[0], place)
+        if len(value.shape) != 3:
+            raise InputError(f"{self.source}: {place}: only 2-D pooling of (channels, height, width) inputs is "
+                             f"supported, got shape {list(value.shape)}")
+        return value
+
+    def _windows(self, node: Any, place: str, value: _Value) -> tuple[list[Window], tuple[int, int, int]]:
+        kernel = self._attr(node, "kernel_shape")
+        if kernel is None:
+            raise InputError(f"{self.source}: {place}: kernel_shape is missing")
+        return pool_windows(value.shape, tuple(kernel), place=f"{self.source}: {place}",
+                            strides=tuple(self._attr(node, "strides", [1, 1])),
+                            pads=tuple(self._attr(node, "pads", [0, 0, 0, 0])),
+                            dilations=tuple(self._attr(node, "dilations", [1, 1])),
+                            ceil_mode=self._attr(node, "ceil_mode", 0),
+                            auto_pad=(self._attr(node, "auto_pad", b"NOTSET") or b"NOTSET"))
+
+    def _op_MaxPool(self, node: Any, place: str) -> _Value:
+        value = self._image(node, place, ("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides",
+                                          "storage_order"))
+        windows, shape = self._windows(node, place, value)
+        return self._pool_of(value, windows, shape, place)
+
+    def _pool_of(self, value: _Value, windows: list[Window], shape: tuple[int, ...], place: str) -> _Value:
+        """A maxout over each window of *value* (see :func:`polyregions.io.layers.max_pool`)."""
+        layers = max_pool(windows, _size(value.shape), f"{self.source}: {place}")
+        return _Value(value.layers + tuple(layers), shape, value.batched)
+
+    def _op_AveragePool(self, node: Any, place: str) -> _Value:
+        value = self._image(node, place, ("auto_pad", "ceil_mode", "count_include_pad", "dilations",
+                                          "kernel_shape", "pads", "strides"))
+        windows, shape = self._windows(node, place, value)
+        average = average_pool_map(value.shape, windows, place=f"{self.source}: {place}",
+                                   count_include_pad=self._attr(node, "count_include_pad", 0))
+        return _Value(value.layers + (average,), shape, value.batched)
+
+    def _op_GlobalMaxPool(self, node: Any, place: str) -> _Value:
+        value = self._image(node, place, ())
+        windows, shape = pool_windows(value.shape, value.shape[1:], place=f"{self.source}: {place}")
+        return self._pool_of(value, windows, shape, place)
+
+    def _op_GlobalAveragePool(self, node: Any, place: str) -> _Value:
+        value = self._image(node, place, ())
+        windows, shape = pool_windows(value.shape, value.shape[1:], place=f"{self.source}: {place}")
+        average = average_pool_map(value.shape, windows, place=f"{self.source}: {place}")
+        return _Value(value.layers + (average,), shape, value.batched)
 
 
 def _refuse_external_data(model: Any, source: str) -> None:
@@ -449,7 +564,7 @@ def _refuse_external_data(model: Any, source: str) -> None:
 
 
 def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: bool = False,
-              source: str | None = None) -> Network:
+              source: str | None = None, plane: Sequence[Sequence[Any]] | None = None) -> Network:
     """The exact network of an ONNX model.
 
     Parameters
@@ -462,6 +577,12 @@ def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: boo
     approximate_sqrt
         Allow irrational batch-norm square roots, taken to 256 bits (only for a
         network that is rounded afterwards: ``load_model(..., rationalize=D)``).
+    plane
+        Three input points ``(p0, p1, p2)``: the network restricted to the plane through
+        them, as a function of ``(s, t)`` (as
+        :func:`~polyregions.core.slices.slice_network` gives it); the layers before the
+        first activation act on the plane's base point and two directions only, so a
+        convolution there is never made dense, whatever the input's size.
 
     Examples
     --------
@@ -501,7 +622,7 @@ def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: boo
         raise InputError(f"{source}: the ONNX graph has no nodes (a truncated or empty model?)")
     _refuse_external_data(model, source)
     try:
-        return _Reader(model, input_dim, approximate_sqrt, source).run()
+        return _Reader(model, input_dim, approximate_sqrt, source, plane).run()
     except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
         if isinstance(exc, InputError):
             raise

@@ -2,10 +2,15 @@
 
 :func:`from_torch` reads an ``nn.Sequential`` (nested Sequentials too) of
 ``Linear``, ``ReLU``, ``LeakyReLU``, ``Hardtanh`` (and ``ReLU6``), ``Identity``,
-``Flatten``, ``Dropout`` (the identity at inference), ``BatchNorm1d`` in eval mode
-(folded into the neighbouring linear layer) and ``Conv2d`` on an input of known
-shape (unrolled into a dense affine map; see :mod:`polyregions.io.conv`). Every
-weight is taken exactly: a float32 or float64 tensor entry is the rational it denotes.
+``Flatten``, ``Dropout`` (the identity at inference), ``BatchNorm1d`` and
+``BatchNorm2d`` in eval mode (folded into the neighbouring affine layer), and on an
+input of known shape ``Conv2d`` (an affine map; see :mod:`polyregions.io.imagemaps`),
+``AvgPool2d``, ``AdaptiveAvgPool2d`` (to sizes that divide the input's), and
+``MaxPool2d``, a maxout over each window (a ``ReLU`` before or after it stays a
+layer of its own, as in the ONNX reader). Every weight is taken exactly: a
+float32 or float64 tensor entry is the rational it denotes. Residual connections
+need a ``forward()`` of their own, which polyregions cannot see: export such a model
+to ONNX.
 
 :func:`load_torch` reads a file written by ``torch.save``: a module as above, or a
 state dict (also inside a checkpoint ``{"state_dict": ...}``) together with an
@@ -28,8 +33,8 @@ from ..checker.fileformat import MAX_MODEL_BYTES
 from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, ReLU
 from ..core.network import Network
 from ..rationals import to_rational
-from .conv import conv2d_affine
-from .layers import Fold, batchnorm_affine, check_input_dim, finalize
+from .imagemaps import ImageMap, Window, average_pool_map, conv2d_map, pool_windows
+from .layers import Fold, batchnorm_affine, batchnorm_layer, check_input_dim, finalize, max_pool, on_plane
 
 __all__ = ["from_torch", "load_torch", "from_state_dict", "parse_arch", "require_torch", "TORCH_VERSION"]
 
@@ -41,7 +46,7 @@ _MISSING = (f"reading PyTorch models needs torch: pip install torch=={TORCH_VERS
 
 #: The module types :func:`from_torch` reads, by class name in ``torch.nn``.
 SUPPORTED = ("Sequential", "Linear", "ReLU", "LeakyReLU", "Hardtanh", "ReLU6", "Identity", "Flatten",
-             "Dropout", "BatchNorm1d", "Conv2d")
+             "Dropout", "BatchNorm1d", "BatchNorm2d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d")
 
 
 def require_torch() -> Any:
@@ -92,6 +97,46 @@ class _Walker:
                 raise InputError(f"{where}: only Flatten(start_dim=1, end_dim=-1) is supported")
             if self.shape is not None:
                 self.shape = (_size(self.shape),)
+        elif isinstance(module, nn.BatchNorm2d):
+            image = self._image(where)
+            if module.training:
+                raise InputError(f"{where}: in training mode; call model.eval() first (batch norm is read "
+                                 "in inference form, with its running statistics)")
+            if module.running_mean is None or module.running_var is None:
+                raise InputError(f"{where}: no running statistics (track_running_stats=False)")
+            if image[0] != module.num_features:
+                raise InputError(f"{where}: has {module.num_features} channels, but its input has "
+                                 f"{_shape_text(image)}")
+            gamma = None if module.weight is None else _lists(module.weight)
+            beta = None if module.bias is None else _lists(module.bias)
+            self.layers.append(batchnorm_layer(image, _lists(module.running_mean), _lists(module.running_var), gamma,
+                                               beta, module.eps, where, self.approximate))
+        elif isinstance(module, nn.MaxPool2d):
+            image = self._image(where)
+            if module.return_indices:
+                raise InputError(f"{where}: return_indices=True is not supported")
+            windows, shape = self._windows(module, image, where)
+            self.layers += max_pool(windows, _size(image), where)
+            self.shape = shape
+        elif isinstance(module, nn.AvgPool2d):
+            image = self._image(where)
+            if module.divisor_override is not None:
+                raise InputError(f"{where}: divisor_override is not supported")
+            windows, shape = self._windows(module, image, where)
+            self.layers.append(average_pool_map(image, windows, place=where,
+                                                count_include_pad=int(module.count_include_pad)))
+            self.shape = shape
+        elif isinstance(module, nn.AdaptiveAvgPool2d):
+            image = self._image(where)
+            size = _pair(module.output_size)
+            wanted = tuple(image[1 + i] if s is None else s for i, s in enumerate(size))
+            if image[1] % wanted[0] or image[2] % wanted[1]:
+                raise InputError(f"{where}: output size {wanted} does not divide the input's {image[1:]}; "
+                                 "only adaptive pooling into equal windows is supported")
+            kernel = (image[1] // wanted[0], image[2] // wanted[1])
+            windows, shape = pool_windows(image, kernel, place=where, strides=kernel)
+            self.layers.append(average_pool_map(image, windows, place=where))
+            self.shape = shape
         elif isinstance(module, nn.BatchNorm1d):
             if module.training:
                 raise InputError(f"{where}: in training mode; call model.eval() first (batch norm is read "
@@ -114,17 +159,37 @@ class _Walker:
                 raise InputError(f"{where}: only zero padding given as numbers is supported")
             ph, pw = module.padding
             bias = None if module.bias is None else _lists(module.bias)
-            affine, shape = conv2d_affine(self.shape, _lists(module.weight), bias, place=where,
-                                          strides=module.stride, pads=(ph, pw, ph, pw),
-                                          dilations=module.dilation, groups=module.groups)
-            self.layers.append(affine)
+            conv, shape = conv2d_map(self.shape, _lists(module.weight), bias, place=where,
+                                     strides=module.stride, pads=(ph, pw, ph, pw),
+                                     dilations=module.dilation, groups=module.groups)
+            self.layers.append(conv)
             self.shape = shape
         else:
             custom = type(module).forward is not nn.Module.forward and not type(module).__module__.startswith("torch.")
-            hint = (" (a module with its own forward(): polyregions cannot see the order of its layers; "
-                    "build it as nn.Sequential, or export it to ONNX)") if custom else ""
+            hint = (" (a module with its own forward(): polyregions cannot see the order of its layers nor "
+                    "its skip connections; build it as nn.Sequential, or export it to ONNX)") if custom else ""
             raise InputError(f"{where}: unsupported module{hint}; supported: nn.Sequential of "
                              f"{', '.join(SUPPORTED[1:])}")
+
+    def _image(self, where: str) -> tuple[int, int, int]:
+        if self.shape is None or len(self.shape) != 3:
+            got = "an unknown shape" if self.shape is None else _shape_text(self.shape)
+            raise InputError(f"{where}: needs a (channels, height, width) input, got {got}; pass "
+                             "input_shape=(C, H, W)")
+        return self.shape  # type: ignore[return-value]
+
+    def _windows(self, module: Any, image: tuple[int, int, int], where: str
+                 ) -> tuple[list[Window], tuple[int, int, int]]:
+        kernel = _pair(module.kernel_size)
+        stride = _pair(module.stride) if module.stride not in (None, (), []) else kernel
+        ph, pw = _pair(module.padding)
+        dilation = _pair(getattr(module, "dilation", 1))
+        return pool_windows(image, kernel, place=where, strides=stride, pads=(ph, pw, ph, pw), dilations=dilation,
+                            ceil_mode=int(module.ceil_mode))
+
+
+def _pair(value: Any) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def _size(shape: Sequence[int]) -> int:
@@ -144,11 +209,13 @@ def _first_width(layers: Sequence[Any]) -> int | None:
             return layer.in_dim
         if isinstance(layer, Fold):
             return layer.affine.in_dim
+        if isinstance(layer, ImageMap):
+            return layer.in_dim
     return None
 
 
 def from_torch(module: Any, input_dim: int | None = None, *, input_shape: Sequence[int] | None = None,
-               approximate_sqrt: bool = False) -> Network:
+               approximate_sqrt: bool = False, plane: Sequence[Sequence[Any]] | None = None) -> Network:
     """The exact network of a PyTorch ``nn.Sequential``.
 
     Parameters
@@ -163,6 +230,10 @@ def from_torch(module: Any, input_dim: int | None = None, *, input_shape: Sequen
     approximate_sqrt
         Allow irrational batch-norm square roots (taken to 256 bits), for a network
         that is rounded afterwards (``load_model(..., rationalize=D)``).
+    plane
+        Three input points: the network restricted to the plane through them (see
+        :func:`polyregions.io.onnx.from_onnx`); convolutions, pooling and batch norm
+        before the first activation are then never made dense.
 
     Examples
     --------
@@ -188,15 +259,16 @@ def from_torch(module: Any, input_dim: int | None = None, *, input_shape: Sequen
         check_input_dim(None, input_dim, "model")
         walker.shape = (input_dim,)
     walker.walk(module, "")
-    layers = finalize(walker.layers)
     if input_shape is not None:
         n = _size(tuple(int(d) for d in input_shape))
     else:
-        n = check_input_dim(_first_width(layers), input_dim, "the first linear layer")
-    if not layers:
+        n = check_input_dim(_first_width(walker.layers), input_dim, "the first linear layer")
+    if not walker.layers:
         raise InputError("from_torch: the module has no layers")
     try:
-        return Network.from_layers(n, layers)
+        if plane is not None:
+            return on_plane(walker.layers, n, plane)
+        return Network.from_layers(n, finalize(walker.layers))
     except NetworkError as exc:
         raise NetworkError(f"from_torch: {exc}") from None
 
@@ -359,7 +431,8 @@ def _is_torchscript(path: str | Path) -> bool:
 
 
 def load_torch(path: str | Path, arch: str | None = None, input_dim: int | None = None, *,
-               input_shape: Sequence[int] | None = None, approximate_sqrt: bool = False) -> Network:
+               input_shape: Sequence[int] | None = None, approximate_sqrt: bool = False,
+               plane: Sequence[Sequence[Any]] | None = None) -> Network:
     """The network in a ``.pt``/``.pth`` file: a saved module, or a state dict with *arch*.
 
     The file is read with ``torch.load(weights_only=True)``, allowing only the
@@ -411,7 +484,8 @@ def load_torch(path: str | Path, arch: str | None = None, input_dim: int | None 
             raise InputError(f"{path}: holds a module ({type(obj).__name__}), which has its own layers; "
                              "drop --arch")
         try:
-            return from_torch(obj, input_dim, input_shape=input_shape, approximate_sqrt=approximate_sqrt)
+            return from_torch(obj, input_dim, input_shape=input_shape, approximate_sqrt=approximate_sqrt,
+                              plane=plane)
         except PolyregionsError as exc:  # the message names the file
             raise naming(exc, str(path)) from None
     if isinstance(obj, dict):
@@ -428,6 +502,9 @@ def load_torch(path: str | Path, arch: str | None = None, input_dim: int | None 
             raise InputError(f"{path}: a state dict (keys {keys}, ...) holds weights but not the layers between "
                              "them; pass --arch, e.g. --arch mlp:relu (ReLU between linear layers) or "
                              "--arch linear,relu,linear,relu (README: Bring your own model)")
-        return from_state_dict(state, arch, input_dim, source=source, approximate_sqrt=approximate_sqrt)
+        network = from_state_dict(state, arch, input_dim, source=source, approximate_sqrt=approximate_sqrt)
+        if plane is None:
+            return network
+        return on_plane(network.layers, network.input_dim, plane)
     raise InputError(f"{path}: holds a {type(obj).__name__}; expected a module, a state dict or a checkpoint "
                      "with 'state_dict'")

@@ -453,7 +453,7 @@ def test_network_error_names_the_file(tmp_path):
                               r"limit of 4,000,000"),
 ])
 def test_conv_errors(kwargs, message):
-    from polyregions.io.conv import conv2d_affine
+    from polyregions.io.imagemaps import conv2d_affine
 
     shape = kwargs.pop("shape", (1, 4, 4))
     weight = kwargs.pop("weight", [[[[1.0, 2.0], [3.0, 4.0]]]] if shape[0] == 1 else [[[[1.0]]] * shape[0]] * 64)

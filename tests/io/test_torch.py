@@ -244,3 +244,89 @@ def test_a_pickle_that_runs_code_is_refused_in_one_line(tmp_path, capsys):
     assert_one_error_line(code, out, err, r"evil\.pt: not a PyTorch file that polyregions can read: the safe "
                                           r"unpickler refused it \(.+\); polyregions runs no code from a model file$")
     assert not marker.exists()
+
+
+# ----------------------------------------------------------------------------- image layers (issue 21)
+
+
+def dyadic_(module, seed):
+    """Every parameter of *module* a multiple of 1/4 in [-1, 1] (float64: forward passes are exact)."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randint(-4, 5, p.shape, generator=generator, dtype=torch.float64) / 4)
+    return module
+
+
+def assert_equals_torch(model, net, shape, points=25, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(points):
+        x = torch.randint(-16, 17, (1, *shape), generator=generator, dtype=torch.float64) / 8
+        with torch.no_grad():
+            theirs = [F(v) for v in model(x).reshape(-1).tolist()]
+        assert list(net([F(v) for v in x.reshape(-1).tolist()])) == theirs
+
+
+def cnn(pool, order="relu first", channels=2):
+    bn = nn.BatchNorm2d(channels, eps=0.25)
+    layers = [nn.Conv2d(1, channels, 3, padding=1), bn]
+    layers += [nn.ReLU(), pool] if order == "relu first" else [pool, nn.Flatten(), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Flatten()).double()
+    dyadic_(model, 3)
+    with torch.no_grad():
+        bn.running_mean.copy_(torch.tensor([0.25, -0.5][:channels], dtype=torch.float64))
+        bn.running_var.copy_(torch.tensor([3.75, 0.0][:channels], dtype=torch.float64))
+    return model.eval()
+
+
+@pytest.mark.parametrize("pool", [nn.MaxPool2d(2), nn.MaxPool2d(3, stride=1, padding=1), nn.MaxPool2d(2, dilation=2),
+                                  nn.AvgPool2d(2, padding=1), nn.AvgPool2d(2, padding=1, count_include_pad=False),
+                                  nn.AdaptiveAvgPool2d(2), nn.AdaptiveAvgPool2d((1, None))])
+def test_image_layers_equal_the_module(pool):
+    model = cnn(pool)
+    net = from_torch(model, input_shape=(1, 4, 4))
+    assert_equals_torch(model, net, (1, 4, 4))
+
+
+def test_relu_before_or_after_max_pool2d_stays_a_layer():
+    """Read as written (DESIGN.md's pattern holds every ReLU unit): the ReLU, then a maxout over
+    each window, or the maxout, then the ReLU."""
+    before, after = cnn(nn.MaxPool2d(2)), cnn(nn.MaxPool2d(2), order="pool first")
+    kinds = {name: [type(layer).__name__ for layer in from_torch(model, input_shape=(1, 4, 4)).layers]
+             for name, model in (("before", before), ("after", after))}
+    assert kinds == {"before": ["Affine", "ReLU", "Maxout"], "after": ["Affine", "Maxout", "ReLU"]}
+    for model in (before, after):
+        assert_equals_torch(model, from_torch(model, input_shape=(1, 4, 4)), (1, 4, 4))
+
+
+def test_image_layers_that_are_refused():
+    with pytest.raises(InputError, match=r"^1 \(MaxPool2d\): return_indices=True is not supported$"):
+        from_torch(nn.Sequential(nn.Conv2d(1, 1, 1), nn.MaxPool2d(2, return_indices=True)), input_shape=(1, 4, 4))
+    with pytest.raises(InputError, match=r"^0 \(AvgPool2d\): divisor_override is not supported$"):
+        from_torch(nn.Sequential(nn.AvgPool2d(2, divisor_override=3)), input_shape=(1, 4, 4))
+    with pytest.raises(InputError, match=r"^0 \(AdaptiveAvgPool2d\): output size \(3, 3\) does not divide"):
+        from_torch(nn.Sequential(nn.AdaptiveAvgPool2d(3)), input_shape=(1, 4, 4))
+    with pytest.raises(InputError, match=r"^0 \(MaxPool2d\): ceil_mode 1 adds windows past the input's end"):
+        from_torch(nn.Sequential(nn.MaxPool2d(2, ceil_mode=True)), input_shape=(1, 5, 5))
+    with pytest.raises(InputError, match=r"^1 \(MaxPool2d\): needs a \(channels, height, width\) input, got 3 "
+                                         r"values"):
+        from_torch(nn.Sequential(nn.Linear(2, 3), nn.MaxPool2d(2)))
+    with pytest.raises(InputError, match=r"^1 \(BatchNorm2d\): has 3 channels, but its input has shape \(2, 4, 4\)"):
+        from_torch(nn.Sequential(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(3).eval()), input_shape=(1, 4, 4))
+
+
+def test_a_slice_never_makes_the_first_conv2d_dense(tmp_path):
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4), nn.Flatten(),
+                          nn.Linear(8 * 7 * 7, 2)).double()
+    dyadic_(model, 5).eval()
+    with pytest.raises(InputError, match=r"as a dense map this convolution has 6272 x 784 entries"):
+        from_torch(model, input_shape=(1, 28, 28))
+    p0, p1, p2 = [F(0)] * 784, [F(int(i < 392)) for i in range(784)], [F(int(i % 28 < 14)) for i in range(784)]
+    net = from_torch(model, input_shape=(1, 28, 28), plane=(p0, p1, p2))
+    for s, t in ((F(1, 2), F(1, 4)), (F(-2), F(3, 8))):
+        x = torch.tensor([float(a + s * b + t * c) for a, b, c in zip(p0, p1, p2)], dtype=torch.float64)
+        with torch.no_grad():
+            assert list(net([s, t])) == [F(v) for v in model(x.reshape(1, 1, 28, 28)).reshape(-1).tolist()]
+    path = tmp_path / "cnn.pt"
+    torch.save(model, path)
+    assert load_model(path, input_shape=(1, 28, 28), plane=(p0, p1, p2)) == net
