@@ -366,7 +366,7 @@ class Stop(Exception):
     """Stands for a kill between two checkpoint lines."""
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("jobs", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_stopped_runs_resume_to_the_serial_answer(jobs, tmp_path, monkeypatch, split_often):
     """Stopped after a random number of checkpoint lines, again and again, then finished: the
     same answer, and (the property holds) the same boxes, none lost or visited twice."""
@@ -472,7 +472,7 @@ def test_cli_jobs_json_and_progress_line(capsys, tmp_path, split_often):
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux /proc to see the workers")
 @pytest.mark.parametrize("signum, whom, code, line", [
     (signal.SIGTERM, "parent", 143, "polyregions: terminated"),  # kill PID
-    (signal.SIGINT, "group", 130, "polyregions: interrupted"),   # a terminal's Ctrl-C
+    pytest.param(signal.SIGINT, "group", 130, "polyregions: interrupted", marks=pytest.mark.slow),  # Ctrl-C
 ])
 def test_a_signal_with_workers_prints_one_line_and_the_checkpoint_resumes(acasxu_dir, tmp_path, signum, whom,
                                                                           code, line):
@@ -560,6 +560,7 @@ def test_a_damaged_verify_checkpoint_is_refused_in_one_line(tmp_path, capsys, ed
                                           r"result is damaged|inconsistent)|no box at path .*damaged checkpoint)")
 
 
+@pytest.mark.slow
 def test_dask_gives_the_serial_answer(split_often):
     """The same tasks on a Dask cluster (two worker processes)."""
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
