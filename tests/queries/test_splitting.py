@@ -471,7 +471,7 @@ def test_cli_jobs_json_and_progress_line(capsys, tmp_path, split_often):
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux /proc to see the workers")
 @pytest.mark.parametrize("signum, whom, code, line", [
-    (signal.SIGTERM, "parent", 143, "polyregions: terminated"),  # kill PID
+    pytest.param(signal.SIGTERM, "parent", 143, "polyregions: terminated", marks=pytest.mark.slow),  # kill PID
     pytest.param(signal.SIGINT, "group", 130, "polyregions: interrupted", marks=pytest.mark.slow),  # Ctrl-C
 ])
 def test_a_signal_with_workers_prints_one_line_and_the_checkpoint_resumes(acasxu_dir, tmp_path, signum, whom,

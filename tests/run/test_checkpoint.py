@@ -193,6 +193,7 @@ def _serial_outputs(net: Network, tmp_path: Path) -> dict:
             "certify": certify(net)}
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_then_resume(tmp_path):
     """At least 20 SIGKILLs of whole runs (workers included) at random moments."""
     net = _network(1, [4, 10, 10, 1])
