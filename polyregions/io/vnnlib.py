@@ -459,7 +459,18 @@ def _json_domain(given: Any, input_dim: int, place: str) -> Domain:
         except InputError as exc:
             raise naming(exc, place) from None
     if set(given) <= {"A", "b", "description"}:
-        return Domain.from_json(given, dim=input_dim, source=place)
+        A, b = given.get("A"), given.get("b")
+        if (isinstance(A, list) and isinstance(b, list) and len(A) == len(b)
+                and all(isinstance(row, list) and len(row) == input_dim for row in A)):
+            # rows that bound each input alone, from both sides, are a box (as Property.to_json
+            # writes one, fixed inputs too): the same input set as in VNN-LIB
+            try:
+                rows = [[to_rational(v, f"{place}.A[{i}][{j}]") for j, v in enumerate(row)] for i, row in enumerate(A)]
+                rhs = [to_rational(v, f"{place}.b[{i}]") for i, v in enumerate(b)]
+            except NumberError as exc:
+                raise InputError(str(exc)) from None
+            return _domain(rows, rhs, input_dim, place)
+        return Domain.from_json(given, dim=input_dim, source=place)  # its messages for malformed rows
     raise InputError(f"{place}: expected keys low and high, or A and b")
 
 

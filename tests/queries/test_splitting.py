@@ -22,7 +22,7 @@ from polyregions.core.domain import Domain
 from polyregions.errors import InputError
 from polyregions.core.network import Network
 from polyregions.io.models import load_model
-from polyregions.io.vnnlib import Property, load_property, parse_vnnlib
+from polyregions.io.vnnlib import Property, load_property, parse_vnnlib, property_from_json
 from polyregions.queries.optimize import maximize
 from polyregions.queries.verify import decimal_text, verify_property
 from polyregions.search.symbolic import BoxBounds, supports
@@ -582,3 +582,23 @@ def test_dask_gives_the_serial_answer(split_often):
     finally:
         client.close()
         cluster.close()
+
+
+def test_a_saved_property_keeps_its_box():
+    """Property.to_json writes a box as rows A x <= b; read back, it is a box again (fixed
+    inputs included), so input splitting decides it, as it decides the VNN-LIB form."""
+    text = HEAD2 + "(assert (>= X_0 -1))(assert (<= X_0 1))(assert (>= X_1 0.5))(assert (<= X_1 0.5))"
+    for unsafe in ("(assert (<= Y_0 -0.001))", "(assert (>= Y_0 2))"):
+        prop = parse_vnnlib(text + unsafe, 2, 1)
+        again = property_from_json(json.loads(json.dumps(prop.to_json())), 2, 1)
+        assert again.domain.kind == "box" and again.domain.bounds == prop.domain.bounds
+        first, second = verify_property(NET2, prop), verify_property(NET2, again)
+        assert (second.result, second.counterexample) == (first.result, first.counterexample)
+        assert second.boxes >= 1 or second.result == "violated"
+    # rows that are not a box stay a polyhedron; a contradictory box is refused in one line
+    def saved(rows):
+        return {"format": "polyregions-property/1", "input": rows, "unsafe": [[{"c": [1], "d": 0}]]}
+    triangle = {"A": [[1, 1], [-1, 0], [0, -1]], "b": [1, 0, 0]}
+    assert property_from_json(saved(triangle), 2, 1).domain.kind == "polyhedron"
+    with pytest.raises(InputError, match="empty"):
+        property_from_json(saved({"A": [[1, 0], [-1, 0], [0, 1], [0, -1]], "b": [0, -1, 1, 1]}), 2, 1)
