@@ -76,20 +76,23 @@ class BoxCertifier:
         """The current box is halved at free input *p*'s midpoint."""
         self.entries.append(["split", self.free[p], 0 if lower_first else 1])
 
+    def _refuted(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]]
+                 ) -> tuple[list[int | None], list]:
+        """Per disjunct, the first row (in the order *order* gives) whose exact lower bound over
+        the box exceeds its threshold, or None; and the box's exact intervals."""
+        full_low, full_high = self.full(low, high)
+        ivals = self.prover.intervals(full_low, full_high)
+        lower = self.prover.lower
+        rows = [next((r for r in tries if lower(conj[r][0], ivals, full_low, full_high) > conj[r][1]), None)
+                for conj, tries in zip(self.unsafe, order)]
+        return rows, ivals
+
     def close(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]]) -> bool:
         """Close the box when the exact bounds refute a row of every disjunct (tried in the
         order *order* gives per disjunct); False (nothing written) when they do not."""
-        full_low, full_high = self.full(low, high)
-        ivals = self.prover.intervals(full_low, full_high)
-        rows: list[int] = []
-        for conj, tries in zip(self.unsafe, order):
-            for r in tries:
-                c, d = conj[r]
-                if self.prover.lower(c, ivals, full_low, full_high) > d:
-                    rows.append(r)
-                    break
-            else:
-                return False
+        rows, _ = self._refuted(low, high, order)
+        if None in rows:
+            return False
         self.entries.append(["leaf", {"rows": rows}])
         self.boxes += 1
         return True
@@ -100,16 +103,7 @@ class BoxCertifier:
         affine map, exact LPs): (closed, counterexample of the free inputs). Not closed
         (nothing written) when the bounds leave more than :data:`PIECE_UNITS_LIMIT` units open."""
         full_low, full_high = self.full(low, high)
-        ivals = self.prover.intervals(full_low, full_high)
-        rows: list[int | None] = []
-        for conj, tries in zip(self.unsafe, order):
-            for r in tries:
-                c, d = conj[r]
-                if self.prover.lower(c, ivals, full_low, full_high) > d:
-                    rows.append(r)
-                    break
-            else:
-                rows.append(None)
+        rows, ivals = self._refuted(low, high, order)
         states = self.prover.states(ivals)
         units = [u for u, s in enumerate(states) if s == 2]
         if None not in rows:

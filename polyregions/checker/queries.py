@@ -526,7 +526,9 @@ def _canonical_disjuncts(disjuncts):
     return out
 
 
-def check_verify(cert, model, domain, prop):
+def _property(cert, model, domain, prop):
+    """The certificate's unsafe set as disjuncts (the same as *prop*'s, when given, or
+    CheckFailure) and the domain to compare with (*prop*'s inputs when *domain* is None)."""
     n, layers = _read_model(model)
     outputs = len(_forward(layers, [Fraction(0)] * n))
     disjuncts = read_disjuncts(cert["property"]["unsafe"], outputs, "property.unsafe")
@@ -536,6 +538,11 @@ def check_verify(cert, model, domain, prop):
             raise CheckFailure("property: the certificate is about another unsafe set of outputs")
         if domain is None:
             domain = prop["input"]
+    return n, layers, disjuncts, domain
+
+
+def check_verify(cert, model, domain, prop):
+    n, layers, disjuncts, domain = _property(cert, model, domain, prop)
     result = cert["result"]
     if result == "violated":
         checker = _Header(cert, model, VERIFY_FORMAT)
@@ -562,16 +569,8 @@ def check_verify(cert, model, domain, prop):
 def check_verify_boxes(cert, model, domain, prop):
     """Check a ``polyregions-verify-boxes-certificate/1`` (:mod:`.boxes`): the property holds
     on the certificate's box, which must be the input set asked for."""
-    n, layers = _read_model(model)
-    outputs = len(_forward(layers, [Fraction(0)] * n))
+    n, _, disjuncts, domain = _property(cert, model, domain, prop)
     unsafe = cert["property"]["unsafe"]
-    disjuncts = read_disjuncts(unsafe, outputs, "property.unsafe")
-    if prop is not None:
-        asked = read_disjuncts(prop["unsafe"], outputs, "expected property.unsafe")
-        if _canonical_disjuncts(asked) != _canonical_disjuncts(disjuncts):
-            raise CheckFailure("property: the certificate is about another unsafe set of outputs")
-        if domain is None:
-            domain = prop["input"]
     compare_domains(cert["domain"], domain, n, "the property")
 
     def regions(sub, model, sub_domain):

@@ -446,11 +446,8 @@ def test_checkpoint_refusals(tmp_path, capsys):
         verify_property(NET2, load_property(union, 2, 1), checkpoint=tmp_path / "u.ckpt")
 
 
-def test_cli_jobs_json_and_progress_line(capsys, tmp_path, split_often):
-    import io
-
-    from polyregions.cli.progress import BoxProgressLine
-
+def _saved_case(tmp_path) -> tuple[Network, Property, object, object]:
+    """The parallel case of seed 108 saved as net.json and p.json (its box as low and high)."""
     net, prop = _parallel_case(108)
     model = tmp_path / "net.json"
     net.save(model)
@@ -459,6 +456,15 @@ def test_cli_jobs_json_and_progress_line(capsys, tmp_path, split_often):
     prop_file.write_text(json.dumps({"format": "polyregions-property/1",
                                      "input": {"low": [str(v) for v in low], "high": [str(v) for v in high]},
                                      "unsafe": prop.to_json()["unsafe"]}))
+    return net, prop, model, prop_file
+
+
+def test_cli_jobs_json_and_progress_line(capsys, tmp_path, split_often):
+    import io
+
+    from polyregions.cli.progress import BoxProgressLine
+
+    net, prop, model, prop_file = _saved_case(tmp_path)
     code, out, err = run(capsys, "verify", model, prop_file, "--jobs", 2, "--json", "--task-seconds", 0)
     serial = verify_property(net, prop)
     assert code == 0 and err == "" and json.loads(out)["boxes"] == serial.boxes
@@ -481,40 +487,16 @@ def test_a_signal_with_workers_prints_one_line_and_the_checkpoint_resumes(acasxu
     pytest.importorskip("onnx")
     import subprocess
     import sys
-    import time
 
-    from tests.run.test_checkpoint import _children
+    from tests.support.signals import assert_gone, signal_when_checkpointed, start
 
     onnx_name, vnnlib = "ACASXU_run2a_1_1_batch_2000.onnx", "prop_3.vnnlib"
     args = [sys.executable, "-m", "polyregions", "verify", str(acasxu_dir / onnx_name), str(acasxu_dir / vnnlib),
             "--jobs", "2", "--json", "--checkpoint", "run.ckpt", "--task-seconds", "0.1"]
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # both workers run and some boxes are in the checkpoint
-            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-            ckpt = tmp_path / "run.ckpt"
-            workers = _children(proc.pid)
-            if len(workers) >= 2 and ckpt.exists() and ckpt.read_bytes().count(b"\n") >= 3:
-                break
-            time.sleep(0.05)
-        if whom == "group":
-            os.killpg(proc.pid, signum)
-        else:
-            proc.send_signal(signum)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
+    proc = start(args, tmp_path)
+    out, err, workers = signal_when_checkpointed(proc, tmp_path / "run.ckpt", signum, whom)
     assert (proc.returncode, out, err) == (code, "", line + "\n")
-    deadline = time.monotonic() + 10
-    while any(os.path.exists(f"/proc/{pid}") for pid in workers):  # ended by the parent
-        assert time.monotonic() < deadline, workers
-        time.sleep(0.05)
+    assert_gone(workers)
     done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
     assert (done.returncode, done.stderr) == (0, "")
     assert json.loads(done.stdout)["result"] == "holds"
@@ -538,14 +520,7 @@ def test_a_damaged_verify_checkpoint_is_refused_in_one_line(tmp_path, capsys, ed
     one line, exit 2."""
     from tests.support.clirun import assert_one_error_line
 
-    net, prop = _parallel_case(108)
-    model = tmp_path / "net.json"
-    net.save(model)
-    prop_file = tmp_path / "p.json"
-    low, high = zip(*prop.domain.bounds)
-    prop_file.write_text(json.dumps({"format": "polyregions-property/1",
-                                     "input": {"low": [str(v) for v in low], "high": [str(v) for v in high]},
-                                     "unsafe": prop.to_json()["unsafe"]}))
+    net, prop, model, prop_file = _saved_case(tmp_path)
     checkpoint = tmp_path / "c.ckpt"
     code, out, err = run(capsys, "verify", model, prop_file, "--checkpoint", checkpoint, "--jobs", 1,
                          "--task-seconds", 0)

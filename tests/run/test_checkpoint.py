@@ -26,6 +26,7 @@ from polyregions.io.graphs import write_graph
 from polyregions.core.network import Network
 
 from tests.support.clirun import assert_one_error_line, run
+from tests.support.signals import assert_gone, signal_when_checkpointed, start
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [str(Path(sys.executable).parent / "polyregions")]
@@ -266,20 +267,6 @@ def test_ctrl_c_prints_one_line_leaves_no_temporary_file_and_resumes(tmp_path):
     assert (tmp_path / "out.jsonl").read_bytes() == (tmp_path / "serial.jsonl").read_bytes()
 
 
-def _children(pid: int) -> set[int]:
-    """The processes whose parent is *pid* (Linux /proc)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
 @pytest.fixture(scope="module")
 def signalled_net(tmp_path_factory) -> tuple[Path, dict]:
     """A network whose count with two workers takes seconds, and its serial count."""
@@ -306,34 +293,11 @@ def test_a_signal_with_workers_prints_one_line_and_the_checkpoint_resumes(tmp_pa
     model = tmp_path / "net.json"
     model.write_bytes(source.read_bytes())
     args = ["count", model, "--json", "--jobs", 2, "--checkpoint", "run.ckpt", "--task-seconds", 0.05]
-    # a handled Ctrl-C in this process is reset to the default in the child (an ignored one would stay ignored)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        proc = _start(args, tmp_path)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # wait until both workers run and some work is in the checkpoint
-            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-            ckpt = tmp_path / "run.ckpt"
-            workers = _children(proc.pid)
-            if len(workers) >= 2 and ckpt.exists() and ckpt.read_bytes().count(b"\n") >= 3:
-                break
-            time.sleep(0.05)
-        if whom == "group":
-            os.killpg(proc.pid, signum)
-        else:
-            proc.send_signal(signum)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
+    proc = start(CLI + args, tmp_path)
+    out, err, workers = signal_when_checkpointed(proc, tmp_path / "run.ckpt", signum, whom)
     assert (proc.returncode, out, err) == (code, "", line + "\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.json", "run.ckpt"]
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{pid}").exists() for pid in workers):  # ended by the parent (not left running)
-        assert time.monotonic() < deadline, workers
-        time.sleep(0.05)
+    assert_gone(workers)
     proc = _start(args, tmp_path)
     out, err = proc.communicate(timeout=300)
     assert (proc.returncode, err) == (0, "")
