@@ -482,6 +482,70 @@ static PyObject *k_signs(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     return out;
 }
 
+/* sides(planes, planes_image, skip, start, exact, image) -> (stop, codes)
+ * The side of the cell (generators exact/image) of each packed hyperplane from start on,
+ * up to the first one that cuts it properly: codes[k] for plane start + k is 1 (every
+ * generator has h . v >= 0, some > 0), 2 (<= 0, some < 0), 0 (h vanishes on them all) or
+ * 3 (skip[plane] is nonzero: not looked at); stop is the index of the plane that cuts
+ * (both signs occur) or the number of planes. Signs through the filter, as in cut. */
+static PyObject *k_sides(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 6 || !PyBytes_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "sides(planes: bytes, image: bytes, skip: bytes, start: int, exact: bytes, "
+                                         "image: bytes)");
+        return NULL;
+    }
+    Py_ssize_t start = PyLong_AsSsize_t(args[3]);
+    if (start == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t n = PyBytes_GET_SIZE(args[2]);
+    const unsigned char *skip = (const unsigned char *)PyBytes_AS_STRING(args[2]);
+    if (!PyBytes_Check(args[1]) || !PyBytes_Check(args[5])) {
+        PyErr_SetString(PyExc_TypeError, "the images must be bytes");
+        return NULL;
+    }
+    /* the width: from the planes' image (n planes of w doubles) */
+    if (n == 0 || PyBytes_GET_SIZE(args[1]) % (n * (Py_ssize_t)sizeof(double))) {
+        PyErr_SetString(PyExc_ValueError, "the planes and their image do not match");
+        return NULL;
+    }
+    Py_ssize_t w = PyBytes_GET_SIZE(args[1]) / (n * (Py_ssize_t)sizeof(double));
+    Packed planes, p;
+    if (packed_view(args[0], w, &planes) < 0) return NULL;
+    if (planes.m != n) {
+        PyErr_SetString(PyExc_ValueError, "the planes and the skip mask do not match");
+        return NULL;
+    }
+    if (packed_view(args[4], w, &p) < 0 || check_image(args[5], p.m, w) < 0) return NULL;
+    if (start < 0 || start > n) {
+        PyErr_SetString(PyExc_ValueError, "start out of range");
+        return NULL;
+    }
+    const double *pimg = (const double *)PyBytes_AS_STRING(args[1]);
+    const double *img = (const double *)PyBytes_AS_STRING(args[5]);
+    double bound = bound_for(w);
+    if (pool_reserve(1) < 0) return NULL;
+    mpz_t hz[w > 0 ? w : 1], ro[w > 0 ? w : 1];
+    unsigned char *codes = (unsigned char *)PyMem_Malloc((size_t)(n - start ? n - start : 1));
+    if (!codes) return PyErr_NoMemory();
+    Py_ssize_t u = start;
+    for (; u < n; u++) {
+        if (skip[u]) { codes[u - start] = 3; continue; }
+        packed_entries(&planes, u, w, hz);
+        const double *himg = pimg + u * w;
+        int has_pos = 0, has_neg = 0;
+        for (Py_ssize_t i = 0; i < p.m; i++) {
+            int s, exact;
+            sign_of(&p, i, img + i * w, himg, w, bound, hz, ro, pool[0], &s, &exact);
+            if (s > 0) has_pos = 1;
+            else if (s < 0) has_neg = 1;
+        }
+        if (has_pos && has_neg) break;
+        codes[u - start] = (unsigned char)(has_pos ? 1 : has_neg ? 2 : 0);
+    }
+    PyObject *out = Py_BuildValue("(ny#)", u, (const char *)codes, (Py_ssize_t)(u - start));
+    PyMem_Free(codes);
+    return out;
+}
+
 /* ---- the cut -------------------------------------------------------------------------- */
 
 static inline int popcount_words(const uint64_t *a, Py_ssize_t n) {
@@ -844,6 +908,146 @@ done:
     return out;
 }
 
+/* small(weight) -> bytes or None: the matrix as row-major int64 when every entry has
+ * |entry| < 2^63 (what affine's fast path reads), else None. */
+static PyObject *k_small(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 1 || !PyTuple_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "small(weight: tuple)");
+        return NULL;
+    }
+    PyObject *weight = args[0];
+    Py_ssize_t out_n = PyTuple_GET_SIZE(weight), in_n = -1;
+    for (Py_ssize_t i = 0; i < out_n; i++) {
+        PyObject *row = PyTuple_GET_ITEM(weight, i);
+        if (!PyTuple_Check(row) || (in_n >= 0 && PyTuple_GET_SIZE(row) != in_n)) {
+            PyErr_SetString(PyExc_ValueError, "the weight rows must be tuples of one length");
+            return NULL;
+        }
+        in_n = PyTuple_GET_SIZE(row);
+    }
+    if (in_n < 0) in_n = 0;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, out_n * in_n * (Py_ssize_t)sizeof(int64_t));
+    if (!out) return NULL;
+    int64_t *dst = (int64_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < out_n; i++) {
+        PyObject *row = PyTuple_GET_ITEM(weight, i);
+        for (Py_ssize_t j = 0; j < in_n; j++) {
+            PyObject *v = PyTuple_GET_ITEM(row, j);
+            if (!PyLong_Check(v)) {
+                Py_DECREF(out);
+                PyErr_SetString(PyExc_TypeError, "expected an int");
+                return NULL;
+            }
+            int overflow;
+            long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+            if (overflow || x == LLONG_MIN) { Py_DECREF(out); Py_RETURN_NONE; }
+            if (x == -1 && PyErr_Occurred()) { Py_DECREF(out); return NULL; }
+            dst[i * in_n + j] = (int64_t)x;
+        }
+    }
+    return out;
+}
+
+/* c[0..L] = the column sums of sum_a sign_a x_a wm_a (see affine_small); inlined with a
+ * constant L the columns stay in registers. */
+static inline __attribute__((always_inline)) void column_sums(
+        Py_ssize_t L, const int64_t *wrow, const Py_ssize_t *index, Py_ssize_t nlive, const mp_limb_t *mag,
+        const signed char *sgn, Py_ssize_t width, Py_ssize_t k, __int128 *out) {
+    __int128 c[5] = {0, 0, 0, 0, 0};  /* L <= 4 here (affine_small's own loop beyond) */
+    for (Py_ssize_t a = 0; a < nlive; a++) {
+        int64_t wv = wrow[index[a]];
+        signed char s = sgn[a * width + k];
+        mp_limb_t wm = wv < 0 ? (mp_limb_t)0 - (mp_limb_t)wv : (mp_limb_t)wv;
+        __int128 mask = -(__int128)((wv < 0) != (s < 0));  /* 0, or all ones to negate */
+        const mp_limb_t *x = mag + (a * width + k) * L;
+        for (Py_ssize_t l = 0; l < L; l++) {
+            unsigned __int128 p = (unsigned __int128)x[l] * wm;
+            __int128 lo = (__int128)(mp_limb_t)p, hi = (__int128)(mp_limb_t)(p >> 64);
+            c[l] += (lo ^ mask) - mask;
+            c[l + 1] += (hi ^ mask) - mask;
+        }
+    }
+    for (Py_ssize_t l = 0; l <= L; l++) out[l] = c[l];
+}
+
+/* The fast path of affine: weights as int64 (small), every input a magnitude of at most
+ * L limbs. Each output entry is sum_j w_ij x_jk, accumulated as two nonnegative sums
+ * (the terms of either sign) in L + 1 limbs plus a 128-bit top (mpn_addmul_1: one limb
+ * times L limbs), then their difference; exact like the mpz loop it replaces. */
+static int affine_small(const int64_t *w, Py_ssize_t out_n, Py_ssize_t in_n, Py_ssize_t width,
+                        mpz_t *in, const unsigned char *live, mpz_t *out) {
+    Py_ssize_t L = 1;
+    for (Py_ssize_t e = 0; e < in_n * width; e++)
+        if ((Py_ssize_t)mpz_size(in[e]) > L) L = (Py_ssize_t)mpz_size(in[e]);
+    Py_ssize_t nlive = 0;
+    for (Py_ssize_t j = 0; j < in_n; j++) nlive += live[j] != 0;
+    Py_ssize_t *index = (Py_ssize_t *)PyMem_Malloc((size_t)(nlive ? nlive : 1) * sizeof(Py_ssize_t));
+    mp_limb_t *mag = (mp_limb_t *)PyMem_Calloc((size_t)((nlive ? nlive : 1) * width * L), sizeof(mp_limb_t));
+    signed char *sgn = (signed char *)PyMem_Malloc((size_t)((nlive ? nlive : 1) * width));
+    mp_limb_t *acc = (mp_limb_t *)PyMem_Malloc((size_t)(L + 1) * sizeof(__int128));
+    if (!index || !mag || !sgn || !acc) {
+        PyMem_Free(index); PyMem_Free(mag); PyMem_Free(sgn); PyMem_Free(acc);
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t at = 0;
+    for (Py_ssize_t j = 0; j < in_n; j++) {
+        if (!live[j]) continue;
+        index[at] = j;
+        for (Py_ssize_t k = 0; k < width; k++) {
+            mpz_srcptr z = in[j * width + k];
+            size_t n = mpz_size(z);
+            if (n) memcpy(mag + (at * width + k) * L, mpz_limbs_read(z), n * sizeof(mp_limb_t));
+            sgn[at * width + k] = (signed char)mpz_sgn(z);
+        }
+        at++;
+    }
+    /* column sums: c[l] is the signed sum of the limbs at position l of the products
+     * (each product x[l] wm split into its low and high limbs), |c[l]| < 2^65 in_n:
+     * no overflow of 128 bits, no carry between columns until the end. */
+    __int128 *c = (__int128 *)acc;
+    for (Py_ssize_t i = 0; i < out_n; i++) {
+        const int64_t *wrow = w + i * in_n;
+        for (Py_ssize_t k = 0; k < width; k++) {
+            switch (L) {
+            case 1: column_sums(1, wrow, index, nlive, mag, sgn, width, k, c); break;
+            case 2: column_sums(2, wrow, index, nlive, mag, sgn, width, k, c); break;
+            case 3: column_sums(3, wrow, index, nlive, mag, sgn, width, k, c); break;
+            case 4: column_sums(4, wrow, index, nlive, mag, sgn, width, k, c); break;
+            default:
+                for (Py_ssize_t l = 0; l <= L; l++) c[l] = 0;
+                for (Py_ssize_t a = 0; a < nlive; a++) {
+                    int64_t wv = wrow[index[a]];
+                    signed char s = sgn[a * width + k];
+                    mp_limb_t wm = wv < 0 ? (mp_limb_t)0 - (mp_limb_t)wv : (mp_limb_t)wv;
+                    __int128 mask = -(__int128)((wv < 0) != (s < 0));
+                    const mp_limb_t *x = mag + (a * width + k) * L;
+                    for (Py_ssize_t l = 0; l < L; l++) {
+                        unsigned __int128 p = (unsigned __int128)x[l] * wm;
+                        c[l] += ((__int128)(mp_limb_t)p ^ mask) - mask;
+                        c[l + 1] += ((__int128)(mp_limb_t)(p >> 64) ^ mask) - mask;
+                    }
+                }
+            }
+            /* out = sum_l c[l] 2^(64 l), from the top down */
+            mpz_ptr o = out[i * width + k];
+            mpz_set_ui(o, 0);
+            for (Py_ssize_t l = L; l >= 0; l--) {
+                __int128 v = c[l];
+                int negative = v < 0;
+                unsigned __int128 m = negative ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+                if (l < L) mpz_mul_2exp(o, o, 64);
+                mp_limb_t limbs[2] = {(mp_limb_t)m, (mp_limb_t)(m >> 64)};
+                mpz_t view;
+                mpz_roinit_n(view, limbs, negative ? -2 : 2);
+                mpz_add(o, o, view);
+            }
+        }
+    }
+    PyMem_Free(index); PyMem_Free(mag); PyMem_Free(sgn); PyMem_Free(acc);
+    return 0;
+}
+
 /* ---- affine maps -------------------------------------------------------------------- */
 
 /* affine(weight, bias, wden, rows, den) -> (rows, den): the rows of (weight @ (rows / den) + bias) / wden
@@ -851,10 +1055,13 @@ done:
  * engine._apply_affine: out[i][k] = sum_j weight[i][j] rows[j][k], plus bias[i] den in the
  * last column; the denominator den wden. */
 static PyObject *k_affine(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 5 || !PyTuple_Check(args[0]) || !PyTuple_Check(args[1]) || !PyList_Check(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "affine(weight: tuple, bias: tuple, wden: int, rows: list, den: int)");
+    if ((nargs != 5 && nargs != 6) || !PyTuple_Check(args[0]) || !PyTuple_Check(args[1]) || !PyList_Check(args[3])
+        || (nargs == 6 && args[5] != Py_None && !PyBytes_Check(args[5]))) {
+        PyErr_SetString(PyExc_TypeError, "affine(weight: tuple, bias: tuple, wden: int, rows: list, den: int"
+                                         "[, small: bytes | None])");
         return NULL;
     }
+    PyObject *small = nargs == 6 && args[5] != Py_None ? args[5] : NULL;
     PyObject *weight = args[0], *bias = args[1], *rows = args[3];
     Py_ssize_t out_n = PyTuple_GET_SIZE(weight), in_n = PyList_GET_SIZE(rows);
     if (PyTuple_GET_SIZE(bias) != out_n) {
@@ -894,18 +1101,28 @@ static PyObject *k_affine(PyObject *self, PyObject *const *args, Py_ssize_t narg
             if (mpz_sgn(in[j * width + k])) live[j] = 1;
         }
     }
+    if (small) {
+        if (PyBytes_GET_SIZE(small) != out_n * in_n * (Py_ssize_t)sizeof(int64_t)) {
+            PyErr_SetString(PyExc_ValueError, "the small weights do not match the rows");
+            goto done;
+        }
+        if (affine_small((const int64_t *)PyBytes_AS_STRING(small), out_n, in_n, width, in, live, out) < 0)
+            goto done;
+    }
     for (Py_ssize_t i = 0; i < out_n; i++) {
         PyObject *wrow = PyTuple_GET_ITEM(weight, i);
         if (!PyTuple_Check(wrow) || PyTuple_GET_SIZE(wrow) != in_n) {
             PyErr_SetString(PyExc_ValueError, "a weight row does not match the rows");
             goto done;
         }
-        for (Py_ssize_t k = 0; k < width; k++) mpz_set_ui(out[i * width + k], 0);
-        for (Py_ssize_t j = 0; j < in_n; j++) {
-            if (!live[j]) continue;
-            if (long_to_mpz(*wt, PyTuple_GET_ITEM(wrow, j)) < 0) goto done;
-            if (!mpz_sgn(*wt)) continue;
-            for (Py_ssize_t k = 0; k < width; k++) mpz_addmul(out[i * width + k], *wt, in[j * width + k]);
+        if (!small) {
+            for (Py_ssize_t k = 0; k < width; k++) mpz_set_ui(out[i * width + k], 0);
+            for (Py_ssize_t j = 0; j < in_n; j++) {
+                if (!live[j]) continue;
+                if (long_to_mpz(*wt, PyTuple_GET_ITEM(wrow, j)) < 0) goto done;
+                if (!mpz_sgn(*wt)) continue;
+                for (Py_ssize_t k = 0; k < width; k++) mpz_addmul(out[i * width + k], *wt, in[j * width + k]);
+            }
         }
         if (long_to_mpz(*wt, PyTuple_GET_ITEM(bias, i)) < 0) goto done;
         mpz_addmul(out[i * width + width - 1], *wt, *den);
@@ -939,6 +1156,49 @@ done:
     return result;
 }
 
+/* keys(rows) -> list of tuples: for each integer row (a list or tuple), the row divided by
+ * the gcd of its entries with its first nonzero entry made positive (polyhedron.oriented_key). */
+static PyObject *k_keys(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 1 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "keys(rows: list)");
+        return NULL;
+    }
+    PyObject *rows = args[0];
+    Py_ssize_t n = PyList_GET_SIZE(rows);
+    PyObject *out = PyList_New(n);
+    if (!out) return NULL;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        PyObject *row = PyList_GET_ITEM(rows, r);
+        PyObject *seq = PySequence_Fast(row, "keys: a row must be a list or tuple of ints");
+        if (!seq) goto fail;
+        Py_ssize_t w = PySequence_Fast_GET_SIZE(seq);
+        if (pool_reserve(w + 1) < 0) { Py_DECREF(seq); goto fail; }
+        mpz_t *z = pool, *g = pool + w;
+        mpz_set_ui(*g, 0);
+        int first = 0;
+        for (Py_ssize_t k = 0; k < w; k++) {
+            if (long_to_mpz(z[k], PySequence_Fast_GET_ITEM(seq, k)) < 0) { Py_DECREF(seq); goto fail; }
+            if (!first && mpz_sgn(z[k])) first = mpz_sgn(z[k]);
+            if (mpz_cmp_ui(*g, 1) != 0) mpz_gcd(*g, *g, z[k]);
+        }
+        Py_DECREF(seq);
+        if (first < 0) mpz_neg(*g, *g);
+        PyObject *key = PyTuple_New(w);
+        if (!key) goto fail;
+        PyList_SET_ITEM(out, r, key);
+        for (Py_ssize_t k = 0; k < w; k++) {
+            if (mpz_sgn(*g) && mpz_cmp_ui(*g, 1) != 0) mpz_divexact(z[k], z[k], *g);
+            PyObject *entry = mpz_to_long(z[k]);
+            if (!entry) goto fail;
+            PyTuple_SET_ITEM(key, k, entry);
+        }
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 /* ---- counters ---------------------------------------------------------------------- */
 
 static PyObject *k_counters(PyObject *self, PyObject *unused) {
@@ -957,6 +1217,8 @@ static PyMethodDef methods[] = {
      "unpack(exact, width) -> list: the packed vectors as tuples of ints."},
     {"signs", (PyCFunction)(void (*)(void))k_signs, METH_FASTCALL,
      "signs(h, exact, image) -> list: the exact signs of h . v, through the float filter."},
+    {"sides", (PyCFunction)(void (*)(void))k_sides, METH_FASTCALL,
+     "sides(planes, image, skip, start, exact, image) -> (stop, codes): the sides of many hyperplanes."},
     {"cut", (PyCFunction)(void (*)(void))k_cut, METH_FASTCALL,
      "cut(h, exact, tights, image, nrows, need, want): one double description step."},
     {"facets", (PyCFunction)(void (*)(void))k_facets, METH_FASTCALL,
@@ -965,6 +1227,10 @@ static PyMethodDef methods[] = {
      "prune(tights, nrows) -> None or (kept rows, renumbered bitmasks)."},
     {"affine", (PyCFunction)(void (*)(void))k_affine, METH_FASTCALL,
      "affine(weight, bias, wden, rows, den) -> (rows, den): an affine map applied to integer rows over den."},
+    {"small", (PyCFunction)(void (*)(void))k_small, METH_FASTCALL,
+     "small(weight) -> bytes | None: the weights as int64 for affine's fast path, None when one does not fit."},
+    {"keys", (PyCFunction)(void (*)(void))k_keys, METH_FASTCALL,
+     "keys(rows) -> list of tuples: each row's oriented_key (primitive, first nonzero entry positive)."},
     {"counters", k_counters, METH_NOARGS,
      "counters() -> dict: signs settled by the filter, signs left to the exact value, exact values computed."},
     {"reset_counters", k_reset_counters, METH_NOARGS, "reset_counters(): set the counters to 0."},

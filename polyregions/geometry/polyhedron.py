@@ -50,8 +50,8 @@ try:
 except ImportError:  # not compiled: the pure-Python kernel only
     _built_kernel = None
 
-__all__ = ["Cell", "whole_space", "primitive", "oriented_key", "dot", "use_kernel", "kernel_name",
-           "kernel_counters", "LazyValues"]
+__all__ = ["Cell", "Planes", "whole_space", "primitive", "oriented_key", "oriented_keys", "dot", "use_kernel",
+           "kernel_name", "kernel_counters", "LazyValues"]
 
 Vector = tuple[int, ...]
 
@@ -220,6 +220,41 @@ def oriented_key(vec: Sequence[int]) -> Vector:
     return p
 
 
+class Planes:
+    """Many hyperplanes ``h . (x, 1) = 0`` of one width, prepared once for :meth:`Cell.sides`.
+
+    An entry None is no hyperplane (skipped). The compiled kernel packs the rows for
+    GMP with their float images, so that one call tests a cell against many of them.
+    """
+
+    __slots__ = ("rows", "skip", "_packed")
+
+    def __init__(self, rows: Sequence[Vector | None], width: int) -> None:
+        self.rows = list(rows)
+        self.skip = bytes(1 if h is None else 0 for h in self.rows)
+        self._packed: tuple[bytes, bytes] | None = None
+        if width and self.rows:
+            zero = tuple([0] * width)
+            self._packed = None if _built_kernel is None else _built_kernel.pack(
+                [zero if h is None else tuple(h) for h in self.rows], width)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def oriented_keys(rows: Sequence[Sequence[int]]) -> list[Vector]:
+    """:func:`oriented_key` of every row (one call of the compiled kernel when built).
+
+    Examples
+    --------
+    >>> oriented_keys([[0, -2, 4], [3, 6, 0]])
+    [(0, 1, -2), (1, 2, 0)]
+    """
+    if _built_kernel is not None:
+        return _built_kernel.keys(rows if type(rows) is list else list(rows))
+    return [oriented_key(row) for row in rows]
+
+
 @dataclass(slots=True, eq=False)
 class Cell:
     """A full-dimensional polyhedron with its double description.
@@ -350,6 +385,48 @@ class Cell:
         if not has_pos:
             return None, self, vals
         return self._cut_proper(h, tag, want, vals)
+
+    def sides(self, planes: Planes, start: int = 0) -> tuple[int, bytes]:
+        """The side of the cell of each hyperplane of *planes* from *start* on, up to the
+        first that cuts it.
+
+        Returns ``(stop, codes)``: ``stop`` is the index of the first hyperplane from
+        *start* with generators strictly on both sides (``len(planes)`` when there is
+        none), and ``codes[k]`` says where the cell lies for hyperplane ``start + k``:
+        1 (``h >= 0`` on the cell and not identically 0: :meth:`cut` would return the
+        cell as its ``pos``), 2 (``h <= 0`` likewise, ``neg``), 0 (``h`` vanishes on the
+        cell) or 3 (the entry is None). A hyperplane not constant along a line of the
+        cell cuts it. The same answers as :meth:`cut`, one call for many hyperplanes.
+        """
+        rows = planes.rows
+        stop = len(rows)
+        kernel = _kernel
+        if kernel is not None and planes._packed is not None and not self.lines:
+            if self.exact is None or self.image is None:
+                self.exact, self.image = kernel.pack(self.vecs, self.dim + 1)
+            exact, image = planes._packed
+            return kernel.sides(exact, image, planes.skip, start, self.exact, self.image)
+        codes = bytearray()
+        lines = self.lines
+        evaluate = _evaluator(self.dim + 1)
+        vecs = self.vecs
+        for u in range(start, stop):
+            h = rows[u]
+            if h is None:
+                codes.append(3)
+                continue
+            if any(dot(h, line) for line in lines):
+                return u, bytes(codes)
+            has_pos = has_neg = False
+            for value in evaluate(h, vecs):
+                if value > 0:
+                    has_pos = True
+                elif value < 0:
+                    has_neg = True
+            if has_pos and has_neg:
+                return u, bytes(codes)
+            codes.append(1 if has_pos else 2 if has_neg else 0)
+        return stop, bytes(codes)
 
     def _cut_compiled(self, h: Vector, tag: Hashable,
                       out: tuple) -> tuple["Cell | None", "Cell | None", "LazyValues"]:

@@ -27,7 +27,7 @@ from ..errors import InputError, NetworkError
 from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Layer, Maxout, ReLU
 from ..core.network import Network
 from ..core.slices import plane_vectors
-from ..rationals import format_rational, to_rational
+from ..rationals import format_rational, matrix_vectors, to_rational
 from .imagemaps import ImageMap, Window, channel_map, selection_map
 
 __all__ = ["Fold", "compose", "finalize", "restrict", "on_plane", "batchnorm_affine", "rational_sqrt",
@@ -134,9 +134,9 @@ def _affine_images(layer: Any, xs: Sequence[Sequence[Fraction]], biases: Sequenc
     if isinstance(layer, ImageMap):
         return layer.apply_all(xs, biases)
     affine = layer.affine if isinstance(layer, Fold) else layer
-    zero = Fraction(0)
-    return [[sum((w * v for w, v in zip(row, x) if w and v), zero) + (b if bias else zero)
-             for row, b in zip(affine.weight, affine.bias)] for x, bias in zip(xs, biases)]
+    products = matrix_vectors(affine.weight, xs)
+    return [[p + b for p, b in zip(product, affine.bias)] if bias else product
+            for product, bias in zip(products, biases)]
 
 
 def restrict(layers: Sequence[Any], input_dim: int, p0: Sequence[Any], p1: Sequence[Any], p2: Sequence[Any]

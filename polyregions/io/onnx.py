@@ -42,7 +42,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import InputError, NetworkError, PolyregionsError, naming
+from ..errors import InputError, NetworkError, NumberError, PolyregionsError, naming
 from ..checker.fileformat import MAX_MODEL_BYTES, unreadable
 from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Maxout, ReLU
 from ..core.network import Network
@@ -189,8 +189,13 @@ class _Reader:
         the operator transposes it."""
         matrix = self._const(name, place)
         what = "initializer" if name in self.initializers else "constant"
-        return [[scale * to_rational(v, f"{place}: {what} {name!r}[{i}][{j}]") for j, v in enumerate(row)]
-                for i, row in enumerate(matrix.tolist())]
+        values = matrix.tolist()
+        try:
+            rows = [[to_rational(v) for v in row] for row in values]
+        except NumberError:  # again, naming the entry
+            rows = [[to_rational(v, f"{place}: {what} {name!r}[{i}][{j}]") for j, v in enumerate(row)]
+                    for i, row in enumerate(values)]
+        return rows if scale == 1 else [[scale * v for v in row] for row in rows]
 
     def _value(self, name: str, place: str) -> _Value:
         if name not in self.values:

@@ -33,13 +33,14 @@ from typing import Any, Callable, Hashable, Protocol, Sequence
 
 from ..core.layers import Abs, Activation, HardTanh, Identity, LeakyReLU, Maxout, ReLU
 from ..errors import InputError
-from ..geometry.polyhedron import Cell, oriented_key, primitive
+from ..geometry.polyhedron import Cell, Planes, dot, oriented_key, oriented_keys, primitive
 from ..rationals import reduce_rows
 
 __all__ = ["ActivationRules", "SignRules", "ThresholdRules", "ArgmaxRules", "IdentityRules",
            "rules_for", "threshold_row"]
 
 IntRows = list[list[int]]
+Vector = tuple[int, ...]
 
 
 class Trace(Protocol):
@@ -82,6 +83,12 @@ def _negated_values(values: list[int] | None) -> list[int] | None:
     return None if values is None else [-v for v in values]
 
 
+
+
+#: Cell.sides codes (1: the cell is on h >= 0, 2: on h <= 0, 3: constant) to a sign unit's
+#: branch index and state
+_SIDE_INDEX = bytes([0, 0, 1, 0] + [0] * 252)
+_SIDE_STATE = bytes([0, ord("+"), ord("-"), 0] + [0] * 252)
 
 
 def _sign(value: int) -> int:
@@ -145,6 +152,18 @@ class ActivationRules:
         """
         raise NotImplementedError
 
+    def planes(self, plan: list[Any], width: int) -> Planes | None:
+        """The units' hyperplanes for :meth:`Cell.sides <polyregions.geometry.polyhedron.Cell.sides>`,
+        or None when this family settles no unit that way."""
+        return None
+
+    def settled(self, plan: list[Any], start: int, sides: bytes) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """The branch indices and states of the units ``start, start + 1, ...`` in a cell
+        that lies on the *sides* of their hyperplanes (codes of ``Cell.sides``), each unit
+        having one branch with interior, the cell itself; they stop before the first unit
+        that a cut must decide."""
+        return (), ()
+
     def child(self, cell: Cell, plan: list[Any], unit: int, index: int) -> tuple[str, Cell]:
         """The branch *index* of *unit* alone: the same piece :meth:`children` makes.
 
@@ -166,6 +185,11 @@ class ActivationRules:
         """States just across the facet with hyperplane *key*, and the derivative after the
         activation, given the derivative *d* of the pre-activations along the outward normal."""
         raise NotImplementedError
+
+    def crossed_states(self, trace: Trace, key: tuple, direction: Sequence[int]) -> str:
+        """The states of :meth:`crossed` alone, for the outward normal *direction* (when no
+        later stage needs the derivatives)."""
+        return self.crossed(trace, key, [dot(row[:-1], direction) for row in trace.rows])[0]
 
     # -- certificates (polyregions.certificates.regions) -------------------------------------------
 
@@ -196,12 +220,20 @@ class SignRules(ActivationRules):
     single_row = True
 
     def plan(self, rows: IntRows, den: int, layer: int) -> list[Any]:
-        return [(None, _sign_char(row[-1])) if not any(row[:-1]) else (primitive(row), (layer, unit))
+        # a unit's row is made primitive when it first cuts (_hyperplane): most never do
+        return [(None, _sign_char(row[-1])) if not any(row[:-1]) else (row, (layer, unit))
                 for unit, row in enumerate(rows)]
+
+    @staticmethod
+    def _hyperplane(plan: list[Any], unit: int) -> tuple[Vector | None, Any]:
+        h, tag = entry = plan[unit]
+        if type(h) is list:
+            entry = plan[unit] = (primitive(h), tag)
+        return entry
 
     def children(self, cell: Cell, plan: list[Any], unit: int,
                  drop: Drop | None = None) -> list[tuple[int, str, Cell]]:
-        h, tag = plan[unit]
+        h, tag = self._hyperplane(plan, unit)
         if h is None:
             return [(0, tag, cell)]
         pos, neg, values = cell.cut(h, tag)
@@ -216,8 +248,23 @@ class SignRules(ActivationRules):
             drop("-", cell, _negated(h), _negated_values(values))
         return out
 
+    def planes(self, plan: list[Any], width: int) -> Planes | None:
+        return Planes([h for h, _ in plan], width)
+
+    def settled(self, plan: list[Any], start: int, sides: bytes) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        # as children: the cell itself is the one piece, "+" (0) or "-" (1); a constant unit's
+        # state (side 3) is its tag; side 0 (vanishing on a full-dimensional cell) is left to a cut
+        end = sides.find(0)
+        if end >= 0:
+            sides = sides[:end]
+        indices = tuple(sides.translate(_SIDE_INDEX))
+        if 3 not in sides:
+            return indices, tuple(sides.translate(_SIDE_STATE).decode())
+        return indices, tuple(plan[start + k][1] if side == 3 else "+" if side == 1 else "-"
+                              for k, side in enumerate(sides))
+
     def child(self, cell: Cell, plan: list[Any], unit: int, index: int) -> tuple[str, Cell]:
-        h, tag = plan[unit]
+        h, tag = self._hyperplane(plan, unit)
         if h is None:
             if index != 0:
                 raise _unexpected(index, unit)
@@ -245,13 +292,19 @@ class SignRules(ActivationRules):
     def _keys(self, trace: Trace) -> list:
         keys = trace.cache.get("keys")
         if keys is None:
-            keys = trace.cache["keys"] = [oriented_key(row) for row in trace.rows]
-            trace.cache["keyset"] = set(keys)
+            keys = trace.cache["keys"] = oriented_keys(trace.rows)
+            units: dict = {}
+            for u, k in enumerate(keys):
+                units.setdefault(k, []).append(u)
+            trace.cache["keyset"] = units
         return keys
 
     def ambiguous(self, trace: Trace, key: tuple) -> bool:
-        self._keys(trace)
-        return key in trace.cache["keyset"] or "0" in trace.states
+        keyset = trace.cache.get("keyset")
+        if keyset is None:
+            self._keys(trace)
+            keyset = trace.cache["keyset"]
+        return key in keyset or "0" in trace.states
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
         out = []
@@ -267,6 +320,24 @@ class SignRules(ActivationRules):
         assert self.slope is not None
         p, q = self.slope.numerator, self.slope.denominator
         return text, [dv * q if s == "+" else dv * p if s == "-" else 0 for s, dv in zip(text, d)]
+
+    def crossed_states(self, trace: Trace, key: tuple, direction: Sequence[int]) -> str:
+        # only the units on the facet's hyperplane and those identically zero can change
+        keyset = trace.cache.get("keyset")
+        if keyset is None:
+            self._keys(trace)
+            keyset = trace.cache["keyset"]
+        states = trace.states
+        units = keyset.get(key, [])
+        if "0" in states:
+            units = units + [u for u, s in enumerate(states) if s == "0"]
+        if not units:
+            return states
+        out = list(states)
+        rows = trace.rows
+        for u in units:
+            out[u] = _sign_char(dot(rows[u][:-1], direction))
+        return "".join(out)
 
     def checker_layer(self) -> tuple:
         return (self.kind, self.slope) if self.kind == "leaky_relu" else (self.kind,)

@@ -37,11 +37,15 @@ def neighbor_pattern(region: Region, row: int) -> tuple[str, ...] | None:
     key = cell.row_key(row)
     direction, _ = cell.inequality(row)  # the outward normal
     trace = region.trace
-    first = next((m for m, t in enumerate(trace) if t.rules.ambiguous(t, key)), None)
-    if first is None:
+    ambiguous = [m for m, t in enumerate(trace) if t.stage.rules.ambiguous(t, key)]  # type: ignore[union-attr]
+    if not ambiguous:
         raise PolyregionsError(f"facet {row} of {region!r} matches no unit (internal error)")
-    last = max(m for m, t in enumerate(trace) if m == first or t.rules.ambiguous(t, key))
+    first, last = ambiguous[0], ambiguous[-1]
     states = [t.states for t in trace]
+    if last == first:  # the usual case: no derivative to carry through later layers
+        t = trace[first]
+        states[first] = t.rules.crossed_states(t, key, direction)
+        return tuple(states)
     d = [dot(r[:-1], direction) for r in trace[first].rows]  # derivatives of stage `first`
     for m in range(first, last + 1):
         t = trace[m]

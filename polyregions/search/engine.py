@@ -29,7 +29,7 @@ from ..errors import DomainError, InputError
 from ..core.network import Network
 from ..io.models import takes_models
 from ..geometry import polyhedron
-from ..geometry.polyhedron import Cell, whole_space
+from ..geometry.polyhedron import Cell, Planes, whole_space
 from ..rationals import reduce_rows
 from .regions import Region
 from .stages import Stage, StageTrace, compile_stages
@@ -43,7 +43,7 @@ class _Context:
     """One stage on one parent piece: its pre-activations and the rules' plan, shared by
     every node of the stage below that piece."""
 
-    __slots__ = ("index", "stage", "rows", "den", "plan", "cache", "units")
+    __slots__ = ("index", "stage", "rows", "den", "plan", "cache", "units", "_planes")
 
     def __init__(self, index: int, stage: Stage, rows: IntRows, den: int) -> None:
         rules = stage.rules
@@ -55,6 +55,16 @@ class _Context:
         self.plan = rules.plan(rows, den, stage.layer)
         self.cache: dict = {}
         self.units = rules.unit_count(rows)
+        self._planes: Planes | None | bool = False  # not made yet
+
+    @property
+    def planes(self) -> Planes | None:
+        """The units' hyperplanes for settling many units in one call (made on first use)."""
+        planes = self._planes
+        if planes is False:
+            assert self.stage.rules is not None
+            planes = self._planes = self.stage.rules.planes(self.plan, len(self.rows[0]) if self.rows else 0)
+        return planes  # type: ignore[return-value]
 
 
 class Node:
@@ -190,8 +200,45 @@ class Search:
         cell, rows, den, trace = self._finish(ctx, tokens, piece, node.trace)
         return self._enter(ctx.index + 1, cell, rows, den, trace, path)
 
+    def _settle(self, node: Node) -> Node | Region:
+        """*node* moved past the units its cell lies on one side of (each has one branch,
+        the cell itself), with their branch indices on the path: the node where the next
+        unit cuts the cell, or the next stage's root (a region after the last stage).
+        The same tree as deciding those units one by one, without a node for each."""
+        ctx = node.ctx
+        planes = ctx.planes
+        if planes is None:
+            return node
+        stop, codes = node.cell.sides(planes, node.unit)
+        if not codes:
+            return node
+        rules = ctx.stage.rules
+        assert rules is not None
+        indices, tokens = rules.settled(ctx.plan, node.unit, codes)
+        if not indices:
+            return node
+        stop = node.unit + len(indices)
+        path = node.path + indices
+        states = node.tokens + tokens
+        if stop < ctx.units:
+            return Node(path, ctx, stop, states, node.cell, node.trace)
+        cell, rows, den, trace = self._finish(ctx, states, node.cell, node.trace)
+        return self._enter(ctx.index + 1, cell, rows, den, trace, path)
+
     def children(self, node: Node, on_drop: "DropObserver | None" = None) -> list[Node | Region]:
-        """The children of *node* in order: all nodes, or all regions at the last decision."""
+        """The children of *node* in order: all nodes, or all regions at the last decision.
+
+        Without *on_drop* the units the cell lies on one side of are passed in one step
+        (:meth:`_settle`): a child may then be several decisions below *node*, or the
+        next stage's root. With *on_drop* every unit is decided on its own, so that each
+        branch without interior is reported.
+        """
+        if on_drop is None:
+            settled = self._settle(node)
+            if settled is not node:
+                if type(settled) is Region or settled.ctx is not node.ctx:  # type: ignore[union-attr]
+                    return [settled]
+                node = settled  # type: ignore[assignment]
         ctx = node.ctx
         rules = ctx.stage.rules
         assert rules is not None
@@ -301,8 +348,11 @@ def enumerate_regions(network: Network, domain: Domain | None = None,
     Notes
     -----
     Depth first over the units, one decision per unit. Each unit costs one integer
-    dot product per generator of the piece, and a proper cut one bitmask test per
-    pair of generators on opposite sides. No LP is solved and no float is used.
+    dot product per generator of the piece (the units a piece lies on one side of are
+    passed many at a time, in one call of the compiled kernel, whose float filter with
+    a proven error bound settles most signs and leaves the rest to exact integers), and a
+    proper cut one bitmask test per pair of generators on opposite sides. No LP is
+    solved and no float decides anything.
     Memory holds the pieces on the stack: about (branches - 1) per decision level.
 
     Examples
@@ -318,7 +368,7 @@ def apply_affine(stage: Stage, rows: IntRows, den: int) -> tuple[IntRows, int]:
     assert stage.weight is not None and stage.bias is not None
     kernel = polyhedron._kernel
     if kernel is not None and rows and rows[0]:
-        return kernel.affine(stage.weight, stage.bias, stage.den, rows, den)
+        return kernel.affine(stage.weight, stage.bias, stage.den, rows, den, stage.small)
     live = [j for j, row in enumerate(rows) if any(row)]
     width = len(rows[0]) if rows else 0
     columns = [[rows[j][k] for j in live] for k in range(width)]  # the live rows, transposed

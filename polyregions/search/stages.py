@@ -14,6 +14,7 @@ from fractions import Fraction
 from math import lcm
 
 from .activations import ActivationRules, rules_for
+from ..geometry.polyhedron import _built_kernel
 from ..core.layers import Activation, Affine
 from ..core.network import Network
 
@@ -46,6 +47,8 @@ class Stage:
     layer: int
     ordinal: int = 0
     rules: ActivationRules | None = None
+    #: ``weight`` as the compiled kernel's int64 bytes (its fast affine map), when every entry fits
+    small: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -112,4 +115,5 @@ def _make_stage(w: list[list[Fraction]] | None, b: list[Fraction] | None,
     den = lcm(*(v.denominator for row in w for v in row), *(v.denominator for v in b))
     weight = tuple(tuple(int(v * den) for v in row) for row in w)
     bias = tuple(int(v * den) for v in b)
-    return Stage(weight, bias, den, activation, layer, ordinal, rules)
+    small = None if _built_kernel is None else _built_kernel.small(weight)
+    return Stage(weight, bias, den, activation, layer, ordinal, rules, small)

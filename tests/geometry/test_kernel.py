@@ -31,7 +31,7 @@ from polyregions.queries.export import write_regions_jsonl
 from polyregions.queries.graph import region_graph
 from polyregions.io.graphs import write_graph
 from polyregions.core.network import load_network
-from polyregions.geometry.polyhedron import LazyValues, kernel_counters, kernel_name, use_kernel, whole_space
+from polyregions.geometry.polyhedron import LazyValues, Planes, kernel_counters, kernel_name, use_kernel, whole_space
 from polyregions.search.regions import Region
 
 from tests.support.netgen import random_cases
@@ -245,6 +245,73 @@ def test_cuts_count_their_fallbacks():
     assert pos is not None and neg is not None
 
 
+def _sides_by_cuts(cell, planes, start):
+    """Cell.sides spelled with one cut per hyperplane (the definition)."""
+    codes = []
+    for u in range(start, len(planes)):
+        h = planes.rows[u]
+        if h is None:
+            codes.append(3)
+            continue
+        pos, neg, _ = cell.cut(h, "t")
+        if pos is not None and neg is not None and (pos is not cell or neg is not cell):
+            return u, bytes(codes)
+        codes.append(1 if pos is cell else 2 if neg is cell else 0)
+    return len(planes), bytes(codes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_sides_are_those_of_cuts(data):
+    """Cell.sides in both kernels: the side of each hyperplane up to the first that cuts,
+    as one cut per hyperplane says, on cells with huge entries, through vertices, with
+    lines, and for hyperplanes that touch the cell in a face or miss it by one."""
+    dim = data.draw(st.integers(1, 4))
+    bits = data.draw(st.sampled_from([3, 40, 70, 300]))
+    entry = st.integers(-(2 ** bits), 2 ** bits)
+    cell = whole_space(dim)
+    for _ in range(data.draw(st.integers(0, 6))):
+        h = tuple(data.draw(st.lists(entry, min_size=dim + 1, max_size=dim + 1)))
+        pos = cell.cut(h, h, want=1)[0]
+        if pos is not None:
+            cell = pos
+    rows = []
+    for _ in range(data.draw(st.integers(1, 8))):
+        kind = data.draw(st.sampled_from(["random", "none", "vertex", "shifted"]))
+        if kind == "none":
+            rows.append(None)
+            continue
+        h = list(data.draw(st.lists(entry, min_size=dim + 1, max_size=dim + 1)))
+        vertices = [v for v in cell.vecs if v[-1]]
+        if kind != "random" and vertices and any(h[:-1]):
+            v = data.draw(st.sampled_from(vertices))   # through a vertex, or one off it
+            h[-1] = 0
+            value = sum(map(mul, h, v))
+            nudge = 0 if kind == "vertex" else data.draw(st.sampled_from([1, -1]))
+            h = [c * v[-1] for c in h[:-1]] + [-value + nudge]
+        rows.append(tuple(h) if any(h[:-1]) else None)
+    planes = Planes(rows, dim + 1)
+    start = data.draw(st.integers(0, len(rows)))
+    expected = _sides_by_cuts(cell, planes, start)
+    for name in ("c", "python"):
+        with _kernel(name):
+            assert cell.sides(planes, start) == expected, name
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: kernel.sides(PACKED, IMAGE, b"", 0, PACKED, IMAGE), "planes and their image do not match"),
+    (lambda: kernel.sides(PACKED, IMAGE, b"\0\0", 0, PACKED, IMAGE), "malformed exact generators"),
+    (lambda: kernel.sides(PACKED + PACKED, IMAGE + IMAGE, b"\0\0", 0, PACKED, IMAGE), "malformed exact generators"),
+    (lambda: kernel.sides(PACKED, IMAGE, b"\0", 2, PACKED, IMAGE), "start out of range"),
+    (lambda: kernel.sides(PACKED, IMAGE, b"\0", 0, PACKED, b""), "image does not match"),
+    (lambda: kernel.sides(PACKED, IMAGE, [0], 0, PACKED, IMAGE), r"sides\(planes: bytes"),
+    (lambda: kernel.sides(PACKED, IMAGE, b"\0", 0, PACKED[:-8], IMAGE), "malformed exact generators"),
+])
+def test_sides_rejects_bad_arguments(call, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        call()
+
+
 def test_lazy_values():
     cell = whole_space(1).cut((1, 0), "x", want=1)[0]   # x >= 0: the vertex 0 and the ray +1
     values = LazyValues((2, 3), cell)
@@ -315,6 +382,36 @@ def test_affine_maps_agree(monkeypatch):
             expected = engine.apply_affine(stage, rows, den)
         found = kernel.affine(weight, bias, stage.den, rows, den)
         assert found == expected
+        small = kernel.small(weight)   # int64 weights: the fast path, the same answer
+        assert (small is None) == any(not -2 ** 63 < w < 2 ** 63 for row in weight for w in row)
+        assert kernel.affine(weight, bias, stage.den, rows, den, small) == expected
+
+
+@pytest.mark.parametrize("limbs", [1, 2, 3, 4, 5, 9])
+def test_small_affine_maps_are_exact(limbs):
+    """The int64 fast path on many inputs of *limbs* 64-bit limbs, near-cancelling sums,
+    and weights at the ends of the int64 range (2^63 - 1; -2^63 is left to the slow path)."""
+    rng = random.Random(limbs)
+    top = 64 * limbs
+    for trial in range(30):
+        n_in, n_out, width = rng.randint(1, 300), rng.randint(1, 6), rng.randint(1, 4)
+        edge = [2 ** 63 - 1, -(2 ** 63 - 1), 1, -1, 0]
+        weight = tuple(tuple(rng.choice(edge + [rng.randint(-2 ** 63 + 1, 2 ** 63 - 1)] * 3)
+                             for _ in range(n_in)) for _ in range(n_out))
+        bias = tuple(rng.randint(-2 ** 80, 2 ** 80) for _ in range(n_out))
+        column = [rng.choice([0, 2 ** top - 1, -(2 ** top - 1), rng.randint(-2 ** top, 2 ** top)])
+                  for _ in range(n_in)]
+        rows = [[v if k % 2 else -v for k in range(width)] for v in column]
+        if trial % 3 == 0 and n_in >= 2:   # a sum that cancels to 0 or 1
+            weight = tuple((2 ** 63 - 1, 2 ** 63 - 1) + row[2:] for row in weight)
+            rows[0] = [2 ** top - 1] * width
+            rows[1] = [-(2 ** top - 1) + trial % 2] * width
+            rows[2:] = [[0] * width for _ in rows[2:]]
+        small = kernel.small(weight)
+        assert small is not None
+        expected = kernel.affine(weight, bias, 3, rows, 5)
+        assert kernel.affine(weight, bias, 3, rows, 5, small) == expected
+    assert kernel.small(((-2 ** 63, 1),)) is None and kernel.small(((2 ** 63, 1),)) is None
 
 
 @pytest.mark.parametrize("args,match", [
@@ -326,6 +423,8 @@ def test_affine_maps_agree(monkeypatch):
     ((((1, 1),), (1,), 1, [[1], [1, 2]], 1), "rows of different lengths"),
     ((((1, 1),), (1,), 1, [[1]], 1), "a weight row does not match the rows"),
     ((((1,),), (1,), 1, [[1.5]], 1), "expected an int"),
+    ((((1,),), (1,), 1, [[1]], 1, b"\0"), "small weights do not match"),
+    ((((1,),), (1,), 1, [[1]], 1, [1]), r"affine\(weight: tuple"),
 ])
 def test_affine_rejects_bad_arguments(args, match):
     with pytest.raises((TypeError, ValueError), match=match):
