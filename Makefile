@@ -56,6 +56,7 @@ bench: setup
 	$(BIN)/python benchmarks/parallel.py
 	$(BIN)/python benchmarks/queries.py
 	$(BIN)/python benchmarks/points.py
+	$(BIN)/python benchmarks/slices.py
 	$(BIN)/python benchmarks/acasxu.py --quick
 
 # All 186 ACAS Xu instances of VNN-COMP 2021 with their time limits (hours at worst).

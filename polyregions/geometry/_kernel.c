@@ -1054,14 +1054,58 @@ static int affine_small(const int64_t *w, Py_ssize_t out_n, Py_ssize_t in_n, Py_
  * over one denominator, divided by the gcd of the denominator and every entry, exactly as
  * engine._apply_affine: out[i][k] = sum_j weight[i][j] rows[j][k], plus bias[i] den in the
  * last column; the denominator den wden. */
+/* The outputs out[0 .. out_n * width) packed as out_n vectors of width entries. */
+static PyObject *pack_rows(mpz_t *out, Py_ssize_t out_n, Py_ssize_t width) {
+    Buf b = {0};
+    Block *blocks = (Block *)PyMem_Malloc((size_t)(out_n ? out_n : 1) * sizeof(Block));
+    PyObject *packed = NULL;
+    if (!blocks) { PyErr_NoMemory(); goto done; }
+    for (Py_ssize_t i = 0; i < out_n; i++) {
+        blocks[i].start = (uint64_t)b.n;
+        for (Py_ssize_t k = 0; k < width; k++)
+            if (buf_put_mpz(&b, out[i * width + k]) < 0) goto done;
+        blocks[i].end = (uint64_t)b.n;
+    }
+    for (Py_ssize_t i = 0; i < out_n; i++) blocks[i].data = b.w;
+    packed = packed_from_blocks(blocks, out_n);
+done:
+    PyMem_Free(blocks);
+    PyMem_Free(b.w);
+    return packed;
+}
+
+/* The rows (indices into changed) where rows and the memo's rows differ, when the memo
+ * holds the product for the same denominator and at most a quarter of the rows differ;
+ * else -1 (compute it all). -2 on error. */
+static Py_ssize_t memo_changes(PyObject *memo, PyObject *rows, PyObject *den, Py_ssize_t *changed) {
+    PyObject *prev_rows = PyList_GET_ITEM(memo, 0), *prev_den = PyList_GET_ITEM(memo, 1);
+    Py_ssize_t in_n = PyList_GET_SIZE(rows), n = 0;
+    if (!PyList_Check(prev_rows) || PyList_GET_SIZE(prev_rows) != in_n || !PyBytes_Check(PyList_GET_ITEM(memo, 2)))
+        return -1;
+    int same = PyObject_RichCompareBool(prev_den, den, Py_EQ);
+    if (same <= 0) return same < 0 ? -2 : -1;
+    for (Py_ssize_t j = 0; j < in_n; j++) {
+        PyObject *a = PyList_GET_ITEM(rows, j), *b = PyList_GET_ITEM(prev_rows, j);
+        if (a == b) continue;
+        int eq = PyObject_RichCompareBool(a, b, Py_EQ);
+        if (eq < 0) return -2;
+        if (eq) continue;
+        if (4 * (n + 1) > in_n) return -1;
+        changed[n++] = j;
+    }
+    return n;
+}
+
 static PyObject *k_affine(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if ((nargs != 5 && nargs != 6) || !PyTuple_Check(args[0]) || !PyTuple_Check(args[1]) || !PyList_Check(args[3])
-        || (nargs == 6 && args[5] != Py_None && !PyBytes_Check(args[5]))) {
+    if (nargs < 5 || nargs > 7 || !PyTuple_Check(args[0]) || !PyTuple_Check(args[1]) || !PyList_Check(args[3])
+        || (nargs >= 6 && args[5] != Py_None && !PyBytes_Check(args[5]))
+        || (nargs == 7 && args[6] != Py_None && !(PyList_Check(args[6]) && PyList_GET_SIZE(args[6]) == 3))) {
         PyErr_SetString(PyExc_TypeError, "affine(weight: tuple, bias: tuple, wden: int, rows: list, den: int"
-                                         "[, small: bytes | None])");
+                                         "[, small: bytes | None[, memo: list of 3 | None]])");
         return NULL;
     }
-    PyObject *small = nargs == 6 && args[5] != Py_None ? args[5] : NULL;
+    PyObject *small = nargs >= 6 && args[5] != Py_None ? args[5] : NULL;
+    PyObject *memo = nargs == 7 && args[6] != Py_None ? args[6] : NULL;
     PyObject *weight = args[0], *bias = args[1], *rows = args[3];
     Py_ssize_t out_n = PyTuple_GET_SIZE(weight), in_n = PyList_GET_SIZE(rows);
     if (PyTuple_GET_SIZE(bias) != out_n) {
@@ -1088,8 +1132,53 @@ static PyObject *k_affine(PyObject *self, PyObject *const *args, Py_ssize_t narg
     mpz_t *in = pool, *out = pool + n_in, *den = pool + n_in + n_out, *wden = den + 1, *wt = den + 2, *g = den + 3;
     if (long_to_mpz(*den, args[4]) < 0 || long_to_mpz(*wden, args[2]) < 0) return NULL;
     unsigned char *live = (unsigned char *)PyMem_Calloc((size_t)in_n, 1);
-    if (!live) return PyErr_NoMemory();
+    Py_ssize_t *changed = (Py_ssize_t *)PyMem_Malloc((size_t)in_n * sizeof(Py_ssize_t));
     PyObject *result = NULL, *out_rows = NULL;
+    if (!live || !changed) { PyErr_NoMemory(); goto done; }
+    if (small && PyBytes_GET_SIZE(small) != out_n * in_n * (Py_ssize_t)sizeof(int64_t)) {
+        PyErr_SetString(PyExc_ValueError, "the small weights do not match the rows");
+        goto done;
+    }
+    Py_ssize_t n_changed = small && memo ? memo_changes(memo, rows, args[4], changed) : -1;
+    if (n_changed == -2) goto done;
+    if (n_changed >= 0) {
+        /* the memo's product (bias included: the same den) plus the changed rows' differences */
+        Packed prev;
+        if (packed_view(PyList_GET_ITEM(memo, 2), width, &prev) < 0) goto done;
+        if (prev.m != out_n) {
+            PyErr_SetString(PyExc_ValueError, "the memo does not match the weights");
+            goto done;
+        }
+        mpz_t ro[width];
+        for (Py_ssize_t i = 0; i < out_n; i++) {
+            packed_entries(&prev, i, width, ro);
+            for (Py_ssize_t k = 0; k < width; k++) mpz_set(out[i * width + k], ro[k]);
+        }
+        const int64_t *w = (const int64_t *)PyBytes_AS_STRING(small);
+        PyObject *prev_rows = PyList_GET_ITEM(memo, 0);
+        for (Py_ssize_t c = 0; c < n_changed; c++) {
+            Py_ssize_t j = changed[c];
+            PyObject *row = PyList_GET_ITEM(rows, j), *old = PyList_GET_ITEM(prev_rows, j);
+            if (!PyList_Check(row) || PyList_GET_SIZE(row) != width) {
+                PyErr_SetString(PyExc_ValueError, "rows of different lengths");
+                goto done;
+            }
+            for (Py_ssize_t k = 0; k < width; k++) {  /* in[k] = new - old */
+                if (long_to_mpz(in[k], PyList_GET_ITEM(row, k)) < 0 || long_to_mpz(*wt, PyList_GET_ITEM(old, k)) < 0)
+                    goto done;
+                mpz_sub(in[k], in[k], *wt);
+            }
+            for (Py_ssize_t i = 0; i < out_n; i++) {
+                int64_t wv = w[i * in_n + j];
+                if (!wv) continue;
+                for (Py_ssize_t k = 0; k < width; k++) {
+                    if (wv > 0) mpz_addmul_ui(out[i * width + k], in[k], (unsigned long)wv);
+                    else mpz_submul_ui(out[i * width + k], in[k], (unsigned long)0 - (unsigned long)wv);
+                }
+            }
+        }
+        goto product;
+    }
     for (Py_ssize_t j = 0; j < in_n; j++) {
         PyObject *row = PyList_GET_ITEM(rows, j);
         if (!PyList_Check(row) || PyList_GET_SIZE(row) != width) {
@@ -1101,14 +1190,8 @@ static PyObject *k_affine(PyObject *self, PyObject *const *args, Py_ssize_t narg
             if (mpz_sgn(in[j * width + k])) live[j] = 1;
         }
     }
-    if (small) {
-        if (PyBytes_GET_SIZE(small) != out_n * in_n * (Py_ssize_t)sizeof(int64_t)) {
-            PyErr_SetString(PyExc_ValueError, "the small weights do not match the rows");
-            goto done;
-        }
-        if (affine_small((const int64_t *)PyBytes_AS_STRING(small), out_n, in_n, width, in, live, out) < 0)
-            goto done;
-    }
+    if (small && affine_small((const int64_t *)PyBytes_AS_STRING(small), out_n, in_n, width, in, live, out) < 0)
+        goto done;
     for (Py_ssize_t i = 0; i < out_n; i++) {
         PyObject *wrow = PyTuple_GET_ITEM(weight, i);
         if (!PyTuple_Check(wrow) || PyTuple_GET_SIZE(wrow) != in_n) {
@@ -1126,6 +1209,16 @@ static PyObject *k_affine(PyObject *self, PyObject *const *args, Py_ssize_t narg
         }
         if (long_to_mpz(*wt, PyTuple_GET_ITEM(bias, i)) < 0) goto done;
         mpz_addmul(out[i * width + width - 1], *wt, *den);
+    }
+product:
+    if (memo) {  /* remember the product before the gcd, for the next call */
+        PyObject *packed = pack_rows(out, out_n, width);
+        if (!packed) goto done;
+        Py_INCREF(rows);
+        Py_INCREF(args[4]);
+        PyList_SetItem(memo, 0, rows);
+        PyList_SetItem(memo, 1, args[4]);
+        PyList_SetItem(memo, 2, packed);
     }
     mpz_mul(*den, *den, *wden);
     mpz_abs(*g, *den);
@@ -1153,6 +1246,7 @@ static PyObject *k_affine(PyObject *self, PyObject *const *args, Py_ssize_t narg
 done:
     Py_XDECREF(out_rows);
     PyMem_Free(live);
+    PyMem_Free(changed);
     return result;
 }
 
@@ -1226,7 +1320,8 @@ static PyMethodDef methods[] = {
     {"prune", (PyCFunction)(void (*)(void))k_prune, METH_FASTCALL,
      "prune(tights, nrows) -> None or (kept rows, renumbered bitmasks)."},
     {"affine", (PyCFunction)(void (*)(void))k_affine, METH_FASTCALL,
-     "affine(weight, bias, wden, rows, den) -> (rows, den): an affine map applied to integer rows over den."},
+     "affine(weight, bias, wden, rows, den[, small[, memo]]) -> (rows, den): an affine map applied to integer "
+     "rows over den (memo: the last call's rows and product, updated by the rows that changed)."},
     {"small", (PyCFunction)(void (*)(void))k_small, METH_FASTCALL,
      "small(weight) -> bytes | None: the weights as int64 for affine's fast path, None when one does not fit."},
     {"keys", (PyCFunction)(void (*)(void))k_keys, METH_FASTCALL,

@@ -227,10 +227,13 @@ class Planes:
     GMP with their float images, so that one call tests a cell against many of them.
     """
 
-    __slots__ = ("rows", "skip", "_packed")
+    __slots__ = ("rows", "skip", "starts", "_packed")
 
-    def __init__(self, rows: Sequence[Vector | None], width: int) -> None:
+    def __init__(self, rows: Sequence[Vector | None], width: int, starts: Sequence[int] | None = None) -> None:
         self.rows = list(rows)
+        #: where a caller's item begins among the rows (e.g. the first hyperplane of each
+        #: unit, when units have several); None when each row is one item
+        self.starts = None if starts is None else list(starts)
         self.skip = bytes(1 if h is None else 0 for h in self.rows)
         self._packed: tuple[bytes, bytes] | None = None
         if width and self.rows:

@@ -503,17 +503,55 @@ class ArgmaxRules(ActivationRules):
             for j in range(k):
                 if any(group[i] == group[j] for i in range(j)):
                     continue
-                candidates[j] = [(primitive([a - b for a, b in zip(group[j], group[i])]), (layer, unit, j, i))
+                # rows made primitive when they first cut (_cuts): most never do
+                candidates[j] = [([a - b for a, b in zip(group[j], group[i])], (layer, unit, j, i))
                                  for i in range(k) if group[i] != group[j]]
             out.append(candidates)
         return out
 
+    @staticmethod
+    def _cuts(plan: list[Any], unit: int, j: int) -> list[tuple[Vector, Any]]:
+        cuts = plan[unit][j]
+        if cuts and type(cuts[0][0]) is list:
+            cuts = plan[unit][j] = [(primitive(h), tag) for h, tag in cuts]
+        return cuts
+
+    def planes(self, plan: list[Any], width: int) -> Planes | None:
+        # every candidate's differences, unit after unit; starts[u]: the first plane of unit u
+        rows: list = []
+        starts = []
+        for candidates in plan:
+            starts.append(len(rows))
+            for cuts in candidates.values():
+                rows.extend(h for h, _ in cuts)
+        starts.append(len(rows))
+        return Planes(rows, width, starts)
+
+    def settled(self, plan: list[Any], start: int, sides: bytes) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        # a unit is settled when one candidate is above every other on the whole cell (all its
+        # differences on side 1): the cell is then that candidate's one piece, as in children
+        indices: list[int] = []
+        at = 0
+        for candidates in plan[start:]:
+            winner = None
+            for j, cuts in candidates.items():
+                codes = sides[at:at + len(cuts)]
+                at += len(cuts)
+                if len(codes) < len(cuts):
+                    return tuple(indices), tuple(map(str, indices))
+                if winner is None and codes.count(1) == len(cuts):
+                    winner = j
+            if winner is None:
+                break
+            indices.append(winner)
+        return tuple(indices), tuple(map(str, indices))
+
     def children(self, cell: Cell, plan: list[Any], unit: int,
                  drop: Drop | None = None) -> list[tuple[int, str, Cell]]:
         out = []
-        for j, cuts in plan[unit].items():
+        for j in plan[unit]:
             piece: Cell | None = cell
-            for h, tag in cuts:
+            for h, tag in self._cuts(plan, unit, j):
                 before = piece
                 piece, _, values = piece.cut(h, tag, want=1)
                 if piece is None:
@@ -525,11 +563,10 @@ class ArgmaxRules(ActivationRules):
         return out
 
     def child(self, cell: Cell, plan: list[Any], unit: int, index: int) -> tuple[str, Cell]:
-        cuts = plan[unit].get(index)
-        if cuts is None:
+        if index not in plan[unit]:
             raise _unexpected(index, unit)
         piece: Cell | None = cell
-        for h, tag in cuts:
+        for h, tag in self._cuts(plan, unit, index):
             piece = piece.cut(h, tag, want=1)[0]
             if piece is None:
                 raise _unexpected(index, unit)

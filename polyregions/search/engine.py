@@ -153,6 +153,7 @@ class Search:
         self.cell = initial_cell(domain)
         n = network.input_dim
         self._identity = [[1 if i == j else 0 for j in range(n)] + [0] for i in range(n)]
+        self._memos: list[list] = [[None, None, None] for _ in self.stages]  # see apply_affine
 
     # -- building nodes ---------------------------------------------------------------
 
@@ -167,7 +168,7 @@ class Search:
         while index < len(stages):
             stage = stages[index]
             if stage.weight is not None:
-                rows, den = apply_affine(stage, rows, den)
+                rows, den = apply_affine(stage, rows, den, self._memos[index])
             if stage.rules is None:  # the final affine map
                 index += 1
                 continue
@@ -209,7 +210,8 @@ class Search:
         planes = ctx.planes
         if planes is None:
             return node
-        stop, codes = node.cell.sides(planes, node.unit)
+        start = node.unit if planes.starts is None else planes.starts[node.unit]
+        stop, codes = node.cell.sides(planes, start)
         if not codes:
             return node
         rules = ctx.stage.rules
@@ -364,11 +366,19 @@ def enumerate_regions(network: Network, domain: Domain | None = None,
     return Search(network, domain).regions(on_drop)
 
 
-def apply_affine(stage: Stage, rows: IntRows, den: int) -> tuple[IntRows, int]:
+def apply_affine(stage: Stage, rows: IntRows, den: int, memo: list | None = None) -> tuple[IntRows, int]:
+    """The stage's affine map after the map ``rows / den``: ``(weight @ rows + bias den) / (den stage.den)``,
+    reduced by the gcd of every entry and the denominator.
+
+    *memo* (a list ``[None, None, None]`` kept by the caller for this stage) lets the compiled
+    kernel reuse the previous call's product: when the rows differ from the previous ones
+    in a few rows only (a neighbouring piece, whose units differ in a few states), only
+    those rows are multiplied again. The answer is the same.
+    """
     assert stage.weight is not None and stage.bias is not None
     kernel = polyhedron._kernel
     if kernel is not None and rows and rows[0]:
-        return kernel.affine(stage.weight, stage.bias, stage.den, rows, den, stage.small)
+        return kernel.affine(stage.weight, stage.bias, stage.den, rows, den, stage.small, memo)
     live = [j for j, row in enumerate(rows) if any(row)]
     width = len(rows[0]) if rows else 0
     columns = [[rows[j][k] for j in live] for k in range(width)]  # the live rows, transposed

@@ -414,6 +414,35 @@ def test_small_affine_maps_are_exact(limbs):
     assert kernel.small(((-2 ** 63, 1),)) is None and kernel.small(((2 ** 63, 1),)) is None
 
 
+def test_affine_memo_updates_the_changed_rows_only():
+    """With a memo the kernel keeps the last product and multiplies only the rows that
+    changed (by identity or value): a walk of random changes, of one row to all of them,
+    with shared row objects, equal copies, new denominators and zero rows, gives every
+    time the product computed from scratch."""
+    rng = random.Random(7)
+    for trial in range(40):
+        n_in, n_out, width = rng.randint(1, 40), rng.randint(1, 8), rng.randint(1, 4)
+        bits = rng.choice([3, 40, 62])
+        weight = tuple(tuple(rng.randint(-2 ** bits, 2 ** bits) * rng.choice([0, 1]) for _ in range(n_in))
+                       for _ in range(n_out))
+        bias = tuple(rng.randint(-2 ** 70, 2 ** 70) for _ in range(n_out))
+        small = kernel.small(weight)
+        memo = [None, None, None]
+        row_bits = rng.choice([10, 64, 200])
+        rows = [[rng.randint(-2 ** row_bits, 2 ** row_bits) for _ in range(width)] for _ in range(n_in)]
+        den = 6
+        for step in range(25):
+            rows = list(rows)
+            for j in rng.sample(range(n_in), rng.choice([0, 1, 1, 2, n_in // 3, n_in])):
+                rows[j] = rng.choice([[0] * width, list(rows[j]),
+                                      [rng.randint(-2 ** row_bits, 2 ** row_bits) for _ in range(width)]])
+            if rng.random() < 0.1:
+                den = rng.choice([6, 12, 2 ** 90])
+            expected = kernel.affine(weight, bias, 5, rows, den)
+            assert kernel.affine(weight, bias, 5, rows, den, small, memo) == expected
+            assert memo[0] is rows and memo[1] == den
+
+
 @pytest.mark.parametrize("args,match", [
     (((1,), (1,), 1, [[1]]), r"affine\(weight: tuple"),
     ((((1,),), (1, 2), 1, [[1]], 1), "weight and bias do not match"),
@@ -425,6 +454,8 @@ def test_small_affine_maps_are_exact(limbs):
     ((((1,),), (1,), 1, [[1.5]], 1), "expected an int"),
     ((((1,),), (1,), 1, [[1]], 1, b"\0"), "small weights do not match"),
     ((((1,),), (1,), 1, [[1]], 1, [1]), r"affine\(weight: tuple"),
+    ((((1,),), (1,), 1, [[1]], 1, None, [None, None]), r"affine\(weight: tuple"),
+    ((((1,),), (1,), 1, [[1]], 1, b"\1" + b"\0" * 7, [[[1]], 1, b"\0" * 8]), "malformed"),
 ])
 def test_affine_rejects_bad_arguments(args, match):
     with pytest.raises((TypeError, ValueError), match=match):
