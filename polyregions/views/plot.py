@@ -558,8 +558,9 @@ def _draw_decision(ax: "Axes", polygons: Sequence[Polygon], outputs: int) -> Non
                                      label="decision boundary (argmax changes)", zorder=6))
 
 
-#: Side of a thumbnail, in points.
+#: Side of a thumbnail, in points, and how far it stands out of the axes, in inches.
 THUMBNAIL_POINTS = 52
+THUMBNAIL_INCHES = 0.8
 
 
 def _draw_images(ax: "Axes", network: Network, images: SliceImages, polygons: Sequence[Polygon]) -> str:
@@ -618,7 +619,11 @@ def figure_regions(network: Network, domain: Domain | None = None, *, graph: boo
     if domain is None:
         domain = Domain.box(2, -1, 1)
     polygons, region_graph_ = polygons_and_graph(network, domain)
-    figure = _new_figure(8.2 if heatmap else 7.0, 7.4)
+    # the thumbnails stand out of the axes at their corners, where the layout does not see them: room for them
+    margin = THUMBNAIL_INCHES if images is not None else 0.0
+    figure = _new_figure((8.2 if heatmap else 7.0) + 2 * margin, 7.4 + margin)
+    if margin:
+        figure.get_layout_engine().set(w_pad=margin, h_pad=margin / 4)
     ax = figure.add_subplot()
     if heatmap:
         _draw_heatmap(ax, figure, polygons, network.output_dim)
