@@ -34,7 +34,7 @@ import run_notebooks  # noqa: E402
 
 NOTEBOOK_DIR = run_notebooks.NOTEBOOK_DIR
 NOTEBOOKS = ("01_space_folding.ipynb", "02_deep_vs_shallow.ipynb", "03_exact_queries.ipynb",
-             "04_from_pytorch.ipynb", "05_from_onnx.ipynb")
+             "04_from_pytorch.ipynb", "05_from_onnx.ipynb", "06_cnn_slices.ipynb")
 #: Notebooks that need torch: executed by make test-torch (marker torch), skipped without torch.
 TORCH_NOTEBOOKS = ("04_from_pytorch.ipynb",)
 EXECUTED = [pytest.param(name, marks=pytest.mark.torch) if name in TORCH_NOTEBOOKS else name for name in NOTEBOOKS]
@@ -103,7 +103,7 @@ def test_stored_with_outputs(name: str) -> None:
 def test_stored_outputs_are_current(name: str, kernel_name: str, record_property) -> None:
     if name in TORCH_NOTEBOOKS:
         pytest.importorskip("torch", reason="needs torch: make test-torch (pip install torch==2.13.0)")
-    if name == "05_from_onnx.ipynb":
+    if name in ("05_from_onnx.ipynb", "06_cnn_slices.ipynb"):
         pytest.importorskip("onnx", reason="needs onnx (test extra)")
         pytest.importorskip("onnxruntime", reason="needs onnxruntime (test extra)")
     stored = nbformat.read(NOTEBOOK_DIR / name, as_version=4)

@@ -26,12 +26,13 @@ from ..errors import InputError
 from ..core.domain import Domain
 from ..core.network import Network, load_network
 from .layers import check_input_dim, on_plane, rationalize_network
-from .onnx import from_onnx
+from .onnx import from_onnx, onnx_input_shape
 from .torch import from_torch, load_torch
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["as_network", "takes_models", "check_domain_argument", "load_model", "model_kind", "save_model", "rationalize_note", "MODEL_SUFFIXES"]
+__all__ = ["as_network", "takes_models", "check_domain_argument", "load_model", "model_kind", "save_model",
+           "rationalize_note", "model_input_shape", "MODEL_SUFFIXES"]
 
 #: File extensions and the kind of model they hold.
 MODEL_SUFFIXES = {".json": "json", ".onnx": "onnx", ".pt": "torch", ".pth": "torch"}
@@ -170,6 +171,18 @@ def load_model(source: Any, *, input_dim: int | None = None, arch: str | None = 
     if plane is not None and (kind not in ("onnx", "torch") or lazy is None):
         network = on_plane(network.layers, network.input_dim, plane)
     return network
+
+
+def model_input_shape(source: Any, input_dim: int | None = None) -> tuple[int, ...] | None:
+    """The shape of a model's input where the model records it (an ONNX file or model: ``(1, 28, 28)``
+    for an image model), else None (JSON networks and PyTorch modules record a size only).
+
+    >>> model_input_shape("examples/cnn.onnx"), model_input_shape("examples/demo.json")
+    ((1, 28, 28), None)
+    """
+    if _is_onnx_model(source) or (isinstance(source, (str, Path)) and model_kind(source) == "onnx"):
+        return onnx_input_shape(source, input_dim)
+    return None
 
 
 def save_model(network: Network, path: str | Path, description: str | None = None) -> None:

@@ -51,7 +51,7 @@ from .imagemaps import Window, average_pool_map, conv2d_map, pool_windows
 from .layers import Fold, batchnorm_layer, check_input_dim, finalize, max_pool, on_plane
 from .residual import residual_sum
 
-__all__ = ["from_onnx", "SUPPORTED_OPS", "require_onnx"]
+__all__ = ["from_onnx", "onnx_input_shape", "SUPPORTED_OPS", "require_onnx"]
 
 SUPPORTED_OPS = ("Gemm", "MatMul", "Add", "Sub", "Relu", "LeakyRelu", "Clip", "Abs", "Identity",
                  "Dropout", "Flatten", "Reshape", "Squeeze", "BatchNormalization", "ReduceMax", "Max",
@@ -568,6 +568,46 @@ def _refuse_external_data(model: Any, source: str) -> None:
                              "save_as_external_data=False))")
 
 
+def _model_proto(model: Any, source: str | None) -> tuple[Any, str]:
+    """An ``onnx.ModelProto`` and the name of its source, from a model, its bytes or a path."""
+    onnx = require_onnx()
+    if isinstance(model, (str, Path)):
+        source = source or str(model)
+        try:
+            with open(model, "rb") as handle:
+                data = handle.read(MAX_MODEL_BYTES + 1)
+            if len(data) > MAX_MODEL_BYTES:
+                raise InputError(f"{model}: larger than the limit of {MAX_MODEL_BYTES >> 30} GiB for a model file")
+        except OSError as exc:
+            raise InputError(unreadable(model, "model file", exc)) from None
+        model = data
+    source = source or "ONNX model"
+    if isinstance(model, (bytes, bytearray)):
+        if not model:
+            raise InputError(f"{source}: empty file, not an ONNX model")
+        try:
+            model = onnx.load_model_from_string(bytes(model))
+        except Exception as exc:  # protobuf's DecodeError and friends
+            raise InputError(f"{source}: not a valid ONNX model (truncated or corrupt?): "
+                             f"{type(exc).__name__}: {str(exc)[:120]}") from None
+    if not isinstance(model, onnx.ModelProto):
+        raise InputError(f"expected an ONNX ModelProto, bytes or a path, got {type(model).__name__}")
+    if not model.graph.node:
+        raise InputError(f"{source}: the ONNX graph has no nodes (a truncated or empty model?)")
+    return model, source
+
+
+def onnx_input_shape(model: Any, input_dim: int | None = None, source: str | None = None) -> tuple[int, ...]:
+    """The shape of an ONNX model's input without its batch axis: ``(1, 28, 28)`` for an image
+    model, ``(2,)`` for a vector of two (the model is read, not converted).
+
+    >>> onnx_input_shape("examples/cnn.onnx"), onnx_input_shape("examples/classifier.onnx")
+    ((1, 28, 28), (2,))
+    """
+    model, source = _model_proto(model, source)
+    return _Reader(model, input_dim, False, source).input_shape
+
+
 def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: bool = False,
               source: str | None = None, plane: Sequence[Sequence[Any]] | None = None) -> Network:
     """The exact network of an ONNX model.
@@ -601,30 +641,7 @@ def from_onnx(model: Any, input_dim: int | None = None, *, approximate_sqrt: boo
     >>> from_onnx(helper.make_model(graph))
     Network(input_dim=2, layers=[Affine(2->1), ReLU()])
     """
-    onnx = require_onnx()
-    if isinstance(model, (str, Path)):
-        source = source or str(model)
-        try:
-            with open(model, "rb") as handle:
-                data = handle.read(MAX_MODEL_BYTES + 1)
-            if len(data) > MAX_MODEL_BYTES:
-                raise InputError(f"{model}: larger than the limit of {MAX_MODEL_BYTES >> 30} GiB for a model file")
-        except OSError as exc:
-            raise InputError(unreadable(model, "model file", exc)) from None
-        model = data
-    source = source or "ONNX model"
-    if isinstance(model, (bytes, bytearray)):
-        if not model:
-            raise InputError(f"{source}: empty file, not an ONNX model")
-        try:
-            model = onnx.load_model_from_string(bytes(model))
-        except Exception as exc:  # protobuf's DecodeError and friends
-            raise InputError(f"{source}: not a valid ONNX model (truncated or corrupt?): "
-                             f"{type(exc).__name__}: {str(exc)[:120]}") from None
-    if not isinstance(model, onnx.ModelProto):
-        raise InputError(f"expected an ONNX ModelProto, bytes or a path, got {type(model).__name__}")
-    if not model.graph.node:
-        raise InputError(f"{source}: the ONNX graph has no nodes (a truncated or empty model?)")
+    model, source = _model_proto(model, source)
     _refuse_external_data(model, source)
     try:
         return _Reader(model, input_dim, approximate_sqrt, source, plane).run()

@@ -32,8 +32,9 @@ from ..core.network import Network
 from ..io.models import takes_models
 from ..core.maps import format_affine, short_text
 from ..rationals import counted
-from .plot import (PALETTE, PlotSummary, Polygon, LAYER_STYLES, layer_names, merged_boundaries, polygons_and_graph,
-                   level_segment, linear_region_colors, polygon_area)
+from .images import DIRECTIONS, SliceImages, corner_labels
+from .plot import (DECISION_COLOR, PALETTE, PlotSummary, Polygon, LAYER_STYLES, layer_names, merged_boundaries,
+                   polygons_and_graph, decision_segments, level_segment, linear_region_colors, polygon_area, view_box)
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -89,10 +90,64 @@ def _closed(vertices: Sequence[tuple[Fraction, Fraction]]) -> tuple[list[float],
     return xs, ys
 
 
+def _segments_trace(segments: Sequence[tuple[Any, Any, Any]], name: str) -> "go.Scatter":
+    """One line trace of exact segments (floats for drawing only), in the decision boundary's colour."""
+    import plotly.graph_objects as go
+
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for p, q, _ in segments:
+        xs += [float(p[0]), float(q[0]), None]
+        ys += [float(p[1]), float(q[1]), None]
+    return go.Scatter(x=xs, y=ys, mode="lines", line={"color": DECISION_COLOR, "width": 2.4}, name=name,
+                      hoverinfo="skip")
+
+
+#: A thumbnail's side as a share of the view's larger side.
+THUMBNAIL_SHARE = 0.16
+
+
+def _add_images(figure: "go.Figure", network: Network, images: SliceImages, polygons: Sequence[Polygon]
+                ) -> tuple[list[float], list[float]]:
+    """The slice points' images as layout images (SVG data URIs) beside their points, labelled with
+    their exact classes, and a marker at each point; returns the x and y ranges that show them all."""
+    import plotly.graph_objects as go
+
+    view = view_box(polygons)
+    x_low, x_high, y_low, y_high = (float(v) for v in view)
+    size = THUMBNAIL_SHARE * max(x_high - x_low, y_high - y_low)
+    gap = size / 8
+    anchors = images.anchors(view)
+    xs, ys = [x_low, x_high], [y_low, y_high]
+    for uri, label, (anchor, moved), (dx, dy) in zip(images.svg_uris(), corner_labels(network), anchors, DIRECTIONS):
+        x, y = float(anchor[0]) + dx * gap, float(anchor[1]) + dy * gap
+        figure.add_layout_image(source=uri, xref="x", yref="y", x=x, y=y, sizex=size, sizey=size,
+                                xanchor="right" if dx < 0 else "left", yanchor="top" if dy < 0 else "bottom",
+                                sizing="stretch", layer="above", name=label.split(":")[0])
+        text = label + (" (outside the view)" if moved else "")
+        figure.add_annotation(x=x + dx * size / 2, y=y + dy * size, yanchor="bottom" if dy > 0 else "top",
+                              text=text, showarrow=False, font={"size": 11})  # the label beyond the image
+        xs.append(x + dx * size)
+        ys.append(y + dy * (size + 2 * gap))
+    figure.add_trace(go.Scatter(x=[float(a[0]) for a, _ in anchors], y=[float(a[1]) for a, _ in anchors],
+                                mode="markers", marker={"symbol": "square", "size": 7, "color": "black"},
+                                name=images.caption([moved for _, moved in anchors]).replace("images: ", "images at "),
+                                hoverinfo="skip"))
+    pad = gap
+    return [min(xs) - pad, max(xs) + pad], [min(ys) - pad, max(ys) + pad]
+
+
 def explorer_figure(network: Network, domain: Domain | None = None, *, title: str | None = None,
                     domain_label: str | None = None, axis_labels: tuple[str, str] = ("x1", "x2"),
-                    level_set: bool = False) -> tuple["go.Figure", PlotSummary, dict[str, Any]]:
+                    level_set: bool = False, decision: bool = False, images: SliceImages | None = None
+                    ) -> tuple["go.Figure", PlotSummary, dict[str, Any]]:
     """The explorer's plotly figure, its summary, and the data its script needs.
+
+    *level_set* draws ``output_1 = 0``, *decision* the decision boundary (where the argmax
+    changes; for one output the level set), both exact segments of
+    :func:`~polyregions.views.plot.decision_segments`. *images*
+    (:class:`~polyregions.views.images.SliceImages`) draws the slice points' images beside
+    P0 (0, 0), P1 (1, 0) and P2 (0, 1).
 
     The data are ``keys`` (the region of each of the first ``len(keys)`` traces),
     ``neighbors`` (for each region, the indices of the adjacent regions) and
@@ -139,15 +194,13 @@ def explorer_figure(network: Network, domain: Domain | None = None, *, title: st
             line = {"color": color, "width": 1.6, "dash": _DASHES[(ordinal - 1) % len(_DASHES)]}
             name = f"layer {ordinal} boundary"
         figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=line, name=name, hoverinfo="skip"))
-    if level_set:
-        xs, ys = [], []
-        for polygon in polygons:
-            segment = level_segment(polygon)
-            if segment is not None:
-                xs += [float(segment[0][0]), float(segment[1][0]), None]
-                ys += [float(segment[0][1]), float(segment[1][1]), None]
-        figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#e7298a", "width": 2.4},
-                                    name="output 0 = 0", hoverinfo="skip"))
+    if level_set and not (decision and outputs == 1):
+        level = [(*segment, (0,)) for segment in map(level_segment, polygons) if segment is not None]
+        figure.add_trace(_segments_trace(level, "output 0 = 0"))
+    if decision:
+        figure.add_trace(_segments_trace(decision_segments(polygons), "output 0 = 0" if outputs == 1 else
+                                         "decision boundary (argmax changes)"))
+    ranges = _add_images(figure, network, images, polygons) if images is not None else None
     points = [polygon.interior_point for polygon in polygons]
     figure.add_trace(go.Scatter(
         x=[float(p[0]) for p in points], y=[float(p[1]) for p in points], mode="markers",
@@ -165,6 +218,8 @@ def explorer_figure(network: Network, domain: Domain | None = None, *, title: st
         yaxis={"title": {"text": axis_labels[1]}, "zeroline": False, "showgrid": False,
                "scaleanchor": "x", "scaleratio": 1},
         hoverlabel={"align": "left", "bgcolor": "white", "font": {"family": "monospace", "size": 12}})
+    if ranges is not None:  # room for the thumbnails
+        figure.update_layout(xaxis={"range": ranges[0]}, yaxis={"range": ranges[1]})
     return figure, summary, {"keys": [p.key for p in polygons], "neighbors": neighbors, "details": details}
 
 
@@ -216,11 +271,12 @@ _SCRIPT = """
 
 def explorer_html(network: Network, domain: Domain | None = None, *, title: str | None = None,
                   domain_label: str | None = None, axis_labels: tuple[str, str] = ("x1", "x2"),
-                  level_set: bool = False, note: str | None = None, full_html: bool = True
-                  ) -> tuple[str, PlotSummary]:
+                  level_set: bool = False, decision: bool = False, images: SliceImages | None = None,
+                  note: str | None = None, full_html: bool = True) -> tuple[str, PlotSummary]:
     """The explorer as HTML text (plotly.js embedded: no network access needed) and its summary."""
     figure, summary, data = explorer_figure(network, domain, title=title, domain_label=domain_label,
-                                            axis_labels=axis_labels, level_set=level_set)
+                                            axis_labels=axis_labels, level_set=level_set, decision=decision,
+                                            images=images)
     import plotly.io as pio
 
     help_text = ("Hover a region for its pattern, output map and interior point; click it to select it and "
@@ -239,12 +295,14 @@ def explorer_html(network: Network, domain: Domain | None = None, *, title: str 
 
 def write_explorer(network: Network, domain: Domain | None, path: str | Path, *, title: str | None = None,
                    domain_label: str | None = None, axis_labels: tuple[str, str] = ("x1", "x2"),
-                   level_set: bool = False, note: str | None = None) -> PlotSummary:
+                   level_set: bool = False, decision: bool = False, images: SliceImages | None = None,
+                   note: str | None = None) -> PlotSummary:
     """Write the explorer to *path* (one self-contained HTML file, atomically); return its summary."""
     if Path(path).suffix.lower() != ".html":
         raise InputError(f"{path}: the explorer is written as .html")
     text, summary = explorer_html(network, domain, title=title, domain_label=domain_label,
-                                  axis_labels=axis_labels, level_set=level_set, note=note)
+                                  axis_labels=axis_labels, level_set=level_set, decision=decision, images=images,
+                                  note=note)
     write_text_atomic(path, text)
     return summary
 
@@ -261,20 +319,18 @@ class Explorer:
 
     @takes_models("network")
     def __init__(self, network: Network, domain: Domain | None = None, *, title: str | None = None,
-                 level_set: bool = False) -> None:
+                 level_set: bool = False, decision: bool = False, images: SliceImages | None = None) -> None:
         self.network = network
         self.domain = domain
-        self.title = title
-        self.level_set = level_set
-        self.figure, self.summary, self.data = explorer_figure(network, domain, title=title, level_set=level_set)
+        self.options: dict[str, Any] = {"title": title, "level_set": level_set, "decision": decision, "images": images}
+        self.figure, self.summary, self.data = explorer_figure(network, domain, **self.options)
 
     def save(self, path: str | Path) -> None:
         """Write the self-contained HTML file."""
-        write_explorer(self.network, self.domain, path, title=self.title, level_set=self.level_set)
+        write_explorer(self.network, self.domain, path, **self.options)
 
     def _repr_html_(self) -> str:
-        return explorer_html(self.network, self.domain, title=self.title, level_set=self.level_set,
-                             full_html=False)[0]
+        return explorer_html(self.network, self.domain, full_html=False, **self.options)[0]
 
     def __repr__(self) -> str:
         return (f"Explorer({counted(self.summary.activation_regions, 'activation region')}, "

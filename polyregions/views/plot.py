@@ -35,13 +35,15 @@ from ..geometry.polyhedron import oriented_key
 from ..geometry.volume import ccw_order, polygon_area
 from ..core.maps import AffineMap
 from ..search.regions import Region
+from .images import DIRECTIONS, NAMES, SliceImages, corner_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["Polygon", "Interval", "PlotSummary", "region_polygons", "region_intervals",
-           "polygon_area", "ccw_order", "level_segment", "breakpoints", "linear_region_colors",
+           "polygon_area", "ccw_order", "level_segment", "argmax_segments", "decision_segments",
+           "view_box", "breakpoints", "linear_region_colors",
            "require_matplotlib", "image_format", "figure_regions", "figure_function",
            "save_figure", "plot_network", "PALETTE", "FORMATS"]
 
@@ -258,23 +260,12 @@ def _value(output_map: AffineMap, point: Sequence[Fraction], output: int) -> Fra
     return sum((w * x for w, x in zip(row, point)), Fraction(0)) + output_map.bias[output]
 
 
-def level_segment(polygon: Polygon, output: int = 0) -> tuple[Point, Point] | None:
-    """The exact segment of ``{x : output_map(x)[output] = 0}`` inside *polygon*.
+def _zero_segment(vertices: Sequence[Point], values: Sequence[Fraction]) -> tuple[Point, Point] | None:
+    """The segment where an affine function with *values* at the polygon's *vertices* is zero.
 
-    Returns None when the level set misses the polygon, touches it in one vertex,
-    or covers all of it (the output is identically zero there).
-
-    Examples
-    --------
-    >>> F = Fraction
-    >>> square = [(F(-1), F(-1)), (F(1), F(-1)), (F(1), F(1)), (F(-1), F(1))]
-    >>> m = AffineMap(((F(1), F(2)),), (F(-1, 2),))   # x + 2 y = 1/2
-    >>> p = Polygon("", 0, tuple(square), (), m, (F(0), F(0)))
-    >>> [tuple(map(str, q)) for q in level_segment(p)]
-    [('1', '-1/4'), ('-1', '3/4')]
+    None when it misses the polygon, touches it in one vertex, or is zero on all of it.
+    Crossings are interpolated exactly along the sides.
     """
-    vertices = polygon.vertices
-    values = [_value(polygon.output_map, v, output) for v in vertices]
     if not any(values):
         return None
     points: list[Point] = []
@@ -294,6 +285,113 @@ def level_segment(polygon: Polygon, output: int = 0) -> tuple[Point, Point] | No
     if len(points) != 2:
         return None
     return points[0], points[1]
+
+
+def level_segment(polygon: Polygon, output: int = 0) -> tuple[Point, Point] | None:
+    """The exact segment of ``{x : output_map(x)[output] = 0}`` inside *polygon*.
+
+    Returns None when the level set misses the polygon, touches it in one vertex,
+    or covers all of it (the output is identically zero there).
+
+    Examples
+    --------
+    >>> F = Fraction
+    >>> square = [(F(-1), F(-1)), (F(1), F(-1)), (F(1), F(1)), (F(-1), F(1))]
+    >>> m = AffineMap(((F(1), F(2)),), (F(-1, 2),))   # x + 2 y = 1/2
+    >>> p = Polygon("", 0, tuple(square), (), m, (F(0), F(0)))
+    >>> [tuple(map(str, q)) for q in level_segment(p)]
+    [('1', '-1/4'), ('-1', '3/4')]
+    """
+    values = [_value(polygon.output_map, v, output) for v in polygon.vertices]
+    return _zero_segment(polygon.vertices, values)
+
+
+def _clip(p: Point, q: Point, gp: Fraction, gq: Fraction) -> tuple[Point, Point] | None:
+    """The part of the segment p -> q where an affine g with g(p) = gp, g(q) = gq is >= 0, or None."""
+    if gp < 0 and gq < 0:
+        return None
+    if gp >= 0 and gq >= 0:
+        return p, q
+    t = gp / (gp - gq)
+    cut = (p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1]))
+    return (p, cut) if gp >= 0 else (cut, q)
+
+
+def argmax_segments(polygon: Polygon) -> list[tuple[Point, Point, tuple[int, int]]]:
+    """The exact pieces of the decision boundary of a classifier inside *polygon*.
+
+    For classes (outputs, 0-based) ``i < j`` the boundary is ``{y_i = y_j >= y_k for every
+    k}``, where the argmax changes (points where two classes touch without crossing are
+    included), as in :func:`polyregions.queries.boundary.decision_boundary`. The outputs
+    are affine on the polygon, so each pair gives at most one segment: the line
+    ``y_i = y_j`` cut to the polygon (:func:`level_segment`'s construction), then to each
+    half-plane ``y_i >= y_k``. Everything is exact; no LP is solved. A pair whose outputs
+    are the same function on the polygon (a tie region) gives no segment.
+
+    Returns ``(start, end, (i, j))`` for every segment of positive length.
+
+    Notes
+    -----
+    With K outputs and a k-gon: K k exact evaluations, then per pair O(k + K) exact
+    operations.
+
+    Examples
+    --------
+    >>> F = Fraction
+    >>> square = ((F(-1), F(-1)), (F(1), F(-1)), (F(1), F(1)), (F(-1), F(1)))
+    >>> m = AffineMap(((F(1), F(0)), (F(-1), F(0)), (F(0), F(0))), (F(0), F(0), F(1, 2)))  # x, -x, 1/2
+    >>> for p, q, pair in argmax_segments(Polygon("", 0, square, (), m, (F(0), F(0)))):
+    ...     print(pair, [tuple(map(str, v)) for v in (p, q)])
+    (0, 2) [('1/2', '-1'), ('1/2', '1')]
+    (1, 2) [('-1/2', '-1'), ('-1/2', '1')]
+    """
+    vertices = polygon.vertices
+    outputs = len(polygon.output_map.bias)
+    ys = [[_value(polygon.output_map, v, k) for k in range(outputs)] for v in vertices]
+    segments = []
+    for i in range(outputs):
+        for j in range(i + 1, outputs):
+            ends = _zero_segment(vertices, [y[i] - y[j] for y in ys])
+            if ends is None:
+                continue
+            p, q = ends
+            for k in range(outputs):
+                if k in (i, j):
+                    continue
+                clipped = _clip(p, q, _value(polygon.output_map, p, i) - _value(polygon.output_map, p, k),
+                                _value(polygon.output_map, q, i) - _value(polygon.output_map, q, k))
+                if clipped is None:
+                    break
+                p, q = clipped
+            else:
+                if p != q:
+                    segments.append((p, q, (i, j)))
+    return segments
+
+
+def decision_segments(polygons: Sequence[Polygon]) -> list[tuple[Point, Point, tuple[int, ...]]]:
+    """The decision boundary over all *polygons*, exact segments ``(start, end, classes)``.
+
+    A classifier (several outputs): where the argmax changes, :func:`argmax_segments`,
+    classes ``(i, j)``. One output: its zero level set, :func:`level_segment`, classes
+    ``(0,)``. A segment on a side shared by two polygons comes once from each.
+    """
+    out: list[tuple[Point, Point, tuple[int, ...]]] = []
+    for polygon in polygons:
+        if len(polygon.output_map.bias) == 1:
+            segment = level_segment(polygon)
+            if segment is not None:
+                out.append((segment[0], segment[1], (0,)))
+        else:
+            out.extend(argmax_segments(polygon))
+    return out
+
+
+def view_box(polygons: Sequence[Polygon]) -> tuple[Fraction, Fraction, Fraction, Fraction]:
+    """The smallest box ``(x_low, x_high, y_low, y_high)`` around the polygons, exactly."""
+    xs = [v[0] for p in polygons for v in p.vertices]
+    ys = [v[1] for p in polygons for v in p.vertices]
+    return min(xs), max(xs), min(ys), max(ys)
 
 
 def linear_region_colors(graph: nx.Graph) -> dict[int, int]:
@@ -436,16 +534,69 @@ def _draw_level_set(ax: "Axes", polygons: Sequence[Polygon]) -> None:
             segments.append([_floats(segment[0]), _floats(segment[1])])
         elif not any(polygon.output_map.weight[0]) and polygon.output_map.bias[0] == 0:
             zero.append([_floats(v) for v in polygon.vertices])
-    ax.add_collection(LineCollection(segments, colors="#e7298a", linewidths=2.2,
+    ax.add_collection(LineCollection(segments, colors=DECISION_COLOR, linewidths=2.2,
                                      label="output 0 = 0", zorder=6))
     if zero:
-        ax.add_collection(PolyCollection(zero, facecolors="none", edgecolors="#e7298a",
+        ax.add_collection(PolyCollection(zero, facecolors="none", edgecolors=DECISION_COLOR,
                                          hatch="///", linewidths=0, label="output 0 = 0 (whole region)",
                                          zorder=2))
 
 
+#: Colour of the decision boundary (and of the level set output 0 = 0).
+DECISION_COLOR = "#e7298a"
+
+
+def _draw_decision(ax: "Axes", polygons: Sequence[Polygon], outputs: int) -> None:
+    """The decision boundary: where the argmax changes, or for one output its zero level set."""
+    from matplotlib.collections import LineCollection
+
+    if outputs == 1:
+        _draw_level_set(ax, polygons)
+        return
+    segments = [[_floats(p), _floats(q)] for p, q, _ in decision_segments(polygons)]
+    ax.add_collection(LineCollection(segments, colors=DECISION_COLOR, linewidths=2.2,
+                                     label="decision boundary (argmax changes)", zorder=6))
+
+
+#: Side of a thumbnail, in points, and how far it stands out of the axes, in inches.
+THUMBNAIL_POINTS = 52
+THUMBNAIL_INCHES = 0.8
+
+
+def _draw_images(ax: "Axes", network: Network, images: SliceImages, polygons: Sequence[Polygon]) -> str:
+    """Each slice point's image as a thumbnail beside its point (P0 (0, 0), P1 (1, 0), P2 (0, 1)),
+    labelled with the class the network gives it; a point outside the view is drawn at the
+    view's edge, joined to its thumbnail by a dotted line. Returns the caption."""
+    import numpy as np
+    from matplotlib.colors import Normalize
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage, TextArea, VPacker
+
+    anchors = images.anchors(view_box(polygons))
+    c, h, w = images.shape
+    labels = corner_labels(network)
+    for index, (levels, (anchor, moved)) in enumerate(zip(images.levels(), anchors)):
+        pixels = np.array(levels)
+        picture = OffsetImage(pixels[:, :, 0] if c == 1 else pixels, cmap="gray", norm=Normalize(0, 1),
+                              interpolation="nearest", zoom=THUMBNAIL_POINTS / max(h, w) * ax.figure.dpi / 72 / 1.5)
+        label = TextArea(labels[index], textprops={"fontsize": 8})
+        dx, dy = DIRECTIONS[index]
+        box = AnnotationBbox(VPacker(children=[label, picture], align="center", pad=0, sep=2), _floats(anchor),
+                             xybox=(dx * 0.75 * THUMBNAIL_POINTS, dy * 0.75 * THUMBNAIL_POINTS),
+                             xycoords="data", boxcoords="offset points", annotation_clip=False,
+                             box_alignment=(0.5, 0.5), pad=0.2, zorder=7,
+                             bboxprops={"edgecolor": "#606060", "linewidth": 0.6},
+                             arrowprops={"arrowstyle": "-", "color": "#606060", "linewidth": 0.8,
+                                         "linestyle": "dotted" if moved else "solid"})
+        box.set_gid(f"slice-image-{NAMES[index]}")
+        ax.add_artist(box)
+    ax.scatter([float(a[0]) for a, _ in anchors], [float(a[1]) for a, _ in anchors], s=16, c="black",
+               marker="s", zorder=7)
+    return images.caption([moved for _, moved in anchors])
+
+
 def figure_regions(network: Network, domain: Domain | None = None, *, graph: bool = False,
-                   heatmap: bool = False, level_set: bool = False, title: str | None = None,
+                   heatmap: bool = False, level_set: bool = False, decision: bool = False,
+                   images: SliceImages | None = None, title: str | None = None,
                    domain_label: str | None = None, axis_labels: tuple[str, str] = ("x1", "x2")
                    ) -> tuple["Figure", "PlotSummary"]:
     """Draw the activation regions of a 2-input network on a bounded domain.
@@ -453,7 +604,11 @@ def figure_regions(network: Network, domain: Domain | None = None, *, graph: boo
     Regions are filled by linear region (adjacent linear regions in different
     colours) or, with *heatmap*, by the network's first output; boundaries are
     drawn per activation layer in distinct styles; *graph* overlays the region
-    adjacency graph (nodes at interior points); *level_set* draws ``output_1 = 0``.
+    adjacency graph (nodes at interior points); *level_set* draws ``output_1 = 0``;
+    *decision* draws the decision boundary (:func:`decision_segments`: where the argmax of
+    the outputs changes, or for one output its zero level set). *images* (a 2-D slice
+    whose points are images, :class:`~polyregions.views.images.SliceImages`) draws each
+    point's image beside its point of the plane: P0 at (0, 0), P1 at (1, 0), P2 at (0, 1).
 
     *domain_label* replaces the domain's description in the subtitle and
     *axis_labels* name the two inputs (``("s", "t")`` for a slice). Returns the
@@ -464,7 +619,11 @@ def figure_regions(network: Network, domain: Domain | None = None, *, graph: boo
     if domain is None:
         domain = Domain.box(2, -1, 1)
     polygons, region_graph_ = polygons_and_graph(network, domain)
-    figure = _new_figure(8.2 if heatmap else 7.0, 7.4)
+    # the thumbnails stand out of the axes at their corners, where the layout does not see them: room for them
+    margin = THUMBNAIL_INCHES if images is not None else 0.0
+    figure = _new_figure((8.2 if heatmap else 7.0) + 2 * margin, 7.4 + margin)
+    if margin:
+        figure.get_layout_engine().set(w_pad=margin, h_pad=margin / 4)
     ax = figure.add_subplot()
     if heatmap:
         _draw_heatmap(ax, figure, polygons, network.output_dim)
@@ -474,10 +633,13 @@ def figure_regions(network: Network, domain: Domain | None = None, *, graph: boo
         ax.add_collection(PolyCollection([[_floats(v) for v in p.vertices] for p in polygons],
                                          facecolors=faces, edgecolors="none", zorder=1))
     _draw_boundaries(ax, network, polygons)
-    if level_set:
+    if level_set and not (decision and network.output_dim == 1):
         _draw_level_set(ax, polygons)
+    if decision:
+        _draw_decision(ax, polygons, network.output_dim)
     if graph:
         _draw_graph(ax, region_graph_, polygons)
+    caption = _draw_images(ax, network, images, polygons) if images is not None else None
     xs = [float(v[0]) for p in polygons for v in p.vertices]
     ys = [float(v[1]) for p in polygons for v in p.vertices]
     pad_x = (max(xs) - min(xs)) * 0.02
@@ -492,7 +654,10 @@ def figure_regions(network: Network, domain: Domain | None = None, *, graph: boo
             f"{counted(summary.linear_regions, 'linear region')} on {domain_label or domain.describe()}")
     if title:
         figure.suptitle(title)
-    ax.set_title(info, fontsize=9)
+    if caption is None:
+        ax.set_title(info, fontsize=9)
+    else:  # lifted above a thumbnail at the top edge
+        ax.set_title(f"{info}\n{caption}", fontsize=9, pad=THUMBNAIL_POINTS + 16)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3, fontsize=8, frameon=False)
     return figure, summary
 
@@ -607,8 +772,8 @@ def save_figure(figure: "Figure", path: str | Path) -> None:
 
 def plot_network(network: Network, domain: Domain | None, path: str | Path, *,
                  graph: bool = False, heatmap: bool = False, level_set: bool = False,
-                 title: str | None = None, domain_label: str | None = None,
-                 axis_labels: tuple[str, str] = ("x1", "x2")) -> PlotSummary:
+                 decision: bool = False, images: SliceImages | None = None, title: str | None = None,
+                 domain_label: str | None = None, axis_labels: tuple[str, str] = ("x1", "x2")) -> PlotSummary:
     """Draw a 2-input network's regions or a 1-input network's function and save it to *path*.
 
     Examples
@@ -624,14 +789,17 @@ def plot_network(network: Network, domain: Domain | None, path: str | Path, *,
     image_format(path)
     require_matplotlib()
     if network.input_dim == 1:
-        if graph or heatmap:
-            raise InputError("the graph overlay and the heat map need a 2-input view; a one-input "
+        if graph or heatmap or images is not None:
+            raise InputError("the graph overlay, the heat map and the slice images need a 2-input view; a one-input "
                              "network is drawn as the graph of its function")
-        figure, summary = figure_function(network, domain, level_set=level_set, title=title,
+        if decision and network.output_dim > 1:
+            raise InputError(f"the decision boundary of a classifier ({network.output_dim} outputs) is drawn "
+                             "for a 2-input view; a one-input network is drawn as the graph of its output 0")
+        figure, summary = figure_function(network, domain, level_set=level_set or decision, title=title,
                                           domain_label=domain_label)
     else:
         figure, summary = figure_regions(network, domain, graph=graph, heatmap=heatmap,
-                                         level_set=level_set, title=title, domain_label=domain_label,
-                                         axis_labels=axis_labels)
+                                         level_set=level_set, decision=decision, images=images, title=title,
+                                         domain_label=domain_label, axis_labels=axis_labels)
     save_figure(figure, path)
     return summary
