@@ -50,7 +50,7 @@ try:
 except ImportError:  # not compiled: the pure-Python kernel only
     _built_kernel = None
 
-__all__ = ["Cell", "Planes", "whole_space", "primitive", "oriented_key", "oriented_keys", "dot", "use_kernel",
+__all__ = ["Cell", "Planes", "whole_space", "primitive", "oriented_key", "oriented_keys", "dot", "dots", "use_kernel",
            "kernel_name", "kernel_counters", "LazyValues"]
 
 Vector = tuple[int, ...]
@@ -187,6 +187,17 @@ def _evaluator(width: int) -> Callable[[Sequence[int], Sequence[Vector]], list[i
             found = namespace["evaluate"]
         _EVALUATORS[width] = found
     return found
+
+
+def dots(h: Sequence[int], vecs: Sequence[Sequence[int]]) -> list[int]:
+    """``[h . v for v in vecs]`` (every ``v`` as long as ``h``), fast for short vectors.
+
+    Examples
+    --------
+    >>> dots((1, -1, 0), [(2, 1, 5), (0, 3, 1)])
+    [1, -3]
+    """
+    return _evaluator(len(h))(h, vecs)
 
 
 def primitive(vec: Sequence[int]) -> Vector:

@@ -307,12 +307,21 @@ class SignRules(ActivationRules):
         return key in keyset or "0" in trace.states
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
-        out = []
-        for s, k, dv in zip(trace.states, self._keys(trace), d):
-            if s == "0" or k == key:
-                s = _sign_char(dv)
-            out.append(s)
-        text = "".join(out)
+        keyset = trace.cache.get("keyset")
+        if keyset is None:
+            self._keys(trace)
+            keyset = trace.cache["keyset"]
+        states = trace.states
+        units = keyset.get(key, [])
+        if "0" in states:
+            units = units + [u for u, s in enumerate(states) if s == "0"]
+        if units:  # only the units on the facet's hyperplane and those identically zero change
+            out = list(states)
+            for u in units:
+                out[u] = _sign_char(d[u])
+            text = "".join(out)
+        else:
+            text = states
         if self.kind == "relu":
             return text, [dv if s == "+" else 0 for s, dv in zip(text, d)]
         if self.kind == "abs":
@@ -499,14 +508,15 @@ class ArgmaxRules(ActivationRules):
         out: list[Any] = []
         for unit in range(len(rows) // k):
             group = rows[unit * k:(unit + 1) * k]
-            candidates = {}
-            for j in range(k):
-                if any(group[i] == group[j] for i in range(j)):
-                    continue
-                # rows made primitive when they first cut (_cuts): most never do
-                candidates[j] = [([a - b for a, b in zip(group[j], group[i])], (layer, unit, j, i))
-                                 for i in range(k) if group[i] != group[j]]
-            out.append(candidates)
+            first: dict = {}  # each distinct function: the index of its first candidate
+            for i, row in enumerate(group):
+                first.setdefault(tuple(row), i)
+            distinct = list(first.values())
+            # Candidate j against each distinct other function once: a second candidate equal to
+            # one already cut leaves the piece as it is (it lies on that side already). The rows
+            # are made primitive when they first cut (_cuts): most never do.
+            out.append({j: [([a - b for a, b in zip(group[j], group[i])], (layer, unit, j, i))
+                            for i in distinct if i != j] for j in distinct})
         return out
 
     @staticmethod
@@ -579,13 +589,19 @@ class ArgmaxRules(ActivationRules):
     def _ties(self, trace: Trace, unit: int, winner: int, key: tuple) -> list[int]:
         """Candidates other than *winner* that equal it on the whole facet with hyperplane *key*."""
         k = self.rank
-        diffs = trace.cache.get((unit, winner))
-        if diffs is None:
+        found = trace.cache.get((unit, winner))
+        if found is None:  # the candidates identical to the winner, and the others by hyperplane
             group = trace.rows[unit * k:(unit + 1) * k]
-            diffs = [None if i == winner else oriented_key([a - b for a, b in zip(group[winner], group[i])])
-                     for i in range(k)]
-            trace.cache[(unit, winner)] = diffs
-        return [i for i, d in enumerate(diffs) if d is not None and (d == key or not any(d))]
+            top = group[winner]
+            same = [i for i in range(k) if i != winner and group[i] == top]
+            rest = [i for i in range(k) if group[i] != top]
+            by_key: dict = {}
+            for i, d in zip(rest, oriented_keys([[a - b for a, b in zip(top, group[i])] for i in rest])):
+                by_key.setdefault(d, []).append(i)
+            found = trace.cache[(unit, winner)] = (same, by_key)
+        same, by_key = found
+        tied = by_key.get(key)
+        return sorted(same + tied) if tied else same
 
     def ambiguous(self, trace: Trace, key: tuple) -> bool:
         return any(self._ties(trace, u, int(j), key) for u, j in enumerate(self.tokens(trace.states)))
@@ -596,7 +612,10 @@ class ArgmaxRules(ActivationRules):
         for u, token in enumerate(self.tokens(trace.states)):
             j = int(token)
             ties = self._ties(trace, u, j, key)
-            if ties:
+            if len(ties) == k - 1:  # every candidate tied (e.g. a pooling window of dead units)
+                values = d[u * k:(u + 1) * k]
+                j = values.index(max(values))  # the first of the largest
+            elif ties:
                 best = max(d[u * k + i] for i in ties + [j])
                 j = min(i for i in ties + [j] if d[u * k + i] == best)
             chosen.append(j)

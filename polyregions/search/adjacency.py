@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..errors import PolyregionsError
-from ..geometry.polyhedron import dot
+from ..geometry.polyhedron import dot, dots
 from .regions import Region
 
 __all__ = ["neighbor_pattern", "facet_neighbors"]
@@ -46,7 +46,7 @@ def neighbor_pattern(region: Region, row: int) -> tuple[str, ...] | None:
         t = trace[first]
         states[first] = t.rules.crossed_states(t, key, direction)
         return tuple(states)
-    d = [dot(r[:-1], direction) for r in trace[first].rows]  # derivatives of stage `first`
+    d = dots(direction + (0,), trace[first].rows)  # derivatives of stage `first` (the constant left out)
     for m in range(first, last + 1):
         t = trace[m]
         if m > first:  # propagate the previous stage's output derivatives through the affine map
