@@ -47,6 +47,7 @@ def neighbor_pattern(region: Region, row: int) -> tuple[str, ...] | None:
         states[first] = t.rules.crossed_states(t, key, direction)
         return tuple(states)
     d = dots(direction + (0,), trace[first].rows)  # derivatives of stage `first` (the constant left out)
+    post: list[int] = []
     for m in range(first, last + 1):
         t = trace[m]
         if m > first:  # propagate the previous stage's output derivatives through the affine map
