@@ -1293,6 +1293,58 @@ fail:
     return NULL;
 }
 
+/* prints(rows) -> list of ints: a fingerprint of each row's hyperplane, equal for rows that are
+ * multiples of each other (the same hyperplane): with p the first nonzero entry and
+ * P = 2^61 - 1, the residues r_i / r_p mod P folded with p into 64 bits; -1 when r_p is
+ * divisible by P (no fingerprint: compare exactly). Unequal prints mean unequal
+ * hyperplanes; equal prints must be confirmed exactly. */
+static PyObject *k_prints(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 1 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "prints(rows: list)");
+        return NULL;
+    }
+    PyObject *rows = args[0];
+    Py_ssize_t n = PyList_GET_SIZE(rows);
+    PyObject *out = PyList_New(n);
+    if (!out) return NULL;
+    if (pool_reserve(3) < 0) goto fail;
+    mpz_t *z = pool, *prime = pool + 1, *inv = pool + 2;
+    mpz_set_ui(*prime, 1);
+    mpz_mul_2exp(*prime, *prime, 61);
+    mpz_sub_ui(*prime, *prime, 1);
+    const uint64_t P = ((uint64_t)1 << 61) - 1;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        PyObject *seq = PySequence_Fast(PyList_GET_ITEM(rows, r), "prints: a row must be a list or tuple of ints");
+        if (!seq) goto fail;
+        Py_ssize_t w = PySequence_Fast_GET_SIZE(seq), p = -1;
+        uint64_t h = 0, inverse = 0;
+        int none = 0;
+        for (Py_ssize_t k = 0; k < w; k++) {
+            if (long_to_mpz(*z, PySequence_Fast_GET_ITEM(seq, k)) < 0) { Py_DECREF(seq); goto fail; }
+            if (p < 0) {
+                if (!mpz_sgn(*z)) continue;
+                p = k;
+                mpz_mod(*z, *z, *prime);
+                if (!mpz_sgn(*z) || !mpz_invert(*inv, *z, *prime)) { none = 1; break; }
+                inverse = mpz_get_ui(*inv);
+                h = (uint64_t)p + 1;
+                continue;
+            }
+            mpz_mod(*z, *z, *prime);
+            uint64_t residue = (uint64_t)(((unsigned __int128)mpz_get_ui(*z) * inverse) % P);
+            h = h * 0x9E3779B97F4A7C15ULL + residue + 1;  /* position-dependent fold, mod 2^64 */
+        }
+        Py_DECREF(seq);
+        PyObject *value = none ? PyLong_FromLong(-1) : PyLong_FromUnsignedLongLong(h);
+        if (!value) goto fail;
+        PyList_SET_ITEM(out, r, value);
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 /* ---- counters ---------------------------------------------------------------------- */
 
 static PyObject *k_counters(PyObject *self, PyObject *unused) {
@@ -1326,6 +1378,8 @@ static PyMethodDef methods[] = {
      "small(weight) -> bytes | None: the weights as int64 for affine's fast path, None when one does not fit."},
     {"keys", (PyCFunction)(void (*)(void))k_keys, METH_FASTCALL,
      "keys(rows) -> list of tuples: each row's oriented_key (primitive, first nonzero entry positive)."},
+    {"prints", (PyCFunction)(void (*)(void))k_prints, METH_FASTCALL,
+     "prints(rows) -> list of ints: fingerprints equal for rows of one hyperplane (-1: none)."},
     {"counters", k_counters, METH_NOARGS,
      "counters() -> dict: signs settled by the filter, signs left to the exact value, exact values computed."},
     {"reset_counters", k_reset_counters, METH_NOARGS, "reset_counters(): set the counters to 0."},

@@ -50,8 +50,8 @@ try:
 except ImportError:  # not compiled: the pure-Python kernel only
     _built_kernel = None
 
-__all__ = ["Cell", "Planes", "whole_space", "primitive", "oriented_key", "oriented_keys", "dot", "dots", "use_kernel",
-           "kernel_name", "kernel_counters", "LazyValues"]
+__all__ = ["Cell", "Planes", "whole_space", "primitive", "oriented_key", "oriented_keys", "hyperplane_prints", "dot",
+           "dots", "use_kernel", "kernel_name", "kernel_counters", "LazyValues"]
 
 Vector = tuple[int, ...]
 
@@ -267,6 +267,44 @@ def oriented_keys(rows: Sequence[Sequence[int]]) -> list[Vector]:
     if _built_kernel is not None:
         return _built_kernel.keys(rows if type(rows) is list else list(rows))
     return [oriented_key(row) for row in rows]
+
+
+#: The prime of :func:`hyperplane_prints` (2^61 - 1)
+_PRINT_PRIME = (1 << 61) - 1
+
+
+def hyperplane_prints(rows: Sequence[Sequence[int]]) -> list[int]:
+    """A fingerprint of each row's hyperplane ``row . (x, 1) = 0``: equal for two rows that
+    are multiples of each other, so unequal prints mean unequal hyperplanes (equal prints
+    must be confirmed, e.g. by :func:`oriented_key`). -1 where there is none (the first
+    nonzero entry is divisible by the prime 2^61 - 1): compare those exactly. One call of
+    the compiled kernel when built; the pure-Python twin gives the same numbers.
+
+    Examples
+    --------
+    >>> a, b, c = hyperplane_prints([[0, 2, 4], [0, -3, -6], [1, 2, 4]])
+    >>> a == b != c
+    True
+    """
+    if _built_kernel is not None:
+        return _built_kernel.prints(rows if type(rows) is list else list(rows))
+    out = []
+    mask = (1 << 64) - 1
+    for row in rows:
+        p = next((k for k, v in enumerate(row) if v), None)
+        if p is None:
+            out.append(0)
+            continue
+        lead = row[p] % _PRINT_PRIME
+        if not lead:
+            out.append(-1)
+            continue
+        inverse = pow(lead, -1, _PRINT_PRIME)
+        h = p + 1
+        for v in row[p + 1:]:
+            h = (h * 0x9E3779B97F4A7C15 + v % _PRINT_PRIME * inverse % _PRINT_PRIME + 1) & mask
+        out.append(h)
+    return out
 
 
 @dataclass(slots=True, eq=False)

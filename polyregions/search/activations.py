@@ -33,11 +33,11 @@ from typing import Any, Callable, Hashable, Protocol, Sequence
 
 from ..core.layers import Abs, Activation, HardTanh, Identity, LeakyReLU, Maxout, ReLU
 from ..errors import InputError
-from ..geometry.polyhedron import Cell, Planes, dot, oriented_key, oriented_keys, primitive
+from ..geometry.polyhedron import Cell, Planes, dot, hyperplane_prints, oriented_key, oriented_keys, primitive
 from ..rationals import reduce_rows
 
 __all__ = ["ActivationRules", "SignRules", "ThresholdRules", "ArgmaxRules", "IdentityRules",
-           "rules_for", "threshold_row"]
+           "rules_for", "threshold_row", "FacetKey"]
 
 IntRows = list[list[int]]
 Vector = tuple[int, ...]
@@ -89,6 +89,20 @@ def _negated_values(values: list[int] | None) -> list[int] | None:
 #: branch index and state
 _SIDE_INDEX = bytes([0, 0, 1, 0] + [0] * 252)
 _SIDE_STATE = bytes([0, ord("+"), ord("-"), 0] + [0] * 252)
+
+
+class FacetKey(tuple):
+    """The oriented key of a facet's hyperplane (a tuple, equal to it) with its
+    :func:`~polyregions.geometry.polyhedron.hyperplane_prints` fingerprint, made once per
+    facet (:mod:`polyregions.search.adjacency`) and read by every stage's rules."""
+
+    print: int
+
+    @classmethod
+    def of(cls, key: tuple) -> "FacetKey":
+        made = cls(key)
+        made.print = hyperplane_prints([key])[0]
+        return made
 
 
 def _sign(value: int) -> int:
@@ -289,30 +303,42 @@ class SignRules(ActivationRules):
                for row, s in zip(rows, tokens)]
         return reduce_rows(out, den * q)
 
-    def _keys(self, trace: Trace) -> list:
-        keys = trace.cache.get("keys")
-        if keys is None:
-            keys = trace.cache["keys"] = oriented_keys(trace.rows)
-            units: dict = {}
-            for u, k in enumerate(keys):
-                units.setdefault(k, []).append(u)
-            trace.cache["keyset"] = units
-        return keys
+    def _on_hyperplane(self, trace: Trace, key: tuple) -> list[int]:
+        """The units whose hyperplane is *key* (an oriented key), exactly.
+
+        Their rows' fingerprints (:func:`~polyregions.geometry.polyhedron.hyperplane_prints`,
+        once per stage and piece) pick the candidates, an exact key comparison decides; the
+        last answer is kept (a facet asks ``ambiguous`` and then ``crossed`` of one stage).
+        """
+        cache = trace.cache
+        last = cache.get("on")
+        if last is not None and last[0] == key:
+            return last[1]
+        prints = cache.get("prints")
+        if prints is None:
+            prints = {}
+            for u, fp in enumerate(hyperplane_prints(trace.rows)):
+                prints.setdefault(fp, []).append(u)
+            cache["prints"] = prints
+        rows = trace.rows
+        fp = key.print if type(key) is FacetKey else hyperplane_prints([key])[0]
+        candidates = range(len(rows)) if fp == -1 else prints.get(fp, []) + prints.get(-1, [])
+        units = [u for u in candidates if oriented_key(rows[u]) == key]
+        cache["on"] = (key, units)
+        return units
 
     def ambiguous(self, trace: Trace, key: tuple) -> bool:
-        keyset = trace.cache.get("keyset")
-        if keyset is None:
-            self._keys(trace)
-            keyset = trace.cache["keyset"]
-        return key in keyset or "0" in trace.states
+        if "0" in trace.states:
+            return True
+        prints = trace.cache.get("prints")
+        if prints is not None and type(key) is FacetKey and key.print != -1 and key.print not in prints \
+                and -1 not in prints:
+            return False  # the usual answer, without a list
+        return bool(self._on_hyperplane(trace, key))
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
-        keyset = trace.cache.get("keyset")
-        if keyset is None:
-            self._keys(trace)
-            keyset = trace.cache["keyset"]
         states = trace.states
-        units = keyset.get(key, [])
+        units = self._on_hyperplane(trace, key)
         if "0" in states:
             units = units + [u for u, s in enumerate(states) if s == "0"]
         if units:  # only the units on the facet's hyperplane and those identically zero change
@@ -332,12 +358,8 @@ class SignRules(ActivationRules):
 
     def crossed_states(self, trace: Trace, key: tuple, direction: Sequence[int]) -> str:
         # only the units on the facet's hyperplane and those identically zero can change
-        keyset = trace.cache.get("keyset")
-        if keyset is None:
-            self._keys(trace)
-            keyset = trace.cache["keyset"]
         states = trace.states
-        units = keyset.get(key, [])
+        units = self._on_hyperplane(trace, key)
         if "0" in states:
             units = units + [u for u, s in enumerate(states) if s == "0"]
         if not units:

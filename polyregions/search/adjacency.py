@@ -19,6 +19,7 @@ from typing import Iterator
 
 from ..errors import PolyregionsError
 from ..geometry.polyhedron import dot, dots
+from .activations import FacetKey
 from .regions import Region
 
 __all__ = ["neighbor_pattern", "facet_neighbors"]
@@ -34,7 +35,7 @@ def neighbor_pattern(region: Region, row: int) -> tuple[str, ...] | None:
     tag = cell.tags[row]
     if isinstance(tag, tuple) and tag and tag[0] == "domain":
         return None
-    key = cell.row_key(row)
+    key = FacetKey.of(cell.row_key(row))
     direction, _ = cell.inequality(row)  # the outward normal
     trace = region.trace
     ambiguous = [m for m, t in enumerate(trace) if t.stage.rules.ambiguous(t, key)]  # type: ignore[union-attr]

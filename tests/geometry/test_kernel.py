@@ -31,7 +31,8 @@ from polyregions.queries.export import write_regions_jsonl
 from polyregions.queries.graph import region_graph
 from polyregions.io.graphs import write_graph
 from polyregions.core.network import load_network
-from polyregions.geometry.polyhedron import LazyValues, Planes, kernel_counters, kernel_name, use_kernel, whole_space
+from polyregions.geometry.polyhedron import (LazyValues, Planes, hyperplane_prints, kernel_counters, kernel_name,
+                                             oriented_key, use_kernel, whole_space)
 from polyregions.search.regions import Region
 
 from tests.support.netgen import random_cases
@@ -310,6 +311,29 @@ def test_sides_are_those_of_cuts(data):
 def test_sides_rejects_bad_arguments(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call()
+
+
+def test_hyperplane_prints_are_equal_for_one_hyperplane(monkeypatch):
+    """Rows that are multiples of each other (any sign, huge factors) get one print in both
+    kernels; rows of different hyperplanes almost never share one (equal prints are only
+    candidates); a first entry divisible by 2^61 - 1 gets -1 (compare exactly)."""
+    rng = random.Random(5)
+    rows = []
+    for _ in range(2000):
+        width = rng.randint(1, 6)
+        row = [rng.choice([0, rng.randint(-9, 9), rng.randint(-2 ** 300, 2 ** 300)]) for _ in range(width)]
+        factor = rng.choice([-1, 3, -(2 ** 90) - 7])
+        rows += [row, [v * factor for v in row]]
+    prime = 2 ** 61 - 1
+    rows += [[0, 5 * prime, 3], [0, -prime, 1], [], [0, 0]]
+    compiled = hyperplane_prints(rows)
+    monkeypatch.setattr(polyhedron, "_built_kernel", None)
+    assert hyperplane_prints(rows) == compiled
+    assert compiled[-4:] == [-1, -1, 0, 0]
+    for a in range(0, 4000, 2):
+        assert compiled[a] == compiled[a + 1] or -1 in (compiled[a], compiled[a + 1])
+    distinct = {oriented_key(row): fp for row, fp in zip(rows[:4000], compiled) if any(row)}
+    assert len(set(distinct.values())) == len(distinct)
 
 
 def test_lazy_values():
