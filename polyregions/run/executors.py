@@ -53,7 +53,6 @@ from .jobs import JobSpec, ProgressCallback, Reducer
 from ..search.regions import Region
 from .tasks import Budget, InOrder, Path as SearchPath, Task, TaskResult, continue_walk, group_paths, run_task
 from .checkpoint import Checkpoint
-from ..checker.models import model_digest
 
 
 # multiprocessing, threading, signal, uuid and logging are imported where a run needs
@@ -364,13 +363,12 @@ def _parallel(run: _Run, open_paths: list[SearchPath], restored: list[TaskResult
             return  # finished before any worker was needed
     with start((run.search.network, run.search.domain, run.spec), run.search) as pool:
         run.workers = pool.workers
-        digest = _digest(run.search)
         waiting: list[tuple[SearchPath, list[SearchPath]]] = []
 
         def dispatch() -> None:
             while waiting and pool.outstanding < pool.workers:
                 _, group = heapq.heappop(waiting)
-                pool.submit(Task(digest, run.search.domain, tuple(group)))
+                pool.submit(Task(run.search.domain, tuple(group)))
             if pool.outstanding < pool.workers and not waiting:
                 pool.hungry.set()  # a worker is idle: running tasks hand back their frontiers
             else:
@@ -458,10 +456,6 @@ def _send(conn: Any, message: tuple) -> bool:
     except OSError:  # BrokenPipeError, ConnectionResetError
         return False
     return True
-
-
-def _digest(search: Search) -> str:
-    return model_digest(search.network.to_json())
 
 
 def _start_method() -> str:

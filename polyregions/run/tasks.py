@@ -39,17 +39,17 @@ Path = tuple[int, ...]
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """Subtrees of one search: the model's digest, the domain and consecutive open paths.
+    """Subtrees of one search: the domain and consecutive open paths (the workers hold the
+    network: each runs one search).
 
     Examples
     --------
     >>> import pickle
-    >>> task = Task("ab12", Domain.whole(2), ((0,), (1, 0)))
+    >>> task = Task(Domain.whole(2), ((0,), (1, 0)))
     >>> pickle.loads(pickle.dumps(task)) == task
     True
     """
 
-    digest: str
     domain: Domain
     paths: tuple[Path, ...]
 
