@@ -554,8 +554,8 @@ def _draw_decision(ax: "Axes", polygons: Sequence[Polygon], outputs: int) -> Non
         _draw_level_set(ax, polygons)
         return
     segments = [[_floats(p), _floats(q)] for p, q, _ in decision_segments(polygons)]
-    ax.add_collection(LineCollection(segments, colors=DECISION_COLOR, linewidths=2.2,
-                                     label="decision boundary (argmax changes)", zorder=6))
+    label = "decision boundary (argmax changes)" if segments else "decision boundary: none here (one class)"
+    ax.add_collection(LineCollection(segments, colors=DECISION_COLOR, linewidths=2.2, label=label, zorder=6))
 
 
 #: Side of a thumbnail, in points, and how far it stands out of the axes, in inches.
