@@ -28,9 +28,10 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
+
+from baseline import export_baseline  # benchmarks/baseline.py (the script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,29 +87,6 @@ def _measure(package_root: Path, model: Path, mode: str = "engine", kernel: str 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _baseline(rev: str, into: Path) -> Path | None:
-    """Export the package (and setup.py, when it has one) as it was at *rev*; None when git cannot."""
-    archive = into / "baseline.tar"
-    paths = ["polyregions"]
-    if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{rev}:setup.py"], capture_output=True).returncode == 0:
-        paths.append("setup.py")
-    done = subprocess.run(["git", "-C", str(ROOT), "archive", "-o", str(archive), rev, *paths],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        print(f"(no baseline: git archive {rev} failed: {done.stderr.strip()})")
-        return None
-    base = into / "baseline"
-    with tarfile.open(archive) as tar:
-        tar.extractall(base, filter="data")
-    kernel_sources = [base / "polyregions" / "_kernel.c", base / "polyregions" / "geometry" / "_kernel.c"]
-    if any(p.is_file() for p in kernel_sources) and (base / "setup.py").is_file():
-        built = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=base,
-                               capture_output=True, text=True)
-        if built.returncode != 0:
-            print("(the baseline's compiled kernel did not build; it runs its pure-Python kernel)")
-    return base
-
-
 def _best(runs: list[dict]) -> dict:
     return min(runs, key=lambda r: r["cpu"])
 
@@ -129,7 +107,7 @@ def main() -> int:
     names = [n for n in ("parity_4630", "parity_5490", "meta_graph_large", ARRANGEMENT)
              if not args.only or n in args.only]
     with tempfile.TemporaryDirectory() as scratch:
-        base = _baseline(args.baseline, Path(scratch))
+        base = export_baseline(args.baseline, Path(scratch))
         sys.path.insert(0, str(ROOT))
         from polyregions.theory.constructions import arrangement_network
 

@@ -22,9 +22,10 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
+
+from baseline import export_baseline  # benchmarks/baseline.py (the script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -73,19 +74,6 @@ def _measure(package_root: Path, model: Path, linear: bool, jobs: int = 0, sched
         if best is None or found["seconds"] < best["seconds"]:
             best = found
     return best
-
-
-def _baseline(rev: str, into: Path) -> Path | None:
-    """Export polyregions/ as it was at *rev* into *into*; None when git cannot."""
-    archive = into / "baseline.tar"
-    done = subprocess.run(["git", "-C", str(ROOT), "archive", "-o", str(archive), rev, "polyregions"],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        print(f"(no baseline: git archive {rev} failed: {done.stderr.strip()})")
-        return None
-    with tarfile.open(archive) as tar:
-        tar.extractall(into / "baseline", filter="data")
-    return into / "baseline"
 
 
 def _fixtures() -> Path | None:
@@ -201,7 +189,7 @@ def main() -> int:
         print("(relucent fixtures not found: set POLYREGIONS_SHARED; the fixture rows are skipped)")
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
-        base = _baseline(args.baseline, scratch) if parts & {"speed", "memory"} else None
+        base = export_baseline(args.baseline, scratch, build=False) if parts & {"speed", "memory"} else None
         if "speed" in parts and folder is not None:
             speed(base, folder, not args.no_dask, args.repeat_speed)
         if "fallback" in parts:

@@ -26,9 +26,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
+
+from baseline import export_baseline  # benchmarks/baseline.py (the script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,26 +62,6 @@ peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.s
 print(json.dumps({"seconds": seconds, "load": loaded, "rss_mib": peak / 1024,
                   "regions": counts.activation_regions, "linear": counts.linear_regions}))
 """
-
-
-def _baseline(rev: str, into: Path) -> Path | None:
-    """The package at *rev* with its compiled kernels built, in *into*; None when that fails."""
-    archive = into / "baseline.tar"
-    files = ["polyregions", "setup.py", "setup.cfg", "pyproject.toml", "README.md"]
-    done = subprocess.run(["git", "-C", str(ROOT), "archive", "-o", str(archive), rev, *files],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        print(f"(no baseline: git archive {rev} failed: {done.stderr.strip()})")
-        return None
-    with tarfile.open(archive) as tar:
-        tar.extractall(into / "baseline", filter="data")
-    base = into / "baseline"
-    built = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=base,
-                           capture_output=True, text=True)
-    if built.returncode != 0:
-        print(f"(no baseline: its kernels did not build: {built.stderr.strip()[-300:]})")
-        return None
-    return base
 
 
 def _write_points(folder: Path, points: list[list[float]]) -> list[str]:
@@ -192,7 +173,7 @@ def main() -> None:
     try:
         for sub in ("mlp", "cnn", "mnist"):
             (tmp / sub).mkdir()
-        base = None if args.no_baseline else _baseline(args.baseline, tmp)
+        base = None if args.no_baseline else export_baseline(args.baseline, tmp)
         cases = {"mlp": ("MLP 784-256-256-10, slice", _mlp), "cnn": ("examples/cnn.onnx, slice", _cnn),
                  "mnist": ("MNIST-shaped CNN, slice", _mnist), "acas": ("ACAS Xu 1_1, prop_3 box", None)}
         print("count (activation and linear regions) in a fresh process: seconds of the count (the model's "
