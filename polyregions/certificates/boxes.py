@@ -23,6 +23,7 @@ from ..checker.models import _read_model, model_digest
 from ..core.network import Network
 from ..errors import InputError, SolverError
 from ..geometry import lp
+from ..geometry.boxlp import box_farkas
 from ..rationals import format_rational
 
 __all__ = ["BoxCertifier", "BOXES_FORMAT", "PIECE_UNITS_LIMIT"]
@@ -83,8 +84,8 @@ class BoxCertifier:
         full_low, full_high = self.full(low, high)
         ivals = self.prover.intervals(full_low, full_high)
         lower = self.prover.lower
-        rows = [next((r for r in tries if lower(conj[r][0], ivals, full_low, full_high) > conj[r][1]), None)
-                for conj, tries in zip(self.unsafe, order)]
+        rows = [next((r for r in tries if lower(conj[r][0], ivals, full_low, full_high, conj[r][1]) > conj[r][1]),
+                     None) for conj, tries in zip(self.unsafe, order)]
         return rows, ivals
 
     def close(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]]) -> bool:
@@ -131,6 +132,9 @@ class BoxCertifier:
             b = [v for _, v in system]
             if len(choice) < len(units):
                 if choice:
+                    proof = box_farkas(A[len(base):], b[len(base):], full_low, full_high)
+                    if proof is not None:  # (the box's rows first, as in *system*)
+                        return {"infeasible": _texts(proof)}, None
                     answer = lp.maximize([0] * n, 0, A, b, dim=n)
                     if answer.status == "infeasible":
                         return {"infeasible": _texts(answer.multipliers)}, None
@@ -147,6 +151,10 @@ class BoxCertifier:
                 for c, d in self.unsafe[k]:
                     extra_A.append([sum((ci * f[p] for ci, f in zip(c, outputs) if ci), Fraction(0)) for p in range(n)])
                     extra_b.append(d - sum((ci * f[-1] for ci, f in zip(c, outputs) if ci), Fraction(0)))
+                proof = box_farkas(A[len(base):] + extra_A, b[len(base):] + extra_b, full_low, full_high)
+                if proof is not None:
+                    proofs[k] = _texts(proof)
+                    continue
                 answer = lp.maximize([0] * n, 0, A + extra_A, b + extra_b, dim=n)
                 if answer.status != "infeasible":
                     x = tuple(answer.point)

@@ -20,10 +20,11 @@ into any disjunct of the unsafe set, disjunct by disjunct:
 
 The bounds (:class:`BoxProver`) are computed here, in exact integer arithmetic: interval
 arithmetic layer by layer, then, for every unit it leaves open, back-substitution to the
-input box through the ReLU relaxations of the layers before (DeepPoly/CROWN: the lower
-line ``0`` or ``z`` by the sizes of the ends, the upper line through ``(L, 0)`` and
-``(U, U)`` with its slope rounded up); each interval end is rounded outward to 60
-significant bits. Every relaxation holds on its interval, so every bound holds; nothing
+input box through the ReLU relaxations of the layers before (the upper line through
+``(L, 0)`` and ``(U, U)`` with its slope rounded up; the lower line ``0`` or ``z`` by the
+sizes of the ends (DeepPoly), and again with the lower line through 0 parallel to the
+upper one (CROWN), keeping the better of the two bounds); each interval end is rounded
+outward to 60 significant bits. Every relaxation holds on its interval, so every bound holds; nothing
 is taken from the certificate but the choice of rows, units and multipliers.
 """
 
@@ -192,13 +193,13 @@ class BoxProver:
                         # the end nearer 0 first: when it settles the sign, the other is not needed
                         row, neg = w[j], [-v for v in w[j]]
                         if highs[j] < -lows[j]:
-                            highs[j] = min(highs[j], -self._back(k, neg, s, Fraction(-b[j], s), out, box))
+                            highs[j] = min(highs[j], -self._best(k, neg, s, Fraction(-b[j], s), out, box, 0))
                             if highs[j] > 0:
-                                lows[j] = max(lows[j], self._back(k, row, s, Fraction(b[j], s), out, box))
+                                lows[j] = max(lows[j], self._best(k, row, s, Fraction(b[j], s), out, box, 0))
                         else:
-                            lows[j] = max(lows[j], self._back(k, row, s, Fraction(b[j], s), out, box))
+                            lows[j] = max(lows[j], self._best(k, row, s, Fraction(b[j], s), out, box, 0))
                             if lows[j] < 0:
-                                highs[j] = min(highs[j], -self._back(k, neg, s, Fraction(-b[j], s), out, box))
+                                highs[j] = min(highs[j], -self._best(k, neg, s, Fraction(-b[j], s), out, box, 0))
             t = _grid([(v.numerator, v.denominator) for v in (*lows, *highs)])
             L = [_rounded(v.numerator, v.denominator, t, False) for v in lows]
             U = [_rounded(v.numerator, v.denominator, t, True) for v in highs]
@@ -229,9 +230,19 @@ class BoxProver:
                 e_den = 1
         return out
 
-    def _back(self, k, g, den, const, ivals, box):
+    def _best(self, k, g, den, const, ivals, box, need):
+        """The better of :meth:`_back`'s two bounds (the lower lines 0 or z, then the lower
+        lines parallel to the upper ones); the second is not computed when the first
+        exceeds *need* already."""
+        first = self._back(k, g, den, const, ivals, box, False)
+        return first if first > need else max(first, self._back(k, g, den, const, ivals, box, True))
+
+    def _back(self, k, g, den, const, ivals, box, parallel):
         """A lower bound of ``g . a_k / den + const`` over the box, where ``a_k`` are the
-        activations of hidden stage k (1-based: a_0 is the input) and g integers."""
+        activations of hidden stage k (1-based: a_0 is the input) and g integers. An open
+        unit with a positive coefficient takes the lower line ``z`` or ``0`` (the larger
+        end decides), or with *parallel* the line ``slope z``, the slope of its upper line
+        (in [0, 1]: valid too)."""
         xlo, xhi, xden = box
         den = Fraction(den)
         while True:
@@ -261,7 +272,9 @@ class BoxProver:
                 elif hi <= 0:
                     continue
                 elif c > 0:
-                    if hi >= -lo:
+                    if parallel:
+                        relaxed[j] = c * -((-(hi << SLOPE_BITS)) // (hi - lo))  # U / (U - L) <= 1, up
+                    elif hi >= -lo:
                         relaxed[j] = c * one
                 else:
                     slope = -((-(hi << SLOPE_BITS)) // (hi - lo))  # U / (U - L), rounded up
@@ -293,8 +306,9 @@ class BoxProver:
             out.extend(0 if hi <= 0 else 1 if lo >= 0 else 2 for lo, hi in zip(L, U))
         return bytes(out)
 
-    def lower(self, row, ivals, low, high):
-        """A lower bound of ``row . y`` (y the outputs) over the box [low, high]."""
+    def lower(self, row, ivals, low, high, need):
+        """A lower bound of ``row . y`` (y the outputs) over the box [low, high]: the better
+        of two (:meth:`_best`), the second only when the first is not above *need*."""
         den = 1
         for v in row:
             den = den * v.denominator // _gcd(den, v.denominator)
@@ -306,7 +320,7 @@ class BoxProver:
         for v in (*low, *high):
             xden = xden * v.denominator // _gcd(xden, v.denominator)
         box = ([int(v * xden) for v in low], [int(v * xden) for v in high], xden)
-        return self._back(len(self.stages) - 1, coeffs, den * s, const, ivals, box)
+        return self._best(len(self.stages) - 1, coeffs, den * s, const, ivals, box, need)
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -458,7 +472,7 @@ def _check_leaf(prover, proof, low, high, disjuncts, place):
         if type(r) is not int or not 0 <= r < len(rows):
             raise CheckFailure(f"{place}.rows[{k}]: disjunct {k} has no row {_show(r)}")
         c, d = rows[r]
-        if not prover.lower(c, ivals, low, high) > d:
+        if not prover.lower(c, ivals, low, high, d) > d:
             raise CheckFailure(f"{place}.rows[{k}]: the bound of row {r} over the box does not exceed {d}")
     if not left:
         return

@@ -65,6 +65,7 @@ from ..core.domain import Domain
 from ..core.network import Network
 from ..errors import InputError, PolyregionsError, SolverError
 from ..geometry import lp
+from ..geometry.boxlp import box_refuted
 from ..search.symbolic import BoxBounds, BoxResult, round_down, round_up
 
 __all__ = ["split_verify", "BoxSearch", "Box", "fits_doubles", "SplitStats", "Timeout", "EXACT_DEPTH",
@@ -326,8 +327,10 @@ class BoxSearch:
     def pieces_leaf(self, states: bytes, box_low: Sequence[Fraction], box_high: Sequence[Fraction],
                     alive: frozenset[int]) -> tuple[Fraction, ...] | None:
         """Decide a box with few open units exactly: for every on/off choice of them the network
-        is one affine map on a polytope (the box and the choice's sides); an exact LP per open
-        disjunct finds a point there satisfying its rows, or proves there is none."""
+        is one affine map on a polytope (the box and the choice's sides); per open disjunct,
+        the polytope and the disjunct's rows meet nowhere (a proof by multipliers that a float
+        simplex proposes and exact arithmetic checks, :func:`~polyregions.geometry.boxlp.box_refuted`,
+        else an exact LP), or the exact LP finds a point there (a counterexample)."""
         n = len(box_low)
         where = [i for i, state in enumerate(states) if state == 2]
         box_A: list[list[Fraction]] = []
@@ -339,8 +342,15 @@ class BoxSearch:
             box_b.append(box_high[p])
             box_A.append([-v for v in e])
             box_b.append(-box_low[p])
+
+        def side_rows(sides: Sequence[tuple[Sequence[Fraction], Fraction, int]]
+                      ) -> tuple[list[list[Fraction]], list[Fraction]]:
+            # off: a . x + c <= 0; on: -(a . x + c) <= 0
+            return ([list(a) if not on else [-v for v in a] for a, _, on in sides],
+                    [-c if not on else c for _, c, on in sides])
+
         # depth first over the open units in network order; a choice whose sides (with the
-        # box) are infeasible is dropped with everything below it
+        # box) are proved to meet nowhere is dropped with everything below it
         pending: list[tuple[int, ...]] = [()]
         while pending:
             self._check_time()
@@ -348,20 +358,22 @@ class BoxSearch:
             chosen = bytearray(states)
             for index, on in zip(where, choice):
                 chosen[index] = 2 + on
-            spec, sides = self.bounds.piece(bytes(chosen))
-            A = list(box_A)
-            b = list(box_b)
-            for a, c, on in sides[:len(choice)]:  # off: a . x + c <= 0; on: -(a . x + c) <= 0
-                A.append(list(a) if not on else [-v for v in a])
-                b.append(-c if not on else c)
             if len(choice) < len(where):
-                if not choice or lp.maximize([0] * n, 0, A, b, dim=n).status != "infeasible":
-                    pending.extend([choice + (0,), choice + (1,)])
+                if choice:
+                    _, sides = self.bounds.piece(bytes(chosen), sides_only=len(choice))
+                    A, b = side_rows(sides[:len(choice)])
+                    if box_refuted(A, b, box_low, box_high):
+                        continue
+                pending.extend([choice + (0,), choice + (1,)])
                 continue
+            spec, sides = self.bounds.piece(bytes(chosen))
+            A, b = side_rows(sides[:len(choice)])
             for k in sorted(alive):
                 rows_A = [list(spec[i][0]) for i in range(len(self.rows)) if self.owner[i] == k]
                 rows_b = [self.limits[i] - spec[i][1] for i in range(len(self.rows)) if self.owner[i] == k]
-                answer = lp.maximize([0] * n, 0, A + rows_A, b + rows_b, dim=n)
+                if box_refuted(A + rows_A, b + rows_b, box_low, box_high):
+                    continue
+                answer = lp.maximize([0] * n, 0, box_A + A + rows_A, box_b + b + rows_b, dim=n)
                 if answer.status != "infeasible":
                     x = tuple(answer.point)
                     if not self.unsafe_at(x):

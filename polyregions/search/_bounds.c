@@ -202,10 +202,13 @@ static Py_ssize_t relu_step(Py_ssize_t n0, Py_ssize_t rows, const double *L, con
 
 /* Back-substitution of spec row *row* (CROWN, DeepPoly): a lower linear function of the
  * input, (coefficients, constant) in out[0..n0], from the pre-activation bounds pl, pu of
- * every hidden unit. A ReLU with a positive coefficient takes its lower line (z where
- * u > -l, else 0), with a negative one its upper line s (z - l). Every float product's
- * rounding spread times the largest |value| of its variable is taken off the constant. */
-static void backward(const Net *net, Py_ssize_t top, Py_ssize_t row, double sign, const double *pl,
+ * every hidden unit. A ReLU with a negative coefficient takes its upper line s (z - l); with
+ * a positive one a lower line t z, any t in [0, 1] being valid: with *slope* 0 the line z
+ * where u > -l, else 0 (DeepPoly's choice), with *slope* 1 t = s, the upper line's slope
+ * (CROWN's). Neither is better everywhere: the callers take the higher of the two bounds.
+ * Every float product's rounding spread times the largest |value| of its variable is
+ * taken off the constant. */
+static void backward(const Net *net, Py_ssize_t top, Py_ssize_t row, double sign, int slope, const double *pl,
                      const double *pu, const double *xmag, double *lam, double *mu, double *acc, double *out) {
     int has_radius = net->has_radius;
     Py_ssize_t n0 = net->n0, K = net->nlayers;
@@ -239,7 +242,14 @@ static void backward(const Net *net, Py_ssize_t top, Py_ssize_t row, double sign
             double c = mu[j];
             if (up[j] <= 0.0 || c == 0.0) lam[j] = 0.0;
             else if (lo[j] >= 0.0) lam[j] = c;
-            else if (c > 0.0) lam[j] = up[j] > -lo[j] ? c : 0.0;   /* relu(z) >= z or >= 0 */
+            else if (c > 0.0 && !slope) lam[j] = up[j] > -lo[j] ? c : 0.0;   /* relu(z) >= z or >= 0 */
+            else if (c > 0.0) {   /* relu(z) >= t z for t = u / (u - l) in [0, 1]: c relu(z) >= (c t) z */
+                double t = up[j] / (-((-up[j]) + lo[j]));
+                if (t > 1.0) t = 1.0;   /* (rounded up from below 1: at most 1) */
+                double hi = c * t, low = -((-c) * t);
+                lam[j] = hi;
+                cut += (hi - low) * larger(-lo[j], up[j]);
+            }
             else {   /* relu(z) <= s (z - l): c relu(z) >= (c s) z - (c s) l */
                 double den = -((-up[j]) + lo[j]);
                 double s = up[j] / den;
@@ -367,15 +377,15 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
             /* back-substitution for the units the forward pass leaves open */
             for (Py_ssize_t i = 0; i < rows; i++) {
                 if (!(l[i] < 0.0 && u[i] > 0.0)) continue;
-                for (int side = 0; side < 2; side++) {
-                    backward(&net, k, i, side ? -1.0 : 1.0, pl, pu, xmag, lam, mu, acc, line);
+                for (int side = 0; side < 4; side++) {   /* z, -z; each with both lower slopes */
+                    backward(&net, k, i, side & 1 ? -1.0 : 1.0, side >> 1, pl, pu, xmag, lam, mu, acc, line);
                     double neg = -line[n0];
                     for (Py_ssize_t p = 0; p < n0; p++) {
                         double a = line[p];
                         neg += a >= 0.0 ? (-a) * xl[p] : (-a) * xu[p];
                     }
-                    /* -neg is a lower bound of (side ? -z : z) */
-                    if (side) { if (neg < u[i]) u[i] = neg; }
+                    /* -neg is a lower bound of (side & 1 ? -z : z) */
+                    if (side & 1) { if (neg < u[i]) u[i] = neg; }
                     else if (-neg > l[i]) l[i] = -neg;
                 }
                 if (l[i] > u[i]) l[i] = u[i];   /* cannot happen exactly; keeps the relaxation defined */
@@ -396,19 +406,22 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
         cols = rows;
     }
     Py_ssize_t q = net.rows[net.nlayers - 1];
-    /* back-substitution of every spec row: a tighter bound, kept when it is higher */
+    /* back-substitution of every spec row, with both lower slopes: a tighter bound, kept
+     * (with its linear function) when it is higher */
     double *back = malloc(sizeof(double) * (q * w));
     if (!back) { fesetround(saved); Py_DECREF(open); Py_DECREF(states); PyErr_NoMemory(); goto done; }
     for (Py_ssize_t i = 0; i < q; i++) {
-        backward(&net, net.nlayers - 1, i, 1.0, pl, pu, xmag, lam, mu, acc, back + i * w);
-        double neg = -back[i * w + n0];
-        for (Py_ssize_t p = 0; p < n0; p++) {
-            double a = back[i * w + p];
-            neg += a >= 0.0 ? (-a) * xl[p] : (-a) * xu[p];
-        }
-        if (-neg > l[i]) {
-            l[i] = -neg;
-            memcpy(L + i * w, back + i * w, sizeof(double) * w);
+        for (int slope = 0; slope < 2; slope++) {
+            backward(&net, net.nlayers - 1, i, 1.0, slope, pl, pu, xmag, lam, mu, acc, back + i * w);
+            double neg = -back[i * w + n0];
+            for (Py_ssize_t p = 0; p < n0; p++) {
+                double a = back[i * w + p];
+                neg += a >= 0.0 ? (-a) * xl[p] : (-a) * xu[p];
+            }
+            if (-neg > l[i]) {
+                l[i] = -neg;
+                memcpy(L + i * w, back + i * w, sizeof(double) * w);
+            }
         }
     }
     free(back);

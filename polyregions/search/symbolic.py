@@ -39,6 +39,7 @@ import sys
 from array import array
 from dataclasses import dataclass
 from fractions import Fraction
+from operator import mul
 from typing import Sequence
 
 from ..core.layers import Affine, Identity, ReLU
@@ -49,6 +50,9 @@ try:  # the compiled twin (setup.py builds it); the Python code below is the ref
     from . import _bounds as _compiled
 except ImportError:  # pragma: no cover - depends on the build
     _compiled = None
+
+#: Layers of :meth:`BoxBounds.piece` kept for the next calls (each a layer's exact maps).
+PIECE_MEMO = 1024
 
 __all__ = ["BoxBounds", "BoxResult", "supports", "round_down", "round_up"]
 
@@ -189,6 +193,7 @@ class BoxBounds:
                 br.append(radius)
         self._buffers = tuple(array("d", values) for values in (wc, wr, bc, br))
         self._compiled = _compiled if compiled else None
+        self._piece_memo: dict[tuple[int, bytes], tuple] = {}
 
     def bounds(self, low: Sequence[Fraction], high: Sequence[Fraction]) -> BoxResult:
         """Lower bounds of the spec rows over the box ``[low, high]`` (exact ends, rounded outward)."""
@@ -216,43 +221,59 @@ class BoxBounds:
         every hidden unit is in the given state (0 off, 1 on; no 2), in integer arithmetic."""
         return self.piece(states)[0]
 
-    def piece(self, states: bytes) -> tuple[list[tuple[tuple[Fraction, ...], Fraction]],
-                                            list[tuple[tuple[Fraction, ...], Fraction, int]]]:
+    def piece(self, states: bytes, sides_only: int | None = None
+              ) -> tuple[list[tuple[tuple[Fraction, ...], Fraction]], list[tuple[tuple[Fraction, ...], Fraction, int]]]:
         """Where every hidden unit is in the given state (0 off, 1 on), exactly: the spec rows
         as affine functions ``(a, b)`` of the input, and for every unit given as 2 or 3
         (open: taken off for 2, on for 3) its pre-activation ``(a, b)`` and 0 or 1, the
-        side it is taken on (``a . x + b <= 0`` for off, ``>= 0`` for on). Integer arithmetic."""
+        side it is taken on (``a . x + b <= 0`` for off, ``>= 0`` for on). Integer arithmetic.
+
+        A layer's result depends only on the states up to it, not on any box: it is kept (the
+        last :data:`PIECE_MEMO` of them) for the next call with the same prefix, as the boxes
+        and choices of one search share most of theirs. *sides_only*: stop after the layer
+        where that many sides are known (the spec rows then come back empty)."""
         n = self.input_dim
-        rows: list[list[int] | None] = [[int(q == p) for q in range(n)] + [0] for p in range(n)]
+        memo = self._piece_memo
+        # the current layer's affine functions of x as n + 1 integer columns over den (the
+        # constant last), one entry per unit (0 for a unit that is off)
+        columns: list[list[int]] = [[int(c == p) for p in range(n)] for c in range(n)] + [[0] * n]
         den = 1
         at = 0
-        sides = []
+        sides: list[tuple[tuple[Fraction, ...], Fraction, int]] = []
+        last = len(self._integer_stages) - 1
         for k, (weight, bias, scale) in enumerate(self._integer_stages):
-            hidden = k < len(self._integer_stages) - 1
-            out: list[list[int] | None] = []
-            for i, (w_row, b) in enumerate(zip(weight, bias)):
-                state = states[at + i] if hidden else 1
-                if state == 0:
-                    out.append(None)
-                    continue
-                acc = [0] * n + [b * den]
-                for w, row in zip(w_row, rows):
-                    if w and row is not None:
-                        acc = [a + w * r for a, r in zip(acc, row)]
-                if state >= 2:
-                    sides.append((tuple(Fraction(v, den * scale) for v in acc[:n]), Fraction(acc[n], den * scale),
-                                  state - 2))
-                    if state == 2:
-                        out.append(None)
-                        continue
-                out.append(acc)
-            if hidden:
-                at += len(weight)
-            rows = out
+            hidden = k < last
+            key = (k, states[:at + len(weight)])  # (the spec rows': every state)
+            known = memo.get(key)
+            if known is None:
+                z = [[sum(map(mul, w_row, col)) for col in columns] for w_row in weight]
+                for values, b in zip(z, bias):
+                    values[n] += b * den
+                if hidden:
+                    layer_sides = []
+                    for i, values in enumerate(z):
+                        state = states[at + i]
+                        if state >= 2:
+                            layer_sides.append((tuple(Fraction(v, den * scale) for v in values[:n]),
+                                                Fraction(values[n], den * scale), state - 2))
+                        if state == 0 or state == 2:
+                            values[:] = [0] * (n + 1)
+                    known = ([list(col) for col in zip(*z)], layer_sides)
+                else:
+                    known = (z, [])
+                if len(memo) >= PIECE_MEMO:
+                    del memo[next(iter(memo))]
+                memo[key] = known
             den *= scale
-        spec = [(tuple(Fraction(v, den) for v in row[:n]), Fraction(row[n], den)) if row is not None
-                else ((Fraction(0),) * n, Fraction(0)) for row in rows]
-        return spec, sides
+            if not hidden:
+                spec = [(tuple(Fraction(v, den) for v in values[:n]), Fraction(values[n], den)) for values in known[0]]
+                return spec, sides
+            columns, layer_sides = known
+            sides.extend(layer_sides)
+            at += len(weight)
+            if sides_only is not None and len(sides) >= sides_only:
+                return [], sides
+        raise AssertionError("unreachable: the last stage returns")
 
     def exact_rows(self, x: Sequence[Fraction]) -> list[Fraction]:
         """The spec rows at the point *x*, exactly (integer arithmetic: an exact forward pass)."""

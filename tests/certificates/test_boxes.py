@@ -186,9 +186,11 @@ def test_exact_bounds_never_cross_the_minimum(seed):
     for c in ([1, 0], [0, 1], [1, -1], [Fraction(-1, 3), 2]):
         c = [Fraction(v) for v in c]
         exact = maximize(net, Domain.box(n0, low, high), objective=c, minimize=True).value
-        assert prover.lower(c, ivals, low, high) <= exact
-    # the intervals hold at the box's corners and centre
-    for x in [low, high, [(a + b) / 2 for a, b in zip(low, high)]]:
+        # need = exact: both of its bounds are computed (the better one is returned)
+        assert prover.lower(c, ivals, low, high, exact) <= exact
+    # the intervals hold at the box's corners, centre and random points
+    inside = [[a + (b - a) * Fraction(rng.randint(0, 8), 8) for a, b in zip(low, high)] for _ in range(8)]
+    for x in [low, high, [(a + b) / 2 for a, b in zip(low, high)]] + inside:
         values = list(x)
         for k, (layer_low, layer_high, t) in enumerate(ivals):
             w, b, s = box_stages(layers)[k]

@@ -12,6 +12,7 @@ import json
 import os
 import random
 import signal
+from array import array
 from fractions import Fraction
 
 import pytest
@@ -81,6 +82,86 @@ def test_bounds_never_cross_the_exact_minimum(seed):
     for (a, b), c in zip(bounds.affine_rows(result.states), rows):
         assert dot(a, point) + b == dot(c, net(point))
         assert bounds.exact_rows(point) == [dot(c, net(point)) for c in rows]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_pieces_are_the_forced_network(seed):
+    """BoxBounds.piece (layers kept across calls with a common prefix of states): the spec rows
+    and every open unit's side are the network with its units forced on or off, at random
+    exact points, over many calls in random order on one BoxBounds."""
+    rng = random.Random(4000 + seed)
+    n0 = rng.randint(1, 3)
+    net = random_relu(rng, n0, [rng.randint(1, 4) for _ in range(rng.randint(1, 4))], 2, thirds=seed % 2 == 1)
+    rows = [[Fraction(1), Fraction(-1)], [Fraction(0), Fraction(3)]]
+    bounds = BoxBounds(net, rows)
+    affines = [layer for layer in net.layers if hasattr(layer, "weight")]
+    total = sum(layer.out_dim for layer in affines[:-1])
+    base = [rng.choice([0, 1]) for _ in range(total)]
+    for _ in range(25):
+        states = list(base)
+        for i in rng.sample(range(total), rng.randint(0, min(3, total))):
+            states[i] = rng.choice([0, 1, 2, 3])
+        spec, sides = bounds.piece(bytes(states))
+        x = [Fraction(rng.randint(-20, 20), rng.choice([1, 3, 8])) for _ in range(n0)]
+        values, at, expected_sides = list(x), 0, []
+        for layer in affines[:-1]:
+            z = [sum((w * v for w, v in zip(row, values)), Fraction(0)) + b for row, b in zip(layer.weight, layer.bias)]
+            expected_sides += [(z[j], states[at + j] - 2) for j in range(len(z)) if states[at + j] >= 2]
+            values = [v if states[at + j] in (1, 3) else Fraction(0) for j, v in enumerate(z)]
+            at += len(z)
+        out = [sum((w * v for w, v in zip(row, values)), Fraction(0)) + b for row, b in zip(affines[-1].weight,
+                                                                                              affines[-1].bias)]
+        assert [dot(a, x) + c for a, c in spec] == [dot(r, out) for r in rows]
+        assert [(dot(a, x) + c, on) for a, c, on in sides] == expected_sides
+        if expected_sides:
+            _, first = bounds.piece(bytes(states), sides_only=1)
+            assert first[0][2] == expected_sides[0][1] and dot(first[0][0], x) + first[0][1] == expected_sides[0][0]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_deep_bounds_hold_at_every_point(seed):
+    """On deeper networks (the back-substitution of hidden units, with both lower slopes, and
+    a parent box's intervals intersected in): every hidden unit's interval and every row's
+    lower bound and lower linear function hold at random exact points of the box."""
+    rng = random.Random(9000 + seed)
+    n0 = rng.randint(1, 4)
+    widths = [rng.randint(2, 7) for _ in range(rng.randint(2, 5))]
+    net = random_relu(rng, n0, widths, 2, thirds=seed % 3 == 0)
+    box = random_box(rng, n0)
+    rows = [[Fraction(1), Fraction(0)], [Fraction(-1), Fraction(2)]]
+    bounds = BoxBounds(net, rows)
+    low = [lo for lo, _ in box.bounds]
+    high = [hi for _, hi in box.bounds]
+    parent = bounds.bounds(low, high)
+    # a quarter of the box, with its parent's intervals
+    mid = [(lo + hi) / 2 for lo, hi in zip(low, high)]
+    child_low, child_high = (low, mid) if seed % 2 else (mid, high)
+    child = bounds.bounds_float([float(v) for v in child_low], [float(v) for v in child_high], parent=parent)
+    affines = [layer for layer in net.layers if hasattr(layer, "weight")]
+    for result, lo_box, hi_box in ((parent, low, high), (child, child_low, child_high)):
+        total = len(result.states)
+        ends = array("d")
+        ends.frombytes(result.intervals)
+        for _ in range(6):
+            x = [a + (b - a) * Fraction(rng.randint(0, 16), 16) for a, b in zip(lo_box, hi_box)]
+            values, at = list(x), 0
+            for layer in affines[:-1]:
+                z = [sum((w * v for w, v in zip(row, values)), Fraction(0)) + b
+                     for row, b in zip(layer.weight, layer.bias)]
+                for j, v in enumerate(z):
+                    assert Fraction(ends[at + j]) <= v <= Fraction(ends[total + at + j])
+                    assert result.states[at + j] != 0 or v <= 0
+                    assert result.states[at + j] != 1 or v >= 0
+                at += len(z)
+                values = [max(v, Fraction(0)) for v in z]
+            outputs = net(x)
+            for i, c in enumerate(rows):
+                value = dot(c, outputs)
+                assert Fraction(result.lower[i]) <= value
+                # the lower linear function, shifted to the bound's minimum, lies below the row
+                a = [Fraction(v) for v in result.coefficients[i]]
+                least = sum((v * (p if v >= 0 else q) for v, p, q in zip(a, lo_box, hi_box)), Fraction(0))
+                assert Fraction(result.lower[i]) + dot(a, x) - least <= value
 
 
 @pytest.mark.parametrize("seed", range(80))
