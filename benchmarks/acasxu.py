@@ -12,7 +12,8 @@ subtracts start-up.
 
     python benchmarks/acasxu.py [--quick] [--only PROP ...] [--limit SECONDS] [--certify]
 
---quick: the first instance of each property (10 instances) with a 30 s limit.
+--quick: the first instance of each property (10 instances) with a 30 s limit. A line per
+finished instance goes to stderr as the run goes; the table comes at the end.
 --certify: each answer with its certificate (the search's limit covers writing it), checked
 by the standalone checker afterwards: its size (JSON bytes) and check seconds are printed
 beside the search's seconds ("-" where there is none: unknown, or a union of input sets).
@@ -101,6 +102,9 @@ def main() -> int:
                 check_certificate(json.loads(text), net.to_json(), None, prop.to_json())
                 proof = f" {len(text) / 1024:>8.1f} {time.perf_counter() - start:>8.2f}"
         results.append((onnx_name, vnnlib, result.result, seconds, result.boxes, proof))
+        # progress on stderr as the run goes (the comparison with expected.csv comes at the end)
+        print(f"[{len(results)}/{len(instances)}] {onnx_name} {vnnlib}: {result.result}, {seconds:.2f} s",
+              file=sys.stderr, flush=True)
     with open(folder / "expected.csv") as handle:
         expected = {(row["onnx"], row["vnnlib"]): row for row in csv.DictReader(handle)}
     for onnx_name, vnnlib, answer, seconds, boxes, proof in results:

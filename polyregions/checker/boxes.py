@@ -21,10 +21,10 @@ into any disjunct of the unsafe set, disjunct by disjunct:
 The bounds (:class:`BoxProver`) are computed here, in exact integer arithmetic: interval
 arithmetic layer by layer, then, for every unit it leaves open, back-substitution to the
 input box through the ReLU relaxations of the layers before (the upper line through
-``(L, 0)`` and ``(U, U)`` with its slope rounded up; the lower line ``0`` or ``z`` by the
-sizes of the ends (DeepPoly), and again with the lower line through 0 parallel to the
-upper one (CROWN), keeping the better of the two bounds); each interval end is rounded
-outward to 60 significant bits. Every relaxation holds on its interval, so every bound holds; nothing
+``(L, 0)`` and ``(U, U)`` with its slope rounded up, the lower line ``0`` or ``z`` by the
+sizes of the ends: DeepPoly); a spec row's bound the same way, and again with the lower
+lines through 0 parallel to the upper ones (CROWN), keeping the better of the two; each
+interval end is rounded outward to 60 significant bits. Every relaxation holds on its interval, so every bound holds; nothing
 is taken from the certificate but the choice of rows, units and multipliers.
 """
 
@@ -193,13 +193,13 @@ class BoxProver:
                         # the end nearer 0 first: when it settles the sign, the other is not needed
                         row, neg = w[j], [-v for v in w[j]]
                         if highs[j] < -lows[j]:
-                            highs[j] = min(highs[j], -self._best(k, neg, s, Fraction(-b[j], s), out, box, 0))
+                            highs[j] = min(highs[j], -self._back(k, neg, s, Fraction(-b[j], s), out, box, False))
                             if highs[j] > 0:
-                                lows[j] = max(lows[j], self._best(k, row, s, Fraction(b[j], s), out, box, 0))
+                                lows[j] = max(lows[j], self._back(k, row, s, Fraction(b[j], s), out, box, False))
                         else:
-                            lows[j] = max(lows[j], self._best(k, row, s, Fraction(b[j], s), out, box, 0))
+                            lows[j] = max(lows[j], self._back(k, row, s, Fraction(b[j], s), out, box, False))
                             if lows[j] < 0:
-                                highs[j] = min(highs[j], -self._best(k, neg, s, Fraction(-b[j], s), out, box, 0))
+                                highs[j] = min(highs[j], -self._back(k, neg, s, Fraction(-b[j], s), out, box, False))
             t = _grid([(v.numerator, v.denominator) for v in (*lows, *highs)])
             L = [_rounded(v.numerator, v.denominator, t, False) for v in lows]
             U = [_rounded(v.numerator, v.denominator, t, True) for v in highs]

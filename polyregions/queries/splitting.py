@@ -81,7 +81,7 @@ BALANCE = 16
 #: decided before).
 DESCENT_AFTER = 200
 DESCENT_STARTS = 16
-DESCENT_STEPS = 60
+DESCENT_STEPS = 200
 #: A box with at most this many open units is decided exactly, piece by piece (an LP per
 #: on/off choice of them and open disjunct); after PIECE_DEPTH bisections, with at most
 #: PIECE_UNITS_DEEP.
@@ -392,11 +392,14 @@ class BoxSearch:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise Timeout("the time limit passed", self.stats)
 
-    def _compute(self, box_low: Sequence[Fraction], box_high: Sequence[Fraction], parent: BoxResult | None = None
-                 ) -> BoxResult:
+    def _compute(self, box_low: Sequence[Fraction], box_high: Sequence[Fraction], alive: frozenset[int],
+                 parent: BoxResult | None = None) -> BoxResult:
+        """The box's bounds; the rows of the open disjuncts get slopes optimised for their
+        thresholds (the others need nothing)."""
         self.stats.bounds += 1
+        need = [f if k in alive else -math.inf for f, k in zip(self.floats, self.owner)]
         return self.bounds.bounds_float([round_down(v) for v in box_low], [round_up(v) for v in box_high],
-                                        parent=parent)
+                                        parent=parent, need=need)
 
     def _gaps(self, result: BoxResult, alive: frozenset[int]) -> dict[int, float]:
         """Per open disjunct: its best row's bound minus the threshold (refuted when > 0)."""
@@ -438,15 +441,16 @@ class BoxSearch:
         mid = (box.low[p] + box.high[p]) / 2
         left_high = box.high[:p] + (mid,) + box.high[p + 1:]
         right_low = box.low[:p] + (mid,) + box.low[p + 1:]
-        return (self._box(box.path + (0,), box.low, left_high, self._compute(box.low, left_high, box.result), alive),
-                self._box(box.path + (1,), right_low, box.high, self._compute(right_low, box.high, box.result),
+        return (self._box(box.path + (0,), box.low, left_high, self._compute(box.low, left_high, alive, box.result),
+                          alive),
+                self._box(box.path + (1,), right_low, box.high, self._compute(right_low, box.high, alive, box.result),
                           alive))
 
     def root(self) -> Box:
         """The root box (its bounds computed once)."""
         if self._root is None:
-            self._root = self._box((), self.low, self.high, self._compute(self.low, self.high),
-                                   frozenset(range(len(self.unsafe))))
+            every = frozenset(range(len(self.unsafe)))
+            self._root = self._box((), self.low, self.high, self._compute(self.low, self.high, every), every)
         return self._root
 
     def replay(self, path: Sequence[int]) -> Box:

@@ -205,11 +205,17 @@ static Py_ssize_t relu_step(Py_ssize_t n0, Py_ssize_t rows, const double *L, con
  * every hidden unit. A ReLU with a negative coefficient takes its upper line s (z - l); with
  * a positive one a lower line t z, any t in [0, 1] being valid: with *slope* 0 the line z
  * where u > -l, else 0 (DeepPoly's choice), with *slope* 1 t = s, the upper line's slope
- * (CROWN's). Neither is better everywhere: the callers take the higher of the two bounds.
+ * (CROWN's). Neither is better everywhere: for the spec rows the caller takes the higher of
+ * the two bounds (for the hidden units DeepPoly's alone: tighter intervals do not always
+ * give tighter rows, as DeepPoly's choices of lines change with them, and measured on ACAS
+ * Xu the search did better without).
+ * With *alpha* (one slope in [0, 1] per hidden unit, as pl) t = alpha[unit] instead; with
+ * *seen* every hidden unit's coefficient is recorded there (for optimize_row).
  * Every float product's rounding spread times the largest |value| of its variable is
  * taken off the constant. */
-static void backward(const Net *net, Py_ssize_t top, Py_ssize_t row, double sign, int slope, const double *pl,
-                     const double *pu, const double *xmag, double *lam, double *mu, double *acc, double *out) {
+static void backward(const Net *net, Py_ssize_t top, Py_ssize_t row, double sign, int slope, const double *alpha,
+                     double *seen, const double *pl, const double *pu, const double *xmag, double *lam, double *mu,
+                     double *acc, double *out) {
     int has_radius = net->has_radius;
     Py_ssize_t n0 = net->n0, K = net->nlayers;
     /* offsets of layer k's weights, biases and units (in pl, pu) */
@@ -240,12 +246,14 @@ static void backward(const Net *net, Py_ssize_t top, Py_ssize_t row, double sign
         const double *lo = pl + boff[k], *up = pu + boff[k];
         for (Py_ssize_t j = 0; j < units; j++) {
             double c = mu[j];
+            if (seen) seen[boff[k] + j] = c;
             if (up[j] <= 0.0 || c == 0.0) lam[j] = 0.0;
             else if (lo[j] >= 0.0) lam[j] = c;
-            else if (c > 0.0 && !slope) lam[j] = up[j] > -lo[j] ? c : 0.0;   /* relu(z) >= z or >= 0 */
-            else if (c > 0.0) {   /* relu(z) >= t z for t = u / (u - l) in [0, 1]: c relu(z) >= (c t) z */
-                double t = up[j] / (-((-up[j]) + lo[j]));
-                if (t > 1.0) t = 1.0;   /* (rounded up from below 1: at most 1) */
+            else if (c > 0.0 && !slope && !alpha) lam[j] = up[j] > -lo[j] ? c : 0.0;   /* relu(z) >= z or >= 0 */
+            else if (c > 0.0) {   /* relu(z) >= t z for any t in [0, 1]: c relu(z) >= (c t) z */
+                double t = alpha ? alpha[boff[k] + j] : up[j] / (-((-up[j]) + lo[j]));
+                if (!(t >= 0.0)) t = 0.0;
+                if (t > 1.0) t = 1.0;   /* (u / (u - l) rounded up from below 1: at most 1) */
                 double hi = c * t, low = -((-c) * t);
                 lam[j] = hi;
                 cut += (hi - low) * larger(-lo[j], up[j]);
@@ -294,7 +302,77 @@ static void backward(const Net *net, Py_ssize_t top, Py_ssize_t row, double sign
     out[n0] = -(cut - constant);
 }
 
-/* bounds(n0, rows, wc, wr, bc, br, xl, xu, tighten, parent)
+/* A lower bound of spec row *row* (its linear function in line), from back-substitution
+ * (backward) with the slope *alpha* of every open unit's lower line: written to *l when
+ * higher than what it holds. Returns the bound. */
+static double try_slopes(const Net *net, Py_ssize_t row, const double *alpha, double *seen, const double *pl,
+                         const double *pu, const double *xl, const double *xu, const double *xmag, double *lam,
+                         double *mu, double *acc, double *line, double *l) {
+    Py_ssize_t n0 = net->n0;
+    backward(net, net->nlayers - 1, row, 1.0, 0, alpha, seen, pl, pu, xmag, lam, mu, acc, line);
+    double neg = -line[n0];
+    for (Py_ssize_t p = 0; p < n0; p++) neg += line[p] >= 0.0 ? (-line[p]) * xl[p] : (-line[p]) * xu[p];
+    if (-neg > *l) *l = -neg;
+    return -neg;
+}
+
+/* The slopes of the open units' lower lines for spec row *row*, chosen by projected sign-
+ * gradient ascent on the row's bound (alpha-CROWN, Xu et al. 2021, with the intermediate
+ * intervals fixed): from DeepPoly's slopes (0 or 1) or CROWN's (u / (u - l)), whichever
+ * *start* names, ITERATIONS steps, stopping once the bound exceeds *need*. The bound is a
+ * function of the slopes whose gradient is, for an open unit j with coefficient c_j > 0,
+ * c_j times the unit's pre-activation in the relaxed network at the box vertex where the
+ * bound's linear function is least: a forward pass gives them all. Every bound kept comes
+ * from backward() with these slopes (each in [0, 1], so each line holds) and its rounding
+ * directed outward: the floats here only steer which valid slopes are tried. Only the bound
+ * is kept, not its linear function: optimised slopes flatten it, and the search reads the
+ * function's coefficients as the directions in which the row grows (which input to split). */
+#define ITERATIONS 8
+static void optimize_row(const Net *net, Py_ssize_t row, int start, double need, const double *pl,
+                         const double *pu, const double *xl, const double *xu, const double *xmag, double *lam,
+                         double *mu, double *acc, double *line, double *alpha, double *seen, double *ga, double *gb,
+                         double *l) {
+    Py_ssize_t n0 = net->n0, K = net->nlayers, total = 0;
+    for (Py_ssize_t k = 0; k + 1 < K; k++) total += net->rows[k];
+    for (Py_ssize_t j = 0; j < total; j++)
+        alpha[j] = pu[j] <= 0.0 || pl[j] >= 0.0 ? 1.0 : start ? pu[j] / (pu[j] - pl[j]) : pu[j] > -pl[j] ? 1.0 : 0.0;
+    for (int it = 0; it < ITERATIONS; it++) {
+        double bound = try_slopes(net, row, alpha, seen, pl, pu, xl, xu, xmag, lam, mu, acc, line, l);
+        if (*l > need || !(bound > -INFINITY) || it + 1 == ITERATIONS) break;
+        double step = 0.5 * (ITERATIONS - it) / ITERATIONS;
+        /* forward through the relaxed network from the least vertex: ga holds the layer's values */
+        for (Py_ssize_t p = 0; p < n0; p++) ga[p] = line[p] >= 0.0 ? xl[p] : xu[p];
+        const double *wc = net->wc.buf, *bc = net->bc.buf;
+        Py_ssize_t cols = n0, at = 0;
+        for (Py_ssize_t k = 0; k + 1 < K; k++) {
+            Py_ssize_t units = net->rows[k];
+            for (Py_ssize_t j = 0; j < units; j++) {
+                const double *Wj = wc + j * cols;
+                double z = bc[j];
+                for (Py_ssize_t i = 0; i < cols; i++) z += Wj[i] * ga[i];
+                Py_ssize_t u = at + j;
+                double c = seen[u];
+                if (pu[u] <= 0.0) gb[j] = 0.0;
+                else if (pl[u] >= 0.0) gb[j] = z;
+                else if (c < 0.0) gb[j] = pu[u] / (pu[u] - pl[u]) * (z - pl[u]);
+                else {
+                    gb[j] = alpha[u] * z;
+                    if (c > 0.0) {   /* d bound / d alpha = c z */
+                        double a = alpha[u] + (z > 0.0 ? step : z < 0.0 ? -step : 0.0);
+                        alpha[u] = a < 0.0 ? 0.0 : a > 1.0 ? 1.0 : a;
+                    }
+                }
+            }
+            memcpy(ga, gb, sizeof(double) * units);
+            wc += units * cols;
+            bc += units;
+            at += units;
+            cols = units;
+        }
+    }
+}
+
+/* bounds(n0, rows, wc, wr, bc, br, xl, xu, tighten, parent[, need])
  *     -> (lower, coefficients, open units, states, intervals)
  *
  * lower[i]: a lower bound of spec row i (the last layer) over the box [xl, xu];
@@ -304,12 +382,16 @@ static void backward(const Net *net, Py_ssize_t top, Py_ssize_t row, double sign
  * interval of every unit the forward pass leaves open (from the second layer on) is
  * tightened by back-substitution before the ReLU is relaxed (DeepPoly). intervals: the
  * pre-activation intervals of the hidden units (all lows, then all highs, as doubles);
- * passing a box's intervals as *parent* for a box inside it intersects them in. */
+ * passing a box's intervals as *parent* for a box inside it intersects them in. With *need*
+ * (one double per spec row), the slopes of a row whose bound is not above its need are
+ * optimised for it (optimize_row). */
 static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 10) {
-        PyErr_SetString(PyExc_TypeError, "bounds takes 10 arguments");
+    if (nargs != 10 && nargs != 11) {
+        PyErr_SetString(PyExc_TypeError, "bounds takes 10 or 11 arguments");
         return NULL;
     }
+    int optimize = nargs == 11 && args[10] != Py_None;
+    Py_buffer bneed = {0};
     int tighten = PyObject_IsTrue(args[8]);
     if (tighten < 0) return NULL;
     int parent = args[9] != Py_None;
@@ -329,6 +411,13 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
     const double *xl = bxl.buf, *xu = bxu.buf;
     Py_ssize_t total = 0;   /* hidden units */
     for (Py_ssize_t k = 0; k + 1 < net.nlayers; k++) total += net.rows[k];
+    if (optimize) {
+        if (PyObject_GetBuffer(args[10], &bneed, PyBUF_SIMPLE) < 0) goto done;
+        if (bneed.len != (Py_ssize_t)sizeof(double) * net.rows[net.nlayers - 1]) {
+            PyErr_SetString(PyExc_ValueError, "need must hold one double per spec row");
+            goto done;
+        }
+    }
     if (parent) {
         if (PyObject_GetBuffer(args[9], &bpar, PyBUF_SIMPLE) < 0) goto done;
         if (bpar.len != (Py_ssize_t)sizeof(double) * 2 * total) {
@@ -338,12 +427,13 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
     }
     /* scratch: HL, HU, L, U (m x w each), hl, hu, l, u (m each), xmag (n0), the pre-activation
      * bounds of every hidden unit (pl, pu), lam, mu (m each) */
-    scratch = malloc(sizeof(double) * (4 * m * w + 6 * m + n0 + 2 * total + w + 3 * m + 4 * w));
+    scratch = malloc(sizeof(double) * (4 * m * w + 6 * m + n0 + 2 * total + w + 3 * m + 4 * w + 2 * total + 2 * m));
     if (!scratch) { PyErr_NoMemory(); goto done; }
     double *HL = scratch, *HU = HL + m * w, *L = HU + m * w, *U = L + m * w;
     double *hl = U + m * w, *hu = hl + m, *l = hu + m, *u = l + m, *xmag = u + m;
     double *pl = xmag + n0, *pu = pl + total, *lam = pu + total, *mu = lam + m, *line = mu + m;
-    double *acc = line + w, *sums = acc + 3 * m;
+    double *acc = line + w, *sums = acc + 3 * m, *alpha = sums + 4 * w, *seen = alpha + total, *ga = seen + total;
+    double *gb = ga + m;
     for (Py_ssize_t p = 0; p < n0; p++) xmag[p] = larger(fabs(xl[p]), fabs(xu[p]));
     /* the inputs enclose themselves */
     memset(HL, 0, sizeof(double) * n0 * w);
@@ -377,15 +467,15 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
             /* back-substitution for the units the forward pass leaves open */
             for (Py_ssize_t i = 0; i < rows; i++) {
                 if (!(l[i] < 0.0 && u[i] > 0.0)) continue;
-                for (int side = 0; side < 4; side++) {   /* z, -z; each with both lower slopes */
-                    backward(&net, k, i, side & 1 ? -1.0 : 1.0, side >> 1, pl, pu, xmag, lam, mu, acc, line);
+                for (int side = 0; side < 2; side++) {
+                    backward(&net, k, i, side ? -1.0 : 1.0, 0, NULL, NULL, pl, pu, xmag, lam, mu, acc, line);
                     double neg = -line[n0];
                     for (Py_ssize_t p = 0; p < n0; p++) {
                         double a = line[p];
                         neg += a >= 0.0 ? (-a) * xl[p] : (-a) * xu[p];
                     }
-                    /* -neg is a lower bound of (side & 1 ? -z : z) */
-                    if (side & 1) { if (neg < u[i]) u[i] = neg; }
+                    /* -neg is a lower bound of (side ? -z : z) */
+                    if (side) { if (neg < u[i]) u[i] = neg; }
                     else if (-neg > l[i]) l[i] = -neg;
                 }
                 if (l[i] > u[i]) l[i] = u[i];   /* cannot happen exactly; keeps the relaxation defined */
@@ -411,8 +501,9 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
     double *back = malloc(sizeof(double) * (q * w));
     if (!back) { fesetround(saved); Py_DECREF(open); Py_DECREF(states); PyErr_NoMemory(); goto done; }
     for (Py_ssize_t i = 0; i < q; i++) {
+        int start = 0;
         for (int slope = 0; slope < 2; slope++) {
-            backward(&net, net.nlayers - 1, i, 1.0, slope, pl, pu, xmag, lam, mu, acc, back + i * w);
+            backward(&net, net.nlayers - 1, i, 1.0, slope, NULL, NULL, pl, pu, xmag, lam, mu, acc, back + i * w);
             double neg = -back[i * w + n0];
             for (Py_ssize_t p = 0; p < n0; p++) {
                 double a = back[i * w + p];
@@ -420,9 +511,14 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
             }
             if (-neg > l[i]) {
                 l[i] = -neg;
+                start = slope;
                 memcpy(L + i * w, back + i * w, sizeof(double) * w);
             }
         }
+        /* slopes optimised for the rows whose bound does not exceed what is needed yet */
+        if (optimize && !(l[i] > ((const double *)bneed.buf)[i]) && total > 0)
+            optimize_row(&net, i, start, ((const double *)bneed.buf)[i], pl, pu, xl, xu, xmag, lam, mu, acc, line,
+                         alpha, seen, ga, gb, l + i);
     }
     free(back);
     fesetround(saved);
@@ -446,6 +542,7 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
     Py_DECREF(states);
 done:
     free(scratch);
+    if (bneed.obj) PyBuffer_Release(&bneed);
     if (bpar.obj) PyBuffer_Release(&bpar);
     if (bxl.obj) PyBuffer_Release(&bxl);
     if (bxu.obj) PyBuffer_Release(&bxu);
@@ -592,7 +689,8 @@ static PyMethodDef methods[] = {
     {"gradient", (PyCFunction)(void (*)(void))b_gradient, METH_FASTCALL,
      "gradient(n0, rows, wc, wr, bc, br, point) -> (values, gradients)"},
     {"bounds", (PyCFunction)(void (*)(void))b_bounds, METH_FASTCALL,
-     "bounds(n0, rows, wc, wr, bc, br, xl, xu, tighten, parent) -> (lower, coefficients, open, states, intervals)"},
+     "bounds(n0, rows, wc, wr, bc, br, xl, xu, tighten, parent[, need]) -> (lower, coefficients, open, states, "
+     "intervals)"},
     {"evaluate", (PyCFunction)(void (*)(void))b_evaluate, METH_FASTCALL,
      "evaluate(n0, rows, wc, wr, bc, br, points) -> values"},
     {NULL, NULL, 0, NULL},

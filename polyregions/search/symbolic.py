@@ -18,8 +18,12 @@ ReluVal; the linear relaxation of Neurify, Wang et al. 2018):
 The compiled code (``_bounds.c``) then tightens: the interval of every unit the forward
 pass leaves open (from the second layer on) by back-substitution to the input through
 the relaxations below it (DeepPoly, Singh et al. 2019; CROWN, Zhang et al. 2018), and
-the spec rows the same way, keeping the higher of the two bounds; a box inside another
-takes that box's intervals too. The Python code here is the forward pass only: its
+the spec rows the same way, keeping the higher of the two bounds; each back-substitution
+is done twice, with DeepPoly's lower lines of the open ReLUs and with CROWN's, keeping the
+better bound; a spec row that still refutes nothing can have the slopes of its lower
+lines optimised for it by projected gradient (alpha-CROWN, Xu et al. 2021: the floats
+choose slopes in [0, 1], the bound is then computed rigorously with them); a box inside
+another takes that box's intervals too. The Python code here is the forward pass only: its
 bounds are valid and looser (it is used when the extension is not built).
 
 The bounds hold for the exact rational network. The arithmetic is in doubles with
@@ -131,8 +135,10 @@ class BoxResult:
     lower
         A lower bound of each spec row over the box (a double, exact as a binary fraction).
     coefficients
-        Each spec row's lower linear function's input coefficients (the bound is its
-        minimum over the box plus nothing else): a direction in which the row grows.
+        Each spec row's lower linear function's input coefficients, from DeepPoly's or
+        CROWN's lines (not the optimised slopes', which flatten it): a direction in which
+        the row grows (the search splits the inputs where it grows most). The bound is at
+        least that function's minimum over the box.
     open_units
         Units whose sign the bounds leave open, per hidden layer.
     states
@@ -202,15 +208,18 @@ class BoxBounds:
         return self.bounds_float(xl, xu)
 
     def bounds_float(self, xl: Sequence[float], xu: Sequence[float], tighten: bool = True,
-                     parent: "BoxResult | None" = None) -> BoxResult:
+                     parent: "BoxResult | None" = None, need: Sequence[float] | None = None) -> BoxResult:
         """As :meth:`bounds` with the box already as doubles (``xl <= low``, ``high <= xu``).
 
         *parent*: the result of a box containing this one, whose unit intervals are
-        intersected in (the compiled code; the Python code ignores it)."""
+        intersected in (the compiled code; the Python code ignores it). *need*: per spec row,
+        the bound it would take to refute something (``-inf``: nothing); a row whose bound
+        is not above its need gets the slopes of its open units' lower lines optimised for
+        it (the compiled code; alpha-CROWN style, every bound still rigorous)."""
         if self._compiled is not None:
             lower, coefs, open_units, states, intervals = self._compiled.bounds(
                 self.input_dim, self.widths, *self._buffers, array("d", xl), array("d", xu), tighten,
-                None if parent is None else parent.intervals)
+                None if parent is None else parent.intervals, None if need is None else array("d", need))
         else:
             lower, coefs, open_units, states = _bounds_python(self.input_dim, self.widths, *self._buffers, xl, xu)
             intervals = None
