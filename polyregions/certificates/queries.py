@@ -37,10 +37,11 @@ from ..geometry.polyhedron import Cell
 from ..search.regions import Region
 from ..checker.models import model_digest
 
-__all__ = ["QueryRecorder", "MAX_FORMAT", "VERIFY_FORMAT"]
+__all__ = ["QueryRecorder", "MAX_FORMAT", "VERIFY_FORMAT", "UNION_FORMAT", "union_certificate"]
 
 MAX_FORMAT = "polyregions-max-certificate/1"
 VERIFY_FORMAT = "polyregions-verify-certificate/1"
+UNION_FORMAT = "polyregions-verify-union-certificate/1"
 
 
 def _text(value: Fraction | None) -> str | None:
@@ -244,3 +245,10 @@ def violated_certificate(search: Search, prop: Any, point: Sequence[Fraction], d
     return {"format": VERIFY_FORMAT, "model_sha256": _model_digest(search), "domain": domain_json(search),
             "property": {"unsafe": prop.unsafe_json()}, "result": "violated",
             "counterexample": [format_rational(v) for v in point], "disjunct": disjunct}
+
+
+def union_certificate(parts: Sequence[dict[str, Any]], prop: Any) -> dict[str, Any]:
+    """The certificate that a property holds on a union of input sets: the certificates that
+    it holds on each set (verify or boxes certificates), in the property's order."""
+    return {"format": UNION_FORMAT, "model_sha256": parts[0]["model_sha256"],
+            "property": {"unsafe": prop.unsafe_json()}, "result": "holds", "parts": list(parts)}

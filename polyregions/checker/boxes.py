@@ -24,8 +24,9 @@ input box through the ReLU relaxations of the layers before (the upper line thro
 ``(L, 0)`` and ``(U, U)`` with its slope rounded up, the lower line ``0`` or ``z`` by the
 sizes of the ends: DeepPoly); a spec row's bound the same way, and again with the lower
 lines through 0 parallel to the upper ones (CROWN), keeping the better of the two; each
-interval end is rounded outward to 60 significant bits. Every relaxation holds on its interval, so every bound holds; nothing
-is taken from the certificate but the choice of rows, units and multipliers.
+interval end is rounded outward to 60 significant bits. Every relaxation holds on its
+interval, so every bound holds; nothing is taken from the certificate but the choice of
+rows, units and multipliers.
 """
 
 from __future__ import annotations

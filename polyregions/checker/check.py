@@ -28,12 +28,14 @@ from .common import MAX_CERTIFICATE_BYTES, MAX_CERTIFICATE_DIGITS, CheckFailure,
 from .domains import box_domain, describe_domain, domain_rows
 from .fileformat import loads, read_file
 from .models import describe_model, model_digest
-from .queries import BOXES_FORMAT, MAX_FORMAT, VERIFY_FORMAT, check_max, check_verify, check_verify_boxes
+from .queries import (BOXES_FORMAT, MAX_FORMAT, UNION_FORMAT, VERIFY_FORMAT, VERIFY_FORMATS, check_max, check_verify,
+                      check_verify_boxes, check_verify_union)
 from .regions import FORMAT, check_count
 
 __all__ = ["check_certificate", "model_digest", "read_certificate", "parse_certificate", "CheckFailure",
            "describe_domain", "describe_model", "report", "domain_rows", "box_domain", "large_certificate",
-           "FORMAT", "MAX_FORMAT", "VERIFY_FORMAT", "BOXES_FORMAT", "MAX_CERTIFICATE_DIGITS", "MAX_CERTIFICATE_BYTES"]
+           "FORMAT", "MAX_FORMAT", "VERIFY_FORMAT", "BOXES_FORMAT", "UNION_FORMAT", "VERIFY_FORMATS",
+           "MAX_CERTIFICATE_DIGITS", "MAX_CERTIFICATE_BYTES"]
 
 
 def check_certificate(cert, model, domain=None, prop=None):
@@ -55,10 +57,12 @@ def check_certificate(cert, model, domain=None, prop=None):
     """
     fmt = cert.get("format") if type(cert) is dict else None
     try:
-        if fmt in (MAX_FORMAT, VERIFY_FORMAT, BOXES_FORMAT):
+        if fmt in (MAX_FORMAT,) + VERIFY_FORMATS:
             with large_certificate():
                 if fmt == BOXES_FORMAT:
                     return check_verify_boxes(cert, model, domain, prop)
+                if fmt == UNION_FORMAT:
+                    return check_verify_union(cert, model, domain, prop)
                 if fmt == MAX_FORMAT:
                     return check_max(cert, model, domain)
                 return check_verify(cert, model, domain, prop)
@@ -84,6 +88,8 @@ def report(counts, cert, model, seconds=None):
     """The lines printed for a valid certificate: the counts, then what they are about."""
     n = int(model["input_dim"])
     timing = "" if seconds is None else f" ({seconds:.3f} s)"
+    where = (f"the union of {len(cert['parts'])} input sets ({describe_domain(cert['parts'][0]['domain'], n)}, ...)"
+             if cert.get("format") == UNION_FORMAT else describe_domain(cert["domain"], n))
     return ["VALID " + " ".join(f"{k}={v}" for k, v in counts.items()) + timing,
-            f"domain: {describe_domain(cert['domain'], n)}",
+            f"domain: {where}",
             f"model:  sha256 {model_digest(model)} ({describe_model(model)})"]

@@ -11,7 +11,7 @@ from .check import check_certificate, parse_certificate, report
 from .common import MAX_CERTIFICATE_BYTES, CheckFailure
 from .domains import box_domain, domain_rows
 from .fileformat import FormatError, UnreadableFile, loads, read_file, read_model
-from .queries import BOXES_FORMAT, VERIFY_FORMAT
+from .queries import VERIFY_FORMATS
 
 USAGE = "usage: python -m polyregions.checker CERT.json MODEL.json [--box LO HI | --domain FILE]"
 
@@ -78,11 +78,11 @@ def main(argv=None):
             return 1
         try:
             cert = parse_certificate(text, str(cert_path))
-            if domain is None and not (type(cert) is dict and cert.get("format") in (VERIFY_FORMAT, BOXES_FORMAT)):
+            if domain is None and not (type(cert) is dict and cert.get("format") in VERIFY_FORMATS):
                 domain = {"A": [], "b": []}  # (a verify certificate's domain is its property's inputs)
             counts = check_certificate(cert, model, domain)
             lines = report(counts, cert, model)
-            if cert.get("format") in (VERIFY_FORMAT, BOXES_FORMAT):
+            if cert.get("format") in VERIFY_FORMATS:
                 lines.append(OWN_PROPERTY)
         except (FormatError, CheckFailure) as exc:
             print(f"INVALID: {exc}")

@@ -24,14 +24,18 @@ from fractions import Fraction
 from .common import CheckFailure, _integer, _lcm, _list_of, _num, _primitive, _show, _text
 from .boxes import BOXES_FORMAT, check_boxes
 from .domains import compare_domains
-from .models import _affine, _read_model, _reduce
+from .models import _affine, _read_model, _reduce, model_digest
 from .pieces import _forward, _line_ok, _piece, _range, _inter, _stage_list
 from .regions import _activate, _Checker, unit_branches
 
 MAX_FORMAT = "polyregions-max-certificate/1"
-__all__ = ["MAX_FORMAT", "VERIFY_FORMAT", "BOXES_FORMAT", "check_max", "check_verify", "check_verify_boxes",
-           "read_disjuncts"]
+__all__ = ["MAX_FORMAT", "VERIFY_FORMAT", "BOXES_FORMAT", "UNION_FORMAT", "VERIFY_FORMATS", "check_max",
+           "check_verify", "check_verify_boxes", "check_verify_union", "read_disjuncts"]
 VERIFY_FORMAT = "polyregions-verify-certificate/1"
+#: A property that holds on a union of input sets: one certificate per set.
+UNION_FORMAT = "polyregions-verify-union-certificate/1"
+#: The certificates about a property (their domain is the property's input set or sets).
+VERIFY_FORMATS = (VERIFY_FORMAT, BOXES_FORMAT, UNION_FORMAT)
 
 
 class _QueryChecker(_Checker):
@@ -528,7 +532,8 @@ def _canonical_disjuncts(disjuncts):
 
 def _property(cert, model, domain, prop):
     """The certificate's unsafe set as disjuncts (the same as *prop*'s, when given, or
-    CheckFailure) and the domain to compare with (*prop*'s inputs when *domain* is None)."""
+    CheckFailure) and the domain to compare with (*prop*'s inputs when *domain* is None: a
+    list of input sets for a union)."""
     n, layers = _read_model(model)
     outputs = len(_forward(layers, [Fraction(0)] * n))
     disjuncts = read_disjuncts(cert["property"]["unsafe"], outputs, "property.unsafe")
@@ -537,8 +542,17 @@ def _property(cert, model, domain, prop):
         if _canonical_disjuncts(asked) != _canonical_disjuncts(disjuncts):
             raise CheckFailure("property: the certificate is about another unsafe set of outputs")
         if domain is None:
-            domain = prop["input"]
+            domain = prop.get("input")  # (None: the parts of a union checked on their own sets)
     return n, layers, disjuncts, domain
+
+
+def _one_set(domain, n):
+    """*domain* unless it is a union of input sets (a list), which a proof that the property
+    holds on one set does not cover (CheckFailure)."""
+    if isinstance(domain, list):
+        raise CheckFailure(f"domain: the property's inputs are a union of {len(domain)} sets; a proof that it "
+                           f"holds covers each set ({UNION_FORMAT})")
+    return domain
 
 
 def check_verify(cert, model, domain, prop):
@@ -546,7 +560,17 @@ def check_verify(cert, model, domain, prop):
     result = cert["result"]
     if result == "violated":
         checker = _Header(cert, model, VERIFY_FORMAT)
-        compare_domains(cert["domain"], domain, checker.n, "it")
+        if isinstance(domain, list):  # a union: the counterexample's set is one of them
+            for one in domain[:-1]:
+                try:
+                    compare_domains(cert["domain"], one, checker.n, "it")
+                    break
+                except CheckFailure:
+                    continue
+            else:
+                compare_domains(cert["domain"], domain[-1], checker.n, "it")
+        else:
+            compare_domains(cert["domain"], domain, checker.n, "it")
         _list_of(cert["counterexample"], None, "counterexample")
         x = [_num(v, "counterexample") for v in cert["counterexample"]]
         _in_domain(checker, x, "counterexample")
@@ -561,7 +585,7 @@ def check_verify(cert, model, domain, prop):
     if result != "holds":
         raise CheckFailure(f"result: expected 'holds' or 'violated', got {_show(result)}")
     checker = _VerifyChecker(cert, model, disjuncts)
-    compare_domains(cert["domain"], domain, checker.n, "it")
+    compare_domains(cert["domain"], _one_set(domain, checker.n), checker.n, "it")
     checker.run()
     return {"property": "holds", "regions_visited": len(checker.leaves)}
 
@@ -571,7 +595,7 @@ def check_verify_boxes(cert, model, domain, prop):
     on the certificate's box, which must be the input set asked for."""
     n, _, disjuncts, domain = _property(cert, model, domain, prop)
     unsafe = cert["property"]["unsafe"]
-    compare_domains(cert["domain"], domain, n, "the property")
+    compare_domains(cert["domain"], _one_set(domain, n), n, "the property")
 
     def regions(sub, model, sub_domain):
         if type(sub) is not dict or sub.get("format") != VERIFY_FORMAT:
@@ -581,3 +605,40 @@ def check_verify_boxes(cert, model, domain, prop):
 
     leaves = check_boxes(cert, model, cert["domain"], disjuncts, regions)
     return {"property": "holds", "boxes_closed": leaves}
+
+
+def check_verify_union(cert, model, domain, prop):
+    """Check a ``polyregions-verify-union-certificate/1``: the property holds on a union of
+    input sets, one certificate per set in ``parts`` (each a verify or boxes certificate
+    that it holds there, about the same unsafe set and model). With *prop* the parts must
+    be about its input sets, in its order, and as many; *domain* (a list of input sets)
+    the same; with neither, each part proves it on its own input set."""
+    _, _, _, asked = _property(cert, model, domain, prop)
+    if cert.get("model_sha256") != model_digest(model):
+        raise CheckFailure("model_sha256: the certificate is about another model")
+    if asked is not None and not isinstance(asked, list):
+        asked = [asked]
+    parts = cert["parts"]
+    _list_of(parts, dict, "parts")
+    if len(parts) < 2:
+        raise CheckFailure(f"parts: a union of {len(parts)} input sets (at least 2)")
+    if asked is not None and len(asked) != len(parts):
+        raise CheckFailure(f"parts: {len(parts)} input sets, the property has {len(asked)}")
+    if cert.get("result") != "holds":
+        raise CheckFailure(f"result: expected 'holds', got {_show(cert.get('result'))}")
+    unsafe = {"unsafe": cert["property"]["unsafe"]}
+    for i, part in enumerate(parts):
+        one = None if asked is None else asked[i]
+        try:
+            if part.get("format") == BOXES_FORMAT:
+                proved = check_verify_boxes(part, model, one, unsafe)
+            elif part.get("format") == VERIFY_FORMAT:
+                proved = check_verify(part, model, one, unsafe)
+            else:
+                raise CheckFailure(f"expected a {VERIFY_FORMAT!r} or {BOXES_FORMAT!r} certificate, got "
+                                   f"{_show(part.get('format'))}")
+            if proved.get("property") != "holds":
+                raise CheckFailure("it does not prove that the property holds")
+        except CheckFailure as exc:
+            raise CheckFailure(f"parts[{i}]: {exc}") from None
+    return {"property": "holds", "input_sets": len(parts)}

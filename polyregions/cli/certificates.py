@@ -11,7 +11,7 @@ import argparse
 import time
 
 from ..certificates.regions import certify, write_certificate
-from ..checker.check import (BOXES_FORMAT, MAX_CERTIFICATE_BYTES, VERIFY_FORMAT, CheckFailure, check_certificate, parse_certificate,
+from ..checker.check import (MAX_CERTIFICATE_BYTES, VERIFY_FORMATS, CheckFailure, check_certificate, parse_certificate,
                              report)
 from ..checker.command import OWN_PROPERTY
 from ..checker.fileformat import FormatError, UnreadableFile, read_file
@@ -90,9 +90,9 @@ def run_check(args: argparse.Namespace) -> int:
     except FormatError as exc:
         print(f"INVALID: {exc}")
         return 1
-    is_verify = isinstance(cert, dict) and cert.get("format") in (VERIFY_FORMAT, BOXES_FORMAT)
+    is_verify = isinstance(cert, dict) and cert.get("format") in VERIFY_FORMATS
     if args.property is not None and not is_verify:
-        raise InputError(f"--property: only for verify certificates ({VERIFY_FORMAT}, {BOXES_FORMAT}); "
+        raise InputError(f"--property: only for verify certificates ({', '.join(VERIFY_FORMATS)}); "
                          f"{args.certificate} is "
                          f"{'a ' + str(cert.get('format')) if isinstance(cert, dict) else 'not a'} certificate")
     if is_verify and args.box is None and args.domain is None:

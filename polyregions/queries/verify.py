@@ -59,7 +59,7 @@ from ..io.vnnlib import Property, as_property
 from ..certificates.boxes import BoxCertifier
 from ..certificates.queries import QueryRecorder
 from ..certificates.queries import holds_certificate
-from ..certificates.queries import violated_certificate
+from ..certificates.queries import union_certificate, violated_certificate
 from ..search.symbolic import supports
 from ..run.executors import MAX_JOBS, run_search
 from ..run.jobs import Collector, JobSpec, ProgressCallback, Reducer
@@ -201,8 +201,10 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
         :class:`~polyregions.io.vnnlib.Property`, the path of a ``.vnnlib`` or JSON property
         file, or a parsed ``polyregions-property/1`` object.
     certificate
-        Also build a certificate for ``polyregions check`` (not for unions of input sets
-        yet; with fixed inputs, only where input splitting applies).
+        Also build a certificate for ``polyregions check`` (with fixed inputs, only where
+        input splitting applies). On a union of input sets: where it holds, a
+        ``polyregions-verify-union-certificate/1`` with one certificate per set; where it
+        fails, the counterexample's certificate, about its set.
     prune
         Drop subtrees where every disjunct is refuted (False: visit every region).
     bound_every
@@ -249,9 +251,6 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
     if prop.outputs != network.output_dim or prop.domain.dim != network.input_dim:
         raise InputError(f"the property is about {prop.domain.dim} inputs and {prop.outputs} outputs, "
                          f"the network has {network.input_dim} and {network.output_dim}")
-    if certificate and prop.others:
-        raise InputError("certificates for a union of input sets are not supported yet: "
-                         "verify each input set as a property of its own")
     if checkpoint is not None and prop.others:
         raise InputError("a checkpoint for a union of input sets is not supported yet: "
                          "verify each input set as a property of its own")
@@ -261,6 +260,7 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
            "task_seconds": task_seconds}
     deadline = None if timeout is None else time.monotonic() + timeout
     regions = nodes = dropped = boxes = leaves = 0
+    parts: list[dict] = []  # a union's certificates, one per input set
     for index, domain in enumerate(prop.domains):
         try:
             result = _verify_part(network, domain, prop, certificate, prune, bound_every, deadline, method, run)
@@ -274,12 +274,18 @@ def verify_property(network: Network, prop: Property, *, certificate: bool = Fal
         dropped += result.subtrees_dropped
         boxes += result.boxes
         leaves += result.exact_leaves
-        if not result.holds:
+        if not result.holds:  # (a counterexample's certificate is about its input set alone)
             return replace(result, part=index, regions_visited=regions, nodes_visited=nodes,
                            subtrees_dropped=dropped, boxes=boxes, exact_leaves=leaves)
         if certificate:
-            return result
-    return VerifyResult("holds", None, None, None, regions, nodes, dropped, None, None, boxes, leaves)
+            if not prop.others:
+                return result
+            assert result.certificate is not None
+            parts.append(result.certificate)
+    union = None
+    if certificate:  # the property holds on each input set: one certificate per set
+        union = union_certificate(parts, prop)
+    return VerifyResult("holds", None, None, None, regions, nodes, dropped, union, None, boxes, leaves)
 
 
 def _restricted(network: Network, domain: Domain

@@ -19,7 +19,7 @@ from fractions import Fraction
 import pytest
 
 from polyregions.checker.boxes import BOXES_FORMAT
-from polyregions.checker.check import check_certificate
+from polyregions.checker.check import CheckFailure, check_certificate
 from polyregions.core.domain import Domain
 from polyregions.errors import InputError
 from polyregions.core.network import Network
@@ -223,10 +223,62 @@ def test_unions_of_input_sets():
     found = verify_property(NET2, prop)
     assert found.result == "violated" and found.part == 1 and prop.others[0].contains(found.counterexample)
     assert verify_property(NET2, parse_vnnlib(text + "(assert (>= Y_0 4.01))", 2, 1)).result == "holds"
-    with pytest.raises(Exception, match="union of input sets"):
-        verify_property(NET2, prop, certificate=True)
     again = json.loads(json.dumps(prop.to_json()))
     assert len(again["input"]) == 2
+
+
+def test_certificates_of_unions_of_input_sets(tmp_path, capsys):
+    """Where the property holds on a union: one certificate per input set (input splitting on
+    one, the region search on the other), checked against the property's sets; where it
+    fails, the counterexample's certificate about its own set is accepted with the union;
+    tampered unions are refused."""
+    text = HEAD2 + ("(assert (or (and (>= X_0 -1) (<= X_0 0) (>= X_1 -1) (<= X_1 1))"
+                    "            (and (>= X_0 1) (<= X_0 2) (>= X_1 0) (<= X_1 1))))")
+    holds = parse_vnnlib(text + "(assert (>= Y_0 4.01))", 2, 1)
+    result = verify_property(NET2, holds, certificate=True)
+    cert = result.certificate
+    assert result.result == "holds" and cert["format"] == "polyregions-verify-union-certificate/1"
+    assert len(cert["parts"]) == 2
+    model, asked = NET2.to_json(), holds.to_json()
+    assert check_certificate(cert, model, None, asked) == {"property": "holds", "input_sets": 2}
+    assert check_certificate(cert, model, None, None)["property"] == "holds"
+    regions = verify_property(NET2, holds, certificate=True, method="regions").certificate
+    assert check_certificate(regions, model, None, asked)["input_sets"] == 2
+    # a part's certificate alone does not prove the union; nor do parts swapped, dropped or
+    # about another unsafe set
+    with pytest.raises(CheckFailure, match="union of 2 sets"):
+        check_certificate(cert["parts"][0], model, None, asked)
+    swapped = dict(cert, parts=cert["parts"][::-1])
+    with pytest.raises(CheckFailure, match=r"parts\[0\]: domain"):
+        check_certificate(swapped, model, None, asked)
+    with pytest.raises(CheckFailure, match="at least 2"):
+        check_certificate(dict(cert, parts=cert["parts"][:1]), model, None, None)
+    three = parse_vnnlib(HEAD2 + ("(assert (or (and (>= X_0 -1) (<= X_0 0) (>= X_1 -1) (<= X_1 1))"
+                                  "(and (>= X_0 1) (<= X_0 2) (>= X_1 0) (<= X_1 1))"
+                                  "(and (>= X_0 5) (<= X_0 6) (>= X_1 0) (<= X_1 1))))(assert (>= Y_0 4.01))"), 2, 1)
+    with pytest.raises(CheckFailure, match="2 input sets, the property has 3"):
+        check_certificate(cert, model, None, three.to_json())
+    other = parse_vnnlib(text + "(assert (>= Y_0 3))", 2, 1)
+    with pytest.raises(CheckFailure, match="another unsafe set"):
+        check_certificate(cert, model, None, other.to_json())
+    weaker = json.loads(json.dumps(cert))
+    weaker["parts"][1]["property"]["unsafe"] = other.to_json()["unsafe"]
+    with pytest.raises(CheckFailure, match=r"parts\[1\]"):
+        check_certificate(weaker, model, None, asked)
+    with pytest.raises(CheckFailure, match="another model"):
+        check_certificate(dict(cert, model_sha256="0" * 64), model, None, asked)
+    # violated: the certificate of the counterexample's set
+    found = verify_property(NET2, other, certificate=True)
+    assert found.result == "violated" and found.part == 1
+    assert check_certificate(found.certificate, model, None, other.to_json()) == {"property": "violated"}
+    # the command line: verify -o, then check with the property
+    net_file, prop_file, cert_file = tmp_path / "n.json", tmp_path / "u.vnnlib", tmp_path / "u.cert.json"
+    net_file.write_text(json.dumps(model))
+    prop_file.write_text(text + "(assert (>= Y_0 4.01))")
+    code, out, _ = run(capsys, "verify", net_file, prop_file, "-o", cert_file)
+    assert code == 0 and "holds" in out
+    code, out, _ = run(capsys, "check", cert_file, net_file, "--property", prop_file)
+    assert code == 0 and out.startswith("VALID property=holds input_sets=2") and "union of 2 input sets" in out
 
 
 def test_timeout_and_vnncomp_result(capsys, tmp_path):

@@ -399,7 +399,8 @@ def test_cli_verify(capsys, files, tmp_path):
     write_certificate(certify(load_network(model)), tmp_path / "count.json")
     assert_one_error_line(*run(capsys, "check", tmp_path / "count.json", model, "--property", prop("1.5")),
                           r"^polyregions: error: --property: only for verify certificates "
-                          r"\(polyregions-verify-certificate/1, polyregions-verify-boxes-certificate/1\); "
+                          r"\(polyregions-verify-certificate/1, polyregions-verify-boxes-certificate/1, "
+                          r"polyregions-verify-union-certificate/1\); "
                           r".*count\.json is a polyregions-certificate/1")
     # the standalone checker says the same, and reads only JSON models
     from polyregions.checker.command import main
