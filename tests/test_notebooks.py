@@ -37,7 +37,11 @@ NOTEBOOKS = ("01_space_folding.ipynb", "02_deep_vs_shallow.ipynb", "03_exact_que
              "04_from_pytorch.ipynb", "05_from_onnx.ipynb", "06_cnn_slices.ipynb")
 #: Notebooks that need torch: executed by make test-torch (marker torch), skipped without torch.
 TORCH_NOTEBOOKS = ("04_from_pytorch.ipynb",)
-EXECUTED = [pytest.param(name, marks=pytest.mark.torch) if name in TORCH_NOTEBOOKS else name for name in NOTEBOOKS]
+#: Notebooks whose re-execution takes long (06: a CNN's regions along training, about 45 s):
+#: executed by make test-slow (marker slow); their stored outputs are still checked here.
+SLOW_NOTEBOOKS = ("06_cnn_slices.ipynb",)
+EXECUTED = [pytest.param(name, marks=pytest.mark.torch) if name in TORCH_NOTEBOOKS
+            else pytest.param(name, marks=pytest.mark.slow) if name in SLOW_NOTEBOOKS else name for name in NOTEBOOKS]
 
 
 @pytest.fixture(scope="session")
