@@ -12,6 +12,7 @@ then False: not refuted here, and the caller decides otherwise, e.g. by an exact
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Sequence
 
@@ -121,24 +122,30 @@ def box_farkas(A: Sequence[Sequence[Fraction]], b: Sequence[Fraction], low: Sequ
         y = propose_multipliers(A, b, low, high)
     except ZeroDivisionError:  # a degenerate pivot in floats: no proposal
         return None
-    if y is None or not refutes(y, A, b, low, high):
+    combined = None if y is None else _combined_if_refuting(y, A, b, low, high)
+    if combined is None:
         return None
-    weights = [Fraction(v) for v in y]
-    combined = [sum((w * a[p] for w, a in zip(weights, A) if w), Fraction(0)) for p in range(len(low))]
     out: list[Fraction] = []
     for c in combined:  # c x is cancelled by -c on x_p <= high_p (c < 0) or c on -x_p <= -low_p (c > 0)
         out += [-c, Fraction(0)] if c < 0 else [Fraction(0), c]
-    return out + weights
+    return out + [Fraction(v) if v > 0 else Fraction(0) for v in y]
 
 
 def refutes(y: Sequence[float], A: Sequence[Sequence[Fraction]], b: Sequence[Fraction], low: Sequence[Fraction],
             high: Sequence[Fraction]) -> bool:
-    """The exact check: with ``y >= 0`` (floats, taken exactly), the minimum over the box of
-    ``(y A) x`` exceeds ``y b``, so no point of the box satisfies every row."""
+    """The exact check: with ``y >= 0`` (finite floats, taken exactly), the minimum over the
+    box of ``(y A) x`` exceeds ``y b``, so no point of the box satisfies every row."""
+    return _combined_if_refuting(y, A, b, low, high) is not None
+
+
+def _combined_if_refuting(y: Sequence[float], A: Sequence[Sequence[Fraction]], b: Sequence[Fraction],
+                          low: Sequence[Fraction], high: Sequence[Fraction]) -> list[Fraction] | None:
+    """``y A`` (exact) when *y* passes :func:`refutes`' check, else None."""
+    if any(not math.isfinite(v) or v < 0 for v in y):
+        return None
     weights = [(Fraction(v), a, beta) for v, a, beta in zip(y, A, b) if v > 0]
-    if not weights or any(v < 0 for v in y):
-        return False
-    n = len(low)
-    combined = [sum((w * a[p] for w, a, _ in weights), Fraction(0)) for p in range(n)]
+    if not weights:
+        return None
+    combined = [sum((w * a[p] for w, a, _ in weights), Fraction(0)) for p in range(len(low))]
     least = sum((c * (lo if c > 0 else hi) for c, lo, hi in zip(combined, low, high) if c), Fraction(0))
-    return least > sum((w * beta for w, _, beta in weights), Fraction(0))
+    return combined if least > sum((w * beta for w, _, beta in weights), Fraction(0)) else None

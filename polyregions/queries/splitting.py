@@ -28,10 +28,11 @@ for boxes with few inputs (ReluVal, Neurify and VeriNet split the inputs the sam
   refutes or gives a counterexample; no float is involved.
 - *Pieces.* A box with few open units (:data:`PIECE_UNITS`, or :data:`PIECE_UNITS_DEEP`
   after :data:`PIECE_DEPTH` bisections) is decided exactly: for each on/off choice of
-  them the network is one affine map on a polytope, and an exact LP per open disjunct
-  finds a point of it satisfying the disjunct's rows (a counterexample, confirmed by
-  the exact forward pass) or proves there is none. Ties are decided here: no margin is
-  needed.
+  them the network is one affine map on a polytope; per open disjunct, Farkas
+  multipliers (proposed by a float simplex, checked exactly) prove that the polytope and
+  the disjunct's rows meet nowhere, or else an exact LP finds a point of it satisfying
+  them (a counterexample, confirmed by the exact forward pass) or proves there is none.
+  Ties are decided here: no margin is needed.
 - *Exact leaves.* A box that is still open after :data:`EXACT_DEPTH` bisections (bounds
   stall near ties, where the property holds with no margin or fails on a boundary) is
   decided by the exact region search (*exact_leaf*), which never needs a margin.
@@ -82,9 +83,9 @@ BALANCE = 16
 DESCENT_AFTER = 200
 DESCENT_STARTS = 16
 DESCENT_STEPS = 200
-#: A box with at most this many open units is decided exactly, piece by piece (an LP per
-#: on/off choice of them and open disjunct); after PIECE_DEPTH bisections, with at most
-#: PIECE_UNITS_DEEP.
+#: A box with at most this many open units is decided exactly, piece by piece (per on/off
+#: choice of them and open disjunct: checked multipliers, else an exact LP); after
+#: PIECE_DEPTH bisections, with at most PIECE_UNITS_DEEP.
 PIECE_UNITS = 0
 PIECE_DEPTH = 24
 PIECE_UNITS_DEEP = 4

@@ -3,6 +3,7 @@ proposed by a float simplex and checked exactly, against the exact LP."""
 
 from __future__ import annotations
 
+import math
 import random
 from fractions import Fraction
 
@@ -89,6 +90,9 @@ def test_the_exact_check_decides_not_the_floats():
     # multipliers that would prove it in floats but not exactly
     assert not refutes([1.0, 1.0], A, b, low, high)
     assert not refutes([-1.0, 1.0], A, b_empty, low, high)  # negative multipliers prove nothing
+    assert refutes([1.0, 1.0], A, b_empty, low, high)
+    for odd in (math.inf, math.nan):  # nor do multipliers that are not finite numbers
+        assert not refutes([odd, 1.0], A, b_empty, low, high)
 
 
 def test_no_rows_and_numbers_beyond_doubles_prove_nothing():
