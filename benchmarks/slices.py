@@ -9,7 +9,9 @@ directory), at 1 and 2 processes, side by side in one run:
 2. examples/cnn.onnx (Conv 8@3x3, BatchNorm, ReLU, MaxPool 4x4, Gemm: 6272 ReLU units) on
    the README's plane (black image, top half white, left half white), box [0,1/8]^2;
 3. an MNIST-shaped CNN (Conv 16@3x3 + ReLU + MaxPool 2, Conv 32@3x3 + ReLU + MaxPool 2,
-   Dense 128, Dense 10; random weights) on a slice: loaded if the engine can;
+   Dense 128, Dense 10; He-initialised random weights, seed 1) on the slice through three
+   random points of [0,1]^784, box [0,1/256]^2 (the second convolution is a sparse layer;
+   engines before it refuse the model);
 4. ACAS Xu network 1_1 in the input box of prop_3 (read from ../shared/external/acasxu).
 
 Printed per case: activation regions, seconds of the count (loading apart), regions per
@@ -127,7 +129,7 @@ def _mnist(folder: Path) -> dict:
     model.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
                                         ir_version=8).SerializeToString())
     points = [[float(np.float32(v)) for v in rng.uniform(0, 1, size=784)] for _ in range(3)]
-    return {"model": str(model), "plane": _write_points(folder / "mnist", points), "low": 0, "high": 1}
+    return {"model": str(model), "plane": _write_points(folder / "mnist", points), "low": 0, "high": "1/256"}
 
 
 def _cnn(folder: Path) -> dict:

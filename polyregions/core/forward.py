@@ -32,6 +32,7 @@ from ..errors import InputError, NumberError
 from ..rationals import counted, format_rational, to_rational
 from .layers import Abs, Affine, HardTanh, Identity, Layer, LeakyReLU, Maxout, ReLU
 from .maps import pattern_key
+from .sparse import SparseRows
 
 
 class NetworkLike(Protocol):
@@ -159,8 +160,7 @@ def evaluate(network: NetworkLike, x: Any) -> tuple[Fraction, ...]:
     v = list(exact_point(network, x))
     for layer in network.layers:
         if isinstance(layer, Affine):
-            v = [sum((w * c for w, c in zip(row, v)), Fraction(0)) + b
-                 for row, b in zip(layer.weight, layer.bias)]
+            v = layer.times(v)
         elif isinstance(layer, ReLU):
             v = [z if z > 0 else Fraction(0) for z in v]
         elif isinstance(layer, LeakyReLU):
@@ -188,8 +188,7 @@ def _values_pattern(network: NetworkLike, x: tuple[Fraction, ...]
     clean = True
     for layer in network.layers:
         if isinstance(layer, Affine):
-            v = [sum((w * c for w, c in zip(row, v)), Fraction(0)) + b
-                 for row, b in zip(layer.weight, layer.bias)]
+            v = layer.times(v)
         elif isinstance(layer, Identity):
             pattern.append("")
         elif isinstance(layer, Maxout):
@@ -215,6 +214,18 @@ def _values_pattern(network: NetworkLike, x: tuple[Fraction, ...]
             else:
                 v = [z if z >= 0 else layer.slope * z for z in v]
     return tuple(pattern), clean, tuple(v)
+
+
+def _composed(layer: Affine, rows: list[_Row], n: int) -> list[_Row]:
+    """The rows of *layer* after the affine functions *rows* of the input (n + 1 entries each)."""
+    zero = Fraction(0)
+    if isinstance(layer.weight, SparseRows):
+        return [tuple(sum((w * rows[j][c] for j, w in terms), zero) for c in range(n))
+                + (sum((w * rows[j][n] for j, w in terms), zero) + b,)
+                for terms, b in zip(layer.weight.terms, layer.bias)]
+    return [tuple(sum((w * r[c] for w, r in zip(wrow, rows)), zero) for c in range(n))
+            + (sum((w * r[n] for w, r in zip(wrow, rows)), zero) + b,)
+            for wrow, b in zip(layer.weight, layer.bias)]
 
 
 def _value(row: _Row, x: Sequence[Fraction]) -> Fraction:
@@ -243,9 +254,7 @@ def walk_units(network: NetworkLike, x: tuple[Fraction, ...]
     ordinal = 0
     for index, layer in enumerate(network.layers):
         if isinstance(layer, Affine):
-            rows = [tuple(sum((w * r[c] for w, r in zip(wrow, rows)), Fraction(0)) for c in range(n))
-                    + (sum((w * r[n] for w, r in zip(wrow, rows)), Fraction(0)) + b,)
-                    for wrow, b in zip(layer.weight, layer.bias)]
+            rows = _composed(layer, rows, n)
             continue
         ordinal += 1
         if isinstance(layer, Identity):

@@ -16,6 +16,7 @@ from ..checker import fileformat
 from ..checker.fileformat import FormatError
 from ..errors import NetworkError, NumberError
 from ..rationals import format_rational, to_rational
+from .sparse import SparseRows
 
 __all__ = ["Affine", "ReLU", "LeakyReLU", "Abs", "HardTanh", "Maxout", "Identity", "Layer", "Activation",
            "layer_type", "layer_to_json", "layer_from_tuple", "activation_from_json", "FIELDS", "as_lists",
@@ -24,9 +25,14 @@ __all__ = ["Affine", "ReLU", "LeakyReLU", "Abs", "HardTanh", "Maxout", "Identity
 
 @dataclass(frozen=True, slots=True)
 class Affine:
-    """``y = weight @ x + bias``; weight is out x in, exact rationals."""
+    """``y = weight @ x + bias``; weight is out x in, exact rationals.
 
-    weight: tuple[tuple[Fraction, ...], ...]
+    The weight is a tuple of rows, or a :class:`~polyregions.core.sparse.SparseRows` (a
+    convolution after an activation, too large to store dense: only its nonzero entries),
+    which reads as a tuple of rows too.
+    """
+
+    weight: tuple[tuple[Fraction, ...], ...] | SparseRows
     bias: tuple[Fraction, ...]
 
     @classmethod
@@ -48,7 +54,18 @@ class Affine:
 
     @property
     def in_dim(self) -> int:
-        return len(self.weight[0])
+        return self.weight.columns if isinstance(self.weight, SparseRows) else len(self.weight[0])
+
+    @property
+    def is_sparse(self) -> bool:
+        return isinstance(self.weight, SparseRows)
+
+    def times(self, x: Sequence[Fraction]) -> list[Fraction]:
+        """``weight @ x + bias``, exactly (a sparse weight's zeros are never visited)."""
+        if isinstance(self.weight, SparseRows):
+            return [sum((w * x[c] for c, w in terms), Fraction(0)) + b
+                    for terms, b in zip(self.weight.terms, self.bias)]
+        return [sum((w * c for w, c in zip(row, x)), Fraction(0)) + b for row, b in zip(self.weight, self.bias)]
 
     @property
     def out_dim(self) -> int:
@@ -135,6 +152,9 @@ def shown(value: Any) -> str:
 
 FIELDS = fileformat.LAYER_FIELDS
 
+#: Largest sparse affine layer (rows times columns) written out as dense rows.
+MAX_DENSE_ENTRIES = 4_000_000
+
 
 def layer_from_tuple(layer: tuple) -> Layer:
     """A layer of :func:`polyregions.checker.fileformat.read_model` as a layer object."""
@@ -174,6 +194,10 @@ def layer_to_json(layer: Layer) -> dict[str, Any]:
         return v.numerator if v.denominator == 1 and len(text) <= 4000 else text
 
     if isinstance(layer, Affine):
+        if layer.is_sparse and layer.out_dim * layer.in_dim > MAX_DENSE_ENTRIES:
+            raise NetworkError(f"an affine layer of {layer.out_dim} x {layer.in_dim} entries (a convolution kept "
+                               f"sparse) is more than the {MAX_DENSE_ENTRIES:,} that polyregions-network/1 (dense "
+                               "weights) is written with")
         return {"type": "affine", "weight": [[num(v) for v in row] for row in layer.weight],
                 "bias": [num(v) for v in layer.bias]}
     if isinstance(layer, ReLU):

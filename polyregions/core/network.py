@@ -19,6 +19,7 @@ from ..errors import NetworkError, NumberError
 from ..files import parse_json_exact, read_text, write_text_atomic
 from ..rationals import format_rational, to_rational
 from .forward import PointPattern, evaluate, point_pattern
+from .sparse import SparseRows
 from .layers import (FIELDS, Abs, Activation, Affine, HardTanh, Identity, Layer, LeakyReLU, Maxout, ReLU,
                      activation_from_json, as_lists, layer_from_tuple, layer_to_json, shown)
 
@@ -75,7 +76,9 @@ class Network:
                     raise NetworkError(
                         f"{place}: bias has {len(layer.bias)} entries, expected {layer.out_dim}")
                 width = layer.out_dim
-                parameters += layer.out_dim * (layer.in_dim + 1)
+                weight = layer.weight
+                weights = weight.nonzeros if isinstance(weight, SparseRows) else layer.out_dim * layer.in_dim
+                parameters += weights + layer.out_dim
             elif isinstance(layer, Maxout):
                 if isinstance(layer.rank, bool) or not isinstance(layer.rank, int) or layer.rank < 1:
                     raise NetworkError(f"{place}: maxout rank must be a positive integer, got {layer.rank!r}")

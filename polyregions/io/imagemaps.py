@@ -14,8 +14,10 @@ directions of a 2-D slice, or the columns of the affine layer before it) without
 being a dense matrix. As a dense matrix (:meth:`ImageMap.dense`) it has ``rows x
 columns`` entries, which is practical for small inputs only: a Conv2d with 8 channels
 on a 1 x 8 x 8 image gives a 288 x 64 map (a 3 x 3 kernel, no padding); a 3 x 32 x 32
-input already gives millions of entries. Dense maps beyond :data:`MAX_CONV_ENTRIES`
-entries are refused.
+input already gives millions of entries. A map beyond :data:`MAX_CONV_ENTRIES` entries
+becomes an affine layer that keeps its nonzero weights only (:meth:`ImageMap.affine`,
+a :class:`~polyregions.core.sparse.SparseRows` weight): a Conv 32@3x3 on 16 x 14 x 14
+values has 144 nonzero weights in each of its 6,272 rows, not 3,136.
 """
 
 from __future__ import annotations
@@ -26,13 +28,17 @@ from typing import Any, Callable, Sequence
 
 from ..errors import InputError
 from ..core.layers import Affine
+from ..core.sparse import SparseRows, product_rows, terms_of
 from ..rationals import to_rational
 
 __all__ = ["ImageMap", "Window", "conv2d_map", "conv2d_affine", "average_pool_map", "pool_windows", "selection_map",
-           "channel_map", "MAX_CONV_ENTRIES"]
+           "channel_map", "MAX_CONV_ENTRIES", "MAX_SPARSE_ENTRIES"]
 
-#: Largest dense map a convolution is unrolled into (rows times columns).
+#: Largest dense map a convolution is unrolled into (rows times columns); larger ones are kept sparse.
 MAX_CONV_ENTRIES = 4_000_000
+
+#: Most nonzero weights of a map kept sparse (about 150 bytes each in memory).
+MAX_SPARSE_ENTRIES = 8_000_000
 
 #: One sparse row: the (column, weight) pairs of its nonzero weights, and its bias.
 SparseRow = tuple[tuple[tuple[int, Fraction], ...], Fraction]
@@ -77,9 +83,7 @@ class ImageMap:
         rows = self.out_dim
         if rows * cols > MAX_CONV_ENTRIES:
             raise InputError(f"{self.place}: as a dense map this {self.what} has {rows} x {cols} entries, more "
-                             f"than the limit of {MAX_CONV_ENTRIES:,}; polyregions unrolls it for small inputs "
-                             "only (on a --slice without --rationalize, the layers before the first activation are "
-                             "not unrolled)")
+                             f"than the limit of {MAX_CONV_ENTRIES:,}")
 
     def is_nonnegative(self) -> bool:
         """Whether every weight and bias is >= 0 (so the map keeps values >= 0 so)."""
@@ -116,13 +120,45 @@ class ImageMap:
             biases.append(b)
         return Affine(tuple(weight), tuple(biases))
 
+    def sparse(self) -> Affine:
+        """The map as an affine layer that keeps its nonzero weights only (:class:`SparseRows`);
+        refused beyond :data:`MAX_SPARSE_ENTRIES` of them."""
+        rows, biases = [], []
+        count = 0
+        for r in range(self.out_dim):
+            terms, b = self.row(r)
+            count += len(terms)
+            if count > MAX_SPARSE_ENTRIES:
+                raise InputError(f"{self.place}: this {self.what} has more than {MAX_SPARSE_ENTRIES:,} nonzero "
+                                 "weights, the limit")
+            rows.append(terms)
+            biases.append(b)
+        return Affine(SparseRows.from_terms(self.in_dim, rows), tuple(biases))
+
+    def affine(self) -> Affine:
+        """The map as an affine layer: dense up to :data:`MAX_CONV_ENTRIES` entries, else sparse."""
+        return self.dense() if self.out_dim * self.in_dim <= MAX_CONV_ENTRIES else self.sparse()
+
     def after(self, first: Affine) -> Affine:
-        """``self(first(x))`` as one dense affine layer: the map at every column of *first* and at
-        its bias, each of its rows computed once (refused beyond :data:`MAX_CONV_ENTRIES` entries,
-        as :meth:`dense`)."""
-        self._check_size(first.in_dim)
+        """``self(first(x))`` as one affine layer: the map at every column of *first* and at its
+        bias, each of its rows computed once; dense up to :data:`MAX_CONV_ENTRIES` entries, else
+        (or when *first* is sparse) sparse: each row the combination of *first*'s rows it reads."""
+        if first.is_sparse or self.out_dim * first.in_dim > MAX_CONV_ENTRIES:
+            return self._sparse_after(first)
         *columns, bias = self.apply_all([*zip(*first.weight), first.bias], [False] * first.in_dim + [True])
         return Affine(tuple(zip(*columns)) if columns else tuple(() for _ in range(self.out_dim)), tuple(bias))
+
+    def _sparse_after(self, first: Affine) -> Affine:
+        rows, biases = [], []
+        count = 0
+        for row, b in product_rows((self.row(r) for r in range(self.out_dim)), terms_of(first.weight), first.bias):
+            count += len(row)
+            if count > MAX_SPARSE_ENTRIES:
+                raise InputError(f"{self.place}: this {self.what} after the affine layer before it has more than "
+                                 f"{MAX_SPARSE_ENTRIES:,} nonzero weights, the limit")
+            rows.append(row)
+            biases.append(b)
+        return Affine(SparseRows(first.in_dim, tuple(rows)), tuple(biases))
 
     def __repr__(self) -> str:
         return f"ImageMap({self.what}, {self.in_dim}->{self.out_dim})"

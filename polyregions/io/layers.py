@@ -26,6 +26,7 @@ from ..checker.fileformat import MAX_RANK
 from ..errors import InputError, NetworkError
 from ..core.layers import Abs, Affine, HardTanh, LeakyReLU, Layer, Maxout, ReLU
 from ..core.network import Network
+from ..core.sparse import SparseRows, product_rows, terms_of
 from ..core.slices import plane_vectors
 from ..rationals import format_rational, matrix_vectors, to_rational
 from .imagemaps import ImageMap, Window, channel_map, selection_map
@@ -55,6 +56,8 @@ def compose(first: Affine, second: Affine) -> Affine:
     >>> compose(a, b).weight, compose(a, b).bias
     (((Fraction(3, 1), Fraction(6, 1)), (Fraction(-1, 1), Fraction(-2, 1))), (Fraction(3, 1), Fraction(-1, 2)))
     """
+    if first.is_sparse or second.is_sparse:
+        return _compose_sparse(first, second)
     # the columns of *first* as sparse lists: a bias add or batch norm is diagonal, so its products are few
     columns = [[(k, c) for k, c in enumerate(column) if c] for column in zip(*first.weight)]
     shift = [(k, c) for k, c in enumerate(first.bias) if c]
@@ -64,6 +67,13 @@ def compose(first: Affine, second: Affine) -> Affine:
     bias = tuple(sum((row[k] * c for k, c in shift if row[k]), zero) + b
                  for row, b in zip(second.weight, second.bias))
     return Affine(weight, bias)
+
+
+def _compose_sparse(first: Affine, second: Affine) -> Affine:
+    """:func:`compose` keeping the nonzero weights only (either layer sparse)."""
+    rows, biases = zip(*product_rows(zip(terms_of(second.weight), second.bias), terms_of(first.weight),
+                                     first.bias)) if second.out_dim else ((), ())
+    return Affine(SparseRows(first.in_dim, tuple(rows)), tuple(biases))
 
 
 def finalize(layers: Sequence[Any]) -> list[Layer]:
@@ -103,7 +113,7 @@ def finalize(layers: Sequence[Any]) -> list[Layer]:
                 merged = layer.after(out[-1].affine)
                 out[-1] = Fold(merged, layer.what) if layer.fold else merged
                 continue
-            layer = Fold(layer.dense(), layer.what) if layer.fold else layer.dense()
+            layer = Fold(layer.affine(), layer.what) if layer.fold else layer.affine()
         if isinstance(layer, Fold):
             if out and isinstance(out[-1], Affine):
                 out[-1] = compose(out[-1], layer.affine)
@@ -125,7 +135,9 @@ _ELEMENTWISE = (ReLU, LeakyReLU, Abs, HardTanh)
 def _reordered(layer: Affine | Fold, order: Sequence[int]) -> Affine | Fold:
     """*layer* with its rows in *order*."""
     affine = layer.affine if isinstance(layer, Fold) else layer
-    reordered = Affine(tuple(affine.weight[c] for c in order), tuple(affine.bias[c] for c in order))
+    weight = affine.weight
+    rows = weight.reordered(order) if isinstance(weight, SparseRows) else tuple(weight[c] for c in order)
+    reordered = Affine(rows, tuple(affine.bias[c] for c in order))
     return Fold(reordered, layer.what) if isinstance(layer, Fold) else reordered
 
 
@@ -304,8 +316,10 @@ def rationalize_network(network: Network, limit: int) -> Network:
     layers: list[Layer] = []
     for layer in network.layers:
         if isinstance(layer, Affine):
-            layer = Affine(tuple(tuple(_snap(v, limit) for v in row) for row in layer.weight),
-                           tuple(_snap(v, limit) for v in layer.bias))
+            weight = layer.weight
+            snapped = (weight.mapped(lambda v: _snap(v, limit)) if isinstance(weight, SparseRows)
+                       else tuple(tuple(_snap(v, limit) for v in row) for row in weight))
+            layer = Affine(snapped, tuple(_snap(v, limit) for v in layer.bias))
         elif isinstance(layer, LeakyReLU):
             layer = LeakyReLU(_snap(layer.slope, limit))
         elif isinstance(layer, HardTanh):

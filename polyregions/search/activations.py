@@ -197,8 +197,20 @@ class ActivationRules:
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
         """States just across the facet with hyperplane *key*, and the derivative after the
-        activation, given the derivative *d* of the pre-activations along the outward normal."""
+        activation, given the derivative *d* of the pre-activations along the outward normal
+        (times :attr:`derivative_scale`)."""
         raise NotImplementedError
+
+    def derivative(self, trace: Trace, d: Sequence[int]) -> list[int]:
+        """The derivative after the activation on the trace's own piece (its states), given the
+        derivative *d* of the pre-activations, times :attr:`derivative_scale` as in :meth:`crossed`."""
+        raise NotImplementedError
+
+    @property
+    def derivative_scale(self) -> int:
+        """The positive integer that :meth:`crossed` and :meth:`derivative` multiply the
+        derivative by (to keep it an integer vector)."""
+        return 1
 
     def crossed_states(self, trace: Trace, key: tuple, direction: Sequence[int]) -> str:
         """The states of :meth:`crossed` alone, for the outward normal *direction* (when no
@@ -348,13 +360,23 @@ class SignRules(ActivationRules):
             text = "".join(out)
         else:
             text = states
+        return text, self._post(text, d)
+
+    def derivative(self, trace: Trace, d: Sequence[int]) -> list[int]:
+        return self._post(trace.states, d)
+
+    @property
+    def derivative_scale(self) -> int:
+        return self.slope.denominator if self.kind == "leaky_relu" and self.slope is not None else 1
+
+    def _post(self, text: str, d: Sequence[int]) -> list[int]:
         if self.kind == "relu":
-            return text, [dv if s == "+" else 0 for s, dv in zip(text, d)]
+            return [dv if s == "+" else 0 for s, dv in zip(text, d)]
         if self.kind == "abs":
-            return text, [dv if s == "+" else -dv if s == "-" else 0 for s, dv in zip(text, d)]
+            return [dv if s == "+" else -dv if s == "-" else 0 for s, dv in zip(text, d)]
         assert self.slope is not None
         p, q = self.slope.numerator, self.slope.denominator
-        return text, [dv * q if s == "+" else dv * p if s == "-" else 0 for s, dv in zip(text, d)]
+        return [dv * q if s == "+" else dv * p if s == "-" else 0 for s, dv in zip(text, d)]
 
     def crossed_states(self, trace: Trace, key: tuple, direction: Sequence[int]) -> str:
         # only the units on the facet's hyperplane and those identically zero can change
@@ -490,6 +512,9 @@ class ThresholdRules(ActivationRules):
         text = "".join(out)
         return text, [dv if s == "M" else 0 for s, dv in zip(text, d)]
 
+    def derivative(self, trace: Trace, d: Sequence[int]) -> list[int]:
+        return [dv if s == "M" else 0 for s, dv in zip(trace.states, d)]
+
     def checker_layer(self) -> tuple:
         return ("hardtanh", self.low, self.high)
 
@@ -608,40 +633,54 @@ class ArgmaxRules(ActivationRules):
         k = self.rank
         return [rows[u * k + int(j)] for u, j in enumerate(tokens)], den
 
-    def _ties(self, trace: Trace, unit: int, winner: int, key: tuple) -> list[int]:
-        """Candidates other than *winner* that equal it on the whole facet with hyperplane *key*."""
-        k = self.rank
-        found = trace.cache.get((unit, winner))
-        if found is None:  # the candidates identical to the winner, and the others by hyperplane
-            group = trace.rows[unit * k:(unit + 1) * k]
-            top = group[winner]
-            same = [i for i in range(k) if i != winner and group[i] == top]
-            rest = [i for i in range(k) if group[i] != top]
-            by_key: dict = {}
-            for i, d in zip(rest, oriented_keys([[a - b for a, b in zip(top, group[i])] for i in rest])):
-                by_key.setdefault(d, []).append(i)
-            found = trace.cache[(unit, winner)] = (same, by_key)
-        same, by_key = found
-        tied = by_key.get(key)
-        return sorted(same + tied) if tied else same
+    def _tie_table(self, trace: Trace) -> tuple[list[int], dict[int, list[int]], dict[tuple, dict[int, list[int]]]]:
+        """The winners of the trace's units, and the candidates tied with each winner: on the
+        whole piece (identical functions, by unit) and on a hyperplane (by key, then unit).
+        Computed once per trace (the cache is shared by the pieces of one parent, so it is
+        keyed by the states): a crossing then visits the units tied on its facet only."""
+        table = trace.cache.get(("ties", trace.states))
+        if table is None:
+            k = self.rank
+            winners = [int(j) for j in self.tokens(trace.states)]
+            same: dict[int, list[int]] = {}
+            by_key: dict[tuple, dict[int, list[int]]] = {}
+            rows = trace.rows
+            for u, winner in enumerate(winners):
+                group = rows[u * k:(u + 1) * k]
+                top = group[winner]
+                identical = [i for i in range(k) if i != winner and group[i] == top]
+                if identical:
+                    same[u] = identical
+                rest = [i for i in range(k) if group[i] != top]
+                for i, d in zip(rest, oriented_keys([[a - b for a, b in zip(top, group[i])] for i in rest])):
+                    by_key.setdefault(d, {}).setdefault(u, []).append(i)
+            table = trace.cache[("ties", trace.states)] = (winners, same, by_key)
+        return table
 
     def ambiguous(self, trace: Trace, key: tuple) -> bool:
-        return any(self._ties(trace, u, int(j), key) for u, j in enumerate(self.tokens(trace.states)))
+        _, same, by_key = self._tie_table(trace)
+        return bool(same) or key in by_key
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
         k = self.rank
-        chosen = []
-        for u, token in enumerate(self.tokens(trace.states)):
-            j = int(token)
-            ties = self._ties(trace, u, j, key)
+        winners, same, by_key = self._tie_table(trace)
+        chosen = list(winners)
+        keyed = by_key.get(key, {})
+        for u in set(same).union(keyed):  # only units with a candidate tied to the winner on the facet
+            j = winners[u]
+            ties = sorted(same.get(u, []) + keyed.get(u, []))
             if len(ties) == k - 1:  # every candidate tied (e.g. a pooling window of dead units)
                 values = d[u * k:(u + 1) * k]
                 j = values.index(max(values))  # the first of the largest
-            elif ties:
+            else:
                 best = max(d[u * k + i] for i in ties + [j])
                 j = min(i for i in ties + [j] if d[u * k + i] == best)
-            chosen.append(j)
+            chosen[u] = j
         return ",".join(map(str, chosen)), [d[u * k + j] for u, j in enumerate(chosen)]
+
+    def derivative(self, trace: Trace, d: Sequence[int]) -> list[int]:
+        k = self.rank
+        return [d[u * k + int(j)] for u, j in enumerate(self.tokens(trace.states))]
 
     def checker_layer(self) -> tuple:
         return ("maxout", self.rank)
@@ -676,6 +715,9 @@ class IdentityRules(ActivationRules):
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
         return trace.states, list(d)
+
+    def derivative(self, trace: Trace, d: Sequence[int]) -> list[int]:
+        return list(d)
 
     def checker_layer(self) -> tuple:
         return ("identity",)

@@ -15,12 +15,15 @@ and a derivative pass through the later layers only when a later unit is ambiguo
 
 from __future__ import annotations
 
+from math import lcm
 from typing import Iterator
 
 from ..errors import PolyregionsError
+from ..core.sparse import SparseRows
 from ..geometry.polyhedron import dot, dots
 from .activations import FacetKey
 from .regions import Region
+from .stages import StageTrace
 
 __all__ = ["neighbor_pattern", "facet_neighbors"]
 
@@ -47,15 +50,51 @@ def neighbor_pattern(region: Region, row: int) -> tuple[str, ...] | None:
         t = trace[first]
         states[first] = t.rules.crossed_states(t, key, direction)
         return tuple(states)
-    d = dots(direction + (0,), trace[first].rows)  # derivatives of stage `first` (the constant left out)
+    normal = direction + (0,)
+    d = dots(normal, trace[first].rows)  # derivatives of stage `first` (the constant left out)
+    scale = trace[first].den  # d is the derivative of the true pre-activations times scale
     post: list[int] = []
     for m in range(first, last + 1):
         t = trace[m]
         if m > first:  # propagate the previous stage's output derivatives through the affine map
             weight = t.stage.weight
-            d = [dot(w, post) for w in weight] if weight is not None else post
+            if weight is None:
+                d = post
+            elif isinstance(weight, SparseRows):
+                d, scale = _across_sparse(trace[m - 1], t, normal, post, scale)
+            elif weight is not None:
+                d = [dot(w, post) for w in weight]
+                scale *= t.stage.den
         states[m], post = t.rules.crossed(t, key, d)
+        scale *= t.rules.derivative_scale
     return tuple(states)
+
+
+def _across_sparse(before: StageTrace, t: StageTrace, normal: tuple[int, ...], post: list[int], scale: int
+                   ) -> tuple[list[int], int]:
+    """The derivatives of stage *t*'s pre-activations across the facet, and their scale, when
+    its weight is sparse: those on this side (from *t*'s rows) plus the weight times the
+    change of the previous stage's output derivatives (*post*, with *scale*, against the
+    same on this side), which is nonzero only near the units that changed. The full
+    product with the weight is never formed."""
+    weight, columns = t.stage.weight, t.stage.columns
+    assert isinstance(weight, SparseRows) and columns is not None
+    rules = before.rules
+    # this side's output derivatives of the previous stage, at the scale of post
+    common = lcm(scale // rules.derivative_scale, before.den)
+    own = rules.derivative(before, [v * (common // before.den) for v in dots(normal, before.rows)])
+    factor = common // (scale // rules.derivative_scale)
+    change = [(u, b * factor - a) for u, (b, a) in enumerate(zip(post, own)) if b * factor != a]
+    # change is at scale common * derivative_scale; the weight multiplies by t.stage.den
+    change_scale = common * rules.derivative_scale * t.stage.den
+    total = lcm(change_scale, t.den)
+    mine, theirs = total // t.den, total // change_scale
+    d = [v * mine for v in dots(normal, t.rows)]
+    for u, delta in change:
+        delta *= theirs
+        for i, w in columns[u]:
+            d[i] += w * delta
+    return d, total
 
 
 def facet_neighbors(region: Region) -> Iterator[tuple[int, tuple[str, ...] | None]]:

@@ -27,6 +27,7 @@ from typing import Callable, Iterator, Sequence
 from ..core.domain import Domain, check_double_description
 from ..errors import DomainError, InputError
 from ..core.network import Network
+from ..core.sparse import SparseRows
 from ..io.models import takes_models
 from ..geometry import polyhedron
 from ..geometry.polyhedron import Cell, Planes, whole_space
@@ -376,6 +377,8 @@ def apply_affine(stage: Stage, rows: IntRows, den: int, memo: list | None = None
     those rows are multiplied again. The answer is the same.
     """
     assert stage.weight is not None and stage.bias is not None
+    if isinstance(stage.weight, SparseRows):
+        return _apply_sparse(stage, rows, den, memo)
     kernel = polyhedron._kernel
     if kernel is not None and rows and rows[0]:
         return kernel.affine(stage.weight, stage.bias, stage.den, rows, den, stage.small, memo)
@@ -388,6 +391,45 @@ def apply_affine(stage: Stage, rows: IntRows, den: int, memo: list | None = None
         acc = [sum(map(mul, weights, column)) for column in columns]
         acc[-1] += b * den
         out.append(acc)
+    return reduce_rows(out, den * stage.den)
+
+
+def _apply_sparse(stage: Stage, rows: IntRows, den: int, memo: list | None) -> tuple[IntRows, int]:
+    """:func:`apply_affine` for a sparse weight: each output row reads the rows of its nonzero
+    weights; with *memo* (the last call's rows, denominator and product), when at most a
+    quarter of the rows changed, the product is the last one plus the changed rows'
+    differences along their columns."""
+    weight, columns = stage.weight, stage.columns
+    assert isinstance(weight, SparseRows) and columns is not None and stage.bias is not None
+    width = len(rows[0]) if rows else 1
+    out: IntRows | None = None
+    if memo is not None and memo[0] is not None and memo[1] == den and len(memo[0]) == len(rows):
+        previous = memo[0]
+        changed = [j for j, (new, old) in enumerate(zip(rows, previous)) if new is not old and new != old]
+        if 4 * len(changed) <= len(rows):
+            out = [list(row) for row in memo[2]]
+            for j in changed:
+                delta = [a - b for a, b in zip(rows[j], previous[j])]
+                for i, w in columns[j]:
+                    acc = out[i]
+                    for k, d in enumerate(delta):
+                        if d:
+                            acc[k] += w * d
+    if out is None:
+        live = [any(row) for row in rows]
+        out = []
+        for terms, b in zip(weight.terms, stage.bias):
+            acc = [0] * width
+            for j, w in terms:
+                if live[j]:
+                    for k, v in enumerate(rows[j]):
+                        if v:
+                            acc[k] += w * v
+            acc[-1] += b * den
+            out.append(acc)
+    if memo is not None:
+        memo[0], memo[1], memo[2] = rows, den, out
+        out = [list(row) for row in out]  # the caller may keep or change its rows; the memo keeps its own
     return reduce_rows(out, den * stage.den)
 
 

@@ -17,6 +17,7 @@ from .activations import ActivationRules, rules_for
 from ..geometry.polyhedron import _built_kernel
 from ..core.layers import Activation, Affine
 from ..core.network import Network
+from ..core.sparse import SparseRows, product_rows, terms_of
 
 __all__ = ["Stage", "StageTrace", "compile_stages"]
 
@@ -27,7 +28,9 @@ IntRows = list[list[int]]
 class Stage:
     """An exact affine map (or None) followed by an activation (or None at the end).
 
-    The affine map is ``(weight @ v + bias) / den`` with integer ``weight`` and ``bias``.
+    The affine map is ``(weight @ v + bias) / den`` with integer ``weight`` and ``bias``;
+    the weight is a :class:`~polyregions.core.sparse.SparseRows` when a layer of the map
+    is (a large convolution after an activation).
 
     Attributes
     ----------
@@ -40,7 +43,7 @@ class Stage:
         The activation's :class:`~polyregions.search.activations.ActivationRules` (None at the end).
     """
 
-    weight: tuple[tuple[int, ...], ...] | None
+    weight: tuple[tuple[int, ...], ...] | SparseRows | None
     bias: tuple[int, ...] | None
     den: int
     activation: Activation | None
@@ -49,6 +52,8 @@ class Stage:
     rules: ActivationRules | None = None
     #: ``weight`` as the compiled kernel's int64 bytes (its fast affine map), when every entry fits
     small: bytes | None = field(default=None, compare=False, repr=False)
+    #: a sparse ``weight``'s columns (:meth:`SparseRows.column_terms`), for updating a product by changed rows
+    columns: tuple | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -83,19 +88,22 @@ def compile_stages(network: Network) -> tuple[Stage, ...]:
     [(1, 1, SignRules(kind='relu', slope=None)), (2, 0, None)]
     """
     stages: list[Stage] = []
-    pending_w: list[list[Fraction]] | None = None
+    pending_w: list[list[Fraction]] | SparseRows | None = None
     pending_b: list[Fraction] | None = None
     last_affine = -1
     ordinal = 0
     for index, layer in enumerate(network.layers):
         if isinstance(layer, Affine):
-            w = [list(row) for row in layer.weight]
-            b = list(layer.bias)
-            if pending_w is not None and pending_b is not None:
-                b = [sum((wi * bj for wi, bj in zip(row, pending_b)), Fraction(0)) + bi
-                     for row, bi in zip(w, b)]
-                w = [[sum((row[k] * pending_w[k][j] for k in range(len(row))), Fraction(0))
-                      for j in range(len(pending_w[0]))] for row in w]
+            if layer.is_sparse or isinstance(pending_w, SparseRows):
+                w, b = _sparse_after(layer, pending_w, pending_b)
+            else:
+                w = [list(row) for row in layer.weight]
+                b = list(layer.bias)
+                if pending_w is not None and pending_b is not None:
+                    b = [sum((wi * bj for wi, bj in zip(row, pending_b)), Fraction(0)) + bi
+                         for row, bi in zip(w, b)]
+                    w = [[sum((row[k] * pending_w[k][j] for k in range(len(row))), Fraction(0))
+                          for j in range(len(pending_w[0]))] for row in w]
             pending_w, pending_b = w, b
             last_affine = index
             continue
@@ -107,11 +115,31 @@ def compile_stages(network: Network) -> tuple[Stage, ...]:
     return tuple(stages)
 
 
-def _make_stage(w: list[list[Fraction]] | None, b: list[Fraction] | None,
+def _sparse_after(layer: Affine, pending_w: list[list[Fraction]] | SparseRows | None,
+                  pending_b: list[Fraction] | None) -> tuple[SparseRows, list[Fraction]]:
+    """*layer* after the pending affine map (if any), keeping nonzero weights only."""
+    weight = layer.weight if isinstance(layer.weight, SparseRows) else SparseRows.from_terms(
+        layer.in_dim, terms_of(layer.weight))
+    if pending_w is None or pending_b is None:
+        return weight, list(layer.bias)
+    rows, bias = [], []
+    for row, b in product_rows(zip(weight.terms, layer.bias), terms_of(pending_w), pending_b):
+        rows.append(row)
+        bias.append(b)
+    return SparseRows(len(pending_w[0]) if not isinstance(pending_w, SparseRows) else pending_w.columns,
+                      tuple(rows)), bias
+
+
+def _make_stage(w: list[list[Fraction]] | SparseRows | None, b: list[Fraction] | None,
                 activation: Activation | None, layer: int, ordinal: int) -> Stage:
     rules = None if activation is None else rules_for(activation)
     if w is None or b is None:
         return Stage(None, None, 1, activation, layer, ordinal, rules)
+    if isinstance(w, SparseRows):
+        den = lcm(*(v.denominator for terms in w.terms for _, v in terms), *(v.denominator for v in b))
+        sparse = w.mapped(lambda v: v.numerator * (den // v.denominator))
+        return Stage(sparse, tuple(int(v * den) for v in b), den, activation, layer, ordinal, rules,
+                     columns=sparse.column_terms())
     den = lcm(*(v.denominator for row in w for v in row), *(v.denominator for v in b))
     weight = tuple(tuple(int(v * den) for v in row) for row in w)
     bias = tuple(int(v * den) for v in b)

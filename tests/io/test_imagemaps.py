@@ -30,7 +30,7 @@ from polyregions.core.slices import slice_network  # noqa: E402
 from polyregions.errors import DomainError, InputError  # noqa: E402
 from polyregions.io.imagemaps import (MAX_CONV_ENTRIES, ImageMap, average_pool_map, channel_map,  # noqa: E402
                                  conv2d_affine, conv2d_map, pool_windows, selection_map)
-from polyregions.io.layers import Fold, compose, finalize, restrict  # noqa: E402
+from polyregions.io.layers import Fold, compose, finalize, rationalize_network, restrict  # noqa: E402
 from polyregions.io.residual import residual_sum  # noqa: E402
 from polyregions.io.onnx import from_onnx  # noqa: E402
 from tests.support.clirun import assert_one_error_line, run  # noqa: E402
@@ -342,21 +342,38 @@ def test_an_image_map_after_an_affine_layer_computes_each_row_once():
     assert sorted(calls) == list(range(conv.out_dim))
 
 
-def test_a_big_convolution_is_refused_as_a_dense_map_but_acts_on_vectors():
+def test_a_big_convolution_is_kept_sparse_refused_as_a_dense_map_and_acts_on_vectors(monkeypatch):
+    from polyregions.io import imagemaps
+
     conv, shape = conv2d_map((1, 64, 64), [[[[1.0, 0.5]]]] * 16, None, place="conv")
     assert conv.out_dim * conv.in_dim > MAX_CONV_ENTRIES
     with pytest.raises(InputError, match=r"^conv: as a dense map this convolution has 64512 x 4096 entries, more "
-                                         r"than the limit of 4,000,000; .*on a --slice without --rationalize, the "
-                                         r"layers before the first activation are not unrolled\)$"):
+                                         r"than the limit of 4,000,000$"):
         conv.dense()
     x = [F(0)] * 4096
     x[1] = F(1)
     assert conv.apply(x)[:2] == [F(1, 2), F(1)] and shape == (16, 64, 63)
-    # nor is it made dense by composing it with the affine layer before it
+    layer = conv.affine()  # as a layer it keeps its 2 nonzero weights per row
+    assert layer.is_sparse and layer.weight.nonzeros == 2 * 64512 and layer.times(x) == conv.apply(x)
+    # composed with the affine layer before it, it stays sparse
     conv, _ = conv2d_map((1, 32, 32), [[[[1.0, 0.5]]]] * 16, None, place="conv")
-    scale = Fold(channel_map((1, 32, 32), [2], [0], place="bn").dense(), "batch norm")
-    with pytest.raises(InputError, match=r"^conv: as a dense map this convolution has 15872 x 1024 entries"):
-        finalize([scale, conv])
+    scale = Fold(channel_map((1, 32, 32), [2], [1], place="bn").dense(), "batch norm")
+    (merged,) = finalize([scale, conv])
+    assert merged.is_sparse and merged == compose(scale.affine, conv.sparse())
+    y = [F(i % 7, 3) for i in range(1024)]
+    assert merged.times(y) == conv.apply(scale.affine.times(y))
+    # and so after a dense layer too, when the product would be large
+    first = Affine.from_lists([[1 if j == i % 3 else -j for j in range(3)] for i in range(1024)], [1] * 1024)
+    dense = conv.after(first)
+    monkeypatch.setattr(imagemaps, "MAX_CONV_ENTRIES", 1000)
+    kept = conv.after(first)
+    assert kept.is_sparse and not dense.is_sparse and tuple(kept.weight) == dense.weight and kept.bias == dense.bias
+    monkeypatch.setattr(imagemaps, "MAX_SPARSE_ENTRIES", 1000)
+    with pytest.raises(InputError, match=r"^conv: this convolution has more than 1,000 nonzero weights, the limit$"):
+        conv.affine()
+    with pytest.raises(InputError, match=r"^conv: this convolution after the affine layer before it has more than "
+                                         r"1,000 nonzero weights, the limit$"):
+        conv.after(first)
 
 
 # ----------------------------------------------------------------------------- residual connections
@@ -525,23 +542,24 @@ def lifted(p0, p1, p2, s, t):
 
 
 def test_a_slice_never_makes_the_first_convolution_dense(tmp_path, capsys):
-    """A Conv with 8 channels on a 1x28x28 image is a 6272 x 784 map, refused as a dense map; on a
-    slice it acts on three vectors, and the sliced network is the model on the plane."""
+    """A Conv with 8 channels on a 1x28x28 image is a 6272 x 784 map, kept sparse when the whole model
+    is read; on a slice it acts on three vectors, and the sliced network is the model on the plane."""
     m = image_model()
     path = tmp_path / "image.onnx"
     path.write_bytes(m.SerializeToString())
-    with pytest.raises(InputError, match=r"image\.onnx: node 'conv' \(Conv\): as a dense map this convolution has "
-                                         r"6272 x 784 entries"):
-        load_model(path)
-    # with --rationalize the whole network is read first, so the limit applies on a slice too, and says so
+    whole = load_model(path)
+    assert whole.layers[0].is_sparse and whole.layers[0].weight.nonzeros <= 9 * 6272  # of 6272 x 784
+    x = [F(i % 5, 4) for i in range(784)]
+    expected = ReferenceEvaluator(m).run(None, {"x": np.array([float(v) for v in x]).reshape(1, 1, 28, 28)})[0]
+    assert list(whole(x)) == [F(float(v)) for v in expected.reshape(-1)]
+    # with --rationalize the whole network is read first (sparse) and then restricted to the plane
     texts = ["0," * 783 + "0", "1," * 783 + "0", "0," * 783 + "1"]
-    code, out, err = run(capsys, "count", path, "--slice", *texts, "--rationalize", 100)
-    assert_one_error_line(code, out, err, r"6272 x 784 entries, more than the limit of 4,000,000; polyregions "
-                                          r"unrolls it for small inputs only \(on a --slice without --rationalize, "
-                                          r"the layers before the first activation are not unrolled\)$")
-    code, out, err = run(capsys, "count", path, "--box", 0, 1)
-    assert_one_error_line(code, out, err, r"image\.onnx: node 'conv' \(Conv\): as a dense map this convolution has "
-                                          r"6272 x 784 entries, more than the limit of 4,000,000")
+    code, out, err = run(capsys, "count", path, "--slice", *texts, "--rationalize", 100, "--box", 0, "1/8",
+                         "--jobs", 1)
+    assert code == 0, err
+    assert f"network:            {path} (784 -> 6272 -> 2, relu, maxout)" in out
+    rationalized = slice_network(rationalize_network(whole, 100), *[[F(v) for v in t.split(",")] for t in texts])
+    assert f"activation regions: {count_regions(rationalized, Domain.box(2, 0, F(1, 8))).activation_regions} " in out
     p0 = [F(0)] * 784
     p1 = [F(int(i // 28 < 14)) for i in range(784)]
     p2 = [F(int(i % 28 < 14), 2) for i in range(784)]
