@@ -33,7 +33,7 @@ from typing import Any, Callable, Hashable, Protocol, Sequence
 
 from ..core.layers import Abs, Activation, HardTanh, Identity, LeakyReLU, Maxout, ReLU
 from ..errors import InputError
-from ..geometry.polyhedron import Cell, Planes, dot, hyperplane_prints, oriented_key, oriented_keys, primitive
+from ..geometry.polyhedron import Cell, Planes, dot, hyperplane_prints, oriented_key, primitive
 from ..rationals import reduce_rows
 
 __all__ = ["ActivationRules", "SignRules", "ThresholdRules", "ArgmaxRules", "IdentityRules",
@@ -197,20 +197,38 @@ class ActivationRules:
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
         """States just across the facet with hyperplane *key*, and the derivative after the
-        activation, given the derivative *d* of the pre-activations along the outward normal
-        (times :attr:`derivative_scale`)."""
+        activation, given the derivative *d* of the pre-activations along the outward normal."""
         raise NotImplementedError
 
-    def derivative(self, trace: Trace, d: Sequence[int]) -> list[int]:
-        """The derivative after the activation on the trace's own piece (its states), given the
-        derivative *d* of the pre-activations, times :attr:`derivative_scale` as in :meth:`crossed`."""
+    # -- one unit at a time (a crossing that changes few derivatives: sparse layers) ------------
+
+    def unit_of(self, row: int) -> int:
+        """The unit that pre-activation row *row* belongs to."""
+        return row
+
+    def unit_rows(self, unit: int) -> range:
+        """The pre-activation rows of *unit*."""
+        return range(unit, unit + 1)
+
+    def changing_units(self, trace: Trace, key: tuple, touched: set[int] | None = None) -> list[int]:
+        """The units whose state :meth:`crossed` decides by the derivative (the others keep theirs).
+
+        With *touched* (the units whose derivatives differ across the facet from this side's),
+        a unit that is at a breakpoint on the whole piece (a ReLU identically zero, a window
+        of identical candidates) is listed only if touched: otherwise its derivatives are
+        those of this side, and so is its state.
+        """
         raise NotImplementedError
 
-    @property
-    def derivative_scale(self) -> int:
-        """The positive integer that :meth:`crossed` and :meth:`derivative` multiply the
-        derivative by (to keep it an integer vector)."""
-        return 1
+    def unit_across(self, trace: Trace, unit: int, key: tuple, d: Sequence[Any]) -> str:
+        """The state of one of :meth:`changing_units` just across the facet, given the derivatives
+        *d* of its rows (:meth:`unit_rows`) there; as :meth:`crossed` decides it."""
+        raise NotImplementedError
+
+    def unit_derivative(self, state: str, d: Sequence[Any]) -> Any:
+        """The derivative of the unit's output in *state*, given the derivatives *d* of its rows
+        (true values, not scaled as :meth:`crossed` scales them)."""
+        raise NotImplementedError
 
     def crossed_states(self, trace: Trace, key: tuple, direction: Sequence[int]) -> str:
         """The states of :meth:`crossed` alone, for the outward normal *direction* (when no
@@ -362,12 +380,23 @@ class SignRules(ActivationRules):
             text = states
         return text, self._post(text, d)
 
-    def derivative(self, trace: Trace, d: Sequence[int]) -> list[int]:
-        return self._post(trace.states, d)
+    def changing_units(self, trace: Trace, key: tuple, touched: set[int] | None = None) -> list[int]:
+        units = self._on_hyperplane(trace, key)
+        states = trace.states
+        if "0" in states:
+            candidates = range(len(states)) if touched is None else sorted(touched)
+            units = units + [u for u in candidates if states[u] == "0"]
+        return units
 
-    @property
-    def derivative_scale(self) -> int:
-        return self.slope.denominator if self.kind == "leaky_relu" and self.slope is not None else 1
+    def unit_across(self, trace: Trace, unit: int, key: tuple, d: Sequence[Any]) -> str:
+        return _sign_char(d[0])
+
+    def unit_derivative(self, state: str, d: Sequence[Any]) -> Any:
+        if state == "+":
+            return d[0]
+        if state == "-":
+            return -d[0] if self.kind == "abs" else self.slope * d[0] if self.kind == "leaky_relu" else 0
+        return 0
 
     def _post(self, text: str, d: Sequence[int]) -> list[int]:
         if self.kind == "relu":
@@ -512,8 +541,20 @@ class ThresholdRules(ActivationRules):
         text = "".join(out)
         return text, [dv if s == "M" else 0 for s, dv in zip(text, d)]
 
-    def derivative(self, trace: Trace, d: Sequence[int]) -> list[int]:
-        return [dv if s == "M" else 0 for s, dv in zip(trace.states, d)]
+    def changing_units(self, trace: Trace, key: tuple, touched: set[int] | None = None) -> list[int]:
+        return [u for u, (s, (k_lo, k_hi)) in enumerate(zip(trace.states, self._keys(trace)))
+                if (s in "lh" and (touched is None or u in touched))
+                or (s in "LM" and k_lo == key) or (s in "MH" and k_hi == key)]
+
+    def unit_across(self, trace: Trace, unit: int, key: tuple, d: Sequence[Any]) -> str:
+        s, (k_lo, _) = trace.states[unit], self._keys(trace)[unit]
+        sg = _sign(d[0])
+        if s == "l" or (s in "LM" and k_lo == key):
+            return "L" if sg < 0 else "M" if sg > 0 else "l"
+        return "M" if sg < 0 else "H" if sg > 0 else "h"
+
+    def unit_derivative(self, state: str, d: Sequence[Any]) -> Any:
+        return d[0] if state == "M" else 0
 
     def checker_layer(self) -> tuple:
         return ("hardtanh", self.low, self.high)
@@ -633,54 +674,84 @@ class ArgmaxRules(ActivationRules):
         k = self.rank
         return [rows[u * k + int(j)] for u, j in enumerate(tokens)], den
 
-    def _tie_table(self, trace: Trace) -> tuple[list[int], dict[int, list[int]], dict[tuple, dict[int, list[int]]]]:
-        """The winners of the trace's units, and the candidates tied with each winner: on the
-        whole piece (identical functions, by unit) and on a hyperplane (by key, then unit).
-        Computed once per trace (the cache is shared by the pieces of one parent, so it is
-        keyed by the states): a crossing then visits the units tied on its facet only."""
+    def _tie_table(self, trace: Trace) -> list[Any]:
+        """The winners of the trace's units and the candidates tied with each winner on the
+        whole piece (identical functions, by unit); the other candidates' differences from
+        the winner with their fingerprints, for :meth:`_tied_on`. Computed once per trace
+        (the cache is shared by the pieces of one parent, so it is keyed by the states)."""
         table = trace.cache.get(("ties", trace.states))
         if table is None:
             k = self.rank
             winners = [int(j) for j in self.tokens(trace.states)]
             same: dict[int, list[int]] = {}
-            by_key: dict[tuple, dict[int, list[int]]] = {}
+            pairs: list[tuple[int, int]] = []
+            differences: list[list[int]] = []
             rows = trace.rows
             for u, winner in enumerate(winners):
-                group = rows[u * k:(u + 1) * k]
-                top = group[winner]
-                identical = [i for i in range(k) if i != winner and group[i] == top]
-                if identical:
-                    same[u] = identical
-                rest = [i for i in range(k) if group[i] != top]
-                for i, d in zip(rest, oriented_keys([[a - b for a, b in zip(top, group[i])] for i in rest])):
-                    by_key.setdefault(d, {}).setdefault(u, []).append(i)
-            table = trace.cache[("ties", trace.states)] = (winners, same, by_key)
+                top = rows[u * k + winner]
+                for i in range(k):
+                    other = rows[u * k + i]
+                    if i == winner:
+                        continue
+                    if other is top or other == top:
+                        same.setdefault(u, []).append(i)
+                    else:
+                        pairs.append((u, i))
+                        differences.append([a - b for a, b in zip(top, other)])
+            by_print: dict[int, list[int]] = {}
+            for n, fp in enumerate(hyperplane_prints(differences) if differences else []):
+                by_print.setdefault(fp, []).append(n)
+            table = trace.cache[("ties", trace.states)] = [winners, same, pairs, differences, by_print, {}]
         return table
 
+    def _tied_on(self, trace: Trace, key: tuple) -> dict[int, list[int]]:
+        """The candidates that equal their unit's winner on the hyperplane *key* (not on the
+        whole piece), by unit: fingerprints pick them, an exact key comparison decides."""
+        _, _, pairs, differences, by_print, memo = self._tie_table(trace)
+        found = memo.get(key)
+        if found is None:
+            fp = key.print if type(key) is FacetKey else -1
+            candidates = range(len(pairs)) if fp == -1 else sorted(by_print.get(fp, []) + by_print.get(-1, []))
+            found = {}
+            for n in candidates:
+                if oriented_key(differences[n]) == key:
+                    u, i = pairs[n]
+                    found.setdefault(u, []).append(i)
+            memo[key] = found
+        return found
+
     def ambiguous(self, trace: Trace, key: tuple) -> bool:
-        _, same, by_key = self._tie_table(trace)
-        return bool(same) or key in by_key
+        return bool(self._tie_table(trace)[1]) or bool(self._tied_on(trace, key))
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
         k = self.rank
-        winners, same, by_key = self._tie_table(trace)
-        chosen = list(winners)
-        keyed = by_key.get(key, {})
-        for u in set(same).union(keyed):  # only units with a candidate tied to the winner on the facet
-            j = winners[u]
-            ties = sorted(same.get(u, []) + keyed.get(u, []))
-            if len(ties) == k - 1:  # every candidate tied (e.g. a pooling window of dead units)
-                values = d[u * k:(u + 1) * k]
-                j = values.index(max(values))  # the first of the largest
-            else:
-                best = max(d[u * k + i] for i in ties + [j])
-                j = min(i for i in ties + [j] if d[u * k + i] == best)
-            chosen[u] = j
+        chosen = list(self._tie_table(trace)[0])
+        for u in self.changing_units(trace, key):  # only units with a candidate tied to the winner on the facet
+            chosen[u] = int(self.unit_across(trace, u, key, d[u * k:(u + 1) * k]))
         return ",".join(map(str, chosen)), [d[u * k + j] for u, j in enumerate(chosen)]
 
-    def derivative(self, trace: Trace, d: Sequence[int]) -> list[int]:
-        k = self.rank
-        return [d[u * k + int(j)] for u, j in enumerate(self.tokens(trace.states))]
+    def unit_of(self, row: int) -> int:
+        return row // self.rank
+
+    def unit_rows(self, unit: int) -> range:
+        return range(unit * self.rank, (unit + 1) * self.rank)
+
+    def changing_units(self, trace: Trace, key: tuple, touched: set[int] | None = None) -> list[int]:
+        same = self._tie_table(trace)[1]
+        units = set(same) if touched is None else {u for u in touched if u in same}
+        return list(units.union(self._tied_on(trace, key)))
+
+    def unit_across(self, trace: Trace, unit: int, key: tuple, d: Sequence[Any]) -> str:
+        winners, same = self._tie_table(trace)[:2]
+        j = winners[unit]
+        ties = sorted(same.get(unit, []) + self._tied_on(trace, key).get(unit, []))
+        if len(ties) == self.rank - 1:  # every candidate tied (e.g. a pooling window of dead units)
+            return str(list(d).index(max(d)))  # the first of the largest
+        best = max(d[i] for i in ties + [j])
+        return str(min(i for i in ties + [j] if d[i] == best))
+
+    def unit_derivative(self, state: str, d: Sequence[Any]) -> Any:
+        return d[int(state)]
 
     def checker_layer(self) -> tuple:
         return ("maxout", self.rank)
@@ -716,8 +787,8 @@ class IdentityRules(ActivationRules):
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
         return trace.states, list(d)
 
-    def derivative(self, trace: Trace, d: Sequence[int]) -> list[int]:
-        return list(d)
+    def changing_units(self, trace: Trace, key: tuple, touched: set[int] | None = None) -> list[int]:
+        return []
 
     def checker_layer(self) -> tuple:
         return ("identity",)

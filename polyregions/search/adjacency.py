@@ -15,7 +15,7 @@ and a derivative pass through the later layers only when a later unit is ambiguo
 
 from __future__ import annotations
 
-from math import lcm
+from fractions import Fraction
 from typing import Iterator
 
 from ..errors import PolyregionsError
@@ -23,7 +23,7 @@ from ..core.sparse import SparseRows
 from ..geometry.polyhedron import dot, dots
 from .activations import FacetKey
 from .regions import Region
-from .stages import StageTrace
+from .stages import Stage, StageTrace
 
 __all__ = ["neighbor_pattern", "facet_neighbors"]
 
@@ -50,51 +50,73 @@ def neighbor_pattern(region: Region, row: int) -> tuple[str, ...] | None:
         t = trace[first]
         states[first] = t.rules.crossed_states(t, key, direction)
         return tuple(states)
-    normal = direction + (0,)
-    d = dots(normal, trace[first].rows)  # derivatives of stage `first` (the constant left out)
-    scale = trace[first].den  # d is the derivative of the true pre-activations times scale
+    if any(isinstance(trace[m].stage.weight, SparseRows) for m in range(first + 1, last + 1)):
+        return _crossed_sparse(trace, first, last, key, direction, states)
+    d = dots(direction + (0,), trace[first].rows)  # derivatives of stage `first` (the constant left out)
     post: list[int] = []
     for m in range(first, last + 1):
         t = trace[m]
         if m > first:  # propagate the previous stage's output derivatives through the affine map
             weight = t.stage.weight
-            if weight is None:
-                d = post
-            elif isinstance(weight, SparseRows):
-                d, scale = _across_sparse(trace[m - 1], t, normal, post, scale)
-            elif weight is not None:
-                d = [dot(w, post) for w in weight]
-                scale *= t.stage.den
+            d = [dot(w, post) for w in weight] if weight is not None else post
         states[m], post = t.rules.crossed(t, key, d)
-        scale *= t.rules.derivative_scale
     return tuple(states)
 
 
-def _across_sparse(before: StageTrace, t: StageTrace, normal: tuple[int, ...], post: list[int], scale: int
-                   ) -> tuple[list[int], int]:
-    """The derivatives of stage *t*'s pre-activations across the facet, and their scale, when
-    its weight is sparse: those on this side (from *t*'s rows) plus the weight times the
-    change of the previous stage's output derivatives (*post*, with *scale*, against the
-    same on this side), which is nonzero only near the units that changed. The full
-    product with the weight is never formed."""
-    weight, columns = t.stage.weight, t.stage.columns
-    assert isinstance(weight, SparseRows) and columns is not None
-    rules = before.rules
-    # this side's output derivatives of the previous stage, at the scale of post
-    common = lcm(scale // rules.derivative_scale, before.den)
-    own = rules.derivative(before, [v * (common // before.den) for v in dots(normal, before.rows)])
-    factor = common // (scale // rules.derivative_scale)
-    change = [(u, b * factor - a) for u, (b, a) in enumerate(zip(post, own)) if b * factor != a]
-    # change is at scale common * derivative_scale; the weight multiplies by t.stage.den
-    change_scale = common * rules.derivative_scale * t.stage.den
-    total = lcm(change_scale, t.den)
-    mine, theirs = total // t.den, total // change_scale
-    d = [v * mine for v in dots(normal, t.rows)]
-    for u, delta in change:
-        delta *= theirs
-        for i, w in columns[u]:
-            d[i] += w * delta
-    return d, total
+def _crossed_sparse(trace: tuple[StageTrace, ...], first: int, last: int, key: tuple, direction: tuple[int, ...],
+                    states: list[str]) -> tuple[str, ...]:
+    """:func:`neighbor_pattern`'s stages *first* to *last* through a sparse layer: unit by unit.
+
+    Across the facet only the units of :meth:`changing_units` change state; a unit's
+    derivative differs from this side's only where an earlier output derivative did, and
+    through a sparse layer that change reaches the units near it only. So each stage
+    visits the units that decide a state or see a change: their derivatives on this side
+    (from the stage's rows) plus the change carried through the weights (exact
+    fractions), never the whole product.
+    """
+    change: dict[int, Fraction] = {}  # by row of the current stage: the derivative across minus this side's
+    for m in range(first, last + 1):
+        t = trace[m]
+        rules = t.rules
+        if m > first:
+            change = _carried(t.stage, change)
+        if rules.family == "identity":  # no units: the derivatives pass unchanged
+            continue
+        tokens = rules.tokens(t.states)
+        touched = {rules.unit_of(r) for r in change}
+        deciding = set(rules.changing_units(t, key, touched))
+        out: dict[int, Fraction] = {}
+        for u in deciding.union(touched):
+            rows = rules.unit_rows(u)
+            here = [Fraction(dot(t.rows[r][:-1], direction), t.den) for r in rows]
+            there = [h + change.get(r, 0) for h, r in zip(here, rows)]
+            token = rules.unit_across(t, u, key, there) if u in deciding else tokens[u]
+            delta = rules.unit_derivative(token, there) - rules.unit_derivative(tokens[u], here)
+            tokens[u] = token
+            if delta:
+                out[u] = delta
+        states[m] = rules.join(tokens)
+        change = out
+    return tuple(states)
+
+
+def _carried(stage: Stage, change: dict[int, Fraction]) -> dict[int, Fraction]:
+    """The change of the stage's pre-activation derivatives, given the change of its inputs'."""
+    weight = stage.weight
+    if weight is None:
+        return change
+    out: dict[int, Fraction] = {}
+    if isinstance(weight, SparseRows):
+        assert stage.columns is not None
+        for j, delta in change.items():
+            for i, w in stage.columns[j]:
+                out[i] = out.get(i, 0) + w * delta
+    else:
+        for i, row in enumerate(weight):
+            total = sum((row[j] * delta for j, delta in change.items() if row[j]), Fraction(0))
+            if total:
+                out[i] = total
+    return {i: v / stage.den for i, v in out.items() if v}
 
 
 def facet_neighbors(region: Region) -> Iterator[tuple[int, tuple[str, ...] | None]]:

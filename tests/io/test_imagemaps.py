@@ -726,3 +726,51 @@ def test_a_window_beyond_the_maxout_rank_limit_is_refused():
     with pytest.raises(InputError, match=r"^ONNX model: node 'gmp' \(GlobalMaxPool\): a window of 289 entries is a "
                                          r"maxout of rank 289, more than the limit of 256$"):
         from_onnx(m)
+
+
+def two_conv_model(size=8):
+    """Conv 2@3x3 -> Relu -> MaxPool 2 -> Conv 3@3x3 -> Relu -> MaxPool 2 -> Flatten -> Gemm (2 outputs):
+    the MNIST shape in small, its second convolution after an activation."""
+    flat = 3 * (size // 4) ** 2
+    nodes = [helper.make_node("Conv", ["x", "k1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c1"], ["r1"]),
+             helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Conv", ["p1", "k2", "b2"], ["c2"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c2"], ["r2"]),
+             helper.make_node("MaxPool", ["r2"], ["p2"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Flatten", ["p2"], ["f"]), helper.make_node("Gemm", ["f", "w", "b"], ["y"], transB=1)]
+    inits = [tensor("k1", dyadic(2, 1, 3, 3)), tensor("b1", dyadic(2)), tensor("k2", dyadic(3, 2, 3, 3)),
+             tensor("b2", dyadic(3)), tensor("w", dyadic(2, flat)), tensor("b", dyadic(2))]
+    return model(nodes, inits, (1, size, size), 2)
+
+
+def test_a_convolution_after_an_activation_kept_sparse_gives_the_dense_regions_and_graph(tmp_path, monkeypatch):
+    """The second convolution of a small two-convolution network, forced sparse, against the same
+    network with it dense: the same regions, output maps and neighbours across every facet (the
+    crossing carries the change of the derivatives through the sparse layer), and the model's
+    outputs at points."""
+    from polyregions.io import imagemaps
+    from polyregions.search.adjacency import facet_neighbors
+    from polyregions.search.engine import enumerate_regions
+
+    m = two_conv_model()
+    path = tmp_path / "two.onnx"
+    path.write_bytes(m.SerializeToString())
+    plane = [[F(int(v), 4) for v in RNG.integers(0, 5, size=64)] for _ in range(3)]
+    dense = load_model(path, plane=plane)
+    monkeypatch.setattr(imagemaps, "MAX_CONV_ENTRIES", 0)
+    sparse = load_model(path, plane=plane)
+    assert [layer.is_sparse for layer in sparse.layers if isinstance(layer, Affine)] == [False, True, False]
+    assert not any(layer.is_sparse for layer in dense.layers if isinstance(layer, Affine))
+    box = Domain.box(2, 0, "1/2")
+
+    def graph(net):
+        return {r.key: (r.output_map, sorted(str(p) for _, p in facet_neighbors(r))) for r in enumerate_regions(net, box)}
+
+    expected = graph(dense)
+    assert len(expected) > 20 and graph(sparse) == expected, len(expected)
+    assert count_regions(sparse, box) == count_regions(dense, box)
+    evaluator = ReferenceEvaluator(m)
+    for s, t in ((F(0), F(0)), (F(1, 2), F(3, 4)), (F(-1), F(2))):
+        x = np.array([float(v) for v in lifted(*plane, s, t)]).reshape(1, 1, 8, 8)
+        assert list(sparse([s, t])) == [F(float(v)) for v in evaluator.run(None, {"x": x})[0].reshape(-1)]
