@@ -13,7 +13,7 @@ The decisions form a tree: a :class:`Node` is a piece with the units decided so
 far, and its *path* is the sequence of branch indices from the root. The tree is
 explored depth first (within a stage too), so regions stream out and only the
 pieces on the stack are held in memory. A path is all it takes to rebuild a node:
-:meth:`Search.replay` repeats the same cuts in the same order, so the cell comes
+:meth:`Search.replay` repeats the same decisions in the same order, so the cell comes
 back exactly (same rows, same generators, same order). Sorting paths gives the
 order in which the serial search yields regions; :mod:`polyregions.run.tasks` hands
 subtrees to other processes by their paths.
@@ -207,26 +207,31 @@ class Search:
         the cell itself), with their branch indices on the path: the node where the next
         unit cuts the cell, or the next stage's root (a region after the last stage).
         The same tree as deciding those units one by one, without a node for each."""
+        settled = self._settled(node)
+        return node if settled is None else settled[1]
+
+    def _settled(self, node: Node) -> tuple[tuple[int, ...], Node | Region] | None:
+        """:meth:`_settle`'s branch indices and node, or None when no unit is settled."""
         ctx = node.ctx
         planes = ctx.planes
         if planes is None:
-            return node
+            return None
         start = node.unit if planes.starts is None else planes.starts[node.unit]
         stop, codes = node.cell.sides(planes, start)
         if not codes:
-            return node
+            return None
         rules = ctx.stage.rules
         assert rules is not None
         indices, tokens = rules.settled(ctx.plan, node.unit, codes)
         if not indices:
-            return node
+            return None
         stop = node.unit + len(indices)
         path = node.path + indices
         states = node.tokens + tokens
         if stop < ctx.units:
-            return Node(path, ctx, stop, states, node.cell, node.trace)
+            return indices, Node(path, ctx, stop, states, node.cell, node.trace)
         cell, rows, den, trace = self._finish(ctx, states, node.cell, node.trace)
-        return self._enter(ctx.index + 1, cell, rows, den, trace, path)
+        return indices, self._enter(ctx.index + 1, cell, rows, den, trace, path)
 
     def children(self, node: Node, on_drop: "DropObserver | None" = None) -> list[Node | Region]:
         """The children of *node* in order: all nodes, or all regions at the last decision.
@@ -257,19 +262,30 @@ class Search:
         return [self._grow(node, i, t, piece) for i, t, piece in branches]
 
     def replay(self, path: Sequence[int]) -> Node | Region:
-        """Rebuild the node (or region) at *path* by repeating its cuts from the root.
+        """Rebuild the node (or region) at *path* by repeating its decisions from the root.
+
+        Units that the walk passes in bulk (:meth:`_settle`) are passed in bulk here too
+        when the path takes their one branches (so the cell comes back as the walk built
+        it); the others are cut one by one.
 
         Raises :class:`~polyregions.errors.InputError` when *path* is not a path of this tree.
         """
-        node = self.root()
-        for depth, index in enumerate(path):
-            if isinstance(node, Region):
-                raise InputError(f"search path {list(path)}: longer than the tree ({depth} decisions)")
-            try:
-                node = self._step(node, index)
-            except InputError as exc:
-                raise InputError(f"search path {list(path)}: {exc}") from None
-        return node
+        return next(self.replay_many([path]))
+
+    def _advance(self, node: Node | Region, path: Sequence[int], depth: int) -> tuple[Node | Region, int]:
+        """The next node on *path* below *node* (at *depth*): past the settled units when the
+        path takes their branches, else one decision; and its depth."""
+        if isinstance(node, Region):
+            raise InputError(f"search path {list(path)}: longer than the tree ({depth} decisions)")
+        settled = self._settled(node)
+        if settled is not None:
+            indices, below = settled
+            if len(path) - depth >= len(indices) and tuple(path[depth:depth + len(indices)]) == indices:
+                return below, depth + len(indices)
+        try:
+            return self._step(node, path[depth]), depth + 1
+        except InputError as exc:
+            raise InputError(f"search path {list(path)}: {exc}") from None
 
     def _step(self, node: Node, index: int) -> Node | Region:
         ctx = node.ctx
@@ -279,8 +295,8 @@ class Search:
         return self._grow(node, index, token, piece)
 
     def replay_many(self, paths: Sequence[Sequence[int]]) -> Iterator[Node | Region]:
-        """Rebuild several nodes in turn, sharing the cuts of common prefixes."""
-        chain: list[Node | Region] = []
+        """Rebuild several nodes in turn, sharing the decisions of common prefixes."""
+        chain: dict[int, Node | Region] = {}  # the nodes built, by depth (bulk steps skip depths)
         previous: Sequence[int] = ()
         for path in paths:
             common = 0
@@ -288,19 +304,17 @@ class Search:
             while common < limit and previous[common] == path[common]:
                 common += 1
             if not chain:
-                chain = [self.root()]
+                chain = {0: self.root()}
                 common = 0
-            del chain[common + 1:]
-            for depth in range(common, len(path)):
-                node = chain[depth]
-                if isinstance(node, Region):
-                    raise InputError(f"search path {list(path)}: longer than the tree ({depth} decisions)")
-                try:
-                    chain.append(self._step(node, path[depth]))
-                except InputError as exc:
-                    raise InputError(f"search path {list(path)}: {exc}") from None
+            depth = max(d for d in chain if d <= common)
+            for d in [d for d in chain if d > depth]:
+                del chain[d]
+            node = chain[depth]
+            while depth < len(path):
+                node, depth = self._advance(node, path, depth)
+                chain[depth] = node
             previous = path
-            yield chain[len(path)]
+            yield node
 
     # -- the depth-first walk ---------------------------------------------------------
 

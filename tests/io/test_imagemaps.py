@@ -765,7 +765,8 @@ def test_a_convolution_after_an_activation_kept_sparse_gives_the_dense_regions_a
     box = Domain.box(2, 0, "1/2")
 
     def graph(net):
-        return {r.key: (r.output_map, sorted(str(p) for _, p in facet_neighbors(r))) for r in enumerate_regions(net, box)}
+        return {r.key: (r.output_map, sorted(str(p) for _, p in facet_neighbors(r)))
+                for r in enumerate_regions(net, box)}
 
     expected = graph(dense)
     assert len(expected) > 20 and graph(sparse) == expected, len(expected)
