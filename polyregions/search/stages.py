@@ -137,11 +137,13 @@ def _make_stage(w: list[list[Fraction]] | SparseRows | None, b: list[Fraction] |
         return Stage(None, None, 1, activation, layer, ordinal, rules)
     if isinstance(w, SparseRows):
         den = lcm(*(v.denominator for terms in w.terms for _, v in terms), *(v.denominator for v in b))
-        sparse = w.mapped(lambda v: v.numerator * (den // v.denominator))
-        return Stage(sparse, tuple(int(v * den) for v in b), den, activation, layer, ordinal, rules,
+        sparse = SparseRows(w.columns, tuple(tuple((c, v.numerator * (den // v.denominator)) for c, v in terms)
+                                             for terms in w.terms))
+        return Stage(sparse, tuple(v.numerator * (den // v.denominator) for v in b), den, activation, layer, ordinal, rules,
                      columns=sparse.column_terms())
     den = lcm(*(v.denominator for row in w for v in row), *(v.denominator for v in b))
-    weight = tuple(tuple(int(v * den) for v in row) for row in w)
-    bias = tuple(int(v * den) for v in b)
+    # v * den is an integer (den is a multiple of v's denominator): no Fraction product needed
+    weight = tuple(tuple(v.numerator * (den // v.denominator) for v in row) for row in w)
+    bias = tuple(v.numerator * (den // v.denominator) for v in b)
     small = None if _built_kernel is None else _built_kernel.small(weight)
     return Stage(weight, bias, den, activation, layer, ordinal, rules, small)
