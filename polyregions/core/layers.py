@@ -63,8 +63,7 @@ class Affine:
     def times(self, x: Sequence[Fraction]) -> list[Fraction]:
         """``weight @ x + bias``, exactly (a sparse weight's zeros are never visited)."""
         if isinstance(self.weight, SparseRows):
-            return [sum((w * x[c] for c, w in terms), Fraction(0)) + b
-                    for terms, b in zip(self.weight.terms, self.bias)]
+            return [v + b for v, b in zip(self.weight.times(x), self.bias)]
         return [sum((w * c for w, c in zip(row, x)), Fraction(0)) + b for row, b in zip(self.weight, self.bias)]
 
     @property

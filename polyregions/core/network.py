@@ -170,7 +170,7 @@ class Network:
     def to_json(self) -> dict[str, Any]:
         """The ``polyregions-network/1`` object; numbers as exact ``"p/q"`` strings or ints."""
         return {"format": FORMAT, "input_dim": self.input_dim,
-                "layers": [layer_to_json(layer) for layer in self.layers]}
+                "layers": [_layer_json(index, layer) for index, layer in enumerate(self.layers)]}
 
     def save(self, path: str | Path) -> None:
         """Write the JSON file atomically (temporary file, then rename)."""
@@ -228,3 +228,11 @@ def load_network(path: str | Path) -> Network:
         return Network.from_json(obj)
     except NetworkError as exc:
         raise NetworkError(f"{path}: {exc}") from None
+
+
+def _layer_json(index: int, layer: Layer) -> dict[str, Any]:
+    """:func:`layer_to_json`, its refusal naming the layer."""
+    try:
+        return layer_to_json(layer)
+    except NetworkError as exc:
+        raise NetworkError(f"layers[{index}]: {exc}") from None

@@ -78,7 +78,8 @@ def test_a_sparse_affine_layer_evaluates_and_is_written_like_the_dense_one(monke
     again = Network.from_json(json.loads(json.dumps(net.to_json())))
     assert again.layers[0] == dense and again(x) == net(x)
     monkeypatch.setattr(layers_module, "MAX_DENSE_ENTRIES", 8)
-    with pytest.raises(NetworkError, match=r"^an affine layer of 3 x 3 entries \(a convolution kept sparse\) is "
+    with pytest.raises(NetworkError, match=r"^layers\[0\]: an affine layer of 3 x 3 entries \(a convolution kept "
+                                           r"sparse\) is "
                                            r"more than the 8 that polyregions-network/1 \(dense weights\) is "
                                            r"written with$"):
         net.to_json()
