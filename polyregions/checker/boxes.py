@@ -24,7 +24,9 @@ input box through the ReLU relaxations of the layers before (the upper line thro
 ``(L, 0)`` and ``(U, U)`` with its slope rounded up, the lower line ``0`` or ``z`` by the
 sizes of the ends: DeepPoly); a spec row's bound the same way, and again with the lower
 lines through 0 parallel to the upper ones (CROWN), keeping the better of the two; each
-interval end is rounded outward to 60 significant bits. Every relaxation holds on its
+interval end is rounded outward to 60 significant bits. A linear combination of rows is
+one sum of products of integers that each pack a whole row (:class:`_Fields`), so Python's
+integer arithmetic does the inner loops. Every relaxation holds on its
 interval, so every bound holds; nothing is taken from the certificate but the choice of
 rows, units and multipliers.
 """
@@ -45,6 +47,9 @@ SLOPE_BITS = 40
 END_BITS = 60
 #: Significant bits kept of the coefficients on the activations (rounded down: they are >= 0).
 COEFFICIENT_BITS = 64
+#: A bound on the bits of a coefficient on the pre-activations in back-substitution: one
+#: on the activations (at most 2^COEFFICIENT_BITS) times a slope (at most 2^SLOPE_BITS).
+RELAXED_BITS = COEFFICIENT_BITS + SLOPE_BITS + 1
 
 __all__ = ["BOXES_FORMAT", "BoxProver", "box_stages", "check_boxes", "read_box"]
 
@@ -82,6 +87,59 @@ def box_stages(layers):
             s = s * v.denominator // _gcd(s, v.denominator)
         out.append(([[int(v * s) for v in r] for r in w], [int(v * s) for v in b], s))
     return out
+
+
+class _Ends(tuple):
+    """A hidden stage's intervals ``(L, U, t)`` (ends ``L[j] / 2^t`` and ``U[j] / 2^t``), with
+    ``lines``: per unit, the factors (over ``2^SLOPE_BITS``) that back-substitution
+    multiplies a coefficient on its activation by to get one on its pre-activation: for a
+    positive coefficient (the lower line: ``z`` or ``0``, by the sizes of the ends), for a
+    positive one with the lower line parallel to the upper, for a negative one (the upper
+    line ``slope (z - L)``, slope rounded up), and that line's intercept factor ``slope L``."""
+
+    def __new__(cls, L, U, t):
+        return super().__new__(cls, (L, U, t))
+
+    def __init__(self, L, U, t):
+        one = 1 << SLOPE_BITS
+        up, parallel, down, intercept = [], [], [], []
+        for lo, hi in zip(L, U):
+            if lo >= 0:
+                up.append(one), parallel.append(one), down.append(one), intercept.append(0)
+            elif hi <= 0:
+                up.append(0), parallel.append(0), down.append(0), intercept.append(0)
+            else:
+                slope = -((-(hi << SLOPE_BITS)) // (hi - lo))  # U / (U - L), rounded up: at most 1
+                up.append(one if hi >= -lo else 0), parallel.append(slope), down.append(slope)
+                intercept.append(slope * lo)
+        self.lines = (up, parallel, down, intercept)
+
+
+class _Fields:
+    """Vectors of *count* integers, each below ``2^(bits - 1)`` in absolute value, packed into
+    one integer as the digits of base ``2^B`` (``B >= bits``, a multiple of 8): a linear
+    combination of packed vectors is then one sum of integer products, done by Python's
+    integer arithmetic a limb at a time, and it packs the combination itself as long as
+    each of its entries stays below the bound (the callers size *bits* so)."""
+
+    __slots__ = ("count", "width", "shift", "half", "offset")
+
+    def __init__(self, count, bits):
+        self.count = count
+        self.width = (bits + 8) // 8  # bytes per field: one bit to spare at least
+        self.shift = 8 * self.width
+        self.half = 1 << (self.shift - 1)
+        # adding half to every field makes every digit nonnegative: no borrows between them
+        self.offset = sum(self.half << (self.shift * i) for i in range(count))
+
+    def pack(self, values):
+        shift = self.shift
+        return sum(v << (shift * i) for i, v in enumerate(values))
+
+    def unpack(self, packed):
+        width, half = self.width, self.half
+        data = (packed + self.offset).to_bytes(width * self.count, "little")
+        return [int.from_bytes(data[i:i + width], "little") - half for i in range(0, width * self.count, width)]
 
 
 def _gcd(a, b):
@@ -127,7 +185,6 @@ class BoxProver:
         self.stages = stages
         self.widths = [len(w) for w, _, _ in stages]
         self.n = len(stages[0][0][0]) if stages[0][0] else 0
-        self.columns = [[list(column) for column in zip(*w)] for w, _, _ in stages]
         # per stage and row: its nonzero weights, and the picks of the inputs' lower (upper)
         # functions for a lower (upper) function of the row from the columns side by side
         self.rows = []
@@ -140,6 +197,14 @@ class BoxProver:
                 upper = [width + i if row[i] > 0 else i for i in nonzero]
                 rows.append(([row[i] for i in nonzero], _picker(lower), _picker(upper)))
             self.rows.append(rows)
+        # per stage: its rows with the bias, each packed into one integer (_Fields) for
+        # back-substitution, whose coefficients are below 2^RELAXED_BITS
+        self.weight_bits = [max((abs(v) for r in w for v in r), default=0).bit_length() for w, _, _ in stages]
+        self.packed = []
+        for w, b, _ in stages:
+            top = max((abs(v) for v in (*b, *(x for r in w for x in r))), default=0).bit_length()
+            fields = _Fields(len(w[0]) + 1, RELAXED_BITS + top + len(w).bit_length())
+            self.packed.append((fields, [fields.pack([*row, bias]) for row, bias in zip(w, b)]))
 
     # -- intervals ------------------------------------------------------------------------
 
@@ -171,9 +236,14 @@ class BoxProver:
             den = s * e_den
             # a lower function takes the lower functions where the weight is positive, the upper
             # where negative (the columns side by side: lower then upper), an upper the other way
-            both = [lc + uc for lc, uc in zip(lo_cols, up_cols)]
-            z_lo = [[sum(map(mul, values, pick(col))) for values, pick, _ in self.rows[k]] for col in both]
-            z_up = [[sum(map(mul, values, pick(col))) for values, _, pick in self.rows[k]] for col in both]
+            # (each unit's function packed into one integer: a row's function is then one sum)
+            top = max((abs(v) for col in (*lo_cols, *up_cols) for v in col), default=0).bit_length()
+            fields = _Fields(n + 1, top + self.weight_bits[k] + len(w[0]).bit_length())
+            both = [fields.pack(f) for f in zip(*lo_cols)] + [fields.pack(f) for f in zip(*up_cols)]
+            z_lo = [list(col) for col in zip(*[fields.unpack(sum(map(mul, values, pick(both))))
+                                               for values, pick, _ in self.rows[k]])]
+            z_up = [list(col) for col in zip(*[fields.unpack(sum(map(mul, values, pick(both))))
+                                               for values, _, pick in self.rows[k]])]
             for j, bias in enumerate(b):
                 z_lo[n][j] += bias * e_den
                 z_up[n][j] += bias * e_den
@@ -204,7 +274,7 @@ class BoxProver:
             t = _grid([(v.numerator, v.denominator) for v in (*lows, *highs)])
             L = [_rounded(v.numerator, v.denominator, t, False) for v in lows]
             U = [_rounded(v.numerator, v.denominator, t, True) for v in highs]
-            out.append((L, U, t))
+            out.append(_Ends(L, U, t))
             # through the ReLUs: columns over 2^(e + SLOPE_BITS)
             one = 1 << SLOPE_BITS
             lo_cols = [[0] * len(w) for _ in range(n + 1)]
@@ -245,7 +315,8 @@ class BoxProver:
         end decides), or with *parallel* the line ``slope z``, the slope of its upper line
         (in [0, 1]: valid too)."""
         xlo, xhi, xden = box
-        den = Fraction(den)
+        # den = dnum / 2^dexp; const gets one exact term per stage
+        dnum, dexp = den, 0
         while True:
             if k and g:
                 # a_k >= 0: rounding the coefficients down to COEFFICIENT_BITS significant bits
@@ -253,51 +324,37 @@ class BoxProver:
                 extra = max(map(abs, g)).bit_length() - COEFFICIENT_BITS
                 if extra > 0:
                     g = [v >> extra for v in g]
-                    den /= 1 << extra
+                    dexp += extra
             if k == 0:
                 total = 0
                 for c, lo, hi in zip(g, xlo, xhi):
                     if c:
                         total += c * (lo if c > 0 else hi)
-                return const + total / (den * xden)
-            L, U, t = ivals[k - 1]
-            one = 1 << SLOPE_BITS
-            relaxed = [0] * len(g)
-            intercept = 0
-            for j, c in enumerate(g):
-                if not c:
-                    continue
-                lo, hi = L[j], U[j]
-                if lo >= 0:
-                    relaxed[j] = c * one
-                elif hi <= 0:
-                    continue
-                elif c > 0:
-                    if parallel:
-                        relaxed[j] = c * -((-(hi << SLOPE_BITS)) // (hi - lo))  # U / (U - L) <= 1, up
-                    elif hi >= -lo:
-                        relaxed[j] = c * one
-                else:
-                    slope = -((-(hi << SLOPE_BITS)) // (hi - lo))  # U / (U - L), rounded up
-                    relaxed[j] = c * slope
-                    intercept -= c * slope * lo
-            den_t = den * one
-            if intercept:
-                const += intercept / (den_t * (1 << t)) if t >= 0 else (intercept << -t) / den_t
+                return const + Fraction(total << dexp, dnum * xden)
+            ends = ivals[k - 1]
+            t = ends[2]
+            on_up, on_up_parallel, on_down, intercepts = ends.lines
+            relaxed = [c * (p if c > 0 else q) for c, p, q in
+                       zip(g, on_up_parallel if parallel else on_up, on_down)]
+            intercept = -sum([c * v for c, v in zip(g, intercepts) if c < 0 and v])
+            dnum <<= SLOPE_BITS  # now the coefficients' denominator (times 2^-dexp)
             w, b, s = self.stages[k - 1]
             live = [j for j, c in enumerate(relaxed) if c]
-            if not live:
-                g, den, k = [0] * len(w[0]), den_t * s, k - 1
-                continue
-            const += sum(relaxed[j] * b[j] for j in live) / (den_t * s)
-            columns = self.columns[k - 1]
-            if len(live) == len(relaxed):
-                g = [sum(map(mul, relaxed, column)) for column in columns]
+            if live:
+                # the new coefficients and the bias term at once: sum of relaxed_j (W_j, b_j), packed
+                fields, rows = self.packed[k - 1]
+                *g, bias = fields.unpack(sum([relaxed[j] * rows[j] for j in live]))
             else:
-                pick = itemgetter(*live, live[0])  # (a tuple even for one index; the extra one unused)
-                coefficients = pick(relaxed)[:-1]
-                g = [sum(map(mul, coefficients, pick(column))) for column in columns]
-            den, k = den_t * s, k - 1
+                g, bias = [0] * len(w[0]), 0
+            # intercept / (den 2^t) + bias / (den s), den the coefficients' denominator
+            if t >= 0:
+                term, below = intercept * s + (bias << t), dnum * (s << t)
+            else:
+                term, below = (intercept << -t) * s + bias, dnum * s
+            if term:
+                const += Fraction(term << dexp, below)
+            dnum *= s
+            k -= 1
 
     @staticmethod
     def states(ivals):

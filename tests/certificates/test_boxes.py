@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import pytest
 
-from polyregions.checker.boxes import BOXES_FORMAT, BoxProver, box_stages
+from polyregions.checker.boxes import BOXES_FORMAT, BoxProver, _Fields, box_stages
 from polyregions.checker.check import CheckFailure, check_certificate
 from polyregions.checker.models import _read_model
 from polyregions.core.domain import Domain
@@ -194,6 +194,63 @@ def test_exact_bounds_never_cross_the_minimum(seed):
         values = list(x)
         for k, (layer_low, layer_high, t) in enumerate(ivals):
             w, b, s = box_stages(layers)[k]
+            z = [Fraction(sum(wi * v for wi, v in zip(row, values)) + bias, s) for row, bias in zip(w, b)]
+            unit = Fraction(2) ** -t
+            assert all(lo * unit <= v <= hi * unit for v, lo, hi in zip(z, layer_low, layer_high))
+            values = [max(v, 0) for v in z]
+
+
+def test_packed_fields_round_trip():
+    """Vectors packed into one integer come back exactly, at the ends of their range too, and
+    a linear combination of packed vectors packs the combination."""
+    rng = random.Random(7)
+    for count in (1, 2, 6, 51):
+        for bits in (1, 7, 8, 9, 64, 155):
+            fields = _Fields(count, bits)
+            top = (1 << (bits - 1)) - 1
+            for values in ([top] * count, [-top] * count, [0] * count,
+                           [rng.randint(-top, top) for _ in range(count)]):
+                assert fields.unpack(fields.pack(values)) == values
+            xs = [[rng.randint(-(1 << (bits - 4)) if bits > 4 else 0, 1 << max(bits - 4, 0)) for _ in range(count)]
+                  for _ in range(4)]
+            cs = [rng.choice([-2, -1, 1, 2]) for _ in range(4)]
+            combined = [sum(c * x[i] for c, x in zip(cs, xs)) for i in range(count)]
+            assert fields.unpack(sum(c * fields.pack(x) for c, x in zip(cs, xs))) == combined
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_exact_bounds_with_float32_weights(seed):
+    """Weights as float32 values of wide range (the packed integers of the checker's bounds
+    grow with them): the bounds still hold at every corner and random point of the box."""
+    rng = random.Random(900 + seed)
+    n0, widths = rng.randint(2, 4), [rng.randint(3, 9) for _ in range(rng.randint(2, 4))]
+
+    def weight():
+        value = Fraction(rng.randint(-(1 << 23), 1 << 23), 1 << 23) * Fraction(2) ** rng.randint(-30, 12)
+        return value if rng.random() > 0.1 else Fraction(0)
+
+    weights, biases, fan_in = [], [], n0
+    for width in [*widths, 2]:
+        weights.append([[weight() for _ in range(fan_in)] for _ in range(width)])
+        biases.append([weight() for _ in range(width)])
+        fan_in = width
+    net = Network.mlp(weights, biases)
+    _, layers = _read_model(net.to_json())
+    stages = box_stages(layers)
+    prover = BoxProver(stages)
+    low = [Fraction(rng.randint(-40, 0), rng.choice([3, 7, 1 << 20])) for _ in range(n0)]
+    high = [lo + Fraction(rng.randint(1, 9), rng.choice([2, 5, 1 << 30])) for lo in low]
+    ivals = prover.intervals(low, high)
+    points = [[rng.choice([a, b]) for a, b in zip(low, high)] for _ in range(12)]
+    points += [[a + (b - a) * Fraction(rng.randint(0, 64), 64) for a, b in zip(low, high)] for _ in range(12)]
+    for c in ([1, 0], [0, 1], [1, -1]):
+        c = [Fraction(v) for v in c]
+        bound = prover.lower(c, ivals, low, high, Fraction(0))
+        assert all(bound <= sum(ci * yi for ci, yi in zip(c, net(x))) for x in points)
+    for x in points:
+        values = list(x)
+        for k, (layer_low, layer_high, t) in enumerate(ivals):
+            w, b, s = stages[k]
             z = [Fraction(sum(wi * v for wi, v in zip(row, values)) + bias, s) for row, bias in zip(w, b)]
             unit = Fraction(2) ** -t
             assert all(lo * unit <= v <= hi * unit for v, lo, hi in zip(z, layer_low, layer_high))
