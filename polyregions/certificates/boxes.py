@@ -13,6 +13,8 @@ own certificate.
 
 from __future__ import annotations
 
+import signal
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from fractions import Fraction
 from typing import Any, Sequence
 
@@ -39,20 +41,58 @@ def _texts(values: Sequence[Fraction]) -> list[str]:
     return [format_rational(Fraction(v)) for v in values]
 
 
+#: The prover and the unsafe set of a worker process of :class:`BoxCertifier` (set when it starts).
+_WORKER: tuple[BoxProver, list] | None = None
+
+
+def _start_worker(stages: list, unsafe: list) -> None:
+    """A checking worker ignores Ctrl-C and SIGTERM (its parent ends it) and builds its prover once."""
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _WORKER = (BoxProver(stages), unsafe)
+
+
+def _refuting_rows(prover: BoxProver, unsafe: list, low: Sequence[Fraction], high: Sequence[Fraction],
+                   order: Sequence[Sequence[int]]) -> tuple[list[int | None], list]:
+    """Per disjunct, the first row (in the order *order* gives) whose exact lower bound over
+    the box exceeds its threshold, or None; and the box's exact intervals."""
+    ivals = prover.intervals(low, high)
+    lower = prover.lower
+    rows = [next((r for r in tries if lower(conj[r][0], ivals, low, high, conj[r][1]) > conj[r][1]), None)
+            for conj, tries in zip(unsafe, order)]
+    return rows, ivals
+
+
+def _check_in_worker(low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]]
+                     ) -> list[int | None]:
+    assert _WORKER is not None
+    return _refuting_rows(*_WORKER, low, high, order)[0]
+
+
 class BoxCertifier:
     """The tree of a boxes certificate, built while the search runs.
 
     The search works on the free inputs of the property's box (``free``: their indices in
     the network's inputs; ``base``: the full input with the fixed ones set); the
     certificate is about the network's inputs, so boxes and splits are lifted to them.
+    The search names the box it visits (:meth:`visiting`); each box's entry is kept by its
+    path and the tree is written in preorder at the end.
+
+    With *jobs* > 1 the exact check of a box the search's bounds close runs on one of
+    *jobs* worker processes while the search goes on: the box counts as closed at once,
+    and a box the exact bounds do not close comes back from :meth:`reopened` to be
+    searched again (split further, as without workers). The tree is the same as with
+    one process, byte for byte. Call :meth:`shutdown` at the end.
     """
 
     def __init__(self, network: Network, low: Sequence[Fraction], high: Sequence[Fraction], unsafe: Rows,
-                 free: Sequence[int], base: Sequence[Fraction]) -> None:
+                 free: Sequence[int], base: Sequence[Fraction], jobs: int = 1) -> None:
         model = network.to_json()
         try:
             _, layers = _read_model(model)
-            self.prover = BoxProver(box_stages(layers))
+            stages = box_stages(layers)
+            self.prover = BoxProver(stages)
         except CheckFailure as exc:
             raise InputError(f"certificate: {exc}") from None
         self.model = model
@@ -61,8 +101,52 @@ class BoxCertifier:
         self.free = list(free)
         self.base = list(base)
         self.low, self.high = self.full(low, high)
-        self.entries: list[list[Any]] = []
+        self.nodes: dict[tuple[int, ...], list[Any]] = {}  # box path -> its entry
         self.boxes = 0
+        self.path: tuple[int, ...] = ()  # the box being visited
+        self.box: Any = None
+        self.refused: set[tuple[int, ...]] = set()  # boxes the exact bounds did not close
+        self.pending: dict[Future, tuple[tuple[int, ...], Any]] = {}
+        self.pool = None
+        if jobs > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from ..run.executors import _start_method
+
+            self.pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(_start_method()),
+                                            initializer=_start_worker, initargs=(stages, self.unsafe))
+
+    def visiting(self, path: tuple[int, ...], box: Any = None) -> None:
+        """The search visits the box at *path* (the :class:`~polyregions.queries.splitting.Box`
+        itself, handed back by :meth:`reopened` when its exact check fails)."""
+        self.path, self.box = tuple(path), box
+
+    def reopened(self, block: bool) -> list[Any]:
+        """The boxes whose exact check on a worker failed since the last call (to be searched
+        again); with *block*, waits (up to half a second) for a check to finish."""
+        if not self.pending:
+            return []
+        done, _ = wait(list(self.pending), timeout=0.5 if block else 0, return_when=FIRST_COMPLETED)
+        out = []
+        for future in sorted(done, key=lambda f: self.pending[f][0]):  # (an order that does not depend on timing)
+            path, box = self.pending.pop(future)
+            rows = future.result()
+            if None in rows:
+                del self.nodes[path]
+                self.refused.add(path)
+                out.append(box)
+            else:
+                self.nodes[path] = ["leaf", {"rows": rows}]
+                self.boxes += 1
+        return out
+
+    def shutdown(self) -> None:
+        """End the worker processes (pending checks are dropped)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            self.pending.clear()
 
     def full(self, low: Sequence[Fraction], high: Sequence[Fraction]) -> tuple[list[Fraction], list[Fraction]]:
         """A box of the free inputs as a box of all inputs."""
@@ -75,26 +159,29 @@ class BoxCertifier:
 
     def split(self, p: int, lower_first: bool) -> None:
         """The current box is halved at free input *p*'s midpoint."""
-        self.entries.append(["split", self.free[p], 0 if lower_first else 1])
+        self.nodes[self.path] = ["split", self.free[p], 0 if lower_first else 1]
 
     def _refuted(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]]
                  ) -> tuple[list[int | None], list]:
         """Per disjunct, the first row (in the order *order* gives) whose exact lower bound over
         the box exceeds its threshold, or None; and the box's exact intervals."""
-        full_low, full_high = self.full(low, high)
-        ivals = self.prover.intervals(full_low, full_high)
-        lower = self.prover.lower
-        rows = [next((r for r in tries if lower(conj[r][0], ivals, full_low, full_high, conj[r][1]) > conj[r][1]),
-                     None) for conj, tries in zip(self.unsafe, order)]
-        return rows, ivals
+        return _refuting_rows(self.prover, self.unsafe, *self.full(low, high), order)
 
     def close(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]]) -> bool:
         """Close the box when the exact bounds refute a row of every disjunct (tried in the
-        order *order* gives per disjunct); False (nothing written) when they do not."""
+        order *order* gives per disjunct); False (nothing written) when they do not. With
+        workers the check is sent to one and the box counts as closed (see :meth:`reopened`)."""
+        if self.path in self.refused:
+            return False
+        if self.pool is not None and self.box is not None:
+            self.nodes[self.path] = ["leaf", None]  # filled in when the check comes back
+            self.pending[self.pool.submit(_check_in_worker, *self.full(low, high), [list(t) for t in order])] = (
+                self.path, self.box)
+            return True
         rows, _ = self._refuted(low, high, order)
         if None in rows:
             return False
-        self.entries.append(["leaf", {"rows": rows}])
+        self.nodes[self.path] = ["leaf", {"rows": rows}]
         self.boxes += 1
         return True
 
@@ -108,7 +195,7 @@ class BoxCertifier:
         states = self.prover.states(ivals)
         units = [u for u, s in enumerate(states) if s == 2]
         if None not in rows:
-            self.entries.append(["leaf", {"rows": rows}])
+            self.nodes[self.path] = ["leaf", {"rows": rows}]
             self.boxes += 1
             return True, None
         if len(units) > PIECE_UNITS_LIMIT:
@@ -168,13 +255,13 @@ class BoxCertifier:
         tree, found = walk(())
         if found is not None:
             return True, found
-        self.entries.append(["leaf", {"rows": rows, "pieces": {"units": units, "tree": tree}}])
+        self.nodes[self.path] = ["leaf", {"rows": rows, "pieces": {"units": units, "tree": tree}}]
         self.boxes += 1
         return True, None
 
     def regions(self, certificate: dict[str, Any]) -> None:
         """The current box is closed by the region search's certificate."""
-        self.entries.append(["regions", certificate])
+        self.nodes[self.path] = ["regions", certificate]
         self.boxes += 1
 
     def _domain(self) -> dict[str, Any]:
@@ -192,4 +279,16 @@ class BoxCertifier:
         return {"format": BOXES_FORMAT, "model_sha256": model_digest(self.model), "domain": self._domain(),
                 "box": {"low": _texts(self.low), "high": _texts(self.high)},
                 "property": {"unsafe": unsafe_json}, "result": "holds", "boxes_closed": self.boxes,
-                "tree": self.entries}
+                "tree": self.tree()}
+
+    def tree(self) -> list[list[Any]]:
+        """The entries in preorder: each split's first half (its entry's third item) first."""
+        assert not self.pending, "checks still pending"
+        out, todo = [], [()]
+        while todo:
+            path = todo.pop()
+            entry = self.nodes[path]
+            out.append(entry)
+            if entry[0] == "split":
+                todo += [path + (1 - entry[2],), path + (entry[2],)]
+        return out

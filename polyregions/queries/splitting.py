@@ -42,6 +42,8 @@ The answer is as exact as the region search's: no floating-point number decides 
 *Certificates.* With a :class:`~polyregions.certificates.boxes.BoxCertifier` a box is
 closed only once the checker's exact bounds refute it (else it is split further) and
 every split and leaf is written to the certificate (:mod:`polyregions.checker.boxes`).
+When the certifier checks on worker processes, a box counts as closed while its check
+runs and comes back to the stack (:meth:`BoxSearch.walk`) if the check fails.
 
 *Tasks.* :class:`BoxSearch` is the same search as a walk over a stack of :class:`Box`
 records, each named by its path of bisections from the root (0: the lower half, 1: the
@@ -485,8 +487,19 @@ class BoxSearch:
         figures of this walk alone. (*on_drop* is for the executors' signature; unused.)"""
         before = replace(self.stats)
         self.taken = [box.path for box in stack]
+        certifier = self.certifier
         try:
-            while stack:
+            while True:
+                if certifier is not None and certifier.pending:
+                    # boxes whose exact check failed on a worker are searched again (counted once)
+                    reopened = certifier.reopened(block=not stack)
+                    self.stats.boxes -= len(reopened)
+                    stack.extend(reopened)
+                    if not stack:
+                        self._check_time()
+                        continue
+                if not stack:
+                    break
                 self._check_time()
                 found = self._visit(stack.pop(), stack)
                 yield found
@@ -512,6 +525,8 @@ class BoxSearch:
     def _visit(self, box: Box, stack: list[Box]) -> tuple[Fraction, ...] | None:
         """Decide *box* or bisect it (the halves go on *stack*); a counterexample, or None."""
         stats = self.stats
+        if self.certifier is not None:
+            self.certifier.visiting(box.path, box)
         if not box.path:
             found = self.attack_root()
             if found is not None:

@@ -370,11 +370,14 @@ def _verify_part(network: Network, domain: Domain, prop: Property, certificate: 
         if fixed or result.counterexample is None:
             return lifted(result.counterexample, result)
         return result
-    if certificate:  # one process, the tree written as the search goes
+    if certificate:  # the tree written as the search goes; the exact checks on --jobs workers
         low = tuple(lo for lo, _ in box.bounds or ())
         high = tuple(hi for _, hi in box.bounds or ())
-        certifier = BoxCertifier(network, low, high, unsafe, free, base)
-        return lifted(*_certified_split(inner, low, high, prop, certifier, fixed, prune, bound_every, deadline))
+        certifier = BoxCertifier(network, low, high, unsafe, free, base, jobs=run["jobs"])
+        try:
+            return lifted(*_certified_split(inner, low, high, prop, certifier, fixed, prune, bound_every, deadline))
+        finally:
+            certifier.shutdown()
     wall = None if deadline is None else time.time() + (deadline - time.monotonic())
     spec = SplitJob(tuple(tuple((tuple(c), d) for c, d in conj) for conj in unsafe), prune, bound_every, wall)
     search = spec.make_search(inner, box)

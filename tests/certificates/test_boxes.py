@@ -71,6 +71,31 @@ def test_certificates_against_the_region_search(seed):
         assert verdict["boxes_closed"] == result.certificate["boxes_closed"] >= 1
 
 
+@pytest.mark.parametrize("seed", [17, 21, 38, 45, 89, 135])
+def test_exact_checks_on_workers_write_the_same_certificate(seed):
+    """With jobs=2 the exact checks run on worker processes while the search goes on; boxes
+    they do not close are searched again (these cases have such boxes), and the certificate is
+    the one-process certificate byte for byte."""
+    net, prop = random_case(seed)
+    one = verify_property(net, prop, certificate=True)
+    two = verify_property(net, prop, certificate=True, jobs=2)
+    assert two.result == one.result
+    assert json.dumps(two.certificate) == json.dumps(one.certificate)
+    assert two.boxes == one.boxes
+    assert checked(net, prop, two.certificate)["property"] == one.result
+
+
+def test_a_timeout_with_checks_on_workers():
+    """A time limit that passes while checks are still on workers answers unknown, without a
+    certificate, and the workers are ended."""
+    import multiprocessing
+
+    net, prop = random_case(122)  # 705 boxes that the exact bounds do not close
+    result = verify_property(net, prop, certificate=True, jobs=2, timeout=0.3)
+    assert result.result == "unknown" and result.certificate is None
+    assert multiprocessing.active_children() == []
+
+
 def test_rows_that_only_meet_together():
     """y = (x, -x) on [-1, 1]: x <= -1/2 and -x <= -1/2 never hold together, though each row
     alone does somewhere: no single row's bound refutes the disjunct, an LP over the pieces does."""
