@@ -73,6 +73,9 @@ LAZY = {
     ("polyregions.run.executors", "multiprocessing.connection"): "the same",
     ("polyregions.run.executors", "logging"): "the Dask path only",
     ("polyregions.run.executors", "uuid"): "the Dask path only",
+    ("polyregions.certificates.boxes", "multiprocessing"): "checking workers start for verify -o --jobs N only",
+    ("polyregions.certificates.boxes", "concurrent.futures"):
+        "the same (its process pool imports multiprocessing: about 22 ms)",
 }
 #: Modules that load other modules by name; only DYNAMIC may import them.
 LOADERS = {"importlib", "pkgutil", "runpy"}

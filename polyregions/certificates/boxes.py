@@ -27,6 +27,7 @@ from ..errors import InputError, SolverError
 from ..geometry import lp
 from ..geometry.boxlp import box_farkas
 from ..rationals import format_rational
+from ..run.executors import _start_method
 
 __all__ = ["BoxCertifier", "BOXES_FORMAT", "PIECE_UNITS_LIMIT"]
 
@@ -111,8 +112,6 @@ class BoxCertifier:
         if jobs > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
-
-            from ..run.executors import _start_method
 
             self.pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(_start_method()),
                                             initializer=_start_worker, initargs=(stages, self.unsafe))
