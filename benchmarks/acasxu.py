@@ -10,13 +10,16 @@ unknown, total and largest seconds, and the competition's totals. Loading a netw
 (ONNX, converted to exact rationals) is timed apart and not counted, as the competition
 subtracts start-up.
 
-    python benchmarks/acasxu.py [--quick] [--only PROP ...] [--limit SECONDS] [--certify]
+    python benchmarks/acasxu.py [--quick] [--only PROP ...] [--limit SECONDS] [--certify] [--jobs N]
 
 --quick: the first instance of each property (10 instances) with a 30 s limit. A line per
 finished instance goes to stderr as the run goes; the table comes at the end.
 --certify: each answer with its certificate (the search's limit covers writing it), checked
 by the standalone checker afterwards: its size (JSON bytes) and check seconds are printed
-beside the search's seconds ("-" where there is none: unknown).
+beside the search's seconds ("-" where there is none: unknown), and the summary counts the
+decided instances whose certificate the checker accepted ("certified").
+--jobs N: `verify_property(..., jobs=N)`: the search on N worker processes (with --certify:
+the exact checks of the boxes it closes on N workers).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="properties to run, e.g. prop_1 prop_3")
     parser.add_argument("--limit", type=float, help="seconds per instance instead of the competition's")
     parser.add_argument("--certify", action="store_true", help="certificates too, checked, with sizes and times")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     args = parser.parse_args()
     folder = data_dir()
     if folder is None:
@@ -69,7 +73,7 @@ def main() -> int:
     limit_override = args.limit if args.limit is not None else (30.0 if args.quick else None)
     networks: dict[str, object] = {}
     load_seconds = 0.0
-    per_prop: dict[str, dict] = defaultdict(lambda: {"n": 0, "decided": 0, "wrong": 0, "unknown": 0,
+    per_prop: dict[str, dict] = defaultdict(lambda: {"n": 0, "decided": 0, "certified": 0, "wrong": 0, "unknown": 0,
                                                     "total": 0.0, "largest": 0.0, "nnenum": 0.0, "abcrown": 0.0})
     results = []
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
@@ -87,13 +91,13 @@ def main() -> int:
         start = time.perf_counter()
         certified = args.certify
         try:
-            result = verify_property(net, prop, timeout=seconds_limit, certificate=certified)
+            result = verify_property(net, prop, timeout=seconds_limit, certificate=certified, jobs=args.jobs)
         except InputError as exc:  # a certificate this instance cannot have yet
             print(f"{onnx_name} {vnnlib}: {exc}; verified without a certificate")
             certified = False
-            result = verify_property(net, prop, timeout=seconds_limit)
+            result = verify_property(net, prop, timeout=seconds_limit, jobs=args.jobs)
         seconds = time.perf_counter() - start
-        proof = ""
+        proof, checked = "", False
         if args.certify:
             proof = f" {'-':>8} {'-':>8}"
             if certified and result.certificate is not None:
@@ -101,13 +105,14 @@ def main() -> int:
                 start = time.perf_counter()
                 check_certificate(json.loads(text), net.to_json(), None, prop.to_json())
                 proof = f" {len(text) / 1024:>8.1f} {time.perf_counter() - start:>8.2f}"
-        results.append((onnx_name, vnnlib, result.result, seconds, result.boxes, proof))
+                checked = True
+        results.append((onnx_name, vnnlib, result.result, seconds, result.boxes, proof, checked))
         # progress on stderr as the run goes (the comparison with expected.csv comes at the end)
         print(f"[{len(results)}/{len(instances)}] {onnx_name} {vnnlib}: {result.result}, {seconds:.2f} s",
               file=sys.stderr, flush=True)
     with open(folder / "expected.csv") as handle:
         expected = {(row["onnx"], row["vnnlib"]): row for row in csv.DictReader(handle)}
-    for onnx_name, vnnlib, answer, seconds, boxes, proof in results:
+    for onnx_name, vnnlib, answer, seconds, boxes, proof, checked in results:
         row = expected[(onnx_name, vnnlib)]
         name = onnx_name.removeprefix("ACASXU_run2a_").removesuffix("_batch_2000.onnx")
         prop_name = vnnlib.removesuffix(".vnnlib")
@@ -121,24 +126,27 @@ def main() -> int:
             stats["unknown"] += 1
         elif answer == row["answer"]:
             stats["decided"] += 1
+            stats["certified"] += checked
         else:
             stats["wrong"] += 1
         print(f"{name:<10} {prop_name:<8} {answer:<9} {row['answer']:<9} {boxes:>7} {seconds:>8.2f}  "
               f"{row['nnenum_s'] or '-':>8} {row['abcrown_s'] or '-':>9}{proof}")
     print()
     print(f"{'property':<9} {'instances':>9} {'decided':>8} {'wrong':>6} {'unknown':>8} {'total s':>9} "
-          f"{'largest s':>10} {'nnenum s':>9} {'abcrown s':>10}")
+          f"{'largest s':>10} {'nnenum s':>9} {'abcrown s':>10}" + (f" {'certified':>9}" if args.certify else ""))
     totals = defaultdict(float)
     for prop_name in sorted(per_prop, key=lambda p: int(p.split("_")[1])):
         s = per_prop[prop_name]
         print(f"{prop_name:<9} {s['n']:>9} {s['decided']:>8} {s['wrong']:>6} {s['unknown']:>8} {s['total']:>9.1f} "
-              f"{s['largest']:>10.1f} {s['nnenum']:>9.1f} {s['abcrown']:>10.1f}")
-        for key in ("n", "decided", "wrong", "unknown", "total", "nnenum", "abcrown"):
+              f"{s['largest']:>10.1f} {s['nnenum']:>9.1f} {s['abcrown']:>10.1f}"
+              + (f" {s['certified']:>9}" if args.certify else ""))
+        for key in ("n", "decided", "certified", "wrong", "unknown", "total", "nnenum", "abcrown"):
             totals[key] += s[key]
         totals["largest"] = max(totals["largest"], s["largest"])
     print(f"{'all':<9} {int(totals['n']):>9} {int(totals['decided']):>8} {int(totals['wrong']):>6} "
           f"{int(totals['unknown']):>8} {totals['total']:>9.1f} {totals['largest']:>10.1f} "
-          f"{totals['nnenum']:>9.1f} {totals['abcrown']:>10.1f}")
+          f"{totals['nnenum']:>9.1f} {totals['abcrown']:>10.1f}"
+          + (f" {int(totals['certified']):>9}" if args.certify else ""))
     print(f"(loading {len(networks)} networks: {load_seconds:.1f} s, not counted)")
     return 1 if totals["wrong"] else 0
 

@@ -54,21 +54,50 @@ def _start_worker(stages: list, unsafe: list) -> None:
     _WORKER = (BoxProver(stages), unsafe)
 
 
+#: Per disjunct, per row: the search's optimised slopes ``{unit: s}`` (s over 2^SLOPE_BITS), or None.
+Slopes = Sequence[Sequence[dict[int, int] | None]]
+
+
 def _refuting_rows(prover: BoxProver, unsafe: list, low: Sequence[Fraction], high: Sequence[Fraction],
-                   order: Sequence[Sequence[int]]) -> tuple[list[int | None], list]:
+                   order: Sequence[Sequence[int]], slopes: Slopes | None = None
+                   ) -> tuple[list[int | None], list[dict[int, int] | None], list]:
     """Per disjunct, the first row (in the order *order* gives) whose exact lower bound over
-    the box exceeds its threshold, or None; and the box's exact intervals."""
+    the box exceeds its threshold, or None, with the slopes that bound used (from *slopes*,
+    or None); and the box's exact intervals."""
     ivals = prover.intervals(low, high)
-    lower = prover.lower
-    rows = [next((r for r in tries if lower(conj[r][0], ivals, low, high, conj[r][1]) > conj[r][1]), None)
-            for conj, tries in zip(unsafe, order)]
-    return rows, ivals
+    rows: list[int | None] = []
+    used: list[dict[int, int] | None] = []
+    for k, (conj, tries) in enumerate(zip(unsafe, order)):
+        for r in tries:
+            given = None if slopes is None else slopes[k][r]
+            c, d = conj[r]
+            if prover.lower(c, ivals, low, high, d) > d:
+                rows.append(r)
+                used.append(None)
+                break
+            if given and prover.lower(c, ivals, low, high, d, given) > d:
+                rows.append(r)
+                used.append(given)
+                break
+        else:
+            rows.append(None)
+            used.append(None)
+    return rows, used, ivals
 
 
-def _check_in_worker(low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]]
-                     ) -> list[int | None]:
+def _leaf(rows: list[int | None], used: list[dict[int, int] | None]) -> dict[str, Any]:
+    """A leaf's proof: the refuting rows, and the slopes of those whose bound needs them."""
+    proof: dict[str, Any] = {"rows": rows}
+    if any(used):
+        proof["slopes"] = [None if u is None else [[unit, s] for unit, s in sorted(u.items())] for u in used]
+    return proof
+
+
+def _check_in_worker(low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]],
+                     slopes: Slopes | None) -> tuple[list[int | None], list[dict[int, int] | None]]:
     assert _WORKER is not None
-    return _refuting_rows(*_WORKER, low, high, order)[0]
+    rows, used, _ = _refuting_rows(*_WORKER, low, high, order, slopes)
+    return rows, used
 
 
 class BoxCertifier:
@@ -130,13 +159,13 @@ class BoxCertifier:
         out = []
         for future in sorted(done, key=lambda f: self.pending[f][0]):  # (an order that does not depend on timing)
             path, box = self.pending.pop(future)
-            rows = future.result()
+            rows, used = future.result()
             if None in rows:
                 del self.nodes[path]
                 self.refused.add(path)
                 out.append(box)
             else:
-                self.nodes[path] = ["leaf", {"rows": rows}]
+                self.nodes[path] = ["leaf", _leaf(rows, used)]
                 self.boxes += 1
         return out
 
@@ -160,41 +189,42 @@ class BoxCertifier:
         """The current box is halved at free input *p*'s midpoint."""
         self.nodes[self.path] = ["split", self.free[p], 0 if lower_first else 1]
 
-    def _refuted(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]]
-                 ) -> tuple[list[int | None], list]:
-        """Per disjunct, the first row (in the order *order* gives) whose exact lower bound over
-        the box exceeds its threshold, or None; and the box's exact intervals."""
-        return _refuting_rows(self.prover, self.unsafe, *self.full(low, high), order)
+    def _refuted(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]],
+                 slopes: Slopes | None = None) -> tuple[list[int | None], list[dict[int, int] | None], list]:
+        """:func:`_refuting_rows` on the box (of the free inputs)."""
+        return _refuting_rows(self.prover, self.unsafe, *self.full(low, high), order, slopes)
 
-    def close(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]]) -> bool:
+    def close(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]],
+              slopes: Slopes | None = None) -> bool:
         """Close the box when the exact bounds refute a row of every disjunct (tried in the
-        order *order* gives per disjunct); False (nothing written) when they do not. With
-        workers the check is sent to one and the box counts as closed (see :meth:`reopened`)."""
+        order *order* gives per disjunct; a row's bound also with the search's optimised
+        *slopes* for it, if any); False (nothing written) when they do not. With workers the
+        check is sent to one and the box counts as closed (see :meth:`reopened`)."""
         if self.path in self.refused:
             return False
         if self.pool is not None and self.box is not None:
             self.nodes[self.path] = ["leaf", None]  # filled in when the check comes back
-            self.pending[self.pool.submit(_check_in_worker, *self.full(low, high), [list(t) for t in order])] = (
-                self.path, self.box)
+            future = self.pool.submit(_check_in_worker, *self.full(low, high), [list(t) for t in order], slopes)
+            self.pending[future] = (self.path, self.box)
             return True
-        rows, _ = self._refuted(low, high, order)
+        rows, used, _ = self._refuted(low, high, order, slopes)
         if None in rows:
             return False
-        self.nodes[self.path] = ["leaf", {"rows": rows}]
+        self.nodes[self.path] = ["leaf", _leaf(rows, used)]
         self.boxes += 1
         return True
 
     def pieces(self, low: Sequence[Fraction], high: Sequence[Fraction], order: Sequence[Sequence[int]],
-               deadline_check: Any) -> tuple[bool, tuple[Fraction, ...] | None]:
+               deadline_check: Any, slopes: Slopes | None = None) -> tuple[bool, tuple[Fraction, ...] | None]:
         """Close the box piece by piece (the exact bounds' open units, each on/off choice an
         affine map, exact LPs): (closed, counterexample of the free inputs). Not closed
         (nothing written) when the bounds leave more than :data:`PIECE_UNITS_LIMIT` units open."""
         full_low, full_high = self.full(low, high)
-        rows, ivals = self._refuted(low, high, order)
+        rows, used, ivals = self._refuted(low, high, order, slopes)
         states = self.prover.states(ivals)
         units = [u for u, s in enumerate(states) if s == 2]
         if None not in rows:
-            self.nodes[self.path] = ["leaf", {"rows": rows}]
+            self.nodes[self.path] = ["leaf", _leaf(rows, used)]
             self.boxes += 1
             return True, None
         if len(units) > PIECE_UNITS_LIMIT:
@@ -254,7 +284,7 @@ class BoxCertifier:
         tree, found = walk(())
         if found is not None:
             return True, found
-        self.nodes[self.path] = ["leaf", {"rows": rows, "pieces": {"units": units, "tree": tree}}]
+        self.nodes[self.path] = ["leaf", {**_leaf(rows, used), "pieces": {"units": units, "tree": tree}}]
         self.boxes += 1
         return True, None
 

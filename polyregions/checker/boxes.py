@@ -9,6 +9,11 @@ into any disjunct of the unsafe set, disjunct by disjunct:
 
 - ``rows``: per disjunct, the index of one of its rows whose lower bound over the box
   (:meth:`BoxProver.lower`) exceeds the row's threshold, or null;
+- ``slopes`` (optional): per disjunct, null or ``[[unit, s], ...]`` (units numbered over
+  all hidden layers, increasing; s an integer from 0 to ``2^SLOPE_BITS``): the slopes
+  ``s / 2^SLOPE_BITS`` of those units' lower lines for one more bound of the row
+  (alpha-CROWN's optimised slopes; any slope in [0, 1] gives a valid line, and units the
+  checker's intervals do not leave open ignore theirs);
 - ``pieces`` (when some disjunct has null): the open units of the box (those whose sign
   the bounds leave open) and a tree over their on/off choices in that order; a node is
   ``{"infeasible": y}`` (Farkas multipliers: the box and the chosen sides so far meet
@@ -23,12 +28,13 @@ arithmetic layer by layer, then, for every unit it leaves open, back-substitutio
 input box through the ReLU relaxations of the layers before (the upper line through
 ``(L, 0)`` and ``(U, U)`` with its slope rounded up, the lower line ``0`` or ``z`` by the
 sizes of the ends: DeepPoly); a spec row's bound the same way, and again with the lower
-lines through 0 parallel to the upper ones (CROWN), keeping the better of the two; each
+lines through 0 parallel to the upper ones (CROWN) and with the leaf's slopes, keeping
+the best; each
 interval end is rounded outward to 60 significant bits. A linear combination of rows is
 one sum of products of integers that each pack a whole row (:class:`_Fields`), so Python's
 integer arithmetic does the inner loops. Every relaxation holds on its
 interval, so every bound holds; nothing is taken from the certificate but the choice of
-rows, units and multipliers.
+rows, slopes, units and multipliers.
 """
 
 from __future__ import annotations
@@ -301,19 +307,25 @@ class BoxProver:
                 e_den = 1
         return out
 
-    def _best(self, k, g, den, const, ivals, box, need):
-        """The better of :meth:`_back`'s two bounds (the lower lines 0 or z, then the lower
-        lines parallel to the upper ones); the second is not computed when the first
-        exceeds *need* already."""
-        first = self._back(k, g, den, const, ivals, box, False)
-        return first if first > need else max(first, self._back(k, g, den, const, ivals, box, True))
+    def _best(self, k, g, den, const, ivals, box, need, slopes=None):
+        """The best of :meth:`_back`'s bounds: with the lower lines 0 or z, then (when given)
+        with the lower lines of *slopes* (per hidden stage, the factors of a positive
+        coefficient, as :attr:`_Ends.lines`' first), then with the lower lines parallel to
+        the upper ones; each is computed only while the best so far does not exceed *need*."""
+        best = self._back(k, g, den, const, ivals, box, False)
+        for lines in ([slopes] if slopes is not None else []) + [True]:
+            if best > need:
+                break
+            best = max(best, self._back(k, g, den, const, ivals, box, lines))
+        return best
 
     def _back(self, k, g, den, const, ivals, box, parallel):
         """A lower bound of ``g . a_k / den + const`` over the box, where ``a_k`` are the
         activations of hidden stage k (1-based: a_0 is the input) and g integers. An open
         unit with a positive coefficient takes the lower line ``z`` or ``0`` (the larger
-        end decides), or with *parallel* the line ``slope z``, the slope of its upper line
-        (in [0, 1]: valid too)."""
+        end decides), or with *parallel* True the line ``slope z``, the slope of its upper line
+        (in [0, 1]: valid too), or with *parallel* a list (per hidden stage, the factors over
+        ``2^SLOPE_BITS`` of a positive coefficient, each in [0, 1] for an open unit) those."""
         xlo, xhi, xden = box
         # den = dnum / 2^dexp; const gets one exact term per stage
         dnum, dexp = den, 0
@@ -334,8 +346,11 @@ class BoxProver:
             ends = ivals[k - 1]
             t = ends[2]
             on_up, on_up_parallel, on_down, intercepts = ends.lines
-            relaxed = [c * (p if c > 0 else q) for c, p, q in
-                       zip(g, on_up_parallel if parallel else on_up, on_down)]
+            if type(parallel) is list:  # given slopes, per stage
+                on_up = parallel[k - 1]
+            elif parallel:
+                on_up = on_up_parallel
+            relaxed = [c * (p if c > 0 else q) for c, p, q in zip(g, on_up, on_down)]
             intercept = -sum([c * v for c, v in zip(g, intercepts) if c < 0 and v])
             dnum <<= SLOPE_BITS  # now the coefficients' denominator (times 2^-dexp)
             w, b, s = self.stages[k - 1]
@@ -364,9 +379,13 @@ class BoxProver:
             out.extend(0 if hi <= 0 else 1 if lo >= 0 else 2 for lo, hi in zip(L, U))
         return bytes(out)
 
-    def lower(self, row, ivals, low, high, need):
-        """A lower bound of ``row . y`` (y the outputs) over the box [low, high]: the better
-        of two (:meth:`_best`), the second only when the first is not above *need*."""
+    def lower(self, row, ivals, low, high, need, slopes=None):
+        """A lower bound of ``row . y`` (y the outputs) over the box [low, high]: the best
+        of two or three (:meth:`_best`), each only while the best so far is not above
+        *need*. *slopes*: ``{unit: s}`` (units numbered over all hidden stages, s in
+        ``[0, 2^SLOPE_BITS]``): the lower line ``(s / 2^SLOPE_BITS) z`` of each such unit
+        the intervals leave open, for a third bound (alpha-CROWN's optimised slopes, read
+        from a certificate: any slope in [0, 1] gives a valid line)."""
         den = 1
         for v in row:
             den = den * v.denominator // _gcd(den, v.denominator)
@@ -378,7 +397,15 @@ class BoxProver:
         for v in (*low, *high):
             xden = xden * v.denominator // _gcd(xden, v.denominator)
         box = ([int(v * xden) for v in low], [int(v * xden) for v in high], xden)
-        return self._best(len(self.stages) - 1, coeffs, den * s, const, ivals, box, need)
+        lines = None
+        if slopes:
+            lines, at = [list(ends.lines[0]) for ends in ivals], 0
+            for k, (L, U, _) in enumerate(ivals):
+                for j in range(len(L)):
+                    if at + j in slopes and L[j] < 0 < U[j]:
+                        lines[k][j] = slopes[at + j]
+                at += len(L)
+        return self._best(len(self.stages) - 1, coeffs, den * s, const, ivals, box, need, lines)
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -516,12 +543,39 @@ def check_boxes(cert, model, domain, disjuncts, check_regions):
     return leaves
 
 
+def _read_slopes(entry, count, units, place):
+    """A leaf's ``slopes`` (absent: none): per disjunct null or ``[[unit, s], ...]``, units
+    increasing, each below *units*, s an integer in ``[0, 2^SLOPE_BITS]``; as dicts or None."""
+    if entry is None:
+        return [None] * count
+    _list_of(entry, None, f"{place}.slopes")
+    if len(entry) != count:
+        raise CheckFailure(f"{place}.slopes: {len(entry)} entries for {count} disjuncts")
+    out = []
+    for k, pairs in enumerate(entry):
+        if pairs is None:
+            out.append(None)
+            continue
+        where = f"{place}.slopes[{k}]"
+        _list_of(pairs, list, where)
+        last = -1
+        for pair in pairs:
+            if (len(pair) != 2 or any(type(v) is not int for v in pair) or not last < pair[0] < units
+                    or not 0 <= pair[1] <= 1 << SLOPE_BITS):
+                raise CheckFailure(f"{where}: expected [unit, s] pairs, units increasing and below {units}, "
+                                   f"s from 0 to 2^{SLOPE_BITS}; got {_show(pair)}")
+            last = pair[0]
+        out.append(dict(pairs))
+    return out
+
+
 def _check_leaf(prover, proof, low, high, disjuncts, place):
     ivals = prover.intervals(low, high)
     refuting = proof["rows"]
     _list_of(refuting, None, f"{place}.rows")
     if len(refuting) != len(disjuncts):
         raise CheckFailure(f"{place}.rows: {len(refuting)} entries for {len(disjuncts)} disjuncts")
+    slopes = _read_slopes(proof.get("slopes"), len(disjuncts), sum(prover.widths[:-1]), place)
     left = []
     for k, (r, rows) in enumerate(zip(refuting, disjuncts)):
         if r is None:
@@ -530,7 +584,7 @@ def _check_leaf(prover, proof, low, high, disjuncts, place):
         if type(r) is not int or not 0 <= r < len(rows):
             raise CheckFailure(f"{place}.rows[{k}]: disjunct {k} has no row {_show(r)}")
         c, d = rows[r]
-        if not prover.lower(c, ivals, low, high, d) > d:
+        if not prover.lower(c, ivals, low, high, d, slopes[k]) > d:
             raise CheckFailure(f"{place}.rows[{k}]: the bound of row {r} over the box does not exceed {d}")
     if not left:
         return

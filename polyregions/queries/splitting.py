@@ -13,8 +13,9 @@ for boxes with few inputs (ReluVal, Neurify and VeriNet split the inputs the sam
   with the largest *smear* (ReluVal): the open rows' lower linear functions' coefficient
   of that input times its width, among the inputs whose share of their range is at
   least 1/:data:`BALANCE` of the largest share. The halves inherit the box's unit
-  intervals (they hold on a smaller box too). Depth first, the half whose bounds come
-  closer to the unsafe set first (where a counterexample is likelier).
+  intervals (they hold on a smaller box too; not while a certificate is written). Depth
+  first, the half whose bounds come closer to the unsafe set first (where a
+  counterexample is likelier).
 - *Attacks.* At the root, the centre and (up to 6 inputs) the vertices, exactly; then
   random points; after :data:`DESCENT_AFTER` boxes (or when a walk is cut short
   before them: the search was not decided quickly), projected sign-gradient descent
@@ -59,11 +60,13 @@ from __future__ import annotations
 import math
 import random
 import time
+from array import array
 from dataclasses import astuple, dataclass, fields, replace
 from fractions import Fraction
 from typing import Callable, Iterator, Sequence
 
 from ..certificates.boxes import BoxCertifier
+from ..checker.boxes import SLOPE_BITS
 from ..core.domain import Domain
 from ..core.network import Network
 from ..errors import InputError, PolyregionsError, SolverError
@@ -391,6 +394,33 @@ class BoxSearch:
         return [sorted(range(len(conj)), key=lambda r: -result.lower[self.first_row[k] + r])
                 for k, conj in enumerate(self.unsafe)]
 
+    def _slopes(self, result: BoxResult) -> list[list[dict[int, int] | None]] | None:
+        """Per disjunct and row, the slopes that the search optimised for that row's bound, for
+        a certificate: ``{unit: s}`` (s over ``2^SLOPE_BITS``) for the units open on the box
+        whose slope is not DeepPoly's 0 or 1; None where there are none."""
+        if result.slopes is None or result.intervals is None or not any(result.slopes):
+            return None
+        total = len(result.states)
+        ends = array("d")
+        ends.frombytes(result.intervals)
+        scale = 1 << SLOPE_BITS
+        opened = [u for u in range(total) if result.states[u] == 2]
+        out = []
+        for k, conj in enumerate(self.unsafe):
+            per_row: list[dict[int, int] | None] = []
+            for r in range(len(conj)):
+                raw = result.slopes[self.first_row[k] + r]
+                if raw is None:
+                    per_row.append(None)
+                    continue
+                alpha = array("d")
+                alpha.frombytes(raw)
+                chosen = {u: min(max(round(alpha[u] * scale), 0), scale) for u in opened
+                          if alpha[u] != (1.0 if ends[total + u] > -ends[u] else 0.0)}
+                per_row.append(chosen or None)
+            out.append(per_row)
+        return out
+
     def _check_time(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise Timeout("the time limit passed", self.stats)
@@ -398,7 +428,12 @@ class BoxSearch:
     def _compute(self, box_low: Sequence[Fraction], box_high: Sequence[Fraction], alive: frozenset[int],
                  parent: BoxResult | None = None) -> BoxResult:
         """The box's bounds; the rows of the open disjuncts get slopes optimised for their
-        thresholds (the others need nothing)."""
+        thresholds (the others need nothing). The box takes its *parent*'s intervals too,
+        unless a certificate is written: the checker computes each box's bounds from the box
+        alone, and bounds the checker's do not reproduce would only send boxes back (on ACAS
+        Xu 1_1 prop_3 with -o: 3,263 boxes with the parent's intervals, 2,681 without)."""
+        if self.certifier is not None:
+            parent = None
         self.stats.bounds += 1
         need = [f if k in alive else -math.inf for f, k in zip(self.floats, self.owner)]
         return self.bounds.bounds_float([round_down(v) for v in box_low], [round_up(v) for v in box_high],
@@ -542,7 +577,7 @@ class BoxSearch:
         certifier = self.certifier
         box_low, box_high = box.low, box.high
         if not alive:
-            if certifier is None or certifier.close(box_low, box_high, self._order(result)):
+            if certifier is None or certifier.close(box_low, box_high, self._order(result), self._slopes(result)):
                 return None
             alive = frozenset(range(len(self.unsafe)))  # the exact bounds do not refute it yet: split on
         points = [[float((lo + hi) / 2) for lo, hi in zip(box_low, box_high)]]
@@ -556,7 +591,8 @@ class BoxSearch:
             decided, found = self.affine_leaf(result.states, box_low, box_high, alive)
             if found is not None:
                 return found
-            if decided and (certifier is None or certifier.close(box_low, box_high, self._order(result))):
+            if decided and (certifier is None
+                            or certifier.close(box_low, box_high, self._order(result), self._slopes(result))):
                 stats.affine_leaves += 1
                 return None
         opened = sum(result.open_units)
@@ -564,7 +600,8 @@ class BoxSearch:
             if certifier is None:
                 stats.piece_leaves += 1
                 return self.pieces_leaf(result.states, box_low, box_high, alive)
-            closed, found = certifier.pieces(box_low, box_high, self._order(result), self._check_time)
+            closed, found = certifier.pieces(box_low, box_high, self._order(result), self._check_time,
+                                             self._slopes(result))
             if closed or found is not None:
                 stats.piece_leaves += 1
                 return found

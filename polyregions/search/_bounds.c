@@ -328,16 +328,22 @@ static double try_slopes(const Net *net, Py_ssize_t row, const double *alpha, do
  * is kept, not its linear function: optimised slopes flatten it, and the search reads the
  * function's coefficients as the directions in which the row grows (which input to split). */
 #define ITERATIONS 8
-static void optimize_row(const Net *net, Py_ssize_t row, int start, double need, const double *pl,
-                         const double *pu, const double *xl, const double *xu, const double *xmag, double *lam,
-                         double *mu, double *acc, double *line, double *alpha, double *seen, double *ga, double *gb,
-                         double *l) {
+static int optimize_row(const Net *net, Py_ssize_t row, int start, double need, const double *pl,
+                        const double *pu, const double *xl, const double *xu, const double *xmag, double *lam,
+                        double *mu, double *acc, double *line, double *alpha, double *seen, double *ga, double *gb,
+                        double *l, double *best) {
     Py_ssize_t n0 = net->n0, K = net->nlayers, total = 0;
+    int improved = 0;
     for (Py_ssize_t k = 0; k + 1 < K; k++) total += net->rows[k];
     for (Py_ssize_t j = 0; j < total; j++)
         alpha[j] = pu[j] <= 0.0 || pl[j] >= 0.0 ? 1.0 : start ? pu[j] / (pu[j] - pl[j]) : pu[j] > -pl[j] ? 1.0 : 0.0;
     for (int it = 0; it < ITERATIONS; it++) {
+        double before = *l;
         double bound = try_slopes(net, row, alpha, seen, pl, pu, xl, xu, xmag, lam, mu, acc, line, l);
+        if (*l > before) {   /* these slopes gave the best bound so far: kept (a certificate carries them) */
+            memcpy(best, alpha, sizeof(double) * total);
+            improved = 1;
+        }
         if (*l > need || !(bound > -INFINITY) || it + 1 == ITERATIONS) break;
         double step = 0.5 * (ITERATIONS - it) / ITERATIONS;
         /* forward through the relaxed network from the least vertex: ga holds the layer's values */
@@ -370,10 +376,11 @@ static void optimize_row(const Net *net, Py_ssize_t row, int start, double need,
             cols = units;
         }
     }
+    return improved;
 }
 
 /* bounds(n0, rows, wc, wr, bc, br, xl, xu, tighten, parent[, need])
- *     -> (lower, coefficients, open units, states, intervals)
+ *     -> (lower, coefficients, open units, states, intervals, slopes)
  *
  * lower[i]: a lower bound of spec row i (the last layer) over the box [xl, xu];
  * coefficients[i]: the n0 input coefficients of row i's lower linear function;
@@ -384,7 +391,8 @@ static void optimize_row(const Net *net, Py_ssize_t row, int start, double need,
  * pre-activation intervals of the hidden units (all lows, then all highs, as doubles);
  * passing a box's intervals as *parent* for a box inside it intersects them in. With *need*
  * (one double per spec row), the slopes of a row whose bound is not above its need are
- * optimised for it (optimize_row). */
+ * optimised for it (optimize_row); slopes[i]: the slopes (one double per hidden unit) of
+ * row i's bound when the optimisation raised it, else None. */
 static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 10 && nargs != 11) {
         PyErr_SetString(PyExc_TypeError, "bounds takes 10 or 11 arguments");
@@ -500,6 +508,12 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
      * (with its linear function) when it is higher */
     double *back = malloc(sizeof(double) * (q * w));
     if (!back) { fesetround(saved); Py_DECREF(open); Py_DECREF(states); PyErr_NoMemory(); goto done; }
+    PyObject *slopes = PyList_New(q);   /* per row: the optimised slopes of its bound (doubles), or None */
+    double *best = malloc(sizeof(double) * (total > 0 ? total : 1));
+    if (!slopes || !best) {
+        Py_XDECREF(slopes); free(best); free(back); fesetround(saved); Py_DECREF(open); Py_DECREF(states);
+        PyErr_NoMemory(); goto done;
+    }
     for (Py_ssize_t i = 0; i < q; i++) {
         int start = 0;
         for (int slope = 0; slope < 2; slope++) {
@@ -516,14 +530,25 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
             }
         }
         /* slopes optimised for the rows whose bound does not exceed what is needed yet */
+        int improved = 0;
         if (optimize && !(l[i] > ((const double *)bneed.buf)[i]) && total > 0)
-            optimize_row(&net, i, start, ((const double *)bneed.buf)[i], pl, pu, xl, xu, xmag, lam, mu, acc, line,
-                         alpha, seen, ga, gb, l + i);
+            improved = optimize_row(&net, i, start, ((const double *)bneed.buf)[i], pl, pu, xl, xu, xmag, lam, mu,
+                                    acc, line, alpha, seen, ga, gb, l + i, best);
+        PyObject *row_slopes = improved ? PyBytes_FromStringAndSize((const char *)best, sizeof(double) * total)
+                                        : (Py_INCREF(Py_None), Py_None);
+        if (!row_slopes) {
+            Py_DECREF(slopes); free(best); free(back); fesetround(saved); Py_DECREF(open); Py_DECREF(states);
+            goto done;
+        }
+        PyList_SET_ITEM(slopes, i, row_slopes);
     }
+    free(best);
     free(back);
     fesetround(saved);
     PyObject *lower = PyList_New(q), *coefs = PyList_New(q);
-    if (!lower || !coefs) { Py_XDECREF(lower); Py_XDECREF(coefs); Py_DECREF(open); Py_DECREF(states); goto done; }
+    if (!lower || !coefs) {
+        Py_XDECREF(lower); Py_XDECREF(coefs); Py_DECREF(open); Py_DECREF(states); Py_DECREF(slopes); goto done;
+    }
     for (Py_ssize_t i = 0; i < q; i++) {
         PyList_SET_ITEM(lower, i, PyFloat_FromDouble(l[i]));
         PyObject *row = PyList_New(n0);
@@ -531,10 +556,13 @@ static PyObject *b_bounds(PyObject *self, PyObject *const *args, Py_ssize_t narg
         PyList_SET_ITEM(coefs, i, row);
     }
     PyObject *intervals = PyBytes_FromStringAndSize(NULL, sizeof(double) * 2 * total);
-    if (!intervals) { Py_DECREF(lower); Py_DECREF(coefs); Py_DECREF(open); Py_DECREF(states); goto done; }
+    if (!intervals) {
+        Py_DECREF(lower); Py_DECREF(coefs); Py_DECREF(open); Py_DECREF(states); Py_DECREF(slopes); goto done;
+    }
     memcpy(PyBytes_AS_STRING(intervals), pl, sizeof(double) * total);
     memcpy(PyBytes_AS_STRING(intervals) + sizeof(double) * total, pu, sizeof(double) * total);
-    out = PyTuple_Pack(5, lower, coefs, open, states, intervals);
+    out = PyTuple_Pack(6, lower, coefs, open, states, intervals, slopes);
+    Py_DECREF(slopes);
     Py_DECREF(intervals);
     Py_DECREF(lower);
     Py_DECREF(coefs);

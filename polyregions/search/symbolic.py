@@ -148,6 +148,10 @@ class BoxResult:
     intervals
         The hidden units' pre-activation intervals (doubles: every low, then every
         high; the compiled code only), for the boxes inside this one.
+    slopes
+        Per spec row, the slopes of the open units' lower lines (doubles in [0, 1], one per
+        hidden unit) that gave its bound when they were optimised for it (alpha-CROWN),
+        else None (the compiled code only): a certificate carries them to the checker.
     """
 
     lower: tuple[float, ...]
@@ -155,6 +159,7 @@ class BoxResult:
     open_units: tuple[int, ...]
     states: bytes
     intervals: bytes | None = None
+    slopes: tuple[bytes | None, ...] | None = None
 
 
 class BoxBounds:
@@ -217,13 +222,14 @@ class BoxBounds:
         is not above its need gets the slopes of its open units' lower lines optimised for
         it (the compiled code; alpha-CROWN style, every bound still rigorous)."""
         if self._compiled is not None:
-            lower, coefs, open_units, states, intervals = self._compiled.bounds(
+            lower, coefs, open_units, states, intervals, slopes = self._compiled.bounds(
                 self.input_dim, self.widths, *self._buffers, array("d", xl), array("d", xu), tighten,
                 None if parent is None else parent.intervals, None if need is None else array("d", need))
         else:
             lower, coefs, open_units, states = _bounds_python(self.input_dim, self.widths, *self._buffers, xl, xu)
-            intervals = None
-        return BoxResult(tuple(lower), tuple(map(tuple, coefs)), tuple(open_units), states, intervals)
+            intervals, slopes = None, None
+        return BoxResult(tuple(lower), tuple(map(tuple, coefs)), tuple(open_units), states, intervals,
+                         None if slopes is None else tuple(slopes))
 
     def affine_rows(self, states: bytes) -> list[tuple[tuple[Fraction, ...], Fraction]]:
         """The spec rows as exact affine functions ``(a, b)`` (``a . x + b``) of the input where

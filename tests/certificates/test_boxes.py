@@ -71,7 +71,7 @@ def test_certificates_against_the_region_search(seed):
         assert verdict["boxes_closed"] == result.certificate["boxes_closed"] >= 1
 
 
-@pytest.mark.parametrize("seed", [17, 21, 38, 45, 89, 135])
+@pytest.mark.parametrize("seed", [17, 38, 155, 163, 205, 263])
 def test_exact_checks_on_workers_write_the_same_certificate(seed):
     """With jobs=2 the exact checks run on worker processes while the search goes on; boxes
     they do not close are searched again (these cases have such boxes), and the certificate is
@@ -90,10 +90,38 @@ def test_a_timeout_with_checks_on_workers():
     certificate, and the workers are ended."""
     import multiprocessing
 
-    net, prop = random_case(122)  # 705 boxes that the exact bounds do not close
+    net, prop = random_case(84)  # 5,313 boxes
     result = verify_property(net, prop, certificate=True, jobs=2, timeout=0.3)
     assert result.result == "unknown" and result.certificate is None
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("seed", [17, 38, 64, 122, 135, 163])
+def test_certificates_with_optimised_slopes(seed):
+    """These cases close boxes with the search's optimised slopes (alpha-CROWN), which the
+    certificate carries: the checker accepts them, and refuses them tampered."""
+    net, prop = random_case(seed)
+    result = verify_property(net, prop, certificate=True)
+    cert = result.certificate
+    with_slopes = [e for e in cert["tree"] if e[0] == "leaf" and "slopes" in e[1]]
+    assert result.holds and with_slopes
+    assert checked(net, prop, cert)["property"] == "holds"
+    units = sum(BoxProver(box_stages(_read_model(net.to_json())[1])).widths[:-1])
+    pairs = next(p for p in with_slopes[0][1]["slopes"] if p)
+    for bad, message in ([[pairs[0][0], (1 << 40) + 1]], "s from 0 to 2"), ([[units, 0]], "below"), \
+                        ([[0, 0], [0, 0]], "increasing"), ([[0.5, 0]], "expected"), ("x", "expected"):
+        tampered = copy.deepcopy(cert)
+        leaf = next(e for e in tampered["tree"] if e[0] == "leaf" and "slopes" in e[1])
+        leaf[1]["slopes"] = [bad if p else p for p in leaf[1]["slopes"]] if bad != "x" else "x"
+        with pytest.raises(CheckFailure, match=message):
+            checked(net, prop, tampered)
+    # without its slopes some leaf's row is not refuted by the checker's own bounds
+    stripped = copy.deepcopy(cert)
+    for entry in stripped["tree"]:
+        if entry[0] == "leaf":
+            entry[1].pop("slopes", None)
+    with pytest.raises(CheckFailure, match="does not exceed"):
+        checked(net, prop, stripped)
 
 
 def test_rows_that_only_meet_together():
@@ -132,8 +160,9 @@ def test_region_leaves(monkeypatch):
             seen += 1
     assert seen >= 3
     # fixed inputs: the region search runs on the free ones, whose certificate is about
-    # another network: refused with a message
-    net = Network.mlp([[[1, 1], [1, -1]], [[1, 1]]], [[0, 0], [0]])
+    # another network: refused with a message (y = relu(x0) - relu(x0 - 1/2) >= 0 on the box,
+    # which no linear bound over the whole box shows: the root needs the region search)
+    net = Network.mlp([[[1, 0], [1, 0]], [[1, -1]]], [[0, Fraction(-1, 2)], [0]])
     flat = Property(Domain.box(2, [-1, Fraction(1, 2)], [1, Fraction(1, 2)], flat=True),
                     ((((1,), Fraction(-1, 1000)),),))
     with pytest.raises(InputError, match="region search"):
@@ -211,8 +240,12 @@ def test_exact_bounds_never_cross_the_minimum(seed):
     for c in ([1, 0], [0, 1], [1, -1], [Fraction(-1, 3), 2]):
         c = [Fraction(v) for v in c]
         exact = maximize(net, Domain.box(n0, low, high), objective=c, minimize=True).value
-        # need = exact: both of its bounds are computed (the better one is returned)
+        # need = exact: all of its bounds are computed (the best one is returned), with random
+        # slopes of the lower lines too (any slope from 0 to 1 is valid)
         assert prover.lower(c, ivals, low, high, exact) <= exact
+        units = sum(prover.widths[:-1])
+        slopes = {u: rng.randint(0, 1 << 40) for u in range(units) if rng.random() < 0.7}
+        assert prover.lower(c, ivals, low, high, exact, slopes) <= exact
     # the intervals hold at the box's corners, centre and random points
     inside = [[a + (b - a) * Fraction(rng.randint(0, 8), 8) for a, b in zip(low, high)] for _ in range(8)]
     for x in [low, high, [(a + b) / 2 for a, b in zip(low, high)]] + inside:
