@@ -74,6 +74,9 @@ LAZY = {
     ("polyregions.run.executors", "logging"): "the Dask path only",
     ("polyregions.run.executors", "uuid"): "the Dask path only",
     ("polyregions.certificates.boxes", "multiprocessing"): "checking workers start for verify -o --jobs N only",
+    ("polyregions.checker.boxes", "multiprocessing"):
+        "check --jobs N only: the checker (and count, which reads models with its file format) starts without "
+        "it, about 12 ms",
     ("polyregions.certificates.boxes", "concurrent.futures"):
         "the same (its process pool imports multiprocessing: about 22 ms)",
 }

@@ -39,6 +39,7 @@ rows, slopes, units and multipliers.
 
 from __future__ import annotations
 
+import signal
 from fractions import Fraction
 from operator import itemgetter, mul
 
@@ -483,11 +484,13 @@ def _farkas(y, rows, place):
         raise CheckFailure(f"{place}: the multipliers do not prove the rows infeasible")
 
 
-def check_boxes(cert, model, domain, disjuncts, check_regions):
+def check_boxes(cert, model, domain, disjuncts, check_regions, jobs=1):
     """Check a ``polyregions-verify-boxes-certificate/1`` of a property that holds, with the
     unsafe set *disjuncts* (lists of rows ``(c, d)``: ``c . y <= d``); *domain* is the input
     set asked for (None: not compared); *check_regions(cert, model, domain)* checks a leaf's
-    region-search certificate. Returns the number of leaves."""
+    region-search certificate. Returns the number of leaves. With *jobs* > 1 the leaves are
+    checked on that many worker processes after the tree is read (the first failing leaf
+    in tree order is reported)."""
     n, layers = _read_model(model)
     if cert.get("format") != BOXES_FORMAT:
         raise CheckFailure(f"format: expected {BOXES_FORMAT!r}, got {_show(cert.get('format'))}")
@@ -503,6 +506,7 @@ def check_boxes(cert, model, domain, disjuncts, check_regions):
     _list_of(entries, list, "tree")
     pending = [(low, high)]
     leaves = 0
+    later = [] if jobs > 1 else None  # (place, box, proof) of the leaves left to the workers
     for e, entry in enumerate(entries):
         place = f"tree[{e}]"
         if not pending:
@@ -524,7 +528,10 @@ def check_boxes(cert, model, domain, disjuncts, check_regions):
         elif kind == "leaf":
             if len(entry) != 2 or type(entry[1]) is not dict:
                 raise CheckFailure(f"{place}: expected ['leaf', proof], got {_show(entry)}")
-            _check_leaf(prover, entry[1], box_low, box_high, disjuncts, place)
+            if later is None:
+                _check_leaf(prover, entry[1], box_low, box_high, disjuncts, place)
+            else:
+                later.append((place, box_low, box_high, entry[1]))
             leaves += 1
         elif kind == "regions":
             if len(entry) != 2 or type(entry[1]) is not dict:
@@ -540,7 +547,43 @@ def check_boxes(cert, model, domain, disjuncts, check_regions):
             raise CheckFailure(f"{place}: unknown entry {_show(kind)}")
     if pending:
         raise CheckFailure(f"tree: {len(pending)} boxes left open")
+    if later:
+        _check_leaves(prover, disjuncts, later, jobs)
     return leaves
+
+
+#: The prover and the unsafe set of a checking worker process (set when it starts).
+_WORKER = None
+
+
+def _start_worker(stages, disjuncts):
+    """A worker ignores Ctrl-C (its parent ends it) and builds its prover once."""
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER = (BoxProver(stages), disjuncts)
+
+
+def _leaf_verdict(task):
+    """None when the leaf holds, else the CheckFailure's message (in a worker)."""
+    place, low, high, proof = task
+    prover, disjuncts = _WORKER
+    try:
+        _check_leaf(prover, proof, low, high, disjuncts, place)
+    except CheckFailure as exc:
+        return str(exc)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        return f"malformed certificate or model: {type(exc).__name__}: {str(exc)[:200]}"
+    return None
+
+
+def _check_leaves(prover, disjuncts, tasks, jobs):
+    """Check the leaves *tasks* on *jobs* worker processes; raise the first failure in order."""
+    import multiprocessing
+
+    with multiprocessing.get_context().Pool(jobs, _start_worker, (prover.stages, disjuncts)) as pool:
+        for verdict in pool.imap(_leaf_verdict, tasks, chunksize=max(1, min(16, len(tasks) // (4 * jobs)))):
+            if verdict is not None:
+                raise CheckFailure(verdict)
 
 
 def _read_slopes(entry, count, units, place):

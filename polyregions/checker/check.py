@@ -38,7 +38,7 @@ __all__ = ["check_certificate", "model_digest", "read_certificate", "parse_certi
            "MAX_CERTIFICATE_DIGITS", "MAX_CERTIFICATE_BYTES"]
 
 
-def check_certificate(cert, model, domain=None, prop=None):
+def check_certificate(cert, model, domain=None, prop=None, jobs=1):
     """Return what the certificate proves, or raise :class:`CheckFailure` at the first failing item.
 
     A count certificate (``polyregions-certificate/1``) proves counts; a max certificate
@@ -54,15 +54,20 @@ def check_certificate(cert, model, domain=None, prop=None):
     the same set of inequalities, up to order, positive scaling, duplicates and trivial
     rows, or the check fails (a valid proof about another domain is not a proof about
     this one). With None the domain is not compared: read it from :func:`describe_domain`.
+
+    *jobs*: worker processes for the leaves of boxes certificates (the other kinds are
+    checked in this process).
     """
+    if type(jobs) is not int or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     fmt = cert.get("format") if type(cert) is dict else None
     try:
         if fmt in (MAX_FORMAT,) + VERIFY_FORMATS:
             with large_certificate():
                 if fmt == BOXES_FORMAT:
-                    return check_verify_boxes(cert, model, domain, prop)
+                    return check_verify_boxes(cert, model, domain, prop, jobs)
                 if fmt == UNION_FORMAT:
-                    return check_verify_union(cert, model, domain, prop)
+                    return check_verify_union(cert, model, domain, prop, jobs)
                 if fmt == MAX_FORMAT:
                     return check_max(cert, model, domain)
                 return check_verify(cert, model, domain, prop)

@@ -13,7 +13,9 @@ from .domains import box_domain, domain_rows
 from .fileformat import FormatError, UnreadableFile, loads, read_file, read_model
 from .queries import VERIFY_FORMATS
 
-USAGE = "usage: python -m polyregions.checker CERT.json MODEL.json [--box LO HI | --domain FILE]"
+USAGE = "usage: python -m polyregions.checker CERT.json MODEL.json [--box LO HI | --domain FILE] [--jobs N]"
+#: The most worker processes ``--jobs`` takes.
+MAX_CHECK_JOBS = 256
 
 
 #: Said under a valid verify certificate checked without a property to compare with.
@@ -22,8 +24,9 @@ OWN_PROPERTY = ("property: the one stored in the certificate (compare it with yo
 
 
 def _arguments(args):
-    """(certificate path, model path, box or None, domain path or None) from the command line."""
-    positional, box, domain = [], None, None
+    """(certificate path, model path, box or None, domain path or None, jobs) from the command
+    line, or None when it is not one."""
+    positional, box, domain, jobs = [], None, None, None
     i = 0
     while i < len(args):
         if args[i] == "--box" and i + 2 < len(args) and box is None:
@@ -32,16 +35,25 @@ def _arguments(args):
         elif args[i] == "--domain" and i + 1 < len(args) and domain is None:
             domain = args[i + 1]
             i += 2
+        elif args[i] == "--jobs" and i + 1 < len(args) and jobs is None:
+            jobs = args[i + 1]
+            i += 2
         else:
             positional.append(args[i])
             i += 1
     if len(positional) != 2 or any(a.startswith("--") for a in positional) or (box and domain):
         return None
-    return positional[0], positional[1], box, domain
+    if jobs is None:
+        jobs = 1
+    elif jobs.isdigit() and 1 <= int(jobs) <= MAX_CHECK_JOBS:
+        jobs = int(jobs)
+    else:
+        return None
+    return positional[0], positional[1], box, domain, jobs
 
 
 def main(argv=None):
-    """``python -m polyregions.checker CERT.json MODEL.json [--box LO HI | --domain FILE]``.
+    """``python -m polyregions.checker CERT.json MODEL.json [--box LO HI | --domain FILE] [--jobs N]``.
 
     Prints VALID with the counts, the domain proved and the model's digest and
     architecture (exit 0), or INVALID with the reason (exit 1): the certificate was read
@@ -50,7 +62,8 @@ def main(argv=None):
     comma-separated), ``--domain FILE`` (``{"A": [[...]], "b": [...]}``) or, without
     either, all of R^n0. Inputs that cannot be used (a file that cannot be opened, a model
     or domain that is not one, a bad --box) are an error on stderr (exit 2), as for
-    ``polyregions check``.
+    ``polyregions check``. ``--jobs N`` (1 to 256) checks the boxes of a verify
+    certificate by input splitting on N worker processes.
     """
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("-h", "--help"):
@@ -59,13 +72,14 @@ def main(argv=None):
               "polyregions JSON model (convert others with `polyregions convert`): VALID (exit 0), INVALID "
               "(exit 1), unusable input such as a missing file or a malformed model (exit 2). Counts must be "
               "about the domain given (--box, --domain, or all of R^n0); a verify certificate proves the "
-              "property stored in it (compare it with yours: polyregions check CERT MODEL --property FILE).")
+              "property stored in it (compare it with yours: polyregions check CERT MODEL --property FILE). "
+              "--jobs N checks the boxes of a verify certificate by input splitting on N processes.")
         return 0
     parsed = _arguments(argv)
     if parsed is None:
         print(USAGE, file=sys.stderr)
         return 2
-    cert_path, model_path, box, domain_path = parsed
+    cert_path, model_path, box, domain_path, jobs = parsed
     try:
         try:
             model, domain = _inputs(model_path, box, domain_path)
@@ -80,7 +94,7 @@ def main(argv=None):
             cert = parse_certificate(text, str(cert_path))
             if domain is None and not (type(cert) is dict and cert.get("format") in VERIFY_FORMATS):
                 domain = {"A": [], "b": []}  # (a verify certificate's domain is its property's inputs)
-            counts = check_certificate(cert, model, domain)
+            counts = check_certificate(cert, model, domain, jobs=jobs)
             lines = report(counts, cert, model)
             if cert.get("format") in VERIFY_FORMATS:
                 lines.append(OWN_PROPERTY)

@@ -590,9 +590,10 @@ def check_verify(cert, model, domain, prop):
     return {"property": "holds", "regions_visited": len(checker.leaves)}
 
 
-def check_verify_boxes(cert, model, domain, prop):
+def check_verify_boxes(cert, model, domain, prop, jobs=1):
     """Check a ``polyregions-verify-boxes-certificate/1`` (:mod:`.boxes`): the property holds
-    on the certificate's box, which must be the input set asked for."""
+    on the certificate's box, which must be the input set asked for (its leaves on *jobs*
+    worker processes)."""
     n, _, disjuncts, domain = _property(cert, model, domain, prop)
     unsafe = cert["property"]["unsafe"]
     compare_domains(cert["domain"], _one_set(domain, n), n, "the property")
@@ -603,11 +604,11 @@ def check_verify_boxes(cert, model, domain, prop):
         if check_verify(sub, model, sub_domain, {"unsafe": unsafe}).get("property") != "holds":
             raise CheckFailure("the region search's certificate does not prove that the property holds")
 
-    leaves = check_boxes(cert, model, cert["domain"], disjuncts, regions)
+    leaves = check_boxes(cert, model, cert["domain"], disjuncts, regions, jobs)
     return {"property": "holds", "boxes_closed": leaves}
 
 
-def check_verify_union(cert, model, domain, prop):
+def check_verify_union(cert, model, domain, prop, jobs=1):
     """Check a ``polyregions-verify-union-certificate/1``: the property holds on a union of
     input sets, one certificate per set in ``parts`` (each a verify or boxes certificate
     that it holds there, about the same unsafe set and model). With *prop* the parts must
@@ -631,7 +632,7 @@ def check_verify_union(cert, model, domain, prop):
         one = None if asked is None else asked[i]
         try:
             if part.get("format") == BOXES_FORMAT:
-                proved = check_verify_boxes(part, model, one, unsafe)
+                proved = check_verify_boxes(part, model, one, unsafe, jobs)
             elif part.get("format") == VERIFY_FORMAT:
                 proved = check_verify(part, model, one, unsafe)
             else:

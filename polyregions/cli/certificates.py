@@ -21,8 +21,9 @@ from ..files import parse_json_exact, read_text
 from ..io.models import model_kind
 from ..io.vnnlib import load_property
 from ..rationals import counted
-from .common import (box_value, domain_options, executor_options, load, model_argument, print_note, problem,
-                     run_options)
+from ..run.executors import MAX_JOBS
+from .common import (box_value, domain_options, executor_options, int_arg, load, model_argument, print_note,
+                     problem, run_options)
 
 
 def add_certify(parser: argparse.ArgumentParser) -> None:
@@ -63,9 +64,14 @@ def add_check(parser: argparse.ArgumentParser) -> None:
                           help='the domain the count must be about: {"A": [[...]], "b": [...]}')
     expected.add_argument("--property", metavar="FILE",
                           help="a verify certificate: the property (.vnnlib or JSON) it must be about")
+    parser.add_argument("--jobs", type=int_arg, metavar="N", default=1,
+                        help="worker processes for the boxes of a verify certificate by input splitting "
+                             "(default 1)")
 
 
 def run_check(args: argparse.Namespace) -> int:
+    if not 1 <= args.jobs <= MAX_JOBS:
+        raise InputError(f"--jobs: expected a positive integer up to {MAX_JOBS}, got {args.jobs}")
     network = load(args)  # bad model files are bad input (exit 2), not an invalid certificate
     n = network.input_dim
     prop = None
@@ -99,7 +105,7 @@ def run_check(args: argparse.Namespace) -> int:
         rows = None  # a property's domain is its input set: compared through --property
     start = time.perf_counter()
     try:
-        counts = check_certificate(cert, model, rows, prop)
+        counts = check_certificate(cert, model, rows, prop, jobs=args.jobs)
         seconds = time.perf_counter() - start
         lines = report(counts, cert, model, seconds)
         if is_verify and prop is None:

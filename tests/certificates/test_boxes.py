@@ -23,7 +23,7 @@ from polyregions.io.vnnlib import Property
 from polyregions.queries import splitting
 from polyregions.queries.optimize import maximize
 from polyregions.queries.verify import verify_property
-from tests.support.clirun import run
+from tests.support.clirun import assert_one_error_line, run
 from tests.support.netgen import random_network
 
 
@@ -331,3 +331,34 @@ def test_the_command_line(tmp_path, capsys):
     from polyregions.checker.command import main
     assert main([str(tmp_path / "c.json"), str(tmp_path / "net.json")]) == 0
     assert "VALID property=holds" in capsys.readouterr().out
+    # --jobs: the same verdict from worker processes; a bad count is bad input
+    code, out, err = run(capsys, "check", tmp_path / "c.json", tmp_path / "net.json",
+                         "--property", tmp_path / "p.vnnlib", "--jobs", "2")
+    assert code == 0 and out.startswith("VALID property=holds boxes_closed="), (out, err)
+    assert_one_error_line(*run(capsys, "check", tmp_path / "c.json", tmp_path / "net.json", "--jobs", "0"),
+                          "--jobs: expected a positive integer")
+    assert main([str(tmp_path / "c.json"), str(tmp_path / "net.json"), "--jobs", "2"]) == 0
+    assert "VALID property=holds" in capsys.readouterr().out
+    assert main([str(tmp_path / "c.json"), str(tmp_path / "net.json"), "--jobs", "x"]) == 2
+    assert capsys.readouterr().err.startswith("usage:")
+
+
+def test_leaves_checked_on_workers():
+    """check_certificate(..., jobs=2) checks the leaves on worker processes: the same verdict,
+    and for a certificate with a failing leaf the same first failure as in one process."""
+    net, prop, cert = held()
+    assert check_certificate(cert, net.to_json(), None, prop.to_json(), jobs=2) == \
+        check_certificate(cert, net.to_json(), None, prop.to_json())
+    tampered = copy.deepcopy(cert)
+    leaves = [e for e in tampered["tree"] if e[0] == "leaf"]
+    for leaf in leaves[1:]:  # every leaf but the first fails
+        leaf[1]["rows"] = [None] * len(leaf[1]["rows"])
+        leaf[1].pop("pieces", None)
+    messages = []
+    for jobs in (1, 2):
+        with pytest.raises(CheckFailure) as failure:
+            check_certificate(tampered, net.to_json(), None, prop.to_json(), jobs=jobs)
+        messages.append(str(failure.value))
+    assert messages[0] == messages[1]
+    with pytest.raises(ValueError, match="jobs"):
+        check_certificate(cert, net.to_json(), None, prop.to_json(), jobs=0)
