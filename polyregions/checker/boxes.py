@@ -32,7 +32,8 @@ lines through 0 parallel to the upper ones (CROWN) and with the leaf's slopes, k
 the best; each
 interval end is rounded outward to 60 significant bits. A linear combination of rows is
 one sum of products of integers that each pack a whole row (:class:`_Fields`), so Python's
-integer arithmetic does the inner loops. Every relaxation holds on its
+integer arithmetic does the inner loops; back-substitution leaves out the units that are
+off on the box (their activations are 0). Every relaxation holds on its
 interval, so every bound holds; nothing is taken from the certificate but the choice of
 rows, slopes, units and multipliers.
 """
@@ -120,6 +121,12 @@ class _Ends(tuple):
                 up.append(one if hi >= -lo else 0), parallel.append(slope), down.append(slope)
                 intercept.append(slope * lo)
         self.lines = (up, parallel, down, intercept)
+        # the units that are not off (an off unit's activation is 0: its coefficient never
+        # matters), and their factors: back-substitution works on these alone
+        self.keep = [j for j, (lo, hi) in enumerate(zip(L, U)) if lo >= 0 or hi > 0]
+        self.kept = tuple([line[j] for j in self.keep] for line in self.lines)
+        self.rows = None  # (_Fields, packed rows): see BoxProver._compress
+
 
 
 class _Fields:
@@ -204,14 +211,21 @@ class BoxProver:
                 upper = [width + i if row[i] > 0 else i for i in nonzero]
                 rows.append(([row[i] for i in nonzero], _picker(lower), _picker(upper)))
             self.rows.append(rows)
-        # per stage: its rows with the bias, each packed into one integer (_Fields) for
+        # per stage: the bits of a field of its rows with the bias packed (_Fields) for
         # back-substitution, whose coefficients are below 2^RELAXED_BITS
         self.weight_bits = [max((abs(v) for r in w for v in r), default=0).bit_length() for w, _, _ in stages]
-        self.packed = []
+        # the fields of the exact pre-activation functions (sides): a bound on every numerator
+        top, den, most = 1, 1, 1
+        for w, b, s in stages:
+            top = len(w[0]) * max((abs(v) for r in w for v in r), default=0) * top \
+                + max(map(abs, b), default=0) * den
+            den *= s
+            most = max(most, top)
+        self.side_fields = _Fields(self.n + 1, most.bit_length() + 1)
+        self.packed_bits = []
         for w, b, _ in stages:
             top = max((abs(v) for v in (*b, *(x for r in w for x in r))), default=0).bit_length()
-            fields = _Fields(len(w[0]) + 1, RELAXED_BITS + top + len(w).bit_length())
-            self.packed.append((fields, [fields.pack([*row, bias]) for row, bias in zip(w, b)]))
+            self.packed_bits.append(RELAXED_BITS + top + len(w).bit_length())
 
     # -- intervals ------------------------------------------------------------------------
 
@@ -281,7 +295,9 @@ class BoxProver:
             t = _grid([(v.numerator, v.denominator) for v in (*lows, *highs)])
             L = [_rounded(v.numerator, v.denominator, t, False) for v in lows]
             U = [_rounded(v.numerator, v.denominator, t, True) for v in highs]
-            out.append(_Ends(L, U, t))
+            ends = _Ends(L, U, t)
+            self._compress(k, ends, out[-1].keep if out else None)
+            out.append(ends)
             # through the ReLUs: columns over 2^(e + SLOPE_BITS)
             one = 1 << SLOPE_BITS
             lo_cols = [[0] * len(w) for _ in range(n + 1)]
@@ -308,6 +324,15 @@ class BoxProver:
                 e_den = 1
         return out
 
+    def _compress(self, k, ends, before):
+        """Pack stage *k*'s rows (with their biases) for back-substitution into *ends* (the
+        intervals of the units they make): only the rows of the units *ends* keeps, and only
+        the columns of the units *before* keeps (all of them for the inputs: *before* None)."""
+        w, b, _ = self.stages[k]
+        columns = range(len(w[0])) if before is None else before
+        fields = _Fields(len(columns) + 1, self.packed_bits[k])
+        ends.rows = (fields, [fields.pack([*(w[j][i] for i in columns), b[j]]) for j in ends.keep])
+
     def _best(self, k, g, den, const, ivals, box, need, slopes=None):
         """The best of :meth:`_back`'s bounds: with the lower lines 0 or z, then (when given)
         with the lower lines of *slopes* (per hidden stage, the factors of a positive
@@ -326,10 +351,14 @@ class BoxProver:
         unit with a positive coefficient takes the lower line ``z`` or ``0`` (the larger
         end decides), or with *parallel* True the line ``slope z``, the slope of its upper line
         (in [0, 1]: valid too), or with *parallel* a list (per hidden stage, the factors over
-        ``2^SLOPE_BITS`` of a positive coefficient, each in [0, 1] for an open unit) those."""
+        ``2^SLOPE_BITS`` of a positive coefficient for the units it keeps, :attr:`_Ends.keep`,
+        each in [0, 1] for an open unit) those. Units that are off (``U <= 0``) drop out: their
+        activations are 0 on the box."""
         xlo, xhi, xden = box
         # den = dnum / 2^dexp; const gets one exact term per stage
         dnum, dexp = den, 0
+        if k:  # the coefficients of the units that are not off (the others are 0 times theirs)
+            g = [g[j] for j in ivals[k - 1].keep]
         while True:
             if k and g:
                 # a_k >= 0: rounding the coefficients down to COEFFICIENT_BITS significant bits
@@ -346,22 +375,23 @@ class BoxProver:
                 return const + Fraction(total << dexp, dnum * xden)
             ends = ivals[k - 1]
             t = ends[2]
-            on_up, on_up_parallel, on_down, intercepts = ends.lines
-            if type(parallel) is list:  # given slopes, per stage
+            on_up, on_up_parallel, on_down, intercepts = ends.kept
+            if type(parallel) is list:  # given slopes, per stage (of the kept units)
                 on_up = parallel[k - 1]
             elif parallel:
                 on_up = on_up_parallel
             relaxed = [c * (p if c > 0 else q) for c, p, q in zip(g, on_up, on_down)]
             intercept = -sum([c * v for c, v in zip(g, intercepts) if c < 0 and v])
             dnum <<= SLOPE_BITS  # now the coefficients' denominator (times 2^-dexp)
-            w, b, s = self.stages[k - 1]
+            s = self.stages[k - 1][2]
             live = [j for j, c in enumerate(relaxed) if c]
+            fields, rows = ends.rows
             if live:
-                # the new coefficients and the bias term at once: sum of relaxed_j (W_j, b_j), packed
-                fields, rows = self.packed[k - 1]
+                # the new coefficients (of the units kept below) and the bias term at once:
+                # the sum of relaxed_j (W_j, b_j), each row packed into one integer
                 *g, bias = fields.unpack(sum([relaxed[j] * rows[j] for j in live]))
             else:
-                g, bias = [0] * len(w[0]), 0
+                g, bias = [0] * (fields.count - 1), 0
             # intercept / (den 2^t) + bias / (den s), den the coefficients' denominator
             if t >= 0:
                 term, below = intercept * s + (bias << t), dnum * (s << t)
@@ -400,11 +430,11 @@ class BoxProver:
         box = ([int(v * xden) for v in low], [int(v * xden) for v in high], xden)
         lines = None
         if slopes:
-            lines, at = [list(ends.lines[0]) for ends in ivals], 0
-            for k, (L, U, _) in enumerate(ivals):
-                for j in range(len(L)):
-                    if at + j in slopes and L[j] < 0 < U[j]:
-                        lines[k][j] = slopes[at + j]
+            lines, at = [], 0
+            for ends in ivals:
+                L, U, _ = ends
+                lines.append([slopes[at + j] if at + j in slopes and L[j] < 0 < U[j] else factor
+                              for j, factor in zip(ends.keep, ends.kept[0])])
                 at += len(L)
         return self._best(len(self.stages) - 1, coeffs, den * s, const, ivals, box, need, lines)
 
@@ -412,30 +442,51 @@ class BoxProver:
 
     def sides(self, states, count):
         """The pre-activations of the first *count* hidden units (network order) as exact
-        affine functions ``(a, c)`` of the input, every earlier unit on (1) or off (0) as
-        *states* says; the network's outputs too when *count* is every unit."""
+        affine functions ``(a, c)`` of the input (a sequence: item ``u`` is unit u's), every
+        earlier unit on (1) or off (0) as *states* says; the network's outputs too (lists of
+        the coefficients and the constant) when *count* is every unit.
+
+        In integers: a layer's functions are integer vectors over one denominator, each
+        packed into one integer (:class:`_Fields`), so a unit's function is one sum; the
+        exact fractions are made only for the units and outputs asked for."""
         n = self.n
-        funcs = [[Fraction(int(i == j)) for j in range(n)] + [Fraction(0)] for i in range(n)]
-        out, index = [], 0
+        fields = self.side_fields
+        const = fields.shift * n  # where the constant's field starts
+        funcs = [1 << (fields.shift * i) for i in range(n)]  # the inputs: x_i, over 1
+        den = 1
+        packed, dens, index = [], [], 0
         for k, (w, b, s) in enumerate(self.stages):
-            z = []
-            for row, bias in zip(w, b):
-                acc = [Fraction(0)] * (n + 1)
-                for c, f in zip(row, funcs):
-                    if c and f is not None:
-                        acc = [a + c * v for a, v in zip(acc, f)]
-                acc[n] += bias
-                z.append([v / s for v in acc])
+            z = [sum([c * f for c, f in zip(row, funcs) if c and f]) + ((bias * den) << const)
+                 for row, bias in zip(w, b)]
+            den *= s
             if k == len(self.stages) - 1:
-                return out, z
+                return _Sides(packed, dens, fields, n), [[Fraction(v, den) for v in fields.unpack(f)] for f in z]
             funcs = []
             for f in z:
                 if index == count:
-                    return out, None
-                out.append((f[:n], f[n]))
-                funcs.append(f if states[index] == 1 else None)
+                    return _Sides(packed, dens, fields, n), None
+                packed.append(f)
+                dens.append(den)
+                funcs.append(f if states[index] == 1 else 0)
                 index += 1
-        return out, None
+        return _Sides(packed, dens, fields, n), None
+
+
+class _Sides:
+    """Units' pre-activations as packed integer vectors over their denominators: item ``u``
+    is ``(a, c)``, exact fractions, made when asked for."""
+
+    __slots__ = ("packed", "dens", "fields", "n")
+
+    def __init__(self, packed, dens, fields, n):
+        self.packed, self.dens, self.fields, self.n = packed, dens, fields, n
+
+    def __len__(self):
+        return len(self.packed)
+
+    def __getitem__(self, u):
+        values, den = self.fields.unpack(self.packed[u]), self.dens[u]
+        return [Fraction(v, den) for v in values[:self.n]], Fraction(values[self.n], den)
 
 
 def read_box(cert, n):

@@ -258,6 +258,36 @@ def test_exact_bounds_never_cross_the_minimum(seed):
             values = [max(v, 0) for v in z]
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_sides_are_the_pre_activations_of_the_chosen_pattern(seed):
+    """The checker's exact affine functions of the units' pre-activations (and of the outputs)
+    for an on/off pattern equal the network with that pattern forced, at random points."""
+    rng = random.Random(1300 + seed)
+    n0, widths = rng.randint(1, 4), [rng.randint(1, 6) for _ in range(rng.randint(1, 4))]
+    net = random_network(rng, n0, widths, "relu", degenerate=seed % 2 == 0, output_dim=rng.randint(1, 3))
+    stages = box_stages(_read_model(net.to_json())[1])
+    prover = BoxProver(stages)
+    total = sum(prover.widths[:-1])
+    states = bytes(rng.choice([0, 1]) for _ in range(total))
+    sides, outputs = prover.sides(states, total)
+    assert len(sides) == total
+    for _ in range(5):
+        x = [Fraction(rng.randint(-9, 9), rng.choice([1, 2, 5])) for _ in range(n0)]
+        values, unit = list(x), 0
+        for k, (w, b, s) in enumerate(stages):
+            z = [Fraction(sum(wi * v for wi, v in zip(row, values)) + bias, s) for row, bias in zip(w, b)]
+            if k == len(stages) - 1:
+                assert z == [sum(f[p] * x[p] for p in range(n0)) + f[n0] for f in outputs]
+                break
+            for j, v in enumerate(z):
+                a, c = sides[unit + j]
+                assert v == sum(ai * xi for ai, xi in zip(a, x)) + c
+            values = [v if states[unit + j] == 1 else 0 for j, v in enumerate(z)]
+            unit += len(z)
+    prefix, none = prover.sides(states, min(3, total))
+    assert len(prefix) == min(3, total) and (none is None) == (total > 3)
+
+
 def test_packed_fields_round_trip():
     """Vectors packed into one integer come back exactly, at the ends of their range too, and
     a linear combination of packed vectors packs the combination."""
