@@ -130,8 +130,8 @@ class _Ends(tuple):
 
 
 class _Fields:
-    """Vectors of *count* integers, each below ``2^(bits - 1)`` in absolute value, packed into
-    one integer as the digits of base ``2^B`` (``B >= bits``, a multiple of 8): a linear
+    """Vectors of *count* integers, each below ``2^bits`` in absolute value, packed into one
+    integer as the digits of base ``2^B`` (``B > bits``, a multiple of 8): a linear
     combination of packed vectors is then one sum of integer products, done by Python's
     integer arithmetic a limb at a time, and it packs the combination itself as long as
     each of its entries stays below the bound (the callers size *bits* so)."""

@@ -295,7 +295,7 @@ def test_packed_fields_round_trip():
     for count in (1, 2, 6, 51):
         for bits in (1, 7, 8, 9, 64, 155):
             fields = _Fields(count, bits)
-            top = (1 << (bits - 1)) - 1
+            top = (1 << bits) - 1  # the largest magnitude a field holds
             for values in ([top] * count, [-top] * count, [0] * count,
                            [rng.randint(-top, top) for _ in range(count)]):
                 assert fields.unpack(fields.pack(values)) == values
