@@ -28,12 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from bisect import bisect_right
 from math import lcm
-from typing import Any, Callable, Hashable, Protocol, Sequence
+from operator import mul
+from typing import Any, Callable, Container, Hashable, Protocol, Sequence
 
 from ..core.layers import Abs, Activation, HardTanh, Identity, LeakyReLU, Maxout, ReLU
 from ..errors import InputError
-from ..geometry.polyhedron import Cell, Planes, dot, hyperplane_prints, oriented_key, primitive
+from ..geometry.polyhedron import Cell, Planes, dot, hyperplane_prints, oriented_key, oriented_keys, primitive
 from ..rationals import reduce_rows
 
 __all__ = ["ActivationRules", "SignRules", "ThresholdRules", "ArgmaxRules", "IdentityRules",
@@ -104,6 +106,13 @@ class FacetKey(tuple):
         made.print = hyperplane_prints([key])[0]
         return made
 
+    @classmethod
+    def with_print(cls, key: tuple, print_: int) -> "FacetKey":
+        """The key with its fingerprint, already computed (``hyperplane_prints([key])[0]``)."""
+        made = cls(key)
+        made.print = print_
+        return made
+
 
 def _sign(value: int) -> int:
     return (value > 0) - (value < 0)
@@ -166,9 +175,10 @@ class ActivationRules:
         """
         raise NotImplementedError
 
-    def planes(self, plan: list[Any], width: int) -> Planes | None:
+    def planes(self, plan: list[Any], width: int, cell: Cell | None = None) -> Planes | None:
         """The units' hyperplanes for :meth:`Cell.sides <polyregions.geometry.polyhedron.Cell.sides>`,
-        or None when this family settles no unit that way."""
+        or None when this family settles no unit that way. *cell* is the stage's first piece
+        (the one the plan was made on), for families whose planes depend on where it lies."""
         return None
 
     def settled(self, plan: list[Any], start: int, sides: bytes) -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -194,6 +204,18 @@ class ActivationRules:
     def ambiguous(self, trace: Trace, key: tuple) -> bool:
         """True when some unit of this stage may change state across the hyperplane *key*."""
         raise NotImplementedError
+
+    def facet_prints(self, trace: Trace) -> Container[int] | None:
+        """A set of fingerprints (:class:`FacetKey`'s ``print``) outside which :meth:`ambiguous`
+        is False for every facet, so that a region's many facets skip this stage with one
+        lookup each; None when every facet must ask :meth:`ambiguous`."""
+        return None
+
+    def flipped(self, trace: Trace, key: tuple) -> str | None:
+        """The states just across a facet whose hyperplane is *key*, when this stage has
+        units on it that simply change side (and no other unit can change state); None
+        when there is none or the family does not say (then :meth:`crossed` decides)."""
+        return None
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
         """States just across the facet with hyperplane *key*, and the derivative after the
@@ -292,7 +314,7 @@ class SignRules(ActivationRules):
             drop("-", cell, _negated(h), _negated_values(values))
         return out
 
-    def planes(self, plan: list[Any], width: int) -> Planes | None:
+    def planes(self, plan: list[Any], width: int, cell: Cell | None = None) -> Planes | None:
         return Planes([h for h, _ in plan], width)
 
     def settled(self, plan: list[Any], start: int, sides: bytes) -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -344,18 +366,46 @@ class SignRules(ActivationRules):
         last = cache.get("on")
         if last is not None and last[0] == key:
             return last[1]
-        prints = cache.get("prints")
+        prints = self._prints(trace)
+        rows = trace.rows
+        fp = key.print if type(key) is FacetKey else hyperplane_prints([key])[0]
+        candidates = range(len(rows)) if fp == -1 else prints.get(fp, []) + prints.get(-1, [])
+        keys = cache.get("keys")
+        if keys is None:
+            keys = cache["keys"] = oriented_keys(rows)
+        units = [u for u in candidates if keys[u] == key]
+        cache["on"] = (key, units)
+        return units
+
+    def facet_prints(self, trace: Trace) -> Container[int] | None:
+        if "0" in trace.states:
+            return None
+        prints = self._prints(trace)
+        return None if -1 in prints else prints
+
+    def _prints(self, trace: Trace) -> dict[int, list[int]]:
+        """The units by the fingerprint of their hyperplane (once per stage and piece)."""
+        prints = trace.cache.get("prints")
         if prints is None:
             prints = {}
             for u, fp in enumerate(hyperplane_prints(trace.rows)):
                 prints.setdefault(fp, []).append(u)
-            cache["prints"] = prints
-        rows = trace.rows
-        fp = key.print if type(key) is FacetKey else hyperplane_prints([key])[0]
-        candidates = range(len(rows)) if fp == -1 else prints.get(fp, []) + prints.get(-1, [])
-        units = [u for u in candidates if oriented_key(rows[u]) == key]
-        cache["on"] = (key, units)
-        return units
+            trace.cache["prints"] = prints
+        return prints
+
+    def flipped(self, trace: Trace, key: tuple) -> str | None:
+        # a unit whose hyperplane is a facet is nonzero inside the piece, so it changes sign
+        # across the facet; only units identically zero could do otherwise (not asked then)
+        states = trace.states
+        if "0" in states:
+            return None
+        units = self._on_hyperplane(trace, key)
+        if not units:
+            return None
+        out = list(states)
+        for u in units:
+            out[u] = "-" if out[u] == "+" else "+"
+        return "".join(out)
 
     def ambiguous(self, trace: Trace, key: tuple) -> bool:
         if "0" in trace.states:
@@ -591,21 +641,8 @@ class ArgmaxRules(ActivationRules):
         k = self.rank
         return [list(r) for r in rows[unit * k:(unit + 1) * k]]
 
-    def plan(self, rows: IntRows, den: int, layer: int) -> list[Any]:
-        k = self.rank
-        out: list[Any] = []
-        for unit in range(len(rows) // k):
-            group = rows[unit * k:(unit + 1) * k]
-            first: dict = {}  # each distinct function: the index of its first candidate
-            for i, row in enumerate(group):
-                first.setdefault(tuple(row), i)
-            distinct = list(first.values())
-            # Candidate j against each distinct other function once: a second candidate equal to
-            # one already cut leaves the piece as it is (it lies on that side already). The rows
-            # are made primitive when they first cut (_cuts): most never do.
-            out.append({j: [([a - b for a, b in zip(group[j], group[i])], (layer, unit, j, i))
-                            for i in distinct if i != j] for j in distinct})
-        return out
+    def plan(self, rows: IntRows, den: int, layer: int) -> "_ArgmaxPlan":
+        return _ArgmaxPlan(rows, self.rank, layer)
 
     @staticmethod
     def _cuts(plan: list[Any], unit: int, j: int) -> list[tuple[Vector, Any]]:
@@ -614,35 +651,28 @@ class ArgmaxRules(ActivationRules):
             cuts = plan[unit][j] = [(primitive(h), tag) for h, tag in cuts]
         return cuts
 
-    def planes(self, plan: list[Any], width: int) -> Planes | None:
-        # every candidate's differences, unit after unit; starts[u]: the first plane of unit u
-        rows: list = []
-        starts = []
-        for candidates in plan:
-            starts.append(len(rows))
-            for cuts in candidates.values():
-                rows.extend(h for h, _ in cuts)
-        starts.append(len(rows))
-        return Planes(rows, width, starts)
+    def planes(self, plan: list[Any], width: int, cell: Cell | None = None) -> Planes | None:
+        # per unit, the differences of one candidate (the winner at a point inside the stage's
+        # first piece) from the other distinct ones; starts[u]: the first plane of unit u
+        assert isinstance(plan, _ArgmaxPlan)
+        return plan.planes(width, cell)
 
     def settled(self, plan: list[Any], start: int, sides: bytes) -> tuple[tuple[int, ...], tuple[str, ...]]:
-        # a unit is settled when one candidate is above every other on the whole cell (all its
-        # differences on side 1): the cell is then that candidate's one piece, as in children
-        indices: list[int] = []
-        at = 0
-        for candidates in plan[start:]:
-            winner = None
-            for j, cuts in candidates.items():
-                codes = sides[at:at + len(cuts)]
-                at += len(cuts)
-                if len(codes) < len(cuts):
-                    return tuple(indices), tuple(map(str, indices))
-                if winner is None and codes.count(1) == len(cuts):
-                    winner = j
-            if winner is None:
-                break
-            indices.append(winner)
-        return tuple(indices), tuple(map(str, indices))
+        # a unit is settled when its candidate of the planes is above every other on the whole
+        # cell (all its differences on side 1): the cell is then that candidate's one piece, as
+        # in children. A unit whose winner on this piece is another candidate is left to a cut.
+        assert isinstance(plan, _ArgmaxPlan) and plan.starts is not None
+        starts = plan.starts
+        base = starts[start]
+        bad = len(sides)
+        for code in (0, 2, 3):
+            at = sides.find(code)
+            if 0 <= at < bad:
+                bad = at
+        stop = bisect_right(starts, base + bad, lo=start) - 1  # the unit holding the first plane not on side 1
+        if base + bad == starts[-1]:  # every plane on side 1 (or none left)
+            stop = len(starts) - 1
+        return tuple(plan.winners[start:stop]), tuple(plan.tokens[start:stop])
 
     def children(self, cell: Cell, plan: list[Any], unit: int,
                  drop: Drop | None = None) -> list[tuple[int, str, Cell]]:
@@ -675,50 +705,27 @@ class ArgmaxRules(ActivationRules):
         return [rows[u * k + int(j)] for u, j in enumerate(tokens)], den
 
     def _tie_table(self, trace: Trace) -> list[Any]:
-        """The winners of the trace's units and the candidates tied with each winner on the
-        whole piece (identical functions, by unit); the other candidates' differences from
-        the winner with their fingerprints, for :meth:`_tied_on`. Computed once per trace
-        (the cache is shared by the pieces of one parent, so it is keyed by the states)."""
-        table = trace.cache.get(("ties", trace.states))
+        """``[winners, same, ties]`` of the trace's states: each unit's winner, the candidates
+        identical to it (on the whole piece, by unit), and the :class:`_Ties` for
+        :meth:`_tied_on`. Computed once per states (the cache is shared by the pieces of one
+        parent): in full for the first states, then for the units whose winner differs."""
+        cache = trace.cache
+        table = cache.get(("ties", trace.states))
         if table is None:
-            k = self.rank
             winners = [int(j) for j in self.tokens(trace.states)]
-            same: dict[int, list[int]] = {}
-            pairs: list[tuple[int, int]] = []
-            differences: list[list[int]] = []
-            rows = trace.rows
-            for u, winner in enumerate(winners):
-                top = rows[u * k + winner]
-                for i in range(k):
-                    other = rows[u * k + i]
-                    if i == winner:
-                        continue
-                    if other is top or other == top:
-                        same.setdefault(u, []).append(i)
-                    else:
-                        pairs.append((u, i))
-                        differences.append([a - b for a, b in zip(top, other)])
-            by_print: dict[int, list[int]] = {}
-            for n, fp in enumerate(hyperplane_prints(differences) if differences else []):
-                by_print.setdefault(fp, []).append(n)
-            table = trace.cache[("ties", trace.states)] = [winners, same, pairs, differences, by_print, {}]
+            first = cache.get("ties")
+            if first is None:
+                ties = first = cache["ties"] = _Ties(self.rank, trace.rows, winners, range(len(winners)), None)
+            else:
+                changed = [u for u, (a, b) in enumerate(zip(winners, first.winners)) if a != b]
+                ties = _Ties(self.rank, trace.rows, winners, changed, first)
+            table = cache[("ties", trace.states)] = [winners, ties.same, ties]
         return table
 
     def _tied_on(self, trace: Trace, key: tuple) -> dict[int, list[int]]:
         """The candidates that equal their unit's winner on the hyperplane *key* (not on the
         whole piece), by unit: fingerprints pick them, an exact key comparison decides."""
-        _, _, pairs, differences, by_print, memo = self._tie_table(trace)
-        found = memo.get(key)
-        if found is None:
-            fp = key.print if type(key) is FacetKey else -1
-            candidates = range(len(pairs)) if fp == -1 else sorted(by_print.get(fp, []) + by_print.get(-1, []))
-            found = {}
-            for n in candidates:
-                if oriented_key(differences[n]) == key:
-                    u, i = pairs[n]
-                    found.setdefault(u, []).append(i)
-            memo[key] = found
-        return found
+        return self._tie_table(trace)[2].tied_on(key)
 
     def ambiguous(self, trace: Trace, key: tuple) -> bool:
         return bool(self._tie_table(trace)[1]) or bool(self._tied_on(trace, key))
@@ -761,6 +768,138 @@ class ArgmaxRules(ActivationRules):
         group = step.rows[unit * k:(unit + 1) * k]
         j = int(token)
         return [(step.stage.layer, unit, j, i) for i, fi in enumerate(group) if fi != group[j]]
+
+
+class _Ties:
+    """The winners' differences from the other candidates of the *units* of a maxout stage,
+    by the fingerprint of their hyperplane; the other units are those of *base* (another
+    :class:`_Ties` of the same rows, whose winners they share), when given."""
+
+    __slots__ = ("winners", "same", "_pairs", "_differences", "_by_print", "_base", "_changed", "_memo")
+
+    def __init__(self, rank: int, rows: IntRows, winners: list[int], units: Sequence[int],
+                 base: "_Ties | None") -> None:
+        k = rank
+        same: dict[int, list[int]] = {}
+        pairs: list[tuple[int, int]] = []
+        differences: list[list[int]] = []
+        for u in units:
+            winner = winners[u]
+            top = rows[u * k + winner]
+            for i in range(k):
+                other = rows[u * k + i]
+                if i == winner:
+                    continue
+                if other is top or other == top:
+                    same.setdefault(u, []).append(i)
+                else:
+                    pairs.append((u, i))
+                    differences.append([a - b for a, b in zip(top, other)])
+        by_print: dict[int, list[int]] = {}
+        for n, fp in enumerate(hyperplane_prints(differences) if differences else []):
+            by_print.setdefault(fp, []).append(n)
+        self._changed = frozenset(units) if base is not None else frozenset()
+        if base is not None:
+            kept = {u: v for u, v in base.same.items() if u not in self._changed}
+            kept.update(same)
+            same = dict(sorted(kept.items()))
+        self.winners = winners
+        self.same = same
+        self._pairs, self._differences, self._by_print = pairs, differences, by_print
+        self._base = base
+        self._memo: dict = {}
+
+    def _own(self, key: tuple) -> dict[int, list[int]]:
+        fp = key.print if type(key) is FacetKey else -1
+        pairs, differences, by_print = self._pairs, self._differences, self._by_print
+        candidates = range(len(pairs)) if fp == -1 else sorted(by_print.get(fp, []) + by_print.get(-1, []))
+        found: dict[int, list[int]] = {}
+        for n in candidates:
+            if oriented_key(differences[n]) == key:
+                u, i = pairs[n]
+                found.setdefault(u, []).append(i)
+        return found
+
+    def tied_on(self, key: tuple) -> dict[int, list[int]]:
+        found = self._memo.get(key)
+        if found is None:
+            found = self._own(key)
+            base = self._base
+            if base is not None:
+                changed = self._changed
+                found.update((u, i) for u, i in base.tied_on(key).items() if u not in changed)
+                found = dict(sorted(found.items()))
+            self._memo[key] = found
+        return found
+
+
+class _ArgmaxPlan:
+    """:meth:`ArgmaxRules.plan`: per unit, made on first use, a dict from each distinct candidate
+    (the index of its first occurrence) to its cuts, the differences from the other distinct
+    candidates with their tags; and, once :meth:`planes` is made, each unit's candidate whose
+    differences the planes hold (``winners``, ``tokens``) and where they begin (``starts``)."""
+
+    __slots__ = ("rows", "rank", "layer", "_units", "winners", "tokens", "starts")
+
+    def __init__(self, rows: IntRows, rank: int, layer: int) -> None:
+        self.rows = rows
+        self.rank = rank
+        self.layer = layer
+        self._units: list[dict | None] = [None] * (len(rows) // rank)
+        self.winners: list[int] = []
+        self.tokens: list[str] = []
+        self.starts: list[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._units)
+
+    def __getitem__(self, unit: int) -> dict:
+        made = self._units[unit]
+        if made is None:
+            k, layer = self.rank, self.layer
+            group = self.rows[unit * k:(unit + 1) * k]
+            distinct = self._distinct(group)
+            # Candidate j against each distinct other function once: a second candidate equal to
+            # one already cut leaves the piece as it is (it lies on that side already). The rows
+            # are made primitive when they first cut (ArgmaxRules._cuts).
+            made = self._units[unit] = {j: [([a - b for a, b in zip(group[j], group[i])], (layer, unit, j, i))
+                                             for i in distinct if i != j] for j in distinct}
+        return made
+
+    @staticmethod
+    def _distinct(group: Sequence[Sequence[int]]) -> list[int]:
+        first: dict = {}  # each distinct function: the index of its first candidate
+        for i, row in enumerate(group):
+            first.setdefault(tuple(row), i)
+        return list(first.values())
+
+    def planes(self, width: int, cell: Cell | None) -> Planes | None:
+        """Each unit's differences of its winner at a point inside *cell* (a positive
+        combination of all its generators) from its other distinct candidates."""
+        if cell is None or cell.lines:
+            return None
+        point = [sum(column) for column in zip(*cell.vecs)]
+        if not point or point[-1] <= 0:
+            return None
+        k = self.rank
+        all_rows = self.rows
+        values = [sum(map(mul, row, point)) for row in all_rows]
+        rows: list = []
+        starts = []
+        winners = []
+        for at in range(0, len(all_rows) - k + 1, k):
+            group = values[at:at + k]
+            w = group.index(max(group))  # the first of the largest (a first occurrence); any choice is correct
+            starts.append(len(rows))
+            winners.append(w)
+            top = all_rows[at + w]
+            # the differences from the other candidates, none identical to the winner (a
+            # candidate repeated adds the same plane again, which settles the same way)
+            rows.extend([a - b for a, b in zip(top, other)] for other in all_rows[at:at + k]
+                        if other is not top and other != top)
+        starts.append(len(rows))
+        self.winners, self.tokens, self.starts = winners, [str(w) for w in winners], starts
+        return Planes(rows, width, starts)
 
 
 @dataclass(frozen=True, slots=True)

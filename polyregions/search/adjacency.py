@@ -20,7 +20,7 @@ from typing import Iterator
 
 from ..errors import PolyregionsError
 from ..core.sparse import SparseRows
-from ..geometry.polyhedron import dot, dots
+from ..geometry.polyhedron import dot, dots, hyperplane_prints, oriented_keys
 from .activations import FacetKey
 from .regions import Region
 from .stages import Stage, StageTrace
@@ -35,13 +35,58 @@ def neighbor_pattern(region: Region, row: int) -> tuple[str, ...] | None:
     :meth:`~polyregions.search.regions.Region.facet_rows`).
     """
     cell = region.cell
-    tag = cell.tags[row]
-    if isinstance(tag, tuple) and tag and tag[0] == "domain":
+    if _on_domain(cell.tags[row]):
         return None
-    key = FacetKey.of(cell.row_key(row))
+    return _across(region, row, FacetKey.of(cell.row_key(row)), None)
+
+
+def facet_neighbors(region: Region) -> Iterator[tuple[int, tuple[str, ...] | None]]:
+    """For each facet of *region*: its row index and the neighbour's pattern (None at the boundary).
+
+    The same answers as :func:`neighbor_pattern` facet by facet; the facets' keys and
+    fingerprints are made in one call each, and a stage is asked about a facet only when
+    its units' fingerprints (:meth:`~polyregions.search.activations.ActivationRules.facet_prints`)
+    do not rule the facet out.
+    """
+    cell = region.cell
+    rows = region.facet_rows()
+    inner = [r for r in rows if not _on_domain(cell.tags[r])]
+    keys = oriented_keys([cell.rows[r] for r in inner]) if inner else []
+    facet_keys = dict(zip(inner, map(FacetKey.with_print, keys, hyperplane_prints(keys) if keys else [])))
+    trace = region.trace
+    filters = [t.stage.rules.facet_prints(t) for t in trace]  # type: ignore[union-attr]
+    for row in rows:
+        key = facet_keys.get(row)
+        if key is None:
+            yield row, None
+            continue
+        fp = key.print
+        asked = [m for m, f in enumerate(filters) if f is None or fp == -1 or fp in f]
+        if len(asked) == 1 and filters[asked[0]] is not None:  # the usual case: one stage, units that flip
+            m = asked[0]
+            flipped = trace[m].stage.rules.flipped(trace[m], key)  # type: ignore[union-attr]
+            if flipped is not None:
+                yield row, tuple(flipped if k == m else t.states for k, t in enumerate(trace))
+                continue
+        yield row, _across(region, row, key, filters)
+
+
+def _on_domain(tag: object) -> bool:
+    return isinstance(tag, tuple) and bool(tag) and tag[0] == "domain"
+
+
+def _across(region: Region, row: int, key: FacetKey, filters: list | None) -> tuple[str, ...]:
+    """:func:`neighbor_pattern` of an inner facet whose key is *key*; *filters* are the
+    stages' :meth:`facet_prints` (None: ask every stage)."""
+    cell = region.cell
     direction, _ = cell.inequality(row)  # the outward normal
     trace = region.trace
-    ambiguous = [m for m, t in enumerate(trace) if t.stage.rules.ambiguous(t, key)]  # type: ignore[union-attr]
+    if filters is None:
+        asked = range(len(trace))
+    else:
+        fp = key.print
+        asked = [m for m, f in enumerate(filters) if f is None or fp == -1 or fp in f]
+    ambiguous = [m for m in asked if trace[m].stage.rules.ambiguous(trace[m], key)]  # type: ignore[union-attr]
     if not ambiguous:
         raise PolyregionsError(f"facet {row} of {region!r} matches no unit (internal error)")
     first, last = ambiguous[0], ambiguous[-1]
@@ -119,7 +164,3 @@ def _carried(stage: Stage, change: dict[int, Fraction]) -> dict[int, Fraction]:
     return {i: v / stage.den for i, v in out.items() if v}
 
 
-def facet_neighbors(region: Region) -> Iterator[tuple[int, tuple[str, ...] | None]]:
-    """For each facet of *region*: its row index and the neighbour's pattern (None at the boundary)."""
-    for row in region.facet_rows():
-        yield row, neighbor_pattern(region, row)

@@ -44,9 +44,9 @@ class _Context:
     """One stage on one parent piece: its pre-activations and the rules' plan, shared by
     every node of the stage below that piece."""
 
-    __slots__ = ("index", "stage", "rows", "den", "plan", "cache", "units", "_planes")
+    __slots__ = ("index", "stage", "rows", "den", "plan", "cache", "units", "_planes", "_cell")
 
-    def __init__(self, index: int, stage: Stage, rows: IntRows, den: int) -> None:
+    def __init__(self, index: int, stage: Stage, rows: IntRows, den: int, cell: Cell) -> None:
         rules = stage.rules
         assert rules is not None
         self.index = index
@@ -57,6 +57,7 @@ class _Context:
         self.cache: dict = {}
         self.units = rules.unit_count(rows)
         self._planes: Planes | None | bool = False  # not made yet
+        self._cell: Cell | None = cell  # the stage's first piece, until the planes are made
 
     @property
     def planes(self) -> Planes | None:
@@ -64,7 +65,9 @@ class _Context:
         planes = self._planes
         if planes is False:
             assert self.stage.rules is not None
-            planes = self._planes = self.stage.rules.planes(self.plan, len(self.rows[0]) if self.rows else 0)
+            planes = self._planes = self.stage.rules.planes(self.plan, len(self.rows[0]) if self.rows else 0,
+                                                            self._cell)
+            self._cell = None
         return planes  # type: ignore[return-value]
 
 
@@ -173,7 +176,7 @@ class Search:
             if stage.rules is None:  # the final affine map
                 index += 1
                 continue
-            ctx = _Context(index, stage, rows, den)
+            ctx = _Context(index, stage, rows, den, cell)
             if ctx.units:
                 return Node(path, ctx, 0, (), cell, trace)
             cell, rows, den, trace = self._finish(ctx, (), cell, trace)  # identity: no units

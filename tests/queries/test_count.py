@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from polyregions.search.adjacency import facet_neighbors
+from polyregions.search.adjacency import facet_neighbors, neighbor_pattern
 from polyregions.queries.count import count_regions
 from polyregions.core.domain import Domain
 from polyregions.search.engine import enumerate_regions
@@ -47,6 +47,15 @@ def test_neighbours_exist_and_are_symmetric(case):
             assert other_key != region.key
             edges.add((region.key, other_key))
     assert all((b_, a_) in edges for a_, b_ in edges), "adjacency is not symmetric"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_facet_neighbours_equal_the_facet_by_facet_answer(case):
+    # facet_neighbors skips stages by fingerprint and flips the units of the usual facet;
+    # neighbor_pattern asks every stage about one facet: the same neighbour, facet by facet
+    name, net, A, b = case
+    for region in enumerate_regions(net, _domain(net, A, b)):
+        assert list(facet_neighbors(region)) == [(row, neighbor_pattern(region, row)) for row in region.facet_rows()]
 
 
 def test_counting_without_linear():
