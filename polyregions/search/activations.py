@@ -202,13 +202,25 @@ class ActivationRules:
     # -- neighbours across a facet (polyregions.search.adjacency) ----------------------------
 
     def ambiguous(self, trace: Trace, key: tuple) -> bool:
-        """True when some unit of this stage may change state across the hyperplane *key*."""
+        """True when some unit of this stage may change state across the hyperplane *key*:
+        :meth:`on_facet` or :meth:`vanishing`."""
+        return self.on_facet(trace, key) or self.vanishing(trace)
+
+    def on_facet(self, trace: Trace, key: tuple) -> bool:
+        """True when a unit of this stage is at a breakpoint on the hyperplane *key* and not on
+        the whole piece (a ReLU's hyperplane, two candidates of a maxout that meet there)."""
+        raise NotImplementedError
+
+    def vanishing(self, trace: Trace) -> bool:
+        """True when a unit of this stage is at a breakpoint on the whole piece (a ReLU
+        identically zero, identical candidates of a maxout): its state across a facet changes
+        only when the derivatives of an earlier stage do."""
         raise NotImplementedError
 
     def facet_prints(self, trace: Trace) -> Container[int] | None:
-        """A set of fingerprints (:class:`FacetKey`'s ``print``) outside which :meth:`ambiguous`
+        """A set of fingerprints (:class:`FacetKey`'s ``print``) outside which :meth:`on_facet`
         is False for every facet, so that a region's many facets skip this stage with one
-        lookup each; None when every facet must ask :meth:`ambiguous`."""
+        lookup each; None when every facet must ask :meth:`on_facet`."""
         return None
 
     def flipped(self, trace: Trace, key: tuple) -> str | None:
@@ -378,8 +390,6 @@ class SignRules(ActivationRules):
         return units
 
     def facet_prints(self, trace: Trace) -> Container[int] | None:
-        if "0" in trace.states:
-            return None
         prints = self._prints(trace)
         return None if -1 in prints else prints
 
@@ -407,9 +417,10 @@ class SignRules(ActivationRules):
             out[u] = "-" if out[u] == "+" else "+"
         return "".join(out)
 
-    def ambiguous(self, trace: Trace, key: tuple) -> bool:
-        if "0" in trace.states:
-            return True
+    def vanishing(self, trace: Trace) -> bool:
+        return "0" in trace.states
+
+    def on_facet(self, trace: Trace, key: tuple) -> bool:
         prints = trace.cache.get("prints")
         if prints is not None and type(key) is FacetKey and key.print != -1 and key.print not in prints \
                 and -1 not in prints:
@@ -575,9 +586,12 @@ class ThresholdRules(ActivationRules):
             trace.cache["keyset"] = {k for pair in keys for k in pair}
         return keys
 
-    def ambiguous(self, trace: Trace, key: tuple) -> bool:
+    def on_facet(self, trace: Trace, key: tuple) -> bool:
         self._keys(trace)
-        return key in trace.cache["keyset"] or "l" in trace.states or "h" in trace.states
+        return key in trace.cache["keyset"]
+
+    def vanishing(self, trace: Trace) -> bool:
+        return "l" in trace.states or "h" in trace.states
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
         out = []
@@ -715,10 +729,14 @@ class ArgmaxRules(ActivationRules):
             winners = [int(j) for j in self.tokens(trace.states)]
             first = cache.get("ties")
             if first is None:
-                ties = first = cache["ties"] = _Ties(self.rank, trace.rows, winners, range(len(winners)), None)
-            else:
-                changed = [u for u, (a, b) in enumerate(zip(winners, first.winners)) if a != b]
-                ties = _Ties(self.rank, trace.rows, winners, changed, first)
+                plan = cache.get("plan")
+                if isinstance(plan, _ArgmaxPlan) and plan.ties is not None:
+                    first = _Ties(*plan.ties)
+                else:
+                    first = _Ties.of_units(self.rank, trace.rows, winners, range(len(winners)))
+                cache["ties"] = first
+            changed = [u for u, (a, b) in enumerate(zip(winners, first.winners)) if a != b]
+            ties = _Ties.of_units(self.rank, trace.rows, winners, changed, first) if changed else first
             table = cache[("ties", trace.states)] = [winners, ties.same, ties]
         return table
 
@@ -727,8 +745,11 @@ class ArgmaxRules(ActivationRules):
         whole piece), by unit: fingerprints pick them, an exact key comparison decides."""
         return self._tie_table(trace)[2].tied_on(key)
 
-    def ambiguous(self, trace: Trace, key: tuple) -> bool:
-        return bool(self._tie_table(trace)[1]) or bool(self._tied_on(trace, key))
+    def on_facet(self, trace: Trace, key: tuple) -> bool:
+        return bool(self._tied_on(trace, key))
+
+    def vanishing(self, trace: Trace) -> bool:
+        return bool(self._tie_table(trace)[1])
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:
         k = self.rank
@@ -771,14 +792,35 @@ class ArgmaxRules(ActivationRules):
 
 
 class _Ties:
-    """The winners' differences from the other candidates of the *units* of a maxout stage,
-    by the fingerprint of their hyperplane; the other units are those of *base* (another
-    :class:`_Ties` of the same rows, whose winners they share), when given."""
+    """The winners' differences from the other candidates of a maxout stage's units, by the
+    fingerprint of their hyperplane, and the candidates identical to each winner (``same``).
 
-    __slots__ = ("winners", "same", "_pairs", "_differences", "_by_print", "_base", "_changed", "_memo")
+    Made in full (:meth:`of_units`, or from the planes of :class:`_ArgmaxPlan`, which hold
+    the same differences for the winners at its point), or for a few *changed* units over a
+    *base* of the same rows whose winners the other units share."""
 
-    def __init__(self, rank: int, rows: IntRows, winners: list[int], units: Sequence[int],
-                 base: "_Ties | None") -> None:
+    __slots__ = ("winners", "same", "_pairs", "_differences", "_prints", "_base", "_changed", "_memo")
+
+    def __init__(self, winners: list[int], same: dict[int, list[int]], pairs: "list[tuple[int, int]] | list[int]",
+                 differences: list[list[int]], base: "_Ties | None" = None, changed: Sequence[int] = ()) -> None:
+        # pairs: (unit, candidate) of each difference; or, from a plan, where each unit's begin
+        # (the candidates in order, less the winner and those in same)
+        self._changed = frozenset(changed)
+        if base is not None:
+            kept = {u: v for u, v in base.same.items() if u not in self._changed}
+            kept.update(same)
+            same = dict(sorted(kept.items()))
+        self.winners = winners
+        self.same = same
+        self._pairs, self._differences = pairs, differences
+        self._prints: dict[int, list[int]] | None = None  # made on first use
+        self._base = base
+        self._memo: dict = {}
+
+    @classmethod
+    def of_units(cls, rank: int, rows: IntRows, winners: list[int], units: Sequence[int],
+                 base: "_Ties | None" = None) -> "_Ties":
+        """The differences of the *units* (all, or those changed from *base*)."""
         k = rank
         same: dict[int, list[int]] = {}
         pairs: list[tuple[int, int]] = []
@@ -795,30 +837,37 @@ class _Ties:
                 else:
                     pairs.append((u, i))
                     differences.append([a - b for a, b in zip(top, other)])
-        by_print: dict[int, list[int]] = {}
-        for n, fp in enumerate(hyperplane_prints(differences) if differences else []):
-            by_print.setdefault(fp, []).append(n)
-        self._changed = frozenset(units) if base is not None else frozenset()
-        if base is not None:
-            kept = {u: v for u, v in base.same.items() if u not in self._changed}
-            kept.update(same)
-            same = dict(sorted(kept.items()))
-        self.winners = winners
-        self.same = same
-        self._pairs, self._differences, self._by_print = pairs, differences, by_print
-        self._base = base
-        self._memo: dict = {}
+        return cls(winners, same, pairs, differences, base, units if base is not None else ())
+
+    def _by_print(self) -> dict[int, list[int]]:
+        by_print = self._prints
+        if by_print is None:
+            by_print = self._prints = {}
+            differences = self._differences
+            for n, fp in enumerate(hyperplane_prints(differences) if differences else []):
+                by_print.setdefault(fp, []).append(n)
+        return by_print
 
     def _own(self, key: tuple) -> dict[int, list[int]]:
         fp = key.print if type(key) is FacetKey else -1
-        pairs, differences, by_print = self._pairs, self._differences, self._by_print
+        pairs, differences, by_print = self._pairs, self._differences, self._by_print()
         candidates = range(len(pairs)) if fp == -1 else sorted(by_print.get(fp, []) + by_print.get(-1, []))
         found: dict[int, list[int]] = {}
         for n in candidates:
             if oriented_key(differences[n]) == key:
-                u, i = pairs[n]
+                u, i = self._pair(n)
                 found.setdefault(u, []).append(i)
         return found
+
+    def _pair(self, n: int) -> tuple[int, int]:
+        """The unit and the candidate of difference *n*."""
+        pairs = self._pairs
+        if not pairs or type(pairs[0]) is tuple:
+            return pairs[n]  # type: ignore[return-value]
+        u = bisect_right(pairs, n) - 1  # pairs are the plan's starts: starts[u] <= n < starts[u + 1]
+        w, same = self.winners[u], self.same.get(u, ())
+        rank = pairs[u + 1] - pairs[u] + 1 + len(same)  # each other candidate: a difference or in same
+        return u, [i for i in range(rank) if i != w and i not in same][n - pairs[u]]
 
     def tied_on(self, key: tuple) -> dict[int, list[int]]:
         found = self._memo.get(key)
@@ -839,7 +888,7 @@ class _ArgmaxPlan:
     candidates with their tags; and, once :meth:`planes` is made, each unit's candidate whose
     differences the planes hold (``winners``, ``tokens``) and where they begin (``starts``)."""
 
-    __slots__ = ("rows", "rank", "layer", "_units", "winners", "tokens", "starts")
+    __slots__ = ("rows", "rank", "layer", "_units", "winners", "tokens", "starts", "ties")
 
     def __init__(self, rows: IntRows, rank: int, layer: int) -> None:
         self.rows = rows
@@ -849,6 +898,8 @@ class _ArgmaxPlan:
         self.winners: list[int] = []
         self.tokens: list[str] = []
         self.starts: list[int] | None = None
+        #: (winners, same, pairs, differences) of :class:`_Ties` for the winners, once planes are made
+        self.ties: tuple | None = None
 
     def __len__(self) -> int:
         return len(self._units)
@@ -898,7 +949,11 @@ class _ArgmaxPlan:
             rows.extend([a - b for a, b in zip(top, other)] for other in all_rows[at:at + k]
                         if other is not top and other != top)
         starts.append(len(rows))
+        # the candidates identical to the winner, where a unit has fewer than k - 1 planes
+        same = {u: [i for i in range(k) if i != w and all_rows[u * k + i] == all_rows[u * k + w]]
+                for u, w in enumerate(winners) if starts[u + 1] - starts[u] < k - 1}
         self.winners, self.tokens, self.starts = winners, [str(w) for w in winners], starts
+        self.ties = (winners, same, starts, rows)
         return Planes(rows, width, starts)
 
 
@@ -920,7 +975,10 @@ class IdentityRules(ActivationRules):
     def activate(self, rows: IntRows, den: int, tokens: Sequence[str]) -> tuple[IntRows, int]:
         return rows, den
 
-    def ambiguous(self, trace: Trace, key: tuple) -> bool:
+    def on_facet(self, trace: Trace, key: tuple) -> bool:
+        return False
+
+    def vanishing(self, trace: Trace) -> bool:
         return False
 
     def crossed(self, trace: Trace, key: tuple, d: Sequence[int]) -> tuple[str, list[int]]:

@@ -15,8 +15,7 @@ and a derivative pass through the later layers only when a later unit is ambiguo
 
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Iterator
+from typing import Any, Iterator
 
 from ..errors import PolyregionsError
 from ..core.sparse import SparseRows
@@ -37,7 +36,7 @@ def neighbor_pattern(region: Region, row: int) -> tuple[str, ...] | None:
     cell = region.cell
     if _on_domain(cell.tags[row]):
         return None
-    return _across(region, row, FacetKey.of(cell.row_key(row)), None)
+    return _across(region, row, FacetKey.of(cell.row_key(row)), None, None)
 
 
 def facet_neighbors(region: Region) -> Iterator[tuple[int, tuple[str, ...] | None]]:
@@ -55,6 +54,7 @@ def facet_neighbors(region: Region) -> Iterator[tuple[int, tuple[str, ...] | Non
     facet_keys = dict(zip(inner, map(FacetKey.with_print, keys, hyperplane_prints(keys) if keys else [])))
     trace = region.trace
     filters = [t.stage.rules.facet_prints(t) for t in trace]  # type: ignore[union-attr]
+    vanishing = [t.stage.rules.vanishing(t) for t in trace]  # type: ignore[union-attr]
     for row in rows:
         key = facet_keys.get(row)
         if key is None:
@@ -62,22 +62,27 @@ def facet_neighbors(region: Region) -> Iterator[tuple[int, tuple[str, ...] | Non
             continue
         fp = key.print
         asked = [m for m, f in enumerate(filters) if f is None or fp == -1 or fp in f]
-        if len(asked) == 1 and filters[asked[0]] is not None:  # the usual case: one stage, units that flip
-            m = asked[0]
+        if len(asked) == 1 and filters[asked[0]] is not None and not any(vanishing[asked[0] + 1:]):
+            m = asked[0]  # the usual case: the units of one stage flip, and nothing later can follow
             flipped = trace[m].stage.rules.flipped(trace[m], key)  # type: ignore[union-attr]
             if flipped is not None:
                 yield row, tuple(flipped if k == m else t.states for k, t in enumerate(trace))
                 continue
-        yield row, _across(region, row, key, filters)
+        yield row, _across(region, row, key, filters, vanishing)
 
 
 def _on_domain(tag: object) -> bool:
     return isinstance(tag, tuple) and bool(tag) and tag[0] == "domain"
 
 
-def _across(region: Region, row: int, key: FacetKey, filters: list | None) -> tuple[str, ...]:
-    """:func:`neighbor_pattern` of an inner facet whose key is *key*; *filters* are the
-    stages' :meth:`facet_prints` (None: ask every stage)."""
+def _across(region: Region, row: int, key: FacetKey, filters: list | None,
+            vanishing: list[bool] | None) -> tuple[str, ...]:
+    """:func:`neighbor_pattern` of an inner facet whose key is *key*; *filters* and
+    *vanishing* are the stages' :meth:`facet_prints` and :meth:`vanishing` (None: ask).
+
+    The first stage that may change is the first with a unit on the facet (before it no
+    derivative changes, so no unit at a breakpoint on the whole piece changes either);
+    the last is the last with a unit on the facet or at a breakpoint on the whole piece."""
     cell = region.cell
     direction, _ = cell.inequality(row)  # the outward normal
     trace = region.trace
@@ -86,17 +91,21 @@ def _across(region: Region, row: int, key: FacetKey, filters: list | None) -> tu
     else:
         fp = key.print
         asked = [m for m, f in enumerate(filters) if f is None or fp == -1 or fp in f]
-    ambiguous = [m for m in asked if trace[m].stage.rules.ambiguous(trace[m], key)]  # type: ignore[union-attr]
-    if not ambiguous:
+    if vanishing is None:
+        vanishing = [t.stage.rules.vanishing(t) for t in trace]  # type: ignore[union-attr]
+    own = [m for m in asked if trace[m].stage.rules.on_facet(trace[m], key)]  # type: ignore[union-attr]
+    if not own:
         raise PolyregionsError(f"facet {row} of {region!r} matches no unit (internal error)")
-    first, last = ambiguous[0], ambiguous[-1]
+    first = own[0]
+    last = max([own[-1]] + [m for m in range(first + 1, len(trace)) if vanishing[m]])
     states = [t.states for t in trace]
+    if any(isinstance(trace[m].stage.weight, SparseRows) or len(trace[m].rows) > _WIDE
+           for m in range(first, last + 1)):
+        return _crossed_sparse(trace, first, last, key, direction, states)
     if last == first:  # the usual case: no derivative to carry through later layers
         t = trace[first]
         states[first] = t.rules.crossed_states(t, key, direction)
         return tuple(states)
-    if any(isinstance(trace[m].stage.weight, SparseRows) for m in range(first + 1, last + 1)):
-        return _crossed_sparse(trace, first, last, key, direction, states)
     d = dots(direction + (0,), trace[first].rows)  # derivatives of stage `first` (the constant left out)
     post: list[int] = []
     for m in range(first, last + 1):
@@ -108,33 +117,43 @@ def _across(region: Region, row: int, key: FacetKey, filters: list | None) -> tu
     return tuple(states)
 
 
+#: Stages with more rows than this are crossed unit by unit (:func:`_crossed_sparse`), which
+#: visits only the units that may change, rather than with every derivative at once.
+_WIDE = 256
+
+
 def _crossed_sparse(trace: tuple[StageTrace, ...], first: int, last: int, key: tuple, direction: tuple[int, ...],
                     states: list[str]) -> tuple[str, ...]:
-    """:func:`neighbor_pattern`'s stages *first* to *last* through a sparse layer: unit by unit.
+    """:func:`neighbor_pattern`'s stages *first* to *last* through a sparse or wide layer: unit by unit.
 
     Across the facet only the units of :meth:`changing_units` change state; a unit's
     derivative differs from this side's only where an earlier output derivative did, and
     through a sparse layer that change reaches the units near it only. So each stage
     visits the units that decide a state or see a change: their derivatives on this side
-    (from the stage's rows) plus the change carried through the weights (exact
-    fractions), never the whole product.
+    (from the stage's rows) plus the change carried through the weights, never the whole
+    product. Derivatives are exact integers over one positive scale per stage (the rules
+    decide by signs and comparisons, and a unit's derivative is linear in its rows'), so
+    no fraction is reduced on the way; a leaky slope makes fractions, exact as well.
     """
-    change: dict[int, Fraction] = {}  # by row of the current stage: the derivative across minus this side's
+    change: dict[int, Any] = {}  # by row of the current stage: the derivative across minus this side's, over scale
+    scale = 1
     for m in range(first, last + 1):
         t = trace[m]
         rules = t.rules
-        if m > first:
+        if m > first and t.stage.weight is not None:
             change = _carried(t.stage, change)
+            scale *= t.stage.den
         if rules.family == "identity":  # no units: the derivatives pass unchanged
             continue
         tokens = rules.tokens(t.states)
         touched = {rules.unit_of(r) for r in change}
         deciding = set(rules.changing_units(t, key, touched))
-        out: dict[int, Fraction] = {}
+        out: dict[int, Any] = {}
+        den = t.den  # this side's derivative of row r is dot(row, direction) / den: all over den * scale
         for u in deciding.union(touched):
             rows = rules.unit_rows(u)
-            here = [Fraction(dot(t.rows[r][:-1], direction), t.den) for r in rows]
-            there = [h + change.get(r, 0) for h, r in zip(here, rows)]
+            here = [dot(t.rows[r][:-1], direction) * scale for r in rows]
+            there = [h + change.get(r, 0) * den for h, r in zip(here, rows)]
             token = rules.unit_across(t, u, key, there) if u in deciding else tokens[u]
             delta = rules.unit_derivative(token, there) - rules.unit_derivative(tokens[u], here)
             tokens[u] = token
@@ -142,25 +161,26 @@ def _crossed_sparse(trace: tuple[StageTrace, ...], first: int, last: int, key: t
                 out[u] = delta
         states[m] = rules.join(tokens)
         change = out
+        scale *= den
     return tuple(states)
 
 
-def _carried(stage: Stage, change: dict[int, Fraction]) -> dict[int, Fraction]:
-    """The change of the stage's pre-activation derivatives, given the change of its inputs'."""
+def _carried(stage: Stage, change: dict[int, Any]) -> dict[int, Any]:
+    """The change of the stage's pre-activation derivatives times ``stage.den``, given the
+    change of its inputs' (the weights are integers over ``stage.den``)."""
     weight = stage.weight
-    if weight is None:
-        return change
-    out: dict[int, Fraction] = {}
+    out: dict[int, Any] = {}
     if isinstance(weight, SparseRows):
         assert stage.columns is not None
         for j, delta in change.items():
             for i, w in stage.columns[j]:
                 out[i] = out.get(i, 0) + w * delta
     else:
+        assert weight is not None
         for i, row in enumerate(weight):
-            total = sum((row[j] * delta for j, delta in change.items() if row[j]), Fraction(0))
+            total = sum(row[j] * delta for j, delta in change.items() if row[j])
             if total:
                 out[i] = total
-    return {i: v / stage.den for i, v in out.items() if v}
+    return {i: v for i, v in out.items() if v}
 
 

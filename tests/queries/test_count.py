@@ -58,6 +58,20 @@ def test_facet_neighbours_equal_the_facet_by_facet_answer(case):
         assert list(facet_neighbors(region)) == [(row, neighbor_pattern(region, row)) for row in region.facet_rows()]
 
 
+@pytest.mark.parametrize("case", CASES[::2], ids=[c[0] for c in CASES[::2]])
+def test_facet_neighbours_unit_by_unit_equal_the_whole_stage_answer(case, monkeypatch):
+    # wide stages are crossed unit by unit in integers over one scale per stage, narrow ones
+    # with every derivative at once: forced one way and the other, the same neighbours
+    from polyregions.search import adjacency
+
+    name, net, A, b = case
+    regions = list(enumerate_regions(net, _domain(net, A, b)))
+    monkeypatch.setattr(adjacency, "_WIDE", 10 ** 9)
+    whole = [list(facet_neighbors(r)) for r in regions]
+    monkeypatch.setattr(adjacency, "_WIDE", -1)
+    assert [list(facet_neighbors(r)) for r in regions] == whole
+
+
 def test_counting_without_linear():
     net = Network.mlp([[[1], [-1]], [[1, -1]]], [[0, 0], [0]])
     counts = count_regions(net, linear=False)
