@@ -546,6 +546,108 @@ static PyObject *k_sides(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     return out;
 }
 
+/* argmax_planes(rows, k, point) -> (winners, starts, exact, image)
+ * The rows are k candidates per unit (integer functions of width w = len(point)). For each
+ * unit: its winner, the first of the candidates whose value at point (homogeneous) is the
+ * largest, and the differences winner - other for every other candidate not identical to
+ * the winner, packed as Planes packs rows (exact, image); starts[u] is the first difference
+ * of unit u, starts[units] their number. The values are exact (GMP): no float decides. */
+static PyObject *k_argmax_planes(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "argmax_planes(rows: list, k: int, point: tuple)");
+        return NULL;
+    }
+    PyObject *rows = args[0];
+    Py_ssize_t k = PyLong_AsSsize_t(args[1]);
+    if (k == -1 && PyErr_Occurred()) return NULL;
+    if (!PyTuple_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "the point must be a tuple of ints");
+        return NULL;
+    }
+    Py_ssize_t w = PyTuple_GET_SIZE(args[2]), n = PyList_GET_SIZE(rows);
+    if (k < 1 || n % k || w < 1) {
+        PyErr_SetString(PyExc_ValueError, "argmax_planes: k must divide the number of rows, the point be nonempty");
+        return NULL;
+    }
+    Py_ssize_t units = n / k;
+    /* pool: [0, w) point; [w, w + k w) the unit's rows; [w + k w, w + k w + k) values; then w scratch */
+    if (pool_reserve(w + k * w + k + w) < 0) return NULL;
+    mpz_t *pz = pool, *rz = pool + w, *vz = pool + w + k * w, *dz = pool + w + k * w + k;
+    for (Py_ssize_t c = 0; c < w; c++)
+        if (long_to_mpz(pz[c], PyTuple_GET_ITEM(args[2], c)) < 0) return NULL;
+    PyObject *winners = PyList_New(units), *starts = PyList_New(units + 1), *result = NULL, *exact = NULL,
+             *image = NULL;
+    Block *blocks = (Block *)PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Block));
+    double *img = (double *)PyMem_Malloc((size_t)((n ? n : 1) * w) * sizeof(double));
+    Buf b = {0};
+    Py_ssize_t count = 0;
+    if (!winners || !starts || !blocks || !img) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
+    for (Py_ssize_t u = 0; u < units; u++) {
+        for (Py_ssize_t i = 0; i < k; i++) {
+            PyObject *row = PyList_GET_ITEM(rows, u * k + i);
+            PyObject *seq = PySequence_Fast(row, "a row must be a list or tuple of ints");
+            if (!seq) goto done;
+            if (PySequence_Fast_GET_SIZE(seq) != w) {
+                Py_DECREF(seq);
+                PyErr_SetString(PyExc_ValueError, "a row and the point differ in length");
+                goto done;
+            }
+            PyObject **items = PySequence_Fast_ITEMS(seq);
+            mpz_set_ui(vz[i], 0);
+            for (Py_ssize_t c = 0; c < w; c++) {
+                if (long_to_mpz(rz[i * w + c], items[c]) < 0) { Py_DECREF(seq); goto done; }
+                mpz_addmul(vz[i], rz[i * w + c], pz[c]);
+            }
+            Py_DECREF(seq);
+        }
+        Py_ssize_t best = 0;
+        for (Py_ssize_t i = 1; i < k; i++)
+            if (mpz_cmp(vz[i], vz[best]) > 0) best = i;
+        PyObject *o = PyLong_FromSsize_t(best);
+        if (!o) goto done;
+        PyList_SET_ITEM(winners, u, o);
+        o = PyLong_FromSsize_t(count);
+        if (!o) goto done;
+        PyList_SET_ITEM(starts, u, o);
+        mpz_t *top = rz + best * w;
+        for (Py_ssize_t i = 0; i < k; i++) {
+            if (i == best) continue;
+            mpz_t *other = rz + i * w;
+            int same = 1;
+            for (Py_ssize_t c = 0; c < w && same; c++) same = mpz_cmp(top[c], other[c]) == 0;
+            if (same) continue;
+            blocks[count].start = (uint64_t)b.n;
+            for (Py_ssize_t c = 0; c < w; c++) {
+                mpz_sub(dz[c], top[c], other[c]);
+                if (buf_put_mpz(&b, dz[c]) < 0) goto done;
+            }
+            blocks[count].end = (uint64_t)b.n;
+            image_of(dz, w, img + count * w);
+            count++;
+        }
+    }
+    {
+        PyObject *o = PyLong_FromSsize_t(count);
+        if (!o) goto done;
+        PyList_SET_ITEM(starts, units, o);
+    }
+    for (Py_ssize_t i = 0; i < count; i++) blocks[i].data = b.w;
+    exact = packed_from_blocks(blocks, count);
+    if (!exact) goto done;
+    image = PyBytes_FromStringAndSize((const char *)img, count * w * (Py_ssize_t)sizeof(double));
+    if (!image) goto done;
+    result = PyTuple_Pack(4, winners, starts, exact, image);
+done:
+    Py_XDECREF(winners);
+    Py_XDECREF(starts);
+    Py_XDECREF(exact);
+    Py_XDECREF(image);
+    PyMem_Free(blocks);
+    PyMem_Free(img);
+    PyMem_Free(b.w);
+    return result;
+}
+
 /* ---- the cut -------------------------------------------------------------------------- */
 
 static inline int popcount_words(const uint64_t *a, Py_ssize_t n) {
@@ -1365,6 +1467,9 @@ static PyMethodDef methods[] = {
      "signs(h, exact, image) -> list: the exact signs of h . v, through the float filter."},
     {"sides", (PyCFunction)(void (*)(void))k_sides, METH_FASTCALL,
      "sides(planes, image, skip, start, exact, image) -> (stop, codes): the sides of many hyperplanes."},
+    {"argmax_planes", (PyCFunction)(void (*)(void))k_argmax_planes, METH_FASTCALL,
+     "argmax_planes(rows, k, point) -> (winners, starts, exact, image): each unit's candidate largest at "
+     "point and its differences from the other candidates, packed."},
     {"cut", (PyCFunction)(void (*)(void))k_cut, METH_FASTCALL,
      "cut(h, exact, tights, image, nrows, need, want): one double description step."},
     {"facets", (PyCFunction)(void (*)(void))k_facets, METH_FASTCALL,

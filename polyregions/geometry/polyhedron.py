@@ -238,22 +238,45 @@ class Planes:
     GMP with their float images, so that one call tests a cell against many of them.
     """
 
-    __slots__ = ("rows", "skip", "starts", "_packed")
+    __slots__ = ("_rows", "skip", "starts", "_packed", "_width")
 
     def __init__(self, rows: Sequence[Vector | None], width: int, starts: Sequence[int] | None = None) -> None:
-        self.rows = list(rows)
+        self._rows: list | None = list(rows)
+        self._width = width
         #: where a caller's item begins among the rows (e.g. the first hyperplane of each
         #: unit, when units have several); None when each row is one item
         self.starts = None if starts is None else list(starts)
-        self.skip = bytes(1 if h is None else 0 for h in self.rows)
+        self.skip = bytes(1 if h is None else 0 for h in self._rows)
         self._packed: tuple[bytes, bytes] | None = None
-        if width and self.rows:
+        if width and self._rows:
             zero = tuple([0] * width)
             self._packed = None if _built_kernel is None else _built_kernel.pack(
-                [zero if h is None else tuple(h) for h in self.rows], width)
+                [zero if h is None else tuple(h) for h in self._rows], width)
+
+    @classmethod
+    def packed(cls, exact: bytes, image: bytes, count: int, width: int,
+               starts: Sequence[int] | None = None) -> "Planes":
+        """*count* hyperplanes (none of them None) already packed by the compiled kernel; their
+        rows are unpacked when someone reads :attr:`rows`."""
+        planes = cls.__new__(cls)
+        planes._rows = None
+        planes._width = width
+        planes.starts = None if starts is None else list(starts)
+        planes.skip = bytes(count)
+        planes._packed = (exact, image) if width and count else None
+        return planes
+
+    @property
+    def rows(self) -> list:
+        """The hyperplanes (tuples of ints, or None for no hyperplane)."""
+        rows = self._rows
+        if rows is None:
+            assert _built_kernel is not None
+            rows = self._rows = _built_kernel.unpack(self._packed[0], self._width) if self._packed else []
+        return rows
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.skip)
 
 
 def oriented_keys(rows: Sequence[Sequence[int]]) -> list[Vector]:

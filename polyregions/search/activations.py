@@ -35,6 +35,7 @@ from typing import Any, Callable, Container, Hashable, Protocol, Sequence
 
 from ..core.layers import Abs, Activation, HardTanh, Identity, LeakyReLU, Maxout, ReLU
 from ..errors import InputError
+from ..geometry import polyhedron
 from ..geometry.polyhedron import Cell, Planes, dot, hyperplane_prints, oriented_key, oriented_keys, primitive
 from ..rationals import reduce_rows
 
@@ -812,7 +813,8 @@ class _Ties:
             same = dict(sorted(kept.items()))
         self.winners = winners
         self.same = same
-        self._pairs, self._differences = pairs, differences
+        self._pairs = pairs
+        self._differences: Any = differences  # a list of rows, or Planes whose rows are read on first use
         self._prints: dict[int, list[int]] | None = None  # made on first use
         self._base = base
         self._memo: dict = {}
@@ -843,6 +845,8 @@ class _Ties:
         by_print = self._prints
         if by_print is None:
             by_print = self._prints = {}
+            if isinstance(self._differences, Planes):
+                self._differences = self._differences.rows
             differences = self._differences
             for n, fp in enumerate(hyperplane_prints(differences) if differences else []):
                 by_print.setdefault(fp, []).append(n)
@@ -850,8 +854,9 @@ class _Ties:
 
     def _own(self, key: tuple) -> dict[int, list[int]]:
         fp = key.print if type(key) is FacetKey else -1
-        pairs, differences, by_print = self._pairs, self._differences, self._by_print()
-        candidates = range(len(pairs)) if fp == -1 else sorted(by_print.get(fp, []) + by_print.get(-1, []))
+        by_print = self._by_print()
+        differences = self._differences
+        candidates = range(len(differences)) if fp == -1 else sorted(by_print.get(fp, []) + by_print.get(-1, []))
         found: dict[int, list[int]] = {}
         for n in candidates:
             if oriented_key(differences[n]) == key:
@@ -934,6 +939,12 @@ class _ArgmaxPlan:
             return None
         k = self.rank
         all_rows = self.rows
+        kernel = polyhedron._kernel
+        if kernel is not None and width == len(point):
+            winners, starts, exact, image = kernel.argmax_planes(all_rows, k, tuple(point))
+            planes = Planes.packed(exact, image, starts[-1], width, starts)
+            self._keep(winners, starts, planes)
+            return planes
         values = [sum(map(mul, row, point)) for row in all_rows]
         rows: list = []
         starts = []
@@ -949,12 +960,19 @@ class _ArgmaxPlan:
             rows.extend([a - b for a, b in zip(top, other)] for other in all_rows[at:at + k]
                         if other is not top and other != top)
         starts.append(len(rows))
-        # the candidates identical to the winner, where a unit has fewer than k - 1 planes
+        planes = Planes(rows, width, starts)
+        self._keep(winners, starts, planes)
+        return planes
+
+    def _keep(self, winners: list[int], starts: list[int], planes: Planes) -> None:
+        """Keep the winners and where their units' planes start (for settled), and what
+        :class:`_Ties` reads: the candidates identical to the winner (where a unit has fewer
+        than k - 1 planes) and the planes' rows (read only when the adjacency asks)."""
+        k, all_rows = self.rank, self.rows
         same = {u: [i for i in range(k) if i != w and all_rows[u * k + i] == all_rows[u * k + w]]
                 for u, w in enumerate(winners) if starts[u + 1] - starts[u] < k - 1}
         self.winners, self.tokens, self.starts = winners, [str(w) for w in winners], starts
-        self.ties = (winners, same, starts, rows)
-        return Planes(rows, width, starts)
+        self.ties = (winners, same, starts, planes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -484,3 +484,55 @@ def test_affine_memo_updates_the_changed_rows_only():
 def test_affine_rejects_bad_arguments(args, match):
     with pytest.raises((TypeError, ValueError), match=match):
         kernel.affine(*args)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_argmax_planes_are_the_pure_python_ones(seed):
+    """Each unit's candidate largest at the point (the first of the largest, exactly, also where
+    values tie or differ in the last of thousands of bits), and its differences from the
+    candidates not identical to it, packed: as the pure-Python plan makes them."""
+    rng = random.Random(seed)
+    k, w = rng.choice([2, 3, 4, 9]), rng.choice([2, 3, 6])
+    point = tuple(rng.randint(-5, 5) for _ in range(w - 1)) + (rng.randint(1, 3),)
+    bits = rng.choice([3, 60, 2000])
+    rows = []
+    for _ in range(40):
+        group = [[rng.randint(-2 ** bits, 2 ** bits) for _ in range(w)] for _ in range(k)]
+        for i in range(1, k):
+            kind = rng.random()
+            if kind < 0.3:
+                group[i] = list(group[rng.randrange(i)])  # identical to an earlier candidate
+            elif kind < 0.5:  # another function with the same value at the point: plus v, v . point = 0
+                c, m = rng.randrange(w - 1), rng.randint(1, 3)
+                moved = list(group[rng.randrange(i)])
+                moved[c] += m * point[-1]
+                moved[-1] -= m * point[c]
+                group[i] = moved
+        rows += group
+    found = kernel.argmax_planes(rows, k, point)
+    values = [sum(map(mul, row, point)) for row in rows]
+    winners, starts, diffs = [], [], []
+    for at in range(0, len(rows), k):
+        group = values[at:at + k]
+        best = group.index(max(group))
+        winners.append(best)
+        starts.append(len(diffs))
+        diffs += [tuple(a - b for a, b in zip(rows[at + best], other)) for other in rows[at:at + k]
+                  if other != rows[at + best]]
+    starts.append(len(diffs))
+    assert found[0] == winners and found[1] == starts
+    assert kernel.unpack(found[2], w) == diffs
+    assert found[3] == (kernel.pack(diffs, w)[1] if diffs else b"")
+    assert Planes.packed(found[2], found[3], starts[-1], w, starts).rows == diffs
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: kernel.argmax_planes([[1, 2]], 2, (1, 1)), "k must divide"),
+    (lambda: kernel.argmax_planes([[1, 2], [1]], 2, (1, 1)), "differ in length"),
+    (lambda: kernel.argmax_planes([[1, 2], [1, 2.0]], 2, (1, 1)), "expected an int"),
+    (lambda: kernel.argmax_planes([[1, 2]], 1, [1, 1]), "point must be a tuple"),
+    (lambda: kernel.argmax_planes(((1, 2),), 1, (1, 1)), r"argmax_planes\(rows: list"),
+])
+def test_argmax_planes_rejects_bad_arguments(call, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        call()
