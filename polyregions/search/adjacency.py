@@ -55,19 +55,26 @@ def facet_neighbors(region: Region) -> Iterator[tuple[int, tuple[str, ...] | Non
     trace = region.trace
     filters = [t.stage.rules.facet_prints(t) for t in trace]  # type: ignore[union-attr]
     vanishing = [t.stage.rules.vanishing(t) for t in trace]  # type: ignore[union-attr]
+    # the stages after which no stage can follow a change (none of them vanishing)
+    quiet = [not any(vanishing[m + 1:]) for m in range(len(trace))]
+    pairs = list(enumerate(filters))
+    states = [t.states for t in trace]
     for row in rows:
         key = facet_keys.get(row)
         if key is None:
             yield row, None
             continue
         fp = key.print
-        asked = [m for m, f in enumerate(filters) if f is None or fp == -1 or fp in f]
-        if len(asked) == 1 and filters[asked[0]] is not None and not any(vanishing[asked[0] + 1:]):
-            m = asked[0]  # the usual case: the units of one stage flip, and nothing later can follow
-            flipped = trace[m].stage.rules.flipped(trace[m], key)  # type: ignore[union-attr]
-            if flipped is not None:
-                yield row, tuple(flipped if k == m else t.states for k, t in enumerate(trace))
-                continue
+        asked = [m for m, f in pairs if f is None or fp in f] if fp != -1 else list(range(len(filters)))
+        if len(asked) == 1:
+            m = asked[0]
+            if filters[m] is not None and quiet[m]:  # the usual case: the units of one stage flip
+                flipped = trace[m].stage.rules.flipped(trace[m], key)  # type: ignore[union-attr]
+                if flipped is not None:
+                    across = states.copy()
+                    across[m] = flipped
+                    yield row, tuple(across)
+                    continue
         yield row, _across(region, row, key, filters, vanishing)
 
 

@@ -35,8 +35,16 @@ def map_text(rows: Sequence[Sequence[int]], den: int) -> str:
     >>> map_text([[2, 4]], 2) == map_text([[1, 2]], 1)
     True
     """
-    g = gcd(den, *(v for row in rows for v in row))
-    return ",".join([int_text(den // g)] + [int_text(v // g) for row in rows for v in row])
+    values = [den]
+    for row in rows:
+        values += row
+    g = gcd(*values)
+    if g > 1:
+        values = [v // g for v in values]
+    try:
+        return ",".join(map(str, values))
+    except ValueError:  # an int beyond str's digit limit
+        return ",".join(map(int_text, values))
 
 
 class UnionFind:

@@ -90,3 +90,15 @@ def test_map_text_is_canonical():
     assert map_text([[2, 4, 6]], 2) == map_text([[1, 2, 3]], 1) == "1,1,2,3"
     assert map_text([[0, 0]], 5) == "1,0,0"
     assert map_text([[1, 2]], 3) != map_text([[1, 2]], 1)
+
+
+def test_map_text_of_integers_beyond_the_str_digit_limit():
+    import sys
+
+    if not hasattr(sys, "get_int_max_str_digits"):
+        pytest.skip("this Python has no limit on int/str digits")
+    digits = sys.get_int_max_str_digits() + 5
+    huge = 10 ** digits + 7  # str(huge) is refused
+    text = map_text([[huge, 2 * huge]], 3)
+    assert text.split(",") == ["3", "1" + "0" * (digits - 1) + "7", "2" + "0" * (digits - 2) + "14"]
+    assert map_text([[2 * huge, 4 * huge]], 6) == text
