@@ -135,15 +135,23 @@ def _make_stage(w: list[list[Fraction]] | SparseRows | None, b: list[Fraction] |
     rules = None if activation is None else rules_for(activation)
     if w is None or b is None:
         return Stage(None, None, 1, activation, layer, ordinal, rules)
+    # v * den is an integer (den is a multiple of v's denominator): no Fraction product needed;
+    # the weights have few distinct denominators (powers of two for float weights), so each
+    # one's factor den // q is computed once
     if isinstance(w, SparseRows):
-        den = lcm(*(v.denominator for terms in w.terms for _, v in terms), *(v.denominator for v in b))
-        sparse = SparseRows(w.columns, tuple(tuple((c, v.numerator * (den // v.denominator)) for c, v in terms)
+        dens = {v.denominator for terms in w.terms for _, v in terms}
+        dens.update(v.denominator for v in b)
+        den = lcm(*dens)
+        factor = {q: den // q for q in dens}
+        sparse = SparseRows(w.columns, tuple(tuple((c, v.numerator * factor[v.denominator]) for c, v in terms)
                                              for terms in w.terms))
-        return Stage(sparse, tuple(v.numerator * (den // v.denominator) for v in b), den, activation, layer, ordinal, rules,
-                     columns=sparse.column_terms())
-    den = lcm(*(v.denominator for row in w for v in row), *(v.denominator for v in b))
-    # v * den is an integer (den is a multiple of v's denominator): no Fraction product needed
-    weight = tuple(tuple(v.numerator * (den // v.denominator) for v in row) for row in w)
-    bias = tuple(v.numerator * (den // v.denominator) for v in b)
+        return Stage(sparse, tuple(v.numerator * factor[v.denominator] for v in b), den, activation, layer, ordinal,
+                     rules, columns=sparse.column_terms())
+    dens = {v.denominator for row in w for v in row}
+    dens.update(v.denominator for v in b)
+    den = lcm(*dens)
+    factor = {q: den // q for q in dens}
+    weight = tuple(tuple(v.numerator * factor[v.denominator] for v in row) for row in w)
+    bias = tuple(v.numerator * factor[v.denominator] for v in b)
     small = None if _built_kernel is None else _built_kernel.small(weight)
     return Stage(weight, bias, den, activation, layer, ordinal, rules, small)
