@@ -473,14 +473,14 @@ class Cell:
         cell) or 3 (the entry is None). A hyperplane not constant along a line of the
         cell cuts it. The same answers as :meth:`cut`, one call for many hyperplanes.
         """
-        rows = planes.rows
-        stop = len(rows)
+        stop = len(planes)
         kernel = _kernel
         if kernel is not None and planes._packed is not None and not self.lines:
             if self.exact is None or self.image is None:
                 self.exact, self.image = kernel.pack(self.vecs, self.dim + 1)
             exact, image = planes._packed
             return kernel.sides(exact, image, planes.skip, start, self.exact, self.image)
+        rows = planes.rows  # read here only: packed planes are unpacked on first read
         codes = bytearray()
         lines = self.lines
         evaluate = _evaluator(self.dim + 1)

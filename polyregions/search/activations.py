@@ -134,6 +134,9 @@ class ActivationRules:
     #: True when a unit with a non-constant pre-activation has exactly one row per
     #: branch, the pre-activation itself (certificates use it to skip a lookup).
     single_row = False
+    #: True when the adjacency rules read the plan from the stage's cache (``"plan"``):
+    #: the search puts it there (else the plan is not kept with the regions' traces).
+    plan_in_cache = False
 
     # -- units and states -------------------------------------------------------------
 
@@ -642,6 +645,7 @@ class ArgmaxRules(ActivationRules):
 
     rank: int
     family = "argmax"
+    plan_in_cache = True  # the tie tables start from the planes' winners and differences
 
     def unit_count(self, rows: Sequence[Sequence[int]]) -> int:
         return len(rows) // self.rank
@@ -931,8 +935,9 @@ class _ArgmaxPlan:
 
     def planes(self, width: int, cell: Cell | None) -> Planes | None:
         """Each unit's differences of its winner at a point inside *cell* (a positive
-        combination of all its generators) from its other distinct candidates."""
-        if cell is None or cell.lines:
+        combination of all its generators: inside the cell also when the cell has lines)
+        from its other distinct candidates."""
+        if cell is None:
             return None
         point = [sum(column) for column in zip(*cell.vecs)]
         if not point or point[-1] <= 0:

@@ -54,7 +54,7 @@ class _Context:
         self.rows = rows
         self.den = den
         self.plan = rules.plan(rows, den, stage.layer)
-        self.cache: dict = {"plan": self.plan}  # the adjacency rules may reuse what the plan made
+        self.cache: dict = {"plan": self.plan} if rules.plan_in_cache else {}  # for the adjacency rules
         self.units = rules.unit_count(rows)
         self._planes: Planes | None | bool = False  # not made yet
         self._cell: Cell | None = cell  # the stage's first piece, until the planes are made

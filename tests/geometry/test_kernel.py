@@ -536,3 +536,20 @@ def test_argmax_planes_are_the_pure_python_ones(seed):
 def test_argmax_planes_rejects_bad_arguments(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call()
+
+
+def test_maxout_planes_stay_packed_in_the_compiled_kernel():
+    """The planes of a maxout stage are made packed by the kernel and read packed by sides:
+    their Python rows are made only when someone reads them (the pure-Python sides does)."""
+    from polyregions.core.layers import Affine, Maxout
+    from polyregions.core.network import Network
+
+    net = Network.from_layers(2, [Affine.from_lists([[1, 0], [0, 1], [1, 1], [1, -1]], [0, 0, 0, 1]), Maxout(2)])
+    with _kernel("c"):
+        search = Search(net, Domain.box(2, -1, 1))
+        root = search.root()
+        search.children(root)
+        planes = root.ctx.planes
+        assert planes is not None and planes._rows is None
+        # the winners at the box's centre (0, 0): x over y (a tie: the first), x - y + 1 over x + y
+        assert planes.rows == [(1, -1, 0), (0, -2, 1)] and root.ctx.plan.winners == [0, 1]
