@@ -205,11 +205,6 @@ class ActivationRules:
 
     # -- neighbours across a facet (polyregions.search.adjacency) ----------------------------
 
-    def ambiguous(self, trace: Trace, key: tuple) -> bool:
-        """True when some unit of this stage may change state across the hyperplane *key*:
-        :meth:`on_facet` or :meth:`vanishing`."""
-        return self.on_facet(trace, key) or self.vanishing(trace)
-
     def on_facet(self, trace: Trace, key: tuple) -> bool:
         """True when a unit of this stage is at a breakpoint on the hyperplane *key* and not on
         the whole piece (a ReLU's hyperplane, two candidates of a maxout that meet there)."""
@@ -736,7 +731,8 @@ class ArgmaxRules(ActivationRules):
             if first is None:
                 plan = cache.get("plan")
                 if isinstance(plan, _ArgmaxPlan) and plan.ties is not None:
-                    first = _Ties(*plan.ties)
+                    plan_winners, same, starts, planes = plan.ties
+                    first = _Ties(plan_winners, same, planes, starts=starts)
                 else:
                     first = _Ties.of_units(self.rank, trace.rows, winners, range(len(winners)))
                 cache["ties"] = first
@@ -804,12 +800,15 @@ class _Ties:
     the same differences for the winners at its point), or for a few *changed* units over a
     *base* of the same rows whose winners the other units share."""
 
-    __slots__ = ("winners", "same", "_pairs", "_differences", "_prints", "_base", "_changed", "_memo")
+    __slots__ = ("winners", "same", "_pairs", "_starts", "_differences", "_prints", "_base", "_changed", "_memo")
 
-    def __init__(self, winners: list[int], same: dict[int, list[int]], pairs: "list[tuple[int, int]] | list[int]",
-                 differences: list[list[int]], base: "_Ties | None" = None, changed: Sequence[int] = ()) -> None:
-        # pairs: (unit, candidate) of each difference; or, from a plan, where each unit's begin
-        # (the candidates in order, less the winner and those in same)
+    def __init__(self, winners: list[int], same: dict[int, list[int]], differences: "list[list[int]] | Planes", *,
+                 pairs: list[tuple[int, int]] | None = None, starts: list[int] | None = None,
+                 base: "_Ties | None" = None, changed: Sequence[int] = ()) -> None:
+        # each difference's (unit, candidate): listed in pairs; or, from a plan's planes, found
+        # from starts (where each unit's differences begin: its candidates in order, less the
+        # winner and those in same)
+        assert (pairs is None) != (starts is None)
         self._changed = frozenset(changed)
         if base is not None:
             kept = {u: v for u, v in base.same.items() if u not in self._changed}
@@ -818,6 +817,7 @@ class _Ties:
         self.winners = winners
         self.same = same
         self._pairs = pairs
+        self._starts = starts
         self._differences: Any = differences  # a list of rows, or Planes whose rows are read on first use
         self._prints: dict[int, list[int]] | None = None  # made on first use
         self._base = base
@@ -843,7 +843,7 @@ class _Ties:
                 else:
                     pairs.append((u, i))
                     differences.append([a - b for a, b in zip(top, other)])
-        return cls(winners, same, pairs, differences, base, units if base is not None else ())
+        return cls(winners, same, differences, pairs=pairs, base=base, changed=units if base is not None else ())
 
     def _by_print(self) -> dict[int, list[int]]:
         by_print = self._prints
@@ -870,13 +870,14 @@ class _Ties:
 
     def _pair(self, n: int) -> tuple[int, int]:
         """The unit and the candidate of difference *n*."""
-        pairs = self._pairs
-        if not pairs or type(pairs[0]) is tuple:
-            return pairs[n]  # type: ignore[return-value]
-        u = bisect_right(pairs, n) - 1  # pairs are the plan's starts: starts[u] <= n < starts[u + 1]
+        starts = self._starts
+        if starts is None:
+            assert self._pairs is not None
+            return self._pairs[n]
+        u = bisect_right(starts, n) - 1  # starts[u] <= n < starts[u + 1]
         w, same = self.winners[u], self.same.get(u, ())
-        rank = pairs[u + 1] - pairs[u] + 1 + len(same)  # each other candidate: a difference or in same
-        return u, [i for i in range(rank) if i != w and i not in same][n - pairs[u]]
+        rank = starts[u + 1] - starts[u] + 1 + len(same)  # each other candidate: a difference or in same
+        return u, [i for i in range(rank) if i != w and i not in same][n - starts[u]]
 
     def tied_on(self, key: tuple) -> dict[int, list[int]]:
         found = self._memo.get(key)
@@ -907,7 +908,7 @@ class _ArgmaxPlan:
         self.winners: list[int] = []
         self.tokens: list[str] = []
         self.starts: list[int] | None = None
-        #: (winners, same, pairs, differences) of :class:`_Ties` for the winners, once planes are made
+        #: (winners, same, starts, planes): what :class:`_Ties` reads, once the planes are made
         self.ties: tuple | None = None
 
     def __len__(self) -> int:

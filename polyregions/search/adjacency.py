@@ -15,7 +15,7 @@ and a derivative pass through the later layers only when a later unit is ambiguo
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from ..errors import PolyregionsError
 from ..core.sparse import SparseRows
@@ -36,7 +36,7 @@ def neighbor_pattern(region: Region, row: int) -> tuple[str, ...] | None:
     cell = region.cell
     if _on_domain(cell.tags[row]):
         return None
-    return _across(region, row, FacetKey.of(cell.row_key(row)), None, None)
+    return _across(region, row, FacetKey.of(cell.row_key(row)), range(len(region.trace)), None)
 
 
 def facet_neighbors(region: Region) -> Iterator[tuple[int, tuple[str, ...] | None]]:
@@ -75,17 +75,18 @@ def facet_neighbors(region: Region) -> Iterator[tuple[int, tuple[str, ...] | Non
                     across[m] = flipped
                     yield row, tuple(across)
                     continue
-        yield row, _across(region, row, key, filters, vanishing)
+        yield row, _across(region, row, key, asked, vanishing)
 
 
 def _on_domain(tag: object) -> bool:
     return isinstance(tag, tuple) and bool(tag) and tag[0] == "domain"
 
 
-def _across(region: Region, row: int, key: FacetKey, filters: list | None,
+def _across(region: Region, row: int, key: FacetKey, asked: Sequence[int],
             vanishing: list[bool] | None) -> tuple[str, ...]:
-    """:func:`neighbor_pattern` of an inner facet whose key is *key*; *filters* and
-    *vanishing* are the stages' :meth:`facet_prints` and :meth:`vanishing` (None: ask).
+    """:func:`neighbor_pattern` of an inner facet whose key is *key*; *asked* are the stages
+    that may have a unit on it (the others' fingerprints rule it out), *vanishing* the
+    stages' :meth:`vanishing` (None: ask).
 
     The first stage that may change is the first with a unit on the facet (before it no
     derivative changes, so no unit at a breakpoint on the whole piece changes either);
@@ -93,11 +94,6 @@ def _across(region: Region, row: int, key: FacetKey, filters: list | None,
     cell = region.cell
     direction, _ = cell.inequality(row)  # the outward normal
     trace = region.trace
-    if filters is None:
-        asked = range(len(trace))
-    else:
-        fp = key.print
-        asked = [m for m, f in enumerate(filters) if f is None or fp == -1 or fp in f]
     if vanishing is None:
         vanishing = [t.stage.rules.vanishing(t) for t in trace]  # type: ignore[union-attr]
     own = [m for m in asked if trace[m].stage.rules.on_facet(trace[m], key)]  # type: ignore[union-attr]

@@ -130,27 +130,29 @@ def _sparse_after(layer: Affine, pending_w: list[list[Fraction]] | SparseRows | 
                       tuple(rows)), bias
 
 
+def _common_denominator(weights: list[Fraction], bias: list[Fraction]) -> tuple[int, dict[int, int]]:
+    """The least common denominator of the weights and biases, and for each of their
+    denominators q the factor ``den // q`` (so that ``v * den = v.numerator * factor[q]``,
+    an integer: no Fraction product). Weights have few distinct denominators (powers of two
+    for float weights): each factor is computed once."""
+    dens = {v.denominator for v in weights}
+    dens.update(v.denominator for v in bias)
+    den = lcm(*dens)
+    return den, {q: den // q for q in dens}
+
+
 def _make_stage(w: list[list[Fraction]] | SparseRows | None, b: list[Fraction] | None,
                 activation: Activation | None, layer: int, ordinal: int) -> Stage:
     rules = None if activation is None else rules_for(activation)
     if w is None or b is None:
         return Stage(None, None, 1, activation, layer, ordinal, rules)
-    # v * den is an integer (den is a multiple of v's denominator): no Fraction product needed;
-    # the weights have few distinct denominators (powers of two for float weights), so each
-    # one's factor den // q is computed once
     if isinstance(w, SparseRows):
-        dens = {v.denominator for terms in w.terms for _, v in terms}
-        dens.update(v.denominator for v in b)
-        den = lcm(*dens)
-        factor = {q: den // q for q in dens}
+        den, factor = _common_denominator([v for terms in w.terms for _, v in terms], b)
         sparse = SparseRows(w.columns, tuple(tuple((c, v.numerator * factor[v.denominator]) for c, v in terms)
                                              for terms in w.terms))
         return Stage(sparse, tuple(v.numerator * factor[v.denominator] for v in b), den, activation, layer, ordinal,
                      rules, columns=sparse.column_terms())
-    dens = {v.denominator for row in w for v in row}
-    dens.update(v.denominator for v in b)
-    den = lcm(*dens)
-    factor = {q: den // q for q in dens}
+    den, factor = _common_denominator([v for row in w for v in row], b)
     weight = tuple(tuple(v.numerator * factor[v.denominator] for v in row) for row in w)
     bias = tuple(v.numerator * factor[v.denominator] for v in b)
     small = None if _built_kernel is None else _built_kernel.small(weight)
