@@ -19,7 +19,9 @@ for boxes with few inputs (ReluVal, Neurify and VeriNet split the inputs the sam
 - *Attacks.* At the root, the centre and (up to 6 inputs) the vertices, exactly; then
   random points; after :data:`DESCENT_AFTER` boxes (or when a walk is cut short
   before them: the search was not decided quickly), projected sign-gradient descent
-  (floats) on each disjunct's worst row from the best of them; at every open box its
+  (floats) on the sum of each disjunct's positive row gaps, from the random points of a
+  larger pool nearest to the disjunct and from the farthest, with coarse and with fine
+  steps; at every open box its
   centre and, for every open row, the box vertex where the row's lower linear function
   is smallest. A float forward pass proposes; a point counts only once the exact
   forward pass (rational arithmetic) puts its outputs in the unsafe set; a point found
@@ -88,6 +90,15 @@ BALANCE = 16
 DESCENT_AFTER = 200
 DESCENT_STARTS = 16
 DESCENT_STEPS = 200
+#: Random points the gradient attack ranks its starts from, per disjunct: the DESCENT_STARTS
+#: nearest the disjunct (its largest row gap smallest) and the DESCENT_FAR farthest (another
+#: basin: descents from the nearest points often all end in the same local optimum).
+DESCENT_POOL = 8192
+DESCENT_FAR = 16
+#: The descent's step schedules (each start descends once with each), as shares of the
+#: box's width per input: from the first number down to the second, linearly. Coarse steps
+#: jump out of shallow basins, fine ones reach counterexamples of tiny margin.
+DESCENT_RATES = ((0.02, 0.0005), (0.01, 0.0001))
 #: A box with at most this many open units is decided exactly, piece by piece (per on/off
 #: choice of them and open disjunct: checked multipliers, else an exact LP); after
 #: PIECE_DEPTH bisections, with at most PIECE_UNITS_DEEP.
@@ -301,34 +312,50 @@ class BoxSearch:
                 return False, None
         return True, None
 
-    def descend(self, starts: Sequence[Sequence[float]], box_low: Sequence[Fraction], box_high: Sequence[Fraction]
+    def pool(self) -> list[list[float]]:
+        """The gradient attack's random points (:data:`DESCENT_POOL`; seeded: the same in every
+        process). Floats: only proposals."""
+        rng = random.Random(self.seed + 1)
+        lo = [float(v) for v in self.low]
+        hi = [float(v) for v in self.high]
+        return [[min(max(a + (b - a) * rng.random(), a), b) for a, b in zip(lo, hi)] for _ in range(DESCENT_POOL)]
+
+    def descend(self, pool: Sequence[Sequence[float]], box_low: Sequence[Fraction], box_high: Sequence[Fraction]
                 ) -> tuple[Fraction, ...] | None:
-        """Projected sign-gradient descent (floats) on each disjunct's worst row, from the
-        starts where that row is smallest; the points it ends at are checked exactly."""
+        """Projected sign-gradient descent (floats) on the sum of each disjunct's positive row
+        gaps (value minus threshold), from the :data:`DESCENT_STARTS` points of *pool* nearest
+        the disjunct and the :data:`DESCENT_FAR` farthest, each with the step schedules of
+        :data:`DESCENT_RATES`; the points it ends at are checked exactly, those of each
+        disjunct as soon as its descents end."""
         lo = [float(v) for v in box_low]
         hi = [float(v) for v in box_high]
         span = [b - a for a, b in zip(lo, hi)]
-        values = self.bounds.evaluate(starts)
+        values = self.bounds.evaluate(pool)
         floats = self.floats
-        ends = []
+        dims = range(len(lo))
         for k in range(len(self.unsafe)):
             mine = [i for i in range(len(self.rows)) if self.owner[i] == k]
-
-            def worst(value: Sequence[float]) -> tuple[float, int]:
-                return max((value[i] - floats[i], i) for i in mine)
-            ranked = sorted(range(len(starts)), key=lambda s: worst(values[s])[0])[:DESCENT_STARTS]
-            for s in ranked:
-                x = list(starts[s])
-                for step in range(DESCENT_STEPS):
-                    rate = 0.02 * (1 - step / DESCENT_STEPS) + 0.0005
-                    value, gradients = self.bounds.gradient(x)
-                    gap, i = worst(value)
-                    if gap <= 0:
-                        break
-                    x = [min(max(v - rate * w * (1.0 if g > 0 else -1.0 if g < 0 else 0.0), a), b)
-                         for v, g, w, a, b in zip(x, gradients[i], span, lo, hi)]
-                ends.append(x)
-        return self.confirmed(ends, box_low, box_high) if ends else None
+            ranked = sorted(range(len(pool)), key=lambda s: max(values[s][i] - floats[i] for i in mine))
+            chosen = ranked[:DESCENT_STARTS] + ranked[max(DESCENT_STARTS, len(ranked) - DESCENT_FAR):]
+            ends = []
+            for s in chosen:
+                for first, last in DESCENT_RATES:
+                    self._check_time()
+                    x = list(pool[s])
+                    for step in range(DESCENT_STEPS):
+                        rate = (first - last) * (1 - step / DESCENT_STEPS) + last
+                        value, gradients = self.bounds.gradient(x)
+                        above = [gradients[i] for i in mine if value[i] > floats[i]]
+                        if not above:
+                            break
+                        total = [sum(g[p] for g in above) for p in dims] if len(above) > 1 else above[0]
+                        x = [min(max(v - rate * w * (1.0 if g > 0 else -1.0 if g < 0 else 0.0), a), b)
+                             for v, g, w, a, b in zip(x, total, span, lo, hi)]
+                    ends.append(x)
+            found = self.confirmed(ends, box_low, box_high)
+            if found is not None:
+                return found
+        return None
 
     def pieces_leaf(self, states: bytes, box_low: Sequence[Fraction], box_high: Sequence[Fraction],
                     alive: frozenset[int]) -> tuple[Fraction, ...] | None:
@@ -552,9 +579,9 @@ class BoxSearch:
             self.left = [(box.path, box.gap) for box in stack]
 
     def gradient_attack(self) -> tuple[Fraction, ...] | None:
-        """The gradient attack from the root's random points, once (:meth:`descend`)."""
+        """The gradient attack from random points of the box, once (:meth:`descend`)."""
         self.descended = True
-        found = self.descend(self.samples(), self.low, self.high)
+        found = self.descend(self.pool(), self.low, self.high)
         return None if found is None else self.simplified(found)
 
     def _visit(self, box: Box, stack: list[Box]) -> tuple[Fraction, ...] | None:

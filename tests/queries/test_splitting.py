@@ -26,6 +26,7 @@ from polyregions.core.network import Network
 from polyregions.io.models import load_model
 from polyregions.io.vnnlib import Property, load_property, parse_vnnlib, property_from_json
 from polyregions.queries.optimize import maximize
+from polyregions.queries.splitting import BoxSearch
 from polyregions.queries.verify import decimal_text, verify_property
 from polyregions.search.symbolic import BoxBounds, supports
 from tests.queries.test_verify import brute_violated, dot, random_property
@@ -443,6 +444,51 @@ def test_jobs_give_the_serial_answer(seed, split_often):
         x = parallel.counterexample
         assert prop.domain.contains(x) and net(x) == parallel.outputs
         assert all(dot(c, parallel.outputs) <= d for c, d in prop.unsafe[parallel.disjunct])
+
+
+def _attacked(net: Network, low, high, unsafe) -> BoxSearch:
+    def exact_leaf(a, b):
+        raise AssertionError("no box is searched here")
+    return BoxSearch(net, low, high, unsafe, exact_leaf=exact_leaf)
+
+
+def test_gradient_attack_finds_a_pocket_that_random_points_miss():
+    """A counterexample only in a 0.002 x 0.002 square of [0, 1]^2 (|x0 - a| <= 1/1000 and
+    |x1 - b| <= 1/1000): the root's centre, vertices and random points miss it, the descent
+    finds it, and it is confirmed exactly."""
+    a, b = Fraction(3137, 10000), Fraction(7071, 10000)
+    net = Network.mlp([[[1, 0], [-1, 0], [0, 1], [0, -1]], [[1, 1, 0, 0], [0, 0, 1, 1]]],
+                      [[-a, a, -b, b], [0, 0]])
+    unsafe = [[((Fraction(1), Fraction(0)), Fraction(1, 1000)), ((Fraction(0), Fraction(1)), Fraction(1, 1000))]]
+    low, high = (Fraction(0), Fraction(0)), (Fraction(1), Fraction(1))
+    search = _attacked(net, low, high, unsafe)
+    assert search.attack_root() is None
+    x = search.gradient_attack()
+    assert x is not None and all(lo <= v <= hi for v, lo, hi in zip(x, low, high))
+    assert abs(x[0] - a) <= Fraction(1, 1000) and abs(x[1] - b) <= Fraction(1, 1000)
+    assert all(dot(c, net(x)) <= d for c, d in unsafe[0])
+
+
+ATTACKED = [(f"ACASXU_run2a_{net}_batch_2000.onnx", f"prop_{prop}.vnnlib")
+            for net, prop in [("1_5", 2), ("1_6", 2), ("1_9", 7), ("5_3", 2)]]
+
+
+@pytest.mark.parametrize("onnx_name, vnnlib", ATTACKED)
+def test_acasxu_counterexamples_of_the_gradient_attack(acasxu_dir, onnx_name, vnnlib):
+    """Violated instances whose counterexamples need the far starts (1_5), the fine steps
+    (1_5, 1_6, 1_9) or the coarse steps (5_3): the attack alone finds each, exactly
+    confirmed, and the competition's answer is ``violated`` too."""
+    pytest.importorskip("onnx")
+    net = load_model(acasxu_dir / onnx_name)
+    prop = load_property(acasxu_dir / vnnlib, 5, 5)
+    low, high = zip(*prop.domain.bounds)
+    search = _attacked(net, low, high, prop.unsafe)
+    x = search.gradient_attack()
+    assert x is not None and prop.domain.contains(x)
+    assert any(all(dot(c, net(x)) <= d for c, d in conj) for conj in prop.unsafe)
+    with open(acasxu_dir / "expected.csv") as handle:
+        expected = {(r["onnx"], r["vnnlib"]): r["answer"] for r in csv.DictReader(handle)}
+    assert expected[(onnx_name, vnnlib)] == "violated"
 
 
 @pytest.mark.parametrize("onnx_name, vnnlib", FAST[:3])
