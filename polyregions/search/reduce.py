@@ -8,6 +8,10 @@ pattern key, its output map (as :func:`map_text`) and the keys of its facet
 neighbours; an edge is merged when its second endpoint arrives, so no pair of
 regions is ever compared and memory holds a key and two integers per region.
 
+Keys are held as their differences from one reference key (the first one seen): a
+wide network's pattern has one character per unit (about 25,000 for an MNIST-shaped
+CNN), while the regions of a small slice or box differ in few of them (:class:`KeyCoder`).
+
 Subtrees searched apart (in other processes or on other machines) each fill a
 :class:`LinearRegions` of their own with ``track=True``: a neighbour not seen in
 the subtree is remembered. :meth:`LinearRegions.to_partial` exports that state as
@@ -19,12 +23,80 @@ second side to be absorbed finds the first. The count is the serial one.
 from __future__ import annotations
 
 from math import gcd
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..errors import PolyregionsError
 from ..rationals import int_text
 
-__all__ = ["UnionFind", "LinearRegions", "map_text"]
+__all__ = ["UnionFind", "LinearRegions", "KeyCoder", "map_text", "key_code", "code_key"]
+
+#: Keys shorter than this are held whole.
+_SHORT = 64
+#: Byte 0 stays 0, every other byte becomes 1 (bytes.translate).
+_NONZERO = bytes([0] + [1] * 255)
+
+
+class KeyCoder:
+    """Keys held as their differences from a reference key *ref*: :meth:`code` gives
+    ``"~"`` and the differences of the keys' UTF-8 bytes (``position:byte`` joined by
+    ``;``) when the keys have one length and the differences take less room than the
+    key, else ``"="`` and the key; a function of the key and *ref* alone, so equal keys
+    have equal codes in every process. :meth:`key` undoes it.
+
+    Examples
+    --------
+    >>> coder = KeyCoder("+" * 100)
+    >>> coder.code("+" * 99 + "-"), coder.code("+" * 100), coder.code("+-")
+    ('~99:45', '~', '=+-')
+    >>> coder.key(coder.code("-" + "+" * 99)) == "-" + "+" * 99
+    True
+    """
+
+    __slots__ = ("ref", "_bytes", "_int")
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        self._bytes = ref.encode()
+        self._int = int.from_bytes(self._bytes, "little")
+
+    def code(self, key: str) -> str:
+        data = key.encode()
+        n = len(data)
+        if n != len(self._bytes) or n < _SHORT:
+            return "=" + key
+        # the bytes where key and ref differ, found by C loops (xor, translate, find)
+        marks = (int.from_bytes(data, "little") ^ self._int).to_bytes(n, "little").translate(_NONZERO)
+        budget = n // 8  # "p:b;" takes at least 4 characters per difference: past this, the key is shorter
+        parts: list[str] = []
+        p = marks.find(1)
+        while p >= 0:
+            if len(parts) == budget:
+                return "=" + key
+            parts.append(f"{p}:{data[p]}")
+            p = marks.find(1, p + 1)
+        return "~" + ";".join(parts)
+
+    def key(self, code: str) -> str:
+        if code[0] == "=":
+            return code[1:]
+        if code[0] != "~":
+            raise ValueError(f"a region key's code starts with {code[:1]!r}")
+        data = bytearray(self._bytes)
+        if len(code) > 1:
+            for item in code[1:].split(";"):
+                p, b = item.split(":")
+                data[int(p)] = int(b)
+        return data.decode()
+
+
+def key_code(key: str, ref: str) -> str:
+    """:meth:`KeyCoder.code` of *key* beside the reference key *ref*."""
+    return KeyCoder(ref).code(key)
+
+
+def code_key(code: str, ref: str) -> str:
+    """:meth:`KeyCoder.key`: the key of *code* beside the reference key *ref*."""
+    return KeyCoder(ref).key(code)
 
 
 def map_text(rows: Sequence[Sequence[int]], den: int) -> str:
@@ -109,11 +181,12 @@ class LinearRegions:
     (2, 1)
     """
 
-    __slots__ = ("_index", "_keys", "_map_of", "_maps", "_names", "_uf", "_lookups", "_track")
+    __slots__ = ("_index", "_keys", "_map_of", "_maps", "_names", "_uf", "_lookups", "_track", "_coder")
 
     def __init__(self, track: bool = False) -> None:
-        self._index: dict[str, int] = {}
-        self._keys: list[str] = []
+        self._coder: KeyCoder | None = None  # beside the first key seen: keys are held as its codes
+        self._index: dict[str, int] = {}  # by code
+        self._keys: list[str] = []  # codes
         self._map_of: list[int] = []
         self._maps: dict[str, int] = {}
         self._names: list[str] = []
@@ -129,12 +202,17 @@ class LinearRegions:
     def linear_regions(self) -> int:
         return self._uf.components
 
+    def _code(self, key: str) -> str:
+        if self._coder is None:
+            self._coder = KeyCoder(key)
+        return self._coder.code(key)
+
     def __contains__(self, key: str) -> bool:
-        return key in self._index
+        return self._code(key) in self._index
 
     def map_of(self, key: str) -> str | None:
         """The map text of the region *key*, or None when it has not been added."""
-        i = self._index.get(key)
+        i = self._index.get(self._code(key))
         return None if i is None else self._names[self._map_of[i]]
 
     def _map_id(self, text: str) -> int:
@@ -151,18 +229,20 @@ class LinearRegions:
         distinct components or not, every such place is listed (certificates record
         each as a merge). ``None`` stands for the domain boundary.
         """
-        if key in self._index:
+        code = self._code(key)
+        if code in self._index:
             raise PolyregionsError(f"region {key} added twice (internal error)")
         i = len(self._keys)
         map_id = self._map_id(map_key)
-        self._index[key] = i
-        self._keys.append(key)
+        self._index[code] = i
+        self._keys.append(code)
         self._map_of.append(map_id)
         self._uf.add()
         matched = []
         for place, other in enumerate(neighbours):
             if other is None:
                 continue
+            other = self._code(other)
             j = self._index.get(other)
             if j is None:
                 if self._track:
@@ -175,29 +255,55 @@ class LinearRegions:
 
     def component(self, key: str) -> int:
         """An index shared by the regions of one linear region (the root's place)."""
-        return self._uf.find(self._index[key])
+        return self._uf.find(self._index[self._code(key)])
 
     def to_partial(self) -> dict[str, Any]:
         """The state as plain data (lists, strings and ints) for :meth:`absorb`."""
         index = self._index
         find = self._uf.find
-        return {"keys": list(self._keys),
+        return {"ref": None if self._coder is None else self._coder.ref,
+                "keys": list(self._keys),
                 "maps": list(self._names),
                 "map_of": list(self._map_of),
                 "root": [find(i) for i in range(len(self._keys))],
                 "lookups": [[i, other] for i, other in self._lookups if other not in index]}
 
     def absorb(self, partial: dict[str, Any]) -> None:
-        """Merge the state of another reducer (see :meth:`to_partial`), in any order."""
+        """Merge the state of another reducer (see :meth:`to_partial`), in any order. Its keys
+        are codes beside its reference key (``ref``; whole keys where it has none, as
+        partials written before keys were coded), translated to this reducer's."""
         keys, names, map_of, roots = partial["keys"], partial["maps"], partial["map_of"], partial["root"]
         if not (len(keys) == len(map_of) == len(roots)):
             raise PolyregionsError("a partial result with lists of different lengths (internal error)")
+        ref = partial.get("ref")
+        if ref is not None and not isinstance(ref, str):
+            raise TypeError(f"a partial result's reference key is a {type(ref).__name__}")
+        if self._coder is None and ref is not None:
+            self._coder = KeyCoder(ref)
+        translate: Callable[[str], str] | None
+        if ref is None and "ref" in partial:  # an empty reducer's
+            if keys or partial["lookups"]:
+                raise ValueError("a partial result with keys and no reference key")
+            translate = None
+        elif ref is None:
+            translate = self._code
+        elif self._coder is not None and ref == self._coder.ref:
+            translate = None
+        else:
+            theirs, mine = KeyCoder(ref), self._coder
+            assert mine is not None
+
+            def translate(code: str) -> str:
+                return mine.code(theirs.key(code))
+        if translate is not None:
+            keys = [translate(k) for k in keys]
         ids = [self._map_id(text) for text in names]
         base = len(self._keys)
         uf = self._uf
         for offset, (key, local_map) in enumerate(zip(keys, map_of)):
             if key in self._index:
-                raise PolyregionsError(f"region {key} found in two subtrees (internal error)")
+                shown = key if self._coder is None else self._coder.key(key)
+                raise PolyregionsError(f"region {shown} found in two subtrees (internal error)")
             self._index[key] = base + offset
             self._keys.append(key)
             self._map_of.append(ids[local_map])
@@ -206,6 +312,8 @@ class LinearRegions:
             if root != offset:
                 uf.union(base + offset, base + root)
         for offset, other in partial["lookups"]:
+            if translate is not None:
+                other = translate(other)
             j = self._index.get(other)
             if j is None:
                 if self._track:
