@@ -13,20 +13,19 @@ for boxes with few inputs (ReluVal, Neurify and VeriNet split the inputs the sam
   with up to :data:`TRY_INPUTS` inputs, each is tried (both halves' bounds computed) and
   the one whose halves' gaps have the largest sum wins, a closed half counting 0; on
   ties, with more inputs and while a certificate is written, the one with the largest
-  *smear* (ReluVal): the open rows'
-  lower linear functions' coefficient of that input times its width, among the inputs
-  whose share of their range is at least 1/:data:`BALANCE` of the largest share. The
-  halves inherit the box's unit
-  intervals (they hold on a smaller box too; not while a certificate is written). Depth
-  first, the half whose bounds come closer to the unsafe set first (where a
-  counterexample is likelier).
+  *smear* (ReluVal): the open rows' lower linear functions' coefficient of that input
+  times its width, among the inputs whose share of their range is at least
+  1/:data:`BALANCE` of the largest share. The halves inherit the box's unit intervals
+  (they hold on a smaller box too; not while a certificate is written). Depth first, the
+  half whose bounds come closer to the unsafe set first (where a counterexample is
+  likelier).
 - *Attacks.* At the root, the centre and (up to 6 inputs) the vertices, exactly; then
   random points; after :data:`DESCENT_AFTER` boxes (or when a walk is cut short
   before them: the search was not decided quickly), projected sign-gradient descent
   (floats) on the sum of each disjunct's positive row gaps, from the random points of a
   larger pool nearest to the disjunct and from the farthest, with coarse and with fine
-  steps; at every open box its
-  centre and, for every open row, the box vertex where the row's lower linear function
+  steps; at every open box its centre and, for every open row, the box vertex where the
+  row's lower linear function
   is smallest. A float forward pass proposes; a point counts only once the exact
   forward pass (rational arithmetic) puts its outputs in the unsafe set; a point found
   in floats is replaced by one with short decimals nearby when that one is unsafe too.
@@ -517,19 +516,20 @@ class BoxSearch:
         return max(dims, key=lambda p: score[p])
 
     def _split(self, box: Box, alive: frozenset[int]) -> tuple[int, tuple[Box, Box]] | None:
-        """The input to bisect and the two halves: with up to :data:`TRY_INPUTS` inputs every
-        input whose share of its range is at least 1/:data:`TRY_BALANCE` of the largest is
-        tried, and the one whose halves' gaps have the largest sum wins, a closed half
-        counting 0 (ties: the largest smear among the inputs wide enough, :meth:`_inputs`
-        and :meth:`_split_input`, which is tried first); with more inputs, the largest
-        smear, and so while a certificate is written (on ACAS Xu the tried splits made
-        certified trees ten times larger: 4_5 prop_10, 819 -> 8,144 boxes and undecided in
-        116 s, no box refused by the exact checks: certified bounds come from each box alone,
-        without its ancestors' intervals, and the thin boxes the tried splits make have poor
-        bounds of their own). None when the box goes to the exact search instead (too deep,
-        or nothing wide enough). (The worse half's gap alone does as well on ACAS Xu, but where a box
-        holds counterexamples it keeps splitting inputs that are already thin, for tiny
-        gains.)"""
+        """The input to bisect and the two halves; None when the box goes to the exact search
+        instead (too deep, or nothing wide enough).
+
+        With up to :data:`TRY_INPUTS` inputs every input whose share of its range is at
+        least 1/:data:`TRY_BALANCE` of the largest is tried, and the one whose halves' gaps
+        have the largest sum wins, a closed half counting 0 (ties: the largest smear among
+        the inputs wide enough, :meth:`_inputs` and :meth:`_split_input`, tried first). The
+        worse half's gap alone does as well on ACAS Xu, but where a box holds
+        counterexamples it keeps splitting inputs that are already thin, for tiny gains.
+        With more inputs, and while a certificate is written, the largest smear: on ACAS Xu
+        the tried splits made certified trees ten times larger (4_5 prop_10: 819 -> 8,144
+        boxes, undecided in 116 s, no box refused by the exact checks): certified bounds
+        come from each box alone, without its ancestors' intervals, and the thin boxes the
+        tried splits make have poor bounds of their own."""
         dims = self._inputs(box)
         if not dims:
             return None

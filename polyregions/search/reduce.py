@@ -203,16 +203,21 @@ class LinearRegions:
         return self._uf.components
 
     def _code(self, key: str) -> str:
+        """*key*'s code; the first key coded becomes the reference."""
         if self._coder is None:
             self._coder = KeyCoder(key)
         return self._coder.code(key)
 
+    def _place(self, key: str) -> int | None:
+        """The index of the region *key*, or None (a question: it sets no reference)."""
+        return None if self._coder is None else self._index.get(self._coder.code(key))
+
     def __contains__(self, key: str) -> bool:
-        return self._code(key) in self._index
+        return self._place(key) is not None
 
     def map_of(self, key: str) -> str | None:
         """The map text of the region *key*, or None when it has not been added."""
-        i = self._index.get(self._code(key))
+        i = self._place(key)
         return None if i is None else self._names[self._map_of[i]]
 
     def _map_id(self, text: str) -> int:
@@ -255,7 +260,10 @@ class LinearRegions:
 
     def component(self, key: str) -> int:
         """An index shared by the regions of one linear region (the root's place)."""
-        return self._uf.find(self._index[self._code(key)])
+        i = self._place(key)
+        if i is None:
+            raise KeyError(key)
+        return self._uf.find(i)
 
     def to_partial(self) -> dict[str, Any]:
         """The state as plain data (lists, strings and ints) for :meth:`absorb`."""

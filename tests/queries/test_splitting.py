@@ -322,7 +322,9 @@ def test_supports_only_relu_networks():
 
 FAST = [("ACASXU_run2a_1_7_batch_2000.onnx", "prop_3.vnnlib"), ("ACASXU_run2a_2_1_batch_2000.onnx", "prop_2.vnnlib"),
         ("ACASXU_run2a_4_5_batch_2000.onnx", "prop_10.vnnlib"), ("ACASXU_run2a_1_1_batch_2000.onnx", "prop_4.vnnlib"),
-        ("ACASXU_run2a_1_1_batch_2000.onnx", "prop_1.vnnlib")]
+        ("ACASXU_run2a_1_1_batch_2000.onnx", "prop_1.vnnlib"),
+        # 4 s with every input tried at each bisection; undecided in 116 s by the smear alone
+        ("ACASXU_run2a_4_7_batch_2000.onnx", "prop_1.vnnlib")]
 
 
 @pytest.mark.parametrize("onnx_name, vnnlib", FAST)

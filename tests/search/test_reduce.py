@@ -181,3 +181,14 @@ def test_map_text_of_integers_beyond_the_str_digit_limit():
     text = map_text([[huge, 2 * huge]], 3)
     assert text.split(",") == ["3", "1" + "0" * (digits - 1) + "7", "2" + "0" * (digits - 2) + "14"]
     assert map_text([[2 * huge, 4 * huge]], 6) == text
+
+
+def test_questions_set_no_reference_key():
+    """Asking about a key before any is added leaves the first added key the reference."""
+    lin = LinearRegions()
+    long = "+" * 100
+    assert long + "-" not in lin and lin.map_of(long + "-") is None
+    with pytest.raises(KeyError):
+        lin.component(long)
+    lin.add(long + "+", "m", [])
+    assert lin.to_partial()["ref"] == long + "+"
